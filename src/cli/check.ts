@@ -1,0 +1,115 @@
+import type { Change, IstioObject, Mode } from '../core/model.js';
+import { objectRef } from '../core/model.js';
+import { InvalidObjectError, UnsupportedKindError } from '../core/errors.js';
+import { isJudged, parseIstioObject } from '../core/objects.js';
+import { evaluateChange, describeChange } from '../core/evaluate.js';
+import { decide, type Verdict } from '../core/decision.js';
+import { modeFor } from '../core/modes.js';
+import type { Finding } from '../core/findings.js';
+import type { MeshIndex } from '../core/index.js';
+import { parseCheckArgs, type CheckArgs } from '../config/cli-args.js';
+import { docLocation, loadManifests } from '../snapshot/manifests.js';
+import { loadIndex } from './load.js';
+import { EXIT, type Io } from './io.js';
+
+/** The verdict on one object of a change file. */
+export interface ObjectVerdict {
+  readonly object: string;
+  readonly operation: Change['operation'];
+  readonly summary: string;
+  readonly verdict: Verdict;
+  readonly notes: readonly string[];
+}
+
+async function loadChanges(paths: readonly string[]): Promise<IstioObject[]> {
+  const docs = await loadManifests(paths);
+  return docs.map((d) => {
+    if (!isJudged(d.obj)) throw new UnsupportedKindError(`${String(d.obj['apiVersion'] ?? '(no apiVersion)')} ${String(d.obj['kind'] ?? '(no kind)')}`, docLocation(d));
+    try {
+      return { ...parseIstioObject(d.obj), origin: docLocation(d) };
+    } catch (e) {
+      if (e instanceof InvalidObjectError) throw e.at(docLocation(d));
+      throw e;
+    }
+  });
+}
+
+/** Judges each object in order against the snapshot plus the objects before it. */
+export function judge(start: MeshIndex, objects: readonly IstioObject[], args: Pick<CheckArgs, 'delete' | 'mode' | 'denyOn'>): ObjectVerdict[] {
+  let idx = start;
+  const out: ObjectVerdict[] = [];
+  for (const object of objects) {
+    const exists = idx.find(object);
+    const operation: Change['operation'] = args.delete ? 'DELETE' : exists ? 'UPDATE' : 'CREATE';
+    const notes: string[] = [];
+    const md = args.mode ? { mode: args.mode as Mode, source: '--mode' } : modeFor(idx, object, 'enforce');
+    if ('invalid' in md && md.invalid) notes.push(md.invalid);
+    if (operation === 'DELETE' && !exists) {
+      notes.push(`${objectRef(object)} is not in the snapshot; deleting it changes nothing`);
+      out.push({ object: objectRef(object), operation, summary: describeChange({ operation, object }), verdict: decide([], md.mode, args.denyOn), notes });
+      continue;
+    }
+    const change: Change = { operation, object: operation === 'DELETE' ? exists! : object };
+    if (md.mode === 'off') {
+      notes.push(`not evaluated: ${md.source} is off`);
+      out.push({ object: objectRef(object), operation, summary: describeChange(change), verdict: decide([], 'off', args.denyOn), notes });
+      idx = idx.apply(change);
+      continue;
+    }
+    const ev = evaluateChange(idx, change);
+    out.push({ object: objectRef(object), operation, summary: describeChange(change), verdict: decide(ev.findings, md.mode, args.denyOn), notes });
+    idx = ev.after;
+  }
+  return out;
+}
+
+function findingText(f: Finding): string {
+  const head = f.port === null ? `${f.message}` : `${f.message}`;
+  const lines = [`  ${f.severity.padEnd(4)}  ${f.code}  ${f.evidence.padEnd(8)}  ${head}`];
+  if (f.port !== null) lines.push(`        why: ${f.reason}`);
+  if (f.clients && f.clients.length) lines.push(`        clients: ${f.clients.slice(0, 10).join(', ')}${f.clients.length > 10 ? `, and ${f.clients.length - 10} more` : ''}`);
+  if (f.evidenceDetail) lines.push(`        evidence: ${f.evidenceDetail}`);
+  lines.push(`        fix: ${f.fix}`);
+  return lines.join('\n');
+}
+
+function text(results: readonly ObjectVerdict[], denyOn: string): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const v = r.verdict;
+    const state = v.allowed ? (v.wouldDeny.length ? `ALLOWED (mode ${v.mode}; would be denied in enforce)` : 'ALLOWED') : 'DENIED';
+    const breaks = v.findings.filter((f) => f.port !== null).length;
+    out.push(`${r.operation} ${r.summary}: ${state} - ${breaks} breaking connection finding(s), deny on ${denyOn}, mode ${v.mode}`);
+    for (const n of r.notes) out.push(`  note: ${n}`);
+    for (const f of v.findings) out.push(findingText(f));
+  }
+  const denied = results.filter((r) => !r.verdict.allowed).length;
+  out.push(`${denied} of ${results.length} object(s) denied.`);
+  return `${out.join('\n')}\n`;
+}
+
+const MODE_RANK: Record<Mode, number> = { enforce: 3, warn: 2, 'dry-run': 1, off: 0 };
+
+function json(results: readonly ObjectVerdict[]): string {
+  const mode = results.reduce<Mode>((m, r) => (MODE_RANK[r.verdict.mode] > MODE_RANK[m] ? r.verdict.mode : m), 'off');
+  const findings = results.flatMap((r) => r.verdict.findings.map((f) => ({
+    code: f.code, severity: f.severity, evidence: f.evidence, client: f.client, service: f.service, port: f.port,
+    before: f.before, after: f.after, message: f.message, fix: f.fix, reason: f.reason, object: r.object,
+    ...(f.exit !== undefined ? { exit: f.exit } : {}), ...(f.clients ? { clients: f.clients } : {}),
+    ...(f.evidenceDetail ? { evidenceDetail: f.evidenceDetail } : {}),
+  })));
+  return `${JSON.stringify({
+    allowed: results.every((r) => r.verdict.allowed), mode, findings,
+    objects: results.map((r) => ({ object: r.object, operation: r.operation, allowed: r.verdict.allowed, mode: r.verdict.mode, notes: r.notes })),
+  }, null, 2)}\n`;
+}
+
+/** `mtls-guard check`: exit 0 allowed, 1 denied, 2 bad input. */
+export async function runCheck(argv: readonly string[], io: Io): Promise<number> {
+  const args = parseCheckArgs(argv);
+  const [{ idx, notes }, objects] = await Promise.all([loadIndex(args.cluster, args, args.telemetry), loadChanges(args.changes)]);
+  if (args.format === 'text') for (const n of notes) io.err(`note: ${n}\n`);
+  const results = judge(idx, objects, args);
+  io.out(args.format === 'json' ? json(results) : text(results, args.denyOn));
+  return results.every((r) => r.verdict.allowed) ? EXIT.ok : EXIT.denied;
+}

@@ -1,0 +1,45 @@
+import { MtlsGuardError } from '../core/errors.js';
+import { runSimulate } from './simulate.js';
+import { runCheck } from './check.js';
+import { EXIT, type Io } from './io.js';
+
+const USAGE = `usage: mtls-guard <command> [flags]
+
+commands:
+  simulate -f PATH... [--format lines|json|table] [--istio-version V] [--auto-mtls on|off]
+           [--telemetry FILE] [--client GLOB] [--service GLOB]
+  check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE]
+           [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
+           [--format text|json] [--istio-version V] [--auto-mtls on|off]
+`;
+
+type Command = (argv: readonly string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  simulate: runSimulate,
+  check: runCheck,
+};
+
+/** Runs a command line; every failure becomes a message and an exit code, never a stack trace. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    (cmd ? io.out : io.err)(USAGE);
+    return cmd ? EXIT.ok : EXIT.badInput;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    io.err(`mtls-guard: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+    return EXIT.badInput;
+  }
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    if (e instanceof MtlsGuardError) {
+      io.err(`mtls-guard ${cmd}: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    io.err(`mtls-guard ${cmd}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.badInput;
+  }
+}

@@ -1,0 +1,98 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Evidence, Mode } from '../core/model.js';
+import { EVIDENCE_ORDER, MODES } from '../core/model.js';
+import { ConfigError } from '../core/errors.js';
+
+/** Common snapshot options of `simulate` and `check`. */
+export interface SnapshotArgs {
+  readonly istioVersion?: string;
+  readonly autoMtls?: boolean;
+}
+
+/** `mtls-guard simulate` (DESIGN.md §7). */
+export interface SimulateArgs extends SnapshotArgs {
+  readonly paths: readonly string[];
+  readonly format: 'lines' | 'json' | 'table';
+  readonly client?: string;
+  readonly service?: string;
+  readonly telemetry?: string;
+}
+
+/** `mtls-guard check` (DESIGN.md §7). */
+export interface CheckArgs extends SnapshotArgs {
+  readonly changes: readonly string[];
+  readonly cluster: readonly string[];
+  readonly delete: boolean;
+  readonly telemetry?: string;
+  readonly mode?: Mode;
+  readonly denyOn: Evidence;
+  readonly format: 'text' | 'json';
+}
+
+function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function autoMtls(v: string | undefined): boolean | undefined {
+  const m = oneOf(v, ['on', 'off'] as const, '--auto-mtls');
+  return m === undefined ? undefined : m === 'on';
+}
+
+function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown> } {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+const SNAPSHOT_OPTIONS = {
+  'istio-version': { type: 'string' },
+  'auto-mtls': { type: 'string' },
+  telemetry: { type: 'string' },
+} as const;
+
+/** Parses `simulate` arguments. */
+export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
+  const { values: v } = parse(argv, {
+    ...SNAPSHOT_OPTIONS, file: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' },
+    client: { type: 'string' }, service: { type: 'string' },
+  });
+  const paths = (v['file'] as string[] | undefined) ?? [];
+  if (paths.length === 0) throw new ConfigError('simulate needs -f PATH (a file or directory of manifests)');
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  return {
+    paths,
+    format: oneOf(s('format'), ['lines', 'json', 'table'] as const, '--format') ?? 'lines',
+    ...(s('client') ? { client: s('client')! } : {}),
+    ...(s('service') ? { service: s('service')! } : {}),
+    ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
+    ...(s('telemetry') ? { telemetry: s('telemetry')! } : {}),
+    ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
+  };
+}
+
+/** Parses `check` arguments. */
+export function parseCheckArgs(argv: readonly string[]): CheckArgs {
+  const { values: v } = parse(argv, {
+    ...SNAPSHOT_OPTIONS, file: { type: 'string', short: 'f', multiple: true }, cluster: { type: 'string', multiple: true },
+    delete: { type: 'boolean' }, mode: { type: 'string' }, 'deny-on': { type: 'string' }, format: { type: 'string' },
+  });
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  const changes = (v['file'] as string[] | undefined) ?? [];
+  const cluster = (v['cluster'] as string[] | undefined) ?? [];
+  if (changes.length === 0) throw new ConfigError('check needs -f CHANGE.yaml (the objects to judge)');
+  if (cluster.length === 0) throw new ConfigError('check needs --cluster PATH (the snapshot to judge against)');
+  const mode = oneOf(s('mode'), MODES.filter((m) => m !== 'off'), '--mode');
+  return {
+    changes, cluster, delete: v['delete'] === true,
+    denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
+    format: oneOf(s('format'), ['text', 'json'] as const, '--format') ?? 'text',
+    ...(mode ? { mode } : {}),
+    ...(s('telemetry') ? { telemetry: s('telemetry')! } : {}),
+    ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
+    ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
+  };
+}

@@ -1,0 +1,145 @@
+import type { ClientTls, DestinationRule, Labels, TrafficPolicy } from './model.js';
+import { objectRef } from './model.js';
+import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
+import { byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+
+/** The client side of a DestinationRule lookup. */
+export interface DrClient {
+  readonly namespace: string;
+  readonly labels: Labels;
+}
+
+/** Which DestinationRule applies to a (client, host, service port), and the TLS it sets. */
+export interface DrResolution {
+  /** The rule whose trafficPolicy was used, or null when no DR applies. */
+  readonly rule: DestinationRule | null;
+  /** The effective TLS settings for the port; null lets auto mTLS decide. */
+  readonly tls: ClientTls | null;
+  /** How the TLS was chosen, in words, for reasons and fixes. */
+  readonly via: string;
+}
+
+const NO_DR: DrResolution = { rule: null, tls: null, via: 'no DestinationRule' };
+
+/** The host pattern of a DR as Istio indexes it: short names resolved relative to the DR's namespace. */
+export function drHost(idx: MeshIndex, dr: DestinationRule): string {
+  return resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain);
+}
+
+function exportTo(idx: MeshIndex, dr: DestinationRule): readonly string[] {
+  return dr.exportTo && dr.exportTo.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? ['*']);
+}
+
+/** True when a DR is visible only in its own namespace (`exportTo: ["."]`, or a selector DR). */
+export function isPrivate(idx: MeshIndex, dr: DestinationRule): boolean {
+  if (hasSelector(idx, dr)) return true;
+  return exportTo(idx, dr).every((e) => e === '.' || e === dr.namespace);
+}
+
+function exportedTo(idx: MeshIndex, dr: DestinationRule, ns: string): boolean {
+  return exportTo(idx, dr).some((e) => e === '*' || e === ns || (e === '.' && ns === dr.namespace));
+}
+
+function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
+  return idx.features.drWorkloadSelector && !isEmptySelector(dr.workloadSelector);
+}
+
+/** Namespaces that some DR's exportTo names explicitly: their clients see a view of their own. */
+export function namedExportNamespaces(idx: MeshIndex): ReadonlySet<string> {
+  return idx.cached('dr|named', () => {
+    const s = new Set<string>();
+    for (const ns of idx.drNamespaces()) {
+      for (const dr of idx.destinationRules(ns)) {
+        for (const e of dr.exportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
+      }
+    }
+    for (const e of idx.mesh.defaultDestinationRuleExportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
+    return s;
+  });
+}
+
+/** The most specific host among `drs` that matches `fqdn`, if any. */
+function mostSpecific(idx: MeshIndex, drs: readonly DestinationRule[], fqdn: string): string | undefined {
+  let best: string | undefined;
+  for (const dr of drs) {
+    const h = drHost(idx, dr);
+    if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
+  }
+  return best;
+}
+
+/**
+ * Merges the DRs that share one host string in one namespace: the top-level trafficPolicy comes
+ * from the oldest DR that has one (istio-semantics.md §3.6).
+ */
+function merged(drs: readonly DestinationRule[]): DestinationRule | null {
+  return drs.find((d) => d.trafficPolicy) ?? drs[0] ?? null;
+}
+
+/** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
+function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): DestinationRule | null | undefined {
+  const ns = client.namespace;
+  const isRoot = ns === idx.root;
+  const visible = idx.destinationRules(ns).filter((dr) =>
+    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
+  const host = mostSpecific(idx, visible, fqdn);
+  if (host === undefined) return undefined;
+  const same = visible.filter((d) => drHost(idx, d) === host);
+  // Selector DRs come first; the first one that selects this client wins.
+  const sel = same.filter((d) => hasSelector(idx, d)).find((d) => selectorMatches(d.workloadSelector!, client.labels));
+  if (sel) return sel;
+  // A namespace that only holds non-matching selector DRs still wins the lookup, with no DR.
+  return merged(same.filter((d) => !hasSelector(idx, d)));
+}
+
+/** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */
+function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | undefined {
+  const exported = idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr));
+  const host = mostSpecific(idx, exported, fqdn);
+  if (host === undefined) return undefined;
+  const same = exported.filter((d) => drHost(idx, d) === host && exportedTo(idx, d, client.namespace));
+  return same.length ? merged(same) ?? undefined : undefined;
+}
+
+/** Istio 1.0: every DR in every namespace, one most-specific match, the newest DR for equal hosts. */
+function globalLookup(idx: MeshIndex, fqdn: string): DestinationRule | null {
+  const all = [...idx.drNamespaces()].flatMap((ns) => idx.destinationRules(ns));
+  const host = mostSpecific(idx, all, fqdn);
+  if (host === undefined) return null;
+  const same = all.filter((d) => drHost(idx, d) === host).sort(byCreation);
+  return same[same.length - 1] ?? null;
+}
+
+/** The DestinationRule that a client uses for a host (istio-semantics.md §3.4–§3.6). */
+export function lookupDestinationRule(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): DestinationRule | null {
+  if (idx.features.drGlobalLookup) return globalLookup(idx, fqdn);
+  const own = fromClientNamespace(idx, client, fqdn);
+  if (own !== undefined) return own;
+  // A root-namespace client saw only private rules in step 1, so exported ones still count.
+  if (serviceNs !== client.namespace || client.namespace === idx.root) {
+    const svc = fromExported(idx, serviceNs, client, fqdn);
+    if (svc) return svc;
+  }
+  if (idx.root !== serviceNs) return fromExported(idx, idx.root, client, fqdn) ?? null;
+  return null;
+}
+
+/**
+ * The effective client TLS for a service port: a matching `portLevelSettings` entry replaces the
+ * top-level policy wholesale, so an entry without `tls` leaves auto mTLS to decide.
+ */
+export function tlsForPort(tp: TrafficPolicy | null, port: number): { tls: ClientTls | null; portLevel: boolean } {
+  if (!tp) return { tls: null, portLevel: false };
+  const entry = tp.portLevel.find((p) => p.port === port);
+  if (entry) return { tls: entry.tls, portLevel: true };
+  return { tls: tp.tls, portLevel: false };
+}
+
+/** Resolves the DR and the TLS settings for one client, host and service port. */
+export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): DrResolution {
+  const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
+  if (!dr) return NO_DR;
+  const { tls, portLevel } = tlsForPort(dr.trafficPolicy, port);
+  const where = `${objectRef(dr)} (host ${dr.host}${portLevel ? `, port ${port}` : ''})`;
+  return { rule: dr, tls, via: where };
+}

@@ -1,0 +1,65 @@
+import type { Service, ServicePort, Workload } from './model.js';
+import type { MeshIndex } from './index.js';
+
+/** What sits behind a Service port. */
+export type EndpointKind = 'sidecar' | 'ambient' | 'none' | 'apiserver' | 'external';
+
+/** One backend of a Service port. `containerPort` is the resolved targetPort. */
+export interface Endpoint {
+  readonly kind: EndpointKind;
+  readonly workload?: Workload;
+  readonly containerPort: number;
+}
+
+/** How a port's traffic is handled by a client sidecar. */
+export type PortProtocol = 'http' | 'tcp' | 'tls';
+
+const HTTP = new Set(['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws', 'ws']);
+const TLS = new Set(['https', 'tls', 'kubernetes.io/wss', 'wss']);
+
+/**
+ * The protocol of a Service port from `appProtocol`, else the port name prefix (`http-web`).
+ * Unnamed ports are sniffed by Istio; plaintext HTTP is then treated as HTTP.
+ */
+export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
+  if (p.protocol && p.protocol.toUpperCase() !== 'TCP') return 'udp';
+  const ap = p.appProtocol?.toLowerCase();
+  const fromName = p.name?.toLowerCase().split('-')[0];
+  for (const v of [ap, fromName]) {
+    if (!v) continue;
+    if (HTTP.has(v)) return 'http';
+    if (TLS.has(v)) return 'tls';
+    return 'tcp';
+  }
+  return 'http';
+}
+
+/** The container port a targetPort means on one workload, or null when the workload has no such port. */
+export function resolveTargetPort(w: Workload, target: number | string): number | null {
+  if (typeof target === 'number') return target;
+  const n = Number(target);
+  if (Number.isInteger(n) && String(n) === target) return n;
+  return w.ports.find((p) => p.name === target)?.port ?? null;
+}
+
+/** True for the `kubernetes` Service in `default`: the API server, which speaks TLS and has no sidecar. */
+export function isApiServer(s: Service): boolean {
+  return s.name === 'kubernetes' && s.namespace === 'default' && s.selector === null;
+}
+
+/** The endpoints of a Service port. Services without a selector have one endpoint outside the mesh. */
+export function endpointsOf(idx: MeshIndex, s: Service, p: ServicePort): readonly Endpoint[] {
+  if (s.selector === null) {
+    const port = typeof p.targetPort === 'number' ? p.targetPort : p.port;
+    return [{ kind: isApiServer(s) ? 'apiserver' : 'external', containerPort: port }];
+  }
+  const out: Endpoint[] = [];
+  for (const w of idx.endpoints(s)) {
+    const cp = resolveTargetPort(w, p.targetPort);
+    if (cp === null) continue;
+    // Ports excluded from inbound interception bypass the sidecar entirely.
+    const bypass = w.excludeInboundPorts.includes(cp);
+    out.push({ kind: bypass ? 'none' : w.mesh, workload: w, containerPort: cp });
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/**
+ * Host names as Istio compares them (istio-semantics.md §3.3).
+ */
+
+/** The FQDN of a Kubernetes Service. */
+export function serviceFqdn(name: string, namespace: string, domain: string): string {
+  return `${name}.${namespace}.svc.${domain}`;
+}
+
+/**
+ * Expands a DestinationRule host relative to the rule's namespace. Only dot-less names are
+ * expanded; `*` and names with a dot are taken literally, which is why `reviews.prod` never
+ * matches `reviews.prod.svc.cluster.local`.
+ */
+export function resolveShortName(host: string, namespace: string, domain: string): string {
+  if (host === '*' || host.includes('.') || host.includes(':')) return host;
+  return serviceFqdn(host, namespace, domain);
+}
+
+/** True when a (possibly wildcard) host pattern matches a concrete host. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  if (pattern.startsWith('*')) return host.endsWith(pattern.slice(1));
+  return false;
+}
+
+/**
+ * Istio's `MoreSpecific`: an exact host beats any wildcard, a longer wildcard beats a shorter one,
+ * and equal lengths are ordered alphabetically. Negative when `a` is more specific than `b`.
+ */
+export function compareSpecificity(a: string, b: string): number {
+  const aw = a.startsWith('*');
+  const bw = b.startsWith('*');
+  if (aw !== bw) return aw ? 1 : -1;
+  if (a.length !== b.length) return b.length - a.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** True when a host pattern is a wildcard. */
+export function isWildcard(host: string): boolean {
+  return host.startsWith('*');
+}

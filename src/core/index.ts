@@ -1,0 +1,192 @@
+import type {
+  Change, DestinationRule, IstioObject, IstioVersion, Labels, LegacyPolicy, MeshConfig, MeshData,
+  Namespace, PeerAuthentication, Service, ServiceEntry, Workload,
+} from './model.js';
+import { features, type VersionFeatures } from './version.js';
+import { serviceFqdn } from './hosts.js';
+
+/** True when every label of `selector` is on `labels`. */
+export function selectorMatches(selector: Labels, labels: Labels): boolean {
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
+/** True when a selector is null or has no labels. */
+export function isEmptySelector(s: Labels | null): boolean {
+  if (!s) return true;
+  for (const _ in s) return false;
+  return true;
+}
+
+/**
+ * Istio's config order: oldest creationTimestamp first, ties broken by name then namespace.
+ * An unknown timestamp sorts as the newest.
+ */
+export function byCreation(a: { created: string; name: string; namespace: string }, b: typeof a): number {
+  const ta = a.created ? Date.parse(a.created) : Number.POSITIVE_INFINITY;
+  const tb = b.created ? Date.parse(b.created) : Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
+}
+
+/** A stable key for an Istio object: `Kind/namespace/name`. */
+export function objectKey(o: { kind: string; namespace: string; name: string }): string {
+  return `${o.kind}/${o.namespace}/${o.name}`;
+}
+
+/** The Istio security configuration, grouped by namespace and sorted by creation. */
+class ConfigIndex {
+  readonly pasByNs = new Map<string, PeerAuthentication[]>();
+  readonly drsByNs = new Map<string, DestinationRule[]>();
+  readonly policiesByNs = new Map<string, LegacyPolicy[]>();
+  readonly meshPolicies: LegacyPolicy[] = [];
+  readonly byKey = new Map<string, IstioObject>();
+
+  constructor(objects: Iterable<IstioObject>) {
+    for (const o of objects) {
+      this.byKey.set(objectKey(o), o);
+      if (o.kind === 'PeerAuthentication') push(this.pasByNs, o.namespace, o);
+      else if (o.kind === 'DestinationRule') push(this.drsByNs, o.namespace, o);
+      else if (o.kind === 'Policy') push(this.policiesByNs, o.namespace, o);
+      else this.meshPolicies.push(o);
+    }
+    for (const m of [this.pasByNs, this.drsByNs, this.policiesByNs] as Map<string, IstioObject[]>[]) {
+      for (const list of m.values()) list.sort(byCreation);
+    }
+    this.meshPolicies.sort(byCreation);
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+/** Workloads and Services, grouped once and shared by every MeshIndex derived from the same snapshot. */
+class Inventory {
+  readonly namespaces = new Map<string, Namespace>();
+  readonly workloadsByNs = new Map<string, Workload[]>();
+  readonly servicesByNs = new Map<string, Service[]>();
+  readonly servicesByFqdn = new Map<string, Service>();
+  readonly serviceEntries: readonly ServiceEntry[];
+  readonly endpointCache = new Map<Service, readonly Workload[]>();
+  readonly servicesOfWorkload = new Map<Workload, Service[]>();
+
+  constructor(data: MeshData) {
+    for (const n of data.namespaces) this.namespaces.set(n.name, n);
+    for (const w of data.workloads) push(this.workloadsByNs, w.namespace, w);
+    for (const s of data.services) {
+      push(this.servicesByNs, s.namespace, s);
+      this.servicesByFqdn.set(serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain), s);
+    }
+    this.serviceEntries = data.serviceEntries;
+    for (const s of data.services) {
+      for (const w of this.endpoints(s)) push(this.servicesOfWorkload, w, s);
+    }
+  }
+
+  endpoints(s: Service): readonly Workload[] {
+    let e = this.endpointCache.get(s);
+    if (e) return e;
+    const sel = s.selector;
+    e = sel && !isEmptySelector(sel)
+      ? (this.workloadsByNs.get(s.namespace) ?? []).filter((w) => selectorMatches(sel, w.labels))
+      : [];
+    this.endpointCache.set(s, e);
+    return e;
+  }
+}
+
+/**
+ * Indexes over one mesh snapshot. `apply` derives the index after a change; workloads and
+ * services are shared, only the Istio configuration is regrouped, so a change never rebuilds
+ * the world.
+ */
+export class MeshIndex {
+  readonly data: MeshData;
+  readonly inv: Inventory;
+  readonly cfg: ConfigIndex;
+  readonly features: VersionFeatures;
+  readonly autoMtls: boolean;
+  /** Per-index memo tables, filled lazily by the resolvers. */
+  readonly memo = new Map<string, unknown>();
+
+  private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex) {
+    this.data = data;
+    this.inv = inv;
+    this.cfg = cfg;
+    this.features = features(data.version);
+    this.autoMtls = this.features.autoMtlsAvailable
+      && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
+  }
+
+  /** Indexes a snapshot. */
+  static build(data: MeshData): MeshIndex {
+    return new MeshIndex(data, new Inventory(data), new ConfigIndex(allObjects(data)));
+  }
+
+  get mesh(): MeshConfig { return this.data.mesh; }
+  get version(): IstioVersion { return this.data.version; }
+  get root(): string { return this.data.mesh.rootNamespace; }
+
+  /** The index after a change. */
+  apply(change: Change): MeshIndex {
+    const key = objectKey(change.object);
+    const objects = new Map(this.cfg.byKey);
+    if (change.operation === 'DELETE') objects.delete(key);
+    else {
+      const prev = objects.get(key);
+      // UPDATE keeps the stored creationTimestamp: Istio orders by it and an update never changes it.
+      const obj = prev && !change.object.created ? { ...change.object, created: prev.created } as IstioObject : change.object;
+      objects.set(key, obj);
+    }
+    const data: MeshData = { ...this.data, ...splitObjects(objects.values()) };
+    return new MeshIndex(data, this.inv, new ConfigIndex(objects.values()));
+  }
+
+  /** The object with the same kind, namespace and name, if any. */
+  find(o: { kind: string; namespace: string; name: string }): IstioObject | undefined {
+    return this.cfg.byKey.get(objectKey(o));
+  }
+
+  namespace(name: string): Namespace | undefined { return this.inv.namespaces.get(name); }
+  workloads(ns: string): readonly Workload[] { return this.inv.workloadsByNs.get(ns) ?? []; }
+  allWorkloads(): readonly Workload[] { return this.data.workloads; }
+  services(ns: string): readonly Service[] { return this.inv.servicesByNs.get(ns) ?? []; }
+  allServices(): readonly Service[] { return this.data.services; }
+  endpoints(s: Service): readonly Workload[] { return this.inv.endpoints(s); }
+  servicesOf(w: Workload): readonly Service[] { return this.inv.servicesOfWorkload.get(w) ?? []; }
+  serviceByFqdn(fqdn: string): Service | undefined { return this.inv.servicesByFqdn.get(fqdn); }
+  fqdn(s: Service): string { return serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain); }
+  peerAuthentications(ns: string): readonly PeerAuthentication[] { return this.cfg.pasByNs.get(ns) ?? []; }
+  destinationRules(ns: string): readonly DestinationRule[] { return this.cfg.drsByNs.get(ns) ?? []; }
+  drNamespaces(): Iterable<string> { return this.cfg.drsByNs.keys(); }
+  policies(ns: string): readonly LegacyPolicy[] { return this.cfg.policiesByNs.get(ns) ?? []; }
+  meshPolicies(): readonly LegacyPolicy[] { return this.cfg.meshPolicies; }
+
+  /** Memoises `fn` under `key` for the life of this index. */
+  cached<T>(key: string, fn: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = fn();
+    this.memo.set(key, v);
+    return v;
+  }
+}
+
+function allObjects(d: MeshData): IstioObject[] {
+  return [...d.peerAuthentications, ...d.legacyPolicies, ...d.destinationRules];
+}
+
+function splitObjects(objects: Iterable<IstioObject>): Pick<MeshData, 'peerAuthentications' | 'legacyPolicies' | 'destinationRules'> {
+  const peerAuthentications: PeerAuthentication[] = [];
+  const legacyPolicies: LegacyPolicy[] = [];
+  const destinationRules: DestinationRule[] = [];
+  for (const o of objects) {
+    if (o.kind === 'PeerAuthentication') peerAuthentications.push(o);
+    else if (o.kind === 'DestinationRule') destinationRules.push(o);
+    else legacyPolicies.push(o);
+  }
+  return { peerAuthentications, legacyPolicies, destinationRules };
+}

@@ -1,0 +1,75 @@
+import type { Labels, MeshKind } from './model.js';
+
+/** The parts of a pod (or pod template) that decide mesh membership. */
+export interface PodShape {
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly containers: readonly { readonly name: string }[];
+  readonly initContainers: readonly { readonly name: string; readonly restartPolicy?: string }[];
+  readonly hostNetwork: boolean;
+}
+
+/** How a workload joins the mesh, and the signal that says so. */
+export interface Membership {
+  readonly mesh: MeshKind;
+  readonly signal: string;
+  /** The `security.istio.io/tlsMode` label the pod has, or will get from the injector. */
+  readonly tlsMode?: string;
+}
+
+const TLS_LABEL = 'security.istio.io/tlsMode';
+
+function ambient(pod: PodShape, ns: Labels): string | undefined {
+  if (pod.hostNetwork) return undefined;
+  if (pod.annotations['ambient.istio.io/redirection'] === 'enabled') return 'annotation ambient.istio.io/redirection=enabled';
+  const podMode = pod.labels['istio.io/dataplane-mode'];
+  if (podMode === 'ambient') return 'pod label istio.io/dataplane-mode=ambient';
+  if (ns['istio.io/dataplane-mode'] === 'ambient' && podMode !== 'none') return 'namespace label istio.io/dataplane-mode=ambient';
+  return undefined;
+}
+
+/** Membership of a running pod, from its strongest signal (istio-semantics.md §6.1). */
+export function podMembership(pod: PodShape, ns: Labels): Membership {
+  const tlsMode = pod.labels[TLS_LABEL];
+  const withTls = tlsMode !== undefined ? { tlsMode } : {};
+  if (pod.containers.some((c) => c.name === 'istio-proxy')) return { mesh: 'sidecar', signal: 'istio-proxy container', ...withTls };
+  if (pod.initContainers.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always')) {
+    return { mesh: 'sidecar', signal: 'native sidecar istio-proxy (init container, restartPolicy Always)', ...withTls };
+  }
+  if (pod.annotations['sidecar.istio.io/status']) return { mesh: 'sidecar', signal: 'sidecar.istio.io/status annotation', ...withTls };
+  const a = ambient(pod, ns);
+  if (a) return { mesh: 'ambient', signal: a, ...withTls };
+  if (tlsMode === 'istio') return { mesh: 'none', signal: `no sidecar, yet labelled ${TLS_LABEL}=istio`, tlsMode };
+  return { mesh: 'none', signal: 'no sidecar', ...withTls };
+}
+
+/**
+ * Predicted membership of a pod template that has no pods yet: the injection webhook's selectors
+ * and `injectRequired` (istio-semantics.md §6.2), then ambient enrolment.
+ */
+export function predictMembership(pod: PodShape, ns: Labels): Membership {
+  const seen = podMembership(pod, ns);
+  if (seen.mesh === 'sidecar') return seen;
+  const predicted = (signal: string): Membership => ({ mesh: 'sidecar', signal: `predicted: ${signal}`, tlsMode: pod.labels[TLS_LABEL] ?? 'istio' });
+  const none = (signal: string): Membership => {
+    const a = ambient(pod, ns);
+    return a ? { mesh: 'ambient', signal: `predicted: ${a}` } : { mesh: 'none', signal: `predicted: ${signal}` };
+  };
+  if (pod.hostNetwork) return none('hostNetwork pods are never injected');
+  // The pod label takes precedence over the deprecated annotation of the same name.
+  const podInject = pod.labels['sidecar.istio.io/inject'] ?? pod.annotations['sidecar.istio.io/inject'];
+  const nsInjection = ns['istio-injection'];
+  if (nsInjection !== undefined) {
+    if (nsInjection !== 'enabled') return none(`namespace istio-injection=${nsInjection}`);
+    if (podInject === 'false') return none('sidecar.istio.io/inject=false');
+    return predicted('namespace istio-injection=enabled');
+  }
+  if (ns['istio.io/rev'] !== undefined) {
+    if (podInject === 'false') return none('sidecar.istio.io/inject=false');
+    return predicted(`namespace istio.io/rev=${ns['istio.io/rev']}`);
+  }
+  // Without namespace labels only the pod's labels reach the webhook's objectSelector.
+  if (pod.labels['sidecar.istio.io/inject'] === 'true') return predicted('pod label sidecar.istio.io/inject=true');
+  if (pod.labels['istio.io/rev'] !== undefined && pod.labels['sidecar.istio.io/inject'] !== 'false') return predicted(`pod label istio.io/rev=${pod.labels['istio.io/rev']}`);
+  return none('namespace not labelled for injection');
+}

@@ -1,0 +1,285 @@
+/**
+ * The data model of the pure core: projections of Kubernetes and Istio objects that hold only
+ * what the prediction reads. Shells (snapshot loaders, admission decoding) build these; the core
+ * never sees raw manifests.
+ */
+
+/** Kubernetes labels or a selector's matchLabels. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** Where an object came from, for error messages and findings (file and document, or the cluster). */
+export interface Origin {
+  readonly file?: string;
+  readonly doc?: number;
+}
+
+/** A namespace and its labels (injection, ambient enrolment, mtls-guard mode). */
+export interface Namespace {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+/** How a workload takes part in the mesh. */
+export type MeshKind = 'sidecar' | 'ambient' | 'none';
+
+/** A container port of a workload. */
+export interface ContainerPort {
+  readonly name?: string;
+  readonly port: number;
+}
+
+/** A kubelet probe that goes over the network (exec probes are not kept). */
+export interface Probe {
+  readonly container: string;
+  readonly kind: 'liveness' | 'readiness' | 'startup';
+  readonly type: 'http' | 'grpc' | 'tcp';
+  /** The port as written: a number or a container port name. */
+  readonly port: number | string;
+}
+
+/**
+ * A client or server workload: the pods of one owner (Deployment, StatefulSet, DaemonSet, or the
+ * Pod itself), or a pod template when no pods exist yet.
+ */
+export interface Workload {
+  readonly name: string;
+  readonly namespace: string;
+  /** The owner kind the name comes from. */
+  readonly kind: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly mesh: MeshKind;
+  /** Why `mesh` was decided, in words: "istio-proxy container", "predicted: namespace istio-injection=enabled". */
+  readonly meshSignal: string;
+  /** True when the workload is a template and the sidecar is predicted rather than seen. */
+  readonly predicted: boolean;
+  readonly ports: readonly ContainerPort[];
+  readonly probes: readonly Probe[];
+  /** Host-like strings the pod spec names in env, args and command (for `declared` evidence). */
+  readonly declaredHosts: readonly string[];
+  readonly hostNetwork: boolean;
+  /** Outbound ports excluded from interception (`traffic.sidecar.istio.io/excludeOutboundPorts`). */
+  readonly excludeOutboundPorts: readonly number[];
+  /** Inbound ports excluded from interception (`traffic.sidecar.istio.io/excludeInboundPorts`). */
+  readonly excludeInboundPorts: readonly number[];
+  /** Number of pods this entry stands for (0 for a template). */
+  readonly pods: number;
+  readonly origin?: Origin;
+}
+
+/** A Service port. */
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  readonly targetPort: number | string;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+}
+
+/** A Kubernetes Service. `selector` is null for services without a selector, such as `kubernetes`. */
+export interface Service {
+  readonly name: string;
+  readonly namespace: string;
+  readonly selector: Labels | null;
+  readonly ports: readonly ServicePort[];
+  readonly headless: boolean;
+  readonly type: string;
+  readonly origin?: Origin;
+}
+
+/** An Istio ServiceEntry, reduced to the hosts it declares and where they live. */
+export interface ServiceEntry {
+  readonly name: string;
+  readonly namespace: string;
+  readonly hosts: readonly string[];
+  readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  readonly origin?: Origin;
+}
+
+/** PeerAuthentication modes as in the API (UNSET inherits). */
+export type PeerMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+/** Common metadata of the Istio objects that the core judges. */
+export interface IstioMeta {
+  readonly name: string;
+  readonly namespace: string;
+  /** RFC 3339 creation timestamp; '' when unknown (sorted as the newest). */
+  readonly created: string;
+  /** The API version the object was written in, e.g. `security.istio.io/v1beta1`. */
+  readonly apiVersion: string;
+  readonly annotations: Labels;
+  readonly origin?: Origin;
+}
+
+/** `security.istio.io` PeerAuthentication. */
+export interface PeerAuthentication extends IstioMeta {
+  readonly kind: 'PeerAuthentication';
+  /** null or empty means namespace- or mesh-level. */
+  readonly selector: Labels | null;
+  readonly mode: PeerMode;
+  /** Keyed by the workload (container) port. */
+  readonly portLevel: Readonly<Record<number, PeerMode>>;
+}
+
+/** Legacy `authentication.istio.io/v1alpha1` peer mode: no `peers` means plaintext only. */
+export type LegacyMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** A target of a legacy Policy: a Service name and optional Service ports (number or name). */
+export interface LegacyTarget {
+  readonly name: string;
+  readonly ports: readonly (number | string)[];
+}
+
+/** Legacy `authentication.istio.io/v1alpha1` Policy (namespaced) or MeshPolicy (cluster-scoped). */
+export interface LegacyPolicy extends IstioMeta {
+  readonly kind: 'Policy' | 'MeshPolicy';
+  readonly targets: readonly LegacyTarget[];
+  readonly mode: LegacyMode;
+}
+
+/** DestinationRule client TLS modes. */
+export type TlsMode = 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+
+/** The parts of ClientTLSSettings that change what goes on the wire. */
+export interface ClientTls {
+  readonly mode: TlsMode;
+  readonly credentialName?: string;
+  readonly subjectAltNames?: readonly string[];
+}
+
+/** A `portLevelSettings` entry; `tls` null means the entry sets no TLS. */
+export interface PortTrafficPolicy {
+  readonly port: number;
+  readonly tls: ClientTls | null;
+}
+
+/** A DestinationRule `trafficPolicy` reduced to TLS. */
+export interface TrafficPolicy {
+  readonly tls: ClientTls | null;
+  readonly portLevel: readonly PortTrafficPolicy[];
+}
+
+/** `networking.istio.io` DestinationRule. */
+export interface DestinationRule extends IstioMeta {
+  readonly kind: 'DestinationRule';
+  readonly host: string;
+  /** null when the field is absent (the mesh default applies). */
+  readonly exportTo: readonly string[] | null;
+  readonly workloadSelector: Labels | null;
+  readonly trafficPolicy: TrafficPolicy | null;
+}
+
+/** An AuthorizationPolicy, reduced to its selector and the mTLS-only fields it uses. */
+export interface AuthorizationPolicy {
+  readonly name: string;
+  readonly namespace: string;
+  readonly selector: Labels | null;
+  /** Fields that only work with mTLS peers: principals, namespaces, source.principal, … */
+  readonly mtlsFields: readonly string[];
+  readonly origin?: Origin;
+}
+
+/** The Istio objects whose changes mtls-guard judges. */
+export type IstioObject = PeerAuthentication | LegacyPolicy | DestinationRule;
+
+/** The kinds of IstioObject. */
+export type IstioKind = IstioObject['kind'];
+
+/** The parts of the mesh config that matter here. */
+export interface MeshConfig {
+  readonly rootNamespace: string;
+  /** null when the mesh config does not set it (the version default applies). */
+  readonly enableAutoMtls: boolean | null;
+  readonly defaultDestinationRuleExportTo: readonly string[] | null;
+  readonly clusterDomain: string;
+  /** Whether the sidecar injector rewrites HTTP probes (`sidecarInjectorWebhook.rewriteAppHTTPProbe`); null = version default. */
+  readonly rewriteAppProbes: boolean | null;
+}
+
+/** A parsed Istio version. */
+export interface IstioVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  readonly raw: string;
+}
+
+/** Where the Istio version came from. */
+export type VersionSource = 'flag' | 'istiod' | 'default';
+
+/** One observed traffic series (DESIGN.md §3). */
+export interface ObservedEdge {
+  readonly reporter: 'source' | 'destination';
+  /** 'unknown' when Istio could not identify the source (no proxy). */
+  readonly sourceWorkload: string;
+  readonly sourceNamespace: string;
+  readonly destinationWorkload: string;
+  readonly destinationNamespace: string;
+  /** FQDN, e.g. httpbin.foo.svc.cluster.local. */
+  readonly destinationService: string;
+  /** True unless connection_security_policy is mutual_tls. */
+  readonly plaintext: boolean;
+  readonly value: number;
+  readonly metric: string;
+}
+
+/** Observed traffic and how fresh it is. */
+export interface Traffic {
+  readonly edges: readonly ObservedEdge[];
+  /** Human description of the source: a file name or a Prometheus URL and window. */
+  readonly source: string;
+  /** When set, the evidence is stale or unavailable and only `possible` may be claimed. */
+  readonly degraded?: string;
+}
+
+/** Everything the prediction reads: the mesh snapshot (DESIGN.md §2). */
+export interface MeshData {
+  readonly namespaces: readonly Namespace[];
+  readonly workloads: readonly Workload[];
+  readonly services: readonly Service[];
+  readonly serviceEntries: readonly ServiceEntry[];
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  readonly legacyPolicies: readonly LegacyPolicy[];
+  readonly destinationRules: readonly DestinationRule[];
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly mesh: MeshConfig;
+  readonly version: IstioVersion;
+  readonly versionSource: VersionSource;
+  readonly traffic: Traffic | null;
+}
+
+/** A proposed change to one Istio security object. */
+export interface Change {
+  readonly operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  /** The object after the change; for DELETE, the object being deleted. */
+  readonly object: IstioObject;
+}
+
+/** Predicted outcome codes (DESIGN.md §2). */
+export type OutcomeCode = '200' | '503' | '000';
+
+/** Evidence levels, strongest first. */
+export type Evidence = 'certain' | 'observed' | 'declared' | 'possible';
+
+/** Evidence levels ordered from strongest to weakest. */
+export const EVIDENCE_ORDER: readonly Evidence[] = ['certain', 'observed', 'declared', 'possible'];
+
+/** Namespace modes (DESIGN.md §4). */
+export type Mode = 'enforce' | 'warn' | 'dry-run' | 'off';
+
+/** All modes, for validation. */
+export const MODES: readonly Mode[] = ['enforce', 'warn', 'dry-run', 'off'];
+
+/** Default values of the mesh config when nothing sets them. */
+export const DEFAULT_MESH: MeshConfig = {
+  rootNamespace: 'istio-system',
+  enableAutoMtls: null,
+  defaultDestinationRuleExportTo: null,
+  clusterDomain: 'cluster.local',
+  rewriteAppProbes: null,
+};
+
+/** `kind namespace/name` for messages. */
+export function objectRef(o: { kind: string; namespace: string; name: string }): string {
+  return o.namespace ? `${o.kind} ${o.namespace}/${o.name}` : `${o.kind} ${o.name}`;
+}

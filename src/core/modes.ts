@@ -1,0 +1,29 @@
+import type { IstioObject, Mode } from './model.js';
+import { MODES } from './model.js';
+import type { MeshIndex } from './index.js';
+
+/** The namespace label that sets the mode (DESIGN.md §4). */
+export const MODE_LABEL = 'mtls-guard.io/mode';
+
+/** The annotation that turns denies into warnings. */
+export const ACK_ANNOTATION = 'mtls-guard.io/acknowledge-breakage';
+
+/** The mode in force for an object, and where it came from. */
+export interface ModeDecision {
+  readonly mode: Mode;
+  readonly source: string;
+  /** Set when the label holds a value that is not a mode; the default then applies. */
+  readonly invalid?: string;
+}
+
+/**
+ * The mode for an object: the label on its namespace; for mesh-wide objects (root namespace,
+ * MeshPolicy) the label on the root namespace; else the configured default.
+ */
+export function modeFor(idx: MeshIndex, o: IstioObject, dflt: Mode): ModeDecision {
+  const ns = o.namespace || idx.root;
+  const v = idx.namespace(ns)?.labels[MODE_LABEL];
+  if (v === undefined) return { mode: dflt, source: 'default' };
+  if ((MODES as readonly string[]).includes(v)) return { mode: v as Mode, source: `namespace ${ns} label ${MODE_LABEL}=${v}` };
+  return { mode: dflt, source: 'default', invalid: `namespace ${ns} has ${MODE_LABEL}=${JSON.stringify(v)}, which is not one of ${MODES.join(', ')}; using ${dflt}` };
+}

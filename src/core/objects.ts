@@ -1,0 +1,228 @@
+import type {
+  AuthorizationPolicy, ClientTls, DestinationRule, IstioObject, Labels, LegacyMode, LegacyPolicy,
+  LegacyTarget, PeerAuthentication, PeerMode, PortTrafficPolicy, TlsMode, TrafficPolicy,
+} from './model.js';
+import { InvalidObjectError, UnsupportedKindError } from './errors.js';
+
+/** A plain JSON object. */
+export type Json = Record<string, unknown>;
+
+/** True for a non-null, non-array object. */
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The API versions each judged kind is served in. */
+export const JUDGED_KINDS: Readonly<Record<string, { group: string; versions: readonly string[] }>> = {
+  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'] },
+  DestinationRule: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'] },
+  Policy: { group: 'authentication.istio.io', versions: ['v1alpha1'] },
+  MeshPolicy: { group: 'authentication.istio.io', versions: ['v1alpha1'] },
+};
+
+const PEER_MODES: readonly PeerMode[] = ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'];
+const TLS_MODES: readonly TlsMode[] = ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'];
+
+function obj(v: unknown, field: string): Json {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw new InvalidObjectError(field, `expected an object, got ${typeof v === 'object' ? 'a list' : JSON.stringify(v)}`);
+  return v;
+}
+
+function list(v: unknown, field: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new InvalidObjectError(field, `expected a list, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function str(v: unknown, field: string, required = false): string | undefined {
+  if (v === undefined || v === null) {
+    if (required) throw new InvalidObjectError(field, 'is required');
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new InvalidObjectError(field, `expected a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Reads a string map (labels, matchLabels). */
+export function labels(v: unknown, field: string): Labels {
+  const o = obj(v, field);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(o)) {
+    if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${k}`, `expected a string, got ${JSON.stringify(val)}`);
+    out[k] = val;
+  }
+  return out;
+}
+
+function port(v: unknown, field: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new InvalidObjectError(field, `expected a port number from 1 to 65535, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function enumValue<T extends string>(v: unknown, allowed: readonly T[], field: string, dflt: T): T {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new InvalidObjectError(field, `unknown value ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+interface Meta {
+  name: string;
+  namespace: string;
+  created: string;
+  apiVersion: string;
+  annotations: Labels;
+}
+
+function meta(o: Json, defaultNamespace: string, clusterScoped: boolean): Meta {
+  const m = obj(o['metadata'], 'metadata');
+  const name = str(m['name'], 'metadata.name', true)!;
+  const namespace = clusterScoped ? '' : (str(m['namespace'], 'metadata.namespace') ?? defaultNamespace);
+  const created = str(m['creationTimestamp'], 'metadata.creationTimestamp') ?? '';
+  if (created && Number.isNaN(Date.parse(created))) throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${JSON.stringify(created)}`);
+  return { name, namespace, created, apiVersion: String(o['apiVersion']), annotations: labels(m['annotations'], 'metadata.annotations') };
+}
+
+/** True when the kind and apiVersion name an object mtls-guard judges. */
+export function isJudged(o: Json): boolean {
+  const k = JUDGED_KINDS[String(o['kind'])];
+  return Boolean(k && typeof o['apiVersion'] === 'string' && o['apiVersion'].startsWith(`${k.group}/`));
+}
+
+function checkApiVersion(o: Json): string {
+  const kind = String(o['kind']);
+  const k = JUDGED_KINDS[kind];
+  const av = o['apiVersion'];
+  if (!k || typeof av !== 'string' || !av.startsWith(`${k.group}/`)) {
+    throw new UnsupportedKindError(`${typeof av === 'string' ? av : '(no apiVersion)'} ${kind || '(no kind)'}`);
+  }
+  const version = av.slice(k.group.length + 1);
+  if (!k.versions.includes(version)) {
+    throw new InvalidObjectError('apiVersion', `${kind} is served as ${k.versions.map((v) => `${k.group}/${v}`).join(', ')}, not ${av}`);
+  }
+  return kind;
+}
+
+function peerAuthentication(o: Json, ns: string): PeerAuthentication {
+  const spec = obj(o['spec'], 'spec');
+  const sel = spec['selector'] === undefined || spec['selector'] === null ? null : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
+  const mtls = obj(spec['mtls'], 'spec.mtls');
+  const mode = enumValue(mtls['mode'], PEER_MODES, 'spec.mtls.mode', 'UNSET');
+  const portLevel: Record<number, PeerMode> = {};
+  for (const [k, v] of Object.entries(obj(spec['portLevelMtls'], 'spec.portLevelMtls'))) {
+    const p = port(k, `spec.portLevelMtls.${k}`);
+    portLevel[p] = enumValue(obj(v, `spec.portLevelMtls.${k}`)['mode'], PEER_MODES, `spec.portLevelMtls.${k}.mode`, 'UNSET');
+  }
+  return { kind: 'PeerAuthentication', ...meta(o, ns, false), selector: sel, mode, portLevel };
+}
+
+function clientTls(v: unknown, field: string): ClientTls | null {
+  if (v === undefined || v === null) return null;
+  const t = obj(v, field);
+  // A tls block without mode is DISABLE: the enum's zero value (istio-semantics.md §3.1).
+  const mode = enumValue(t['mode'], TLS_MODES, `${field}.mode`, 'DISABLE');
+  const credentialName = str(t['credentialName'], `${field}.credentialName`);
+  const sans = list(t['subjectAltNames'], `${field}.subjectAltNames`).map((s, i) => str(s, `${field}.subjectAltNames[${i}]`)!);
+  return { mode, ...(credentialName ? { credentialName } : {}), ...(sans.length ? { subjectAltNames: sans } : {}) };
+}
+
+function trafficPolicy(v: unknown, field: string): TrafficPolicy | null {
+  if (v === undefined || v === null) return null;
+  const tp = obj(v, field);
+  const portLevel: PortTrafficPolicy[] = list(tp['portLevelSettings'], `${field}.portLevelSettings`).map((e, i) => {
+    const f = `${field}.portLevelSettings[${i}]`;
+    const entry = obj(e, f);
+    const p = port(obj(entry['port'], `${f}.port`)['number'], `${f}.port.number`);
+    return { port: p, tls: clientTls(entry['tls'], `${f}.tls`) };
+  });
+  return { tls: clientTls(tp['tls'], `${field}.tls`), portLevel };
+}
+
+function destinationRule(o: Json, ns: string): DestinationRule {
+  const spec = obj(o['spec'], 'spec');
+  const host = str(spec['host'], 'spec.host', true)!;
+  if (!host) throw new InvalidObjectError('spec.host', 'must not be empty');
+  const exportTo = spec['exportTo'] === undefined || spec['exportTo'] === null ? null
+    : list(spec['exportTo'], 'spec.exportTo').map((e, i) => str(e, `spec.exportTo[${i}]`)!);
+  const ws = spec['workloadSelector'] === undefined || spec['workloadSelector'] === null ? null
+    : labels(obj(spec['workloadSelector'], 'spec.workloadSelector')['matchLabels'], 'spec.workloadSelector.matchLabels');
+  const tp = trafficPolicy(spec['trafficPolicy'], 'spec.trafficPolicy');
+  // Subset policies only act when a route targets the subset; they are validated, not modelled.
+  list(spec['subsets'], 'spec.subsets').forEach((s, i) => trafficPolicy(obj(s, `spec.subsets[${i}]`)['trafficPolicy'], `spec.subsets[${i}].trafficPolicy`));
+  return { kind: 'DestinationRule', ...meta(o, ns, false), host, exportTo, workloadSelector: ws, trafficPolicy: tp };
+}
+
+function legacyMode(peers: unknown[]): LegacyMode {
+  // The first peer that configures mtls decides; `jwt` peers carry no transport setting.
+  let mode: LegacyMode | undefined;
+  peers.forEach((p, i) => {
+    const peer = obj(p, `spec.peers[${i}]`);
+    if (!('mtls' in peer)) return;
+    const m = obj(peer['mtls'], `spec.peers[${i}].mtls`);
+    // STRICT is the enum's zero value, so `mtls: {}` and `mtls: null` mean STRICT.
+    const v = enumValue(m['mode'], ['STRICT', 'PERMISSIVE'] as const, `spec.peers[${i}].mtls.mode`, 'STRICT');
+    const downgraded = m['allowTls'] === true || peer['peerIsOptional'] === true;
+    mode ??= v === 'PERMISSIVE' || downgraded ? 'PERMISSIVE' : 'STRICT';
+  });
+  return mode ?? 'DISABLE';
+}
+
+function legacyPolicy(o: Json, ns: string, kind: 'Policy' | 'MeshPolicy'): LegacyPolicy {
+  const spec = obj(o['spec'], 'spec');
+  const targets: LegacyTarget[] = list(spec['targets'], 'spec.targets').map((t, i) => {
+    const f = `spec.targets[${i}]`;
+    const to = obj(t, f);
+    const ports = list(to['ports'], `${f}.ports`).map((p, j) => {
+      const po = obj(p, `${f}.ports[${j}]`);
+      if (po['number'] !== undefined) return port(po['number'], `${f}.ports[${j}].number`);
+      const n = str(po['name'], `${f}.ports[${j}].name`);
+      if (!n) throw new InvalidObjectError(`${f}.ports[${j}]`, 'needs number or name');
+      return n;
+    });
+    return { name: str(to['name'], `${f}.name`, true)!, ports };
+  });
+  if (kind === 'MeshPolicy' && targets.length) throw new InvalidObjectError('spec.targets', 'a MeshPolicy must not have targets');
+  return { kind, ...meta(o, ns, kind === 'MeshPolicy'), targets, mode: legacyMode(list(spec['peers'], 'spec.peers')) };
+}
+
+/**
+ * Parses a judged Istio object. Throws InvalidObjectError (with the field) for bad fields and
+ * UnsupportedKindError for kinds mtls-guard does not judge.
+ */
+export function parseIstioObject(o: unknown, defaultNamespace = 'default'): IstioObject {
+  if (!isObject(o)) throw new InvalidObjectError('(document)', 'expected a Kubernetes object');
+  const kind = checkApiVersion(o);
+  switch (kind) {
+    case 'PeerAuthentication': return peerAuthentication(o, defaultNamespace);
+    case 'DestinationRule': return destinationRule(o, defaultNamespace);
+    default: return legacyPolicy(o, defaultNamespace, kind as 'Policy' | 'MeshPolicy');
+  }
+}
+
+const MTLS_SOURCE_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'];
+const MTLS_WHEN_KEYS = ['source.principal', 'source.namespace', 'connection.sni'];
+
+/** Parses a security.istio.io AuthorizationPolicy down to its selector and mTLS-only fields. */
+export function parseAuthorizationPolicy(o: Json, defaultNamespace = 'default'): AuthorizationPolicy {
+  const m = meta(o, defaultNamespace, false);
+  const spec = obj(o['spec'], 'spec');
+  const sel = spec['selector'] === undefined || spec['selector'] === null ? null : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
+  const fields = new Set<string>();
+  list(spec['rules'], 'spec.rules').forEach((r, i) => {
+    const rule = obj(r, `spec.rules[${i}]`);
+    list(rule['from'], `spec.rules[${i}].from`).forEach((f, j) => {
+      const src = obj(obj(f, `spec.rules[${i}].from[${j}]`)['source'], `spec.rules[${i}].from[${j}].source`);
+      for (const k of MTLS_SOURCE_FIELDS) if (src[k] !== undefined) fields.add(`source.${k}`);
+    });
+    list(rule['when'], `spec.rules[${i}].when`).forEach((w, j) => {
+      const key = obj(w, `spec.rules[${i}].when[${j}]`)['key'];
+      if (typeof key === 'string' && MTLS_WHEN_KEYS.includes(key)) fields.add(`when ${key}`);
+    });
+  });
+  return { name: m.name, namespace: m.namespace, selector: sel, mtlsFields: [...fields] };
+}

@@ -1,0 +1,194 @@
+import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from './model.js';
+import type { MeshIndex } from './index.js';
+import type { Code } from './codes.js';
+import { endpointsOf, portProtocol, type Endpoint, type PortProtocol } from './endpoints.js';
+import { resolveClientTls, type DrResolution } from './destination-rule.js';
+import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from './peer-auth.js';
+import { objectRef } from './model.js';
+
+/** A client as the engine sees it: one representative of a class of workloads. */
+export interface ClientRep {
+  readonly kind: MeshKind;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly excludeOutboundPorts: readonly number[];
+}
+
+/** What goes on the wire from the client (proxy) to one endpoint. */
+export type Wire = 'plaintext' | 'istio-mtls' | 'tls' | 'hbone';
+
+/** The client's decision for one endpoint. */
+interface Send {
+  readonly wire: Wire;
+  /** The TLS mode in DestinationRule terms, for JSON output: DISABLE, ISTIO_MUTUAL, SIMPLE, MUTUAL, auto, none, HBONE. */
+  readonly tlsMode: string;
+  readonly why: string;
+}
+
+/** The predicted outcome of one client → service port connection. */
+export interface Outcome {
+  readonly code: OutcomeCode;
+  /** curl's exit code for 000: 56 (reset) or 35 (TLS handshake failure). */
+  readonly exit?: number;
+  /** The finding code that explains a failure. */
+  readonly cause?: Code;
+  readonly reason: string;
+  readonly tlsMode: string;
+  /** The DestinationRule that set the client's TLS, if any. */
+  readonly rule?: string;
+  /** The object that set the server's mode, if any. */
+  readonly serverSource?: string;
+}
+
+const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
+
+/** True when an outcome is a failure. */
+export function failed(o: Outcome): boolean {
+  return o.code !== '200';
+}
+
+/** The service-wide mode that auto mTLS infers on the client side (istio-semantics.md §4.3–§4.4). */
+export function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
+  if (svc.headless) {
+    const eps = endpointsOf(idx, svc, port);
+    if (eps.length === 0 || eps.some((e) => e.workload?.labels['security.istio.io/tlsMode'] !== 'istio')) return 'headless-plaintext';
+  }
+  const f = idx.features;
+  if (f.peerAuthentication) {
+    const m = namespaceMode(idx, svc.namespace);
+    if (m) return m;
+  }
+  if (f.legacyPolicies) return legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
+  return BETA_DEFAULT;
+}
+
+/** A sidecar client's decision for one endpoint, given its DR resolution. */
+function sidecarSend(idx: MeshIndex, dr: DrResolution, svc: Service, port: ServicePort, ep: Endpoint): Send {
+  const tls = dr.tls;
+  if (tls) {
+    switch (tls.mode) {
+      case 'DISABLE': return { wire: 'plaintext', tlsMode: 'DISABLE', why: `${dr.via} sets tls.mode DISABLE` };
+      case 'ISTIO_MUTUAL': return { wire: 'istio-mtls', tlsMode: 'ISTIO_MUTUAL', why: `${dr.via} sets ISTIO_MUTUAL` };
+      default:
+        if (tls.credentialName && idx.features.credentialNameNeedsSelector && !dr.rule?.workloadSelector) {
+          return { wire: 'plaintext', tlsMode: tls.mode, why: `${dr.via} uses credentialName without workloadSelector, so the sidecar sends plaintext` };
+        }
+        return { wire: 'tls', tlsMode: tls.mode, why: `${dr.via} originates ${tls.mode} TLS` };
+    }
+  }
+  if (!idx.autoMtls) {
+    const by = dr.rule ? `${dr.via} sets no TLS` : 'no DestinationRule sets TLS';
+    return { wire: 'plaintext', tlsMode: 'none', why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext` };
+  }
+  const svcMode = idx.cached(`svcmode|${svc.namespace}|${svc.name}|${port.port}`, () => inferredServiceMode(idx, svc, port));
+  if (svcMode === 'headless-plaintext') {
+    return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
+  }
+  if (svcMode.mode === 'DISABLE') {
+    return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext to the whole service because ${svcMode.source} is DISABLE` };
+  }
+  const w = ep.workload;
+  if (w?.labels['security.istio.io/tlsMode'] !== 'istio') {
+    return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext (endpoint has no security.istio.io/tlsMode=istio label)' };
+  }
+  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar') {
+    const m = serverMode(idx, w, ep.containerPort, svc, port);
+    if (m.mode === 'DISABLE') return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };
+  }
+  return { wire: 'istio-mtls', tlsMode: 'auto', why: 'auto mTLS sends Istio mTLS (endpoint has security.istio.io/tlsMode=istio)' };
+}
+
+function clientSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort, ep: Endpoint): Send {
+  if (client.kind === 'none' || !dr) return { wire: 'plaintext', tlsMode: 'none', why: 'the client has no sidecar and sends plaintext' };
+  if (client.kind === 'ambient') {
+    if (ep.kind === 'ambient' || ep.kind === 'sidecar') return { wire: 'hbone', tlsMode: 'HBONE', why: 'ztunnel sends HBONE (mTLS)' };
+    return { wire: 'plaintext', tlsMode: 'none', why: 'ztunnel sends plaintext to a destination outside the mesh' };
+  }
+  return sidecarSend(idx, dr, svc, port, ep);
+}
+
+/** A failure as seen by this client on this port. */
+function failure(client: ClientRep, proto: PortProtocol, appTls: boolean, cause: Code, reason: string, s: Send, extra: Partial<Outcome> = {}): Outcome {
+  // A client sidecar answers 503 on HTTP ports; on TCP/TLS ports, or without a sidecar, the connection just closes.
+  const viaSidecar = client.kind === 'sidecar' && proto === 'http' && !appTls;
+  const base = viaSidecar ? { code: '503' as const } : { code: '000' as const, exit: appTls ? 35 : 56 };
+  return { ...base, cause, reason, tlsMode: s.tlsMode, ...extra };
+}
+
+/** The outcome for one endpoint. */
+function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint, s: Send, proto: PortProtocol): Outcome {
+  const appTls = proto === 'tls' || ep.kind === 'apiserver';
+  const ok = (reason: string, extra: Partial<Outcome> = {}): Outcome => ({ code: '200', reason, tlsMode: s.tlsMode, ...extra });
+  const fail = (cause: Code, reason: string, extra: Partial<Outcome> = {}): Outcome => failure(client, proto, appTls, cause, reason, s, extra);
+  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
+
+  if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
+    const what = ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
+    if (s.wire === 'istio-mtls') {
+      if (appTls) return fail('MG105', `${s.why}; ${what} cannot terminate Istio mTLS and the application's own TLS handshake fails`);
+      return fail('MG103', `${s.why}; ${what} cannot terminate Istio mTLS`);
+    }
+    return ok(`${s.why}; ${what} accepts it`);
+  }
+
+  const m = serverMode(idx, ep.workload!, ep.containerPort, svc, port);
+  const extra = { serverSource: m.source };
+  const portDesc = `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`;
+  if (ep.kind === 'ambient') {
+    if (s.wire === 'hbone') return ok(`${s.why}; ${portDesc}`, extra);
+    if (s.wire === 'istio-mtls') return fail('MG103', `${s.why}; ${who} is an ambient workload without a sidecar to terminate it`, extra);
+    if (m.mode === 'STRICT') return fail('MG107', `${s.why}; ${portDesc}, so ztunnel rejects plaintext`, extra);
+    return ok(`${s.why}; ${portDesc}`, extra);
+  }
+
+  switch (s.wire) {
+    case 'hbone':
+      return ok(`${s.why}; ${portDesc}`, extra);
+    case 'istio-mtls':
+      if (m.mode === 'DISABLE') return fail('MG104', `${s.why}; ${portDesc} and accepts only plaintext`, extra);
+      return ok(`${s.why}; ${portDesc}`, extra);
+    case 'tls':
+      if (m.mode === 'STRICT') return fail('MG106', `${s.why}; ${portDesc} and requires an Istio client certificate`, extra);
+      if (proto === 'http' || !appTls) return fail('MG106', `${s.why}; ${portDesc} and the application does not speak TLS`, extra);
+      return ok(`${s.why}; ${portDesc}`, extra);
+    case 'plaintext':
+      if (m.mode !== 'STRICT') return ok(`${s.why}; ${portDesc}`, extra);
+      if (client.kind === 'sidecar' && !client.excludeOutboundPorts.includes(port.port)) {
+        return fail('MG102', `${s.why}; ${portDesc} and refuses plaintext`, extra);
+      }
+      return fail('MG101', `${s.why}; ${portDesc} and refuses plaintext`, extra);
+  }
+}
+
+/** The DR resolution for a sidecar client, memoised per client view, host and port. */
+export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: Service, port: ServicePort): DrResolution | null {
+  if (client.kind !== 'sidecar' || client.excludeOutboundPorts.includes(port.port)) return null;
+  return idx.cached(`dr|${viewKey}|${svc.namespace}|${svc.name}|${port.port}`, () =>
+    resolveClientTls(idx, client, idx.fqdn(svc), svc.namespace, port.port));
+}
+
+/**
+ * The outcome of a client → service port connection: the worst over the service's endpoints,
+ * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP.
+ */
+export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort): Outcome | null {
+  const proto = portProtocol(port);
+  if (proto === 'udp') return null;
+  const eps = endpointsOf(idx, svc, port);
+  if (eps.length === 0) return null;
+  const effective: ClientRep = client.kind === 'sidecar' && client.excludeOutboundPorts.includes(port.port)
+    ? { ...client, kind: 'none' } : client;
+  let worst: Outcome | null = null;
+  let okCount = 0;
+  for (const ep of eps) {
+    const o = endpointOutcome(idx, effective, svc, port, ep, clientSend(idx, effective, dr, svc, port, ep), proto);
+    if (!failed(o)) okCount++;
+    if (!worst || RANK[o.code] > RANK[worst.code]) worst = o;
+  }
+  if (!worst) return null;
+  const withRule = dr?.rule ? { ...worst, rule: objectRef(dr.rule) } : worst;
+  if (failed(withRule) && okCount > 0) {
+    return { ...withRule, reason: `${withRule.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` };
+  }
+  return withRule;
+}

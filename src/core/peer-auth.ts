@@ -1,0 +1,144 @@
+import type { LegacyPolicy, PeerAuthentication, PeerMode, Service, ServicePort, Workload } from './model.js';
+import { objectRef } from './model.js';
+import { isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+import { resolveShortName, serviceFqdn } from './hosts.js';
+
+/** A resolved server-side mode (never UNSET) and the object it comes from. */
+export interface ResolvedMode {
+  readonly mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** The object that decided, e.g. `PeerAuthentication foo/default`, or a default in words. */
+  readonly source: string;
+}
+
+/** The three PeerAuthentication levels that apply to one workload (istio-semantics.md §1.2–§1.3). */
+export interface PeerAuthLevels {
+  readonly mesh: PeerAuthentication | undefined;
+  readonly namespace: PeerAuthentication | undefined;
+  readonly workload: PeerAuthentication | undefined;
+}
+
+/** The oldest mesh-level PeerAuthentication: root namespace, no selector. */
+export function meshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
+  return idx.peerAuthentications(idx.root).find((p) => isEmptySelector(p.selector));
+}
+
+/** The oldest namespace-level PeerAuthentication of a (non-root) namespace. */
+export function namespacePeerAuth(idx: MeshIndex, ns: string): PeerAuthentication | undefined {
+  if (ns === idx.root) return undefined;
+  return idx.peerAuthentications(ns).find((p) => isEmptySelector(p.selector));
+}
+
+/**
+ * The levels for a workload. Selector policies in the root namespace are ignored; a second
+ * matching workload policy is ignored entirely (oldest wins, lists are sorted by creation).
+ */
+export function peerAuthLevels(idx: MeshIndex, w: Workload): PeerAuthLevels {
+  const ns = w.namespace;
+  const workload = ns === idx.root ? undefined
+    : idx.peerAuthentications(ns).find((p) => !isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels));
+  return { mesh: meshPeerAuth(idx), namespace: namespacePeerAuth(idx, ns), workload };
+}
+
+/**
+ * Istio's `ComposePeerAuthentication` for one workload port (istio-semantics.md §1.4):
+ * PERMISSIVE by default, UNSET inherits, port-level settings of the workload policy keyed by the
+ * container port.
+ */
+export function composePeerAuth(levels: PeerAuthLevels, containerPort: number): ResolvedMode {
+  let mode: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
+  for (const p of [levels.mesh, levels.namespace, levels.workload]) {
+    if (p && p.mode !== 'UNSET') mode = { mode: p.mode, source: objectRef(p) };
+  }
+  const wl = levels.workload;
+  const port = wl?.portLevel[containerPort];
+  if (wl && port !== undefined) {
+    return port === 'UNSET' ? mode : { mode: port, source: `${objectRef(wl)} port ${containerPort}` };
+  }
+  return mode;
+}
+
+/** True when any PeerAuthentication level applies to the workload (the 1.5 coexistence test). */
+export function anyPeerAuth(l: PeerAuthLevels): boolean {
+  return Boolean(l.mesh || l.namespace || l.workload);
+}
+
+/**
+ * The legacy v1alpha1 policy for a Service port (istio-semantics.md §2.3): service+port, then
+ * service, then the namespace `default` Policy, then MeshPolicy `default`. Undefined when none.
+ */
+export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort): LegacyPolicy | undefined {
+  const key = `legacy|${svc.namespace}|${svc.name}|${port.port}`;
+  return idx.cached(key, () => {
+    const fqdn = serviceFqdn(svc.name, svc.namespace, idx.mesh.clusterDomain);
+    let serviceWide: LegacyPolicy | undefined;
+    // Target names resolve relative to the policy's namespace, so any namespace may hold one.
+    for (const ns of candidatePolicyNamespaces(idx, svc)) {
+      for (const p of idx.policies(ns)) {
+        for (const t of p.targets) {
+          if (resolveShortName(t.name, p.namespace, idx.mesh.clusterDomain) !== fqdn) continue;
+          if (t.ports.length === 0) { serviceWide ??= p; continue; }
+          if (t.ports.some((sel) => sel === port.port || (typeof sel === 'string' && sel === port.name))) return p;
+        }
+      }
+    }
+    if (serviceWide) return serviceWide;
+    const nsDefault = idx.policies(svc.namespace).find((p) => p.targets.length === 0 && p.name === 'default');
+    if (nsDefault) return nsDefault;
+    return idx.meshPolicies().find((p) => p.name === 'default');
+  });
+}
+
+function candidatePolicyNamespaces(idx: MeshIndex, svc: Service): string[] {
+  // Fully qualified targets may live elsewhere; short names only resolve in the service namespace.
+  const out = [svc.namespace];
+  for (const n of idx.data.namespaces) if (n.name !== svc.namespace && idx.policies(n.name).length) out.push(n.name);
+  return out;
+}
+
+/** The legacy mode a policy gives, or the plaintext default when none applies (≤1.4). */
+export function legacyMode(p: LegacyPolicy | undefined, fallback: ResolvedMode): ResolvedMode {
+  if (!p) return fallback;
+  return { mode: p.mode, source: objectRef(p) };
+}
+
+/** Plaintext only: what ≤1.4 does when no legacy policy applies. */
+export const LEGACY_NONE: ResolvedMode = { mode: 'DISABLE', source: 'no authentication Policy or MeshPolicy (plaintext only)' };
+
+/** What 1.5 does when neither API applies. */
+export const BETA_DEFAULT: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no policy applies)' };
+
+/**
+ * The effective inbound mode of a workload's container port, reached through a Service port when
+ * one is known (legacy policies are keyed by the Service). Version rules: PeerAuthentication from
+ * 1.5, legacy policies up to 1.5 with the 1.5 coexistence rule, ambient ignores DISABLE.
+ */
+export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
+  const f = idx.features;
+  const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
+  let r: ResolvedMode;
+  if (levels && (!f.legacyPolicies || anyPeerAuth(levels))) r = composePeerAuth(levels, containerPort);
+  else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
+  else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
+  if (w.mesh === 'ambient' && r.mode === 'DISABLE') {
+    return { mode: 'PERMISSIVE', source: `${r.source} (DISABLE is ignored for ambient workloads)` };
+  }
+  return r;
+}
+
+/**
+ * The namespace-granular mode that auto mTLS uses on the client side (`GetNamespaceMutualTLSMode`):
+ * the namespace policy with UNSET resolved to the mesh policy, else the mesh policy. Undefined
+ * when neither sets a mode.
+ */
+export function namespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefined {
+  const mesh = meshPeerAuth(idx);
+  const nsp = namespacePeerAuth(idx, ns);
+  if (nsp && nsp.mode !== 'UNSET') return { mode: nsp.mode, source: objectRef(nsp) };
+  if (mesh && mesh.mode !== 'UNSET') return { mode: mesh.mode, source: objectRef(mesh) };
+  return undefined;
+}
+
+/** Narrows a PeerMode to a resolved mode, treating UNSET as PERMISSIVE. */
+export function resolvedOf(m: PeerMode): ResolvedMode['mode'] {
+  return m === 'UNSET' ? 'PERMISSIVE' : m;
+}

@@ -1,0 +1,8 @@
+import type { Code } from '../codes.js';
+import type { Evidence } from '../model.js';
+import type { RawFinding } from '../findings.js';
+
+/** Builds a finding that has no connection pair. */
+export function configFinding(code: Code, subject: string, message: string, fix: string, evidence: Evidence = 'certain', client = '-'): RawFinding {
+  return { code, evidence, client, service: subject, port: null, before: null, after: null, message, reason: message, fix };
+}

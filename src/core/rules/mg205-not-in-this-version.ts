@@ -1,0 +1,28 @@
+import type { ConfigRule } from './rule.js';
+import { objectRef } from '../model.js';
+import { isEmptySelector } from '../index.js';
+import { configFinding } from './config-finding.js';
+
+/** MG205: the object or field has no effect in the mesh's Istio version. */
+export const notInThisVersion: ConfigRule = {
+  code: 'MG205',
+  check(_before, after, change) {
+    if (change.operation === 'DELETE') return [];
+    const o = change.object;
+    const f = after.features;
+    const v = after.version.raw;
+    let msg: string | undefined;
+    let fix = '';
+    if (o.kind === 'PeerAuthentication' && !f.peerAuthentication) {
+      msg = `${objectRef(o)} has no effect: PeerAuthentication arrived in Istio 1.5 and this mesh runs ${v}`;
+      fix = 'use an authentication.istio.io/v1alpha1 Policy or MeshPolicy, or upgrade Istio';
+    } else if ((o.kind === 'Policy' || o.kind === 'MeshPolicy') && !f.legacyPolicies) {
+      msg = `${objectRef(o)} has no effect: authentication.istio.io/v1alpha1 was removed in Istio 1.6 and this mesh runs ${v}`;
+      fix = 'use a security.istio.io PeerAuthentication instead';
+    } else if (o.kind === 'DestinationRule' && !isEmptySelector(o.workloadSelector) && !f.drWorkloadSelector) {
+      msg = `the workloadSelector of ${objectRef(o)} is ignored before Istio 1.14 (this mesh runs ${v}), so the rule applies to every client`;
+      fix = 'remove the workloadSelector, or upgrade Istio';
+    }
+    return msg ? [configFinding('MG205', objectRef(o), msg, fix)] : [];
+  },
+};

@@ -1,0 +1,53 @@
+import type { Change, Service, ServicePort } from '../model.js';
+import type { MeshIndex } from '../index.js';
+import type { Code } from '../codes.js';
+import type { Outcome } from '../outcome.js';
+import type { RawFinding } from '../findings.js';
+
+/** What a connection rule needs to explain one breaking connection. */
+export interface BreakContext {
+  readonly before: MeshIndex;
+  readonly after: MeshIndex;
+  readonly change: Change;
+  /** Client label, e.g. `sleep.legacy` or `workloads without a sidecar in legacy`. */
+  readonly client: string;
+  readonly clientNamespace: string;
+  readonly clientWorkload?: string;
+  readonly service: Service;
+  readonly port: ServicePort;
+  readonly was: Outcome;
+  readonly now: Outcome;
+}
+
+/** A rule that explains one cause of breakage: the message and a concrete fix. */
+export interface ConnectionRule {
+  readonly code: Code;
+  fix(ctx: BreakContext): string;
+}
+
+/** A rule that needs no connection pair; it inspects the change and the snapshots around it. */
+export interface ConfigRule {
+  readonly code: Code;
+  check(before: MeshIndex, after: MeshIndex, change: Change): RawFinding[];
+}
+
+/** `name.namespace` for a Service. */
+export function svcName(s: Service): string {
+  return `${s.name}.${s.namespace}`;
+}
+
+/** The container port behind a service port, when every endpoint agrees on one. */
+export function containerPortOf(ctx: BreakContext): number | undefined {
+  const t = ctx.port.targetPort;
+  if (typeof t === 'number') return t;
+  for (const w of ctx.after.endpoints(ctx.service)) {
+    const p = w.ports.find((cp) => cp.name === t);
+    if (p) return p.port;
+  }
+  return undefined;
+}
+
+/** A YAML flow mapping of labels: `{app: httpbin}`. */
+export function flowLabels(l: Readonly<Record<string, string>> | null): string {
+  return `{${Object.entries(l ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
+}

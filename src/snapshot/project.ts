@@ -1,0 +1,372 @@
+import { parse as parseYaml } from 'yaml';
+import type {
+  AuthorizationPolicy, ContainerPort, DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication, IstioVersion, Labels, MeshConfig, MeshData, Namespace,
+  Probe, Service, ServiceEntry, ServicePort, Traffic, VersionSource, Workload,
+} from '../core/model.js';
+import { DEFAULT_MESH } from '../core/model.js';
+import { InvalidObjectError, MtlsGuardError } from '../core/errors.js';
+import { isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/objects.js';
+import { podMembership, predictMembership, type PodShape } from '../core/membership.js';
+import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/version.js';
+import { docLocation, type LoadedDoc } from './manifests.js';
+
+/** Options that override what the snapshot says. */
+export interface ProjectOptions {
+  readonly istioVersion?: string;
+  readonly autoMtls?: boolean;
+  readonly traffic?: Traffic | null;
+}
+
+/** A projected snapshot and the notes on what was not used. */
+export interface Projection {
+  readonly data: MeshData;
+  readonly notes: readonly string[];
+}
+
+const TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+const USED_KINDS = new Set(['Namespace', 'Pod', 'Service', 'ServiceEntry', 'AuthorizationPolicy', 'ConfigMap', ...TEMPLATE_KINDS]);
+
+function o(v: unknown): Json {
+  return isObject(v) ? v : {};
+}
+
+function arr(v: unknown): Json[] {
+  return Array.isArray(v) ? v.filter(isObject) : [];
+}
+
+function strs(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function portList(v: string | undefined): number[] {
+  if (!v) return [];
+  return v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+function meta(obj: Json): { name: string; namespace: string; labels: Labels; annotations: Labels; owners: Json[] } {
+  const m = o(obj['metadata']);
+  return {
+    name: String(m['name'] ?? ''),
+    namespace: String(m['namespace'] ?? 'default'),
+    labels: readLabels(m['labels'], 'metadata.labels'),
+    annotations: readLabels(m['annotations'], 'metadata.annotations'),
+    owners: arr(m['ownerReferences']),
+  };
+}
+
+/** The pod spec of a Pod or of a workload's template (CronJob nests one level deeper). */
+function podTemplate(obj: Json): { spec: Json; labels: Labels; annotations: Labels } | undefined {
+  const kind = String(obj['kind']);
+  if (kind === 'Pod') {
+    const m = meta(obj);
+    return { spec: o(obj['spec']), labels: m.labels, annotations: m.annotations };
+  }
+  let spec = o(obj['spec']);
+  if (kind === 'CronJob') spec = o(o(spec['jobTemplate'])['spec']);
+  const t = o(spec['template']);
+  const tm = o(t['metadata']);
+  return { spec: o(t['spec']), labels: readLabels(tm['labels'], 'spec.template.metadata.labels'), annotations: readLabels(tm['annotations'], 'spec.template.metadata.annotations') };
+}
+
+function shape(t: { spec: Json; labels: Labels; annotations: Labels }): PodShape {
+  return {
+    labels: t.labels,
+    annotations: t.annotations,
+    containers: arr(t.spec['containers']).map((c) => ({ name: String(c['name'] ?? '') })),
+    initContainers: arr(t.spec['initContainers']).map((c) => ({ name: String(c['name'] ?? ''), ...(typeof c['restartPolicy'] === 'string' ? { restartPolicy: c['restartPolicy'] } : {}) })),
+    hostNetwork: t.spec['hostNetwork'] === true,
+  };
+}
+
+function probes(spec: Json): Probe[] {
+  const out: Probe[] = [];
+  for (const c of arr(spec['containers'])) {
+    if (c['name'] === 'istio-proxy') continue;
+    for (const kind of ['liveness', 'readiness', 'startup'] as const) {
+      const p = o(c[`${kind}Probe`]);
+      const http = o(p['httpGet']);
+      const grpc = o(p['grpc']);
+      const tcp = o(p['tcpSocket']);
+      const container = String(c['name'] ?? '');
+      const port = (x: unknown): number | string | undefined => (typeof x === 'number' || typeof x === 'string' ? x : undefined);
+      const hp = port(http['port']);
+      const gp = port(grpc['port']);
+      const tp = port(tcp['port']);
+      if (hp !== undefined) out.push({ container, kind, type: 'http', port: hp });
+      else if (gp !== undefined) out.push({ container, kind, type: 'grpc', port: gp });
+      else if (tp !== undefined) out.push({ container, kind, type: 'tcp', port: tp });
+    }
+  }
+  return out;
+}
+
+function containerPorts(spec: Json): ContainerPort[] {
+  const out: ContainerPort[] = [];
+  for (const c of arr(spec['containers'])) {
+    if (c['name'] === 'istio-proxy') continue;
+    for (const p of arr(c['ports'])) {
+      if (typeof p['containerPort'] !== 'number') continue;
+      out.push(typeof p['name'] === 'string' ? { name: p['name'], port: p['containerPort'] } : { port: p['containerPort'] });
+    }
+  }
+  return out;
+}
+
+function declared(spec: Json): string[] {
+  const out: string[] = [];
+  for (const c of arr(spec['containers'])) {
+    if (c['name'] === 'istio-proxy') continue;
+    out.push(...strs(c['command']), ...strs(c['args']));
+    for (const e of arr(c['env'])) if (typeof e['value'] === 'string') out.push(e['value']);
+  }
+  return out;
+}
+
+interface OwnerInfo { name: string; kind: string }
+
+/** The owning workload of a pod: Deployment (through its ReplicaSet), StatefulSet, DaemonSet, else the pod. */
+function ownerOf(pod: Json, replicaSets: Map<string, Json>): OwnerInfo {
+  const m = meta(pod);
+  const ref = m.owners.find((r) => r['controller'] === true) ?? m.owners[0];
+  if (!ref) return { name: m.name, kind: 'Pod' };
+  const kind = String(ref['kind']);
+  const name = String(ref['name']);
+  if (kind === 'ReplicaSet') {
+    const rs = replicaSets.get(`${m.namespace}/${name}`);
+    const rsOwner = rs ? meta(rs).owners.find((r) => r['kind'] === 'Deployment') : undefined;
+    if (rsOwner) return { name: String(rsOwner['name']), kind: 'Deployment' };
+    const hash = m.labels['pod-template-hash'];
+    if (hash && name.endsWith(`-${hash}`)) return { name: name.slice(0, -hash.length - 1), kind: 'Deployment' };
+    return { name, kind: 'ReplicaSet' };
+  }
+  if (kind === 'Job') {
+    // Jobs created by a CronJob are named <cronjob>-<schedule time>.
+    return { name: name.replace(/-\d{8,}$/, ''), kind: 'Job' };
+  }
+  return { name, kind };
+}
+
+function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, podCount: number): Workload {
+  const t = podTemplate(obj)!;
+  const isPod = String(obj['kind']) === 'Pod';
+  const mem = isPod ? podMembership(shape(t), ns) : predictMembership(shape(t), ns);
+  const lbls = mem.tlsMode !== undefined && t.labels['security.istio.io/tlsMode'] === undefined
+    ? { ...t.labels, 'security.istio.io/tlsMode': mem.tlsMode } : t.labels;
+  return {
+    name: owner.name,
+    namespace: meta(obj).namespace,
+    kind: owner.kind,
+    labels: lbls,
+    annotations: t.annotations,
+    mesh: mem.mesh,
+    meshSignal: mem.signal,
+    predicted: !isPod,
+    ports: containerPorts(t.spec),
+    probes: probes(t.spec),
+    declaredHosts: declared(t.spec),
+    hostNetwork: t.spec['hostNetwork'] === true,
+    excludeOutboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeOutboundPorts']),
+    excludeInboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeInboundPorts']),
+    pods: podCount,
+    origin: docLocation(d),
+  };
+}
+
+function service(obj: Json, d: LoadedDoc): Service {
+  const m = meta(obj);
+  const spec = o(obj['spec']);
+  const sel = isObject(spec['selector']) ? readLabels(spec['selector'], 'spec.selector') : null;
+  const ports: ServicePort[] = arr(spec['ports']).map((p, i) => {
+    const port = p['port'];
+    if (typeof port !== 'number') throw new InvalidObjectError(`spec.ports[${i}].port`, 'is required').at(docLocation(d));
+    const tp = p['targetPort'];
+    return {
+      ...(typeof p['name'] === 'string' ? { name: p['name'] } : {}),
+      port,
+      targetPort: typeof tp === 'number' || typeof tp === 'string' ? tp : port,
+      protocol: typeof p['protocol'] === 'string' ? p['protocol'] : 'TCP',
+      ...(typeof p['appProtocol'] === 'string' ? { appProtocol: p['appProtocol'] } : {}),
+    };
+  });
+  return {
+    name: m.name, namespace: m.namespace, selector: sel && Object.keys(sel).length ? sel : null, ports,
+    headless: spec['clusterIP'] === 'None', type: String(spec['type'] ?? 'ClusterIP'), origin: docLocation(d),
+  };
+}
+
+function serviceEntry(obj: Json, d: LoadedDoc): ServiceEntry {
+  const m = meta(obj);
+  const spec = o(obj['spec']);
+  return { name: m.name, namespace: m.namespace, hosts: strs(spec['hosts']), location: spec['location'] === 'MESH_INTERNAL' ? 'MESH_INTERNAL' : 'MESH_EXTERNAL', origin: docLocation(d) };
+}
+
+function meshConfigFrom(cm: Json, d: LoadedDoc): Partial<MeshConfig> {
+  const raw = o(cm['data'])['mesh'];
+  if (typeof raw !== 'string') return {};
+  let mesh: unknown;
+  try {
+    mesh = parseYaml(raw);
+  } catch (e) {
+    throw new InvalidObjectError('data.mesh', `malformed mesh config: ${(e as Error).message.split('\n')[0]}`).at(docLocation(d));
+  }
+  const m = o(mesh);
+  const out: { -readonly [K in keyof MeshConfig]?: MeshConfig[K] } = {};
+  if (typeof m['rootNamespace'] === 'string') out.rootNamespace = m['rootNamespace'];
+  if (typeof m['enableAutoMtls'] === 'boolean') out.enableAutoMtls = m['enableAutoMtls'];
+  if (Array.isArray(m['defaultDestinationRuleExportTo'])) out.defaultDestinationRuleExportTo = strs(m['defaultDestinationRuleExportTo']);
+  return out;
+}
+
+function injectorRewrite(cm: Json): boolean | undefined {
+  const raw = o(cm['data'])['values'];
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const v = o(o(JSON.parse(raw))['sidecarInjectorWebhook'])['rewriteAppHTTPProbe'];
+    return typeof v === 'boolean' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Istio version from an istiod (or 1.4-era istio-pilot) Deployment's image tag. */
+function istiodVersion(obj: Json): IstioVersion | undefined {
+  const m = meta(obj);
+  if (!/^(istiod(-.*)?|istio-pilot)$/.test(m.name)) return undefined;
+  const spec = o(o(o(obj['spec'])['template'])['spec']);
+  for (const c of arr(spec['containers'])) {
+    const image = typeof c['image'] === 'string' ? c['image'] : '';
+    if (!/pilot/.test(image)) continue;
+    const tag = image.slice(image.lastIndexOf(':') + 1);
+    const v = parseVersion(tag);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function withLocation<T>(d: LoadedDoc, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InvalidObjectError) throw e.location.file ? e : e.at(docLocation(d));
+    if (e instanceof MtlsGuardError) throw new InvalidObjectError('(document)', e.message).at(docLocation(d));
+    throw e;
+  }
+}
+
+/** Later documents replace earlier ones with the same kind, namespace and name, as `kubectl apply` would. */
+function lastWins(docs: readonly LoadedDoc[]): LoadedDoc[] {
+  const m = new Map<string, LoadedDoc>();
+  for (const d of docs) {
+    const md = o(d.obj['metadata']);
+    const k = `${String(d.obj['kind'])}/${String(md['namespace'] ?? '')}/${String(md['name'] ?? '')}`;
+    m.delete(k);
+    m.set(k, d);
+  }
+  return [...m.values()];
+}
+
+/**
+ * Projects manifests into the snapshot the core reads (DESIGN.md §2). Pods win over the templates
+ * of their owners; templates without pods stand in for them with predicted injection.
+ */
+export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions = {}): Projection {
+  const notes: string[] = [];
+  const ignored = new Map<string, number>();
+  const namespaces = new Map<string, Namespace>();
+  const pods: LoadedDoc[] = [];
+  const templates: LoadedDoc[] = [];
+  const replicaSets = new Map<string, Json>();
+  const services: Service[] = [];
+  const serviceEntries: ServiceEntry[] = [];
+  const istio: IstioObject[] = [];
+  const authz: AuthorizationPolicy[] = [];
+  let mesh: MeshConfig = { ...DEFAULT_MESH };
+  let version: IstioVersion | undefined;
+  let rewrite: boolean | undefined;
+
+  for (const d of lastWins(docs)) {
+    const kind = String(d.obj['kind'] ?? '');
+    if (isJudged(d.obj)) {
+      istio.push(withLocation(d, () => ({ ...parseIstioObject(d.obj), origin: docLocation(d) })));
+      continue;
+    }
+    if (!USED_KINDS.has(kind) || (kind === 'AuthorizationPolicy' && !String(d.obj['apiVersion']).startsWith('security.istio.io/'))) {
+      ignored.set(kind || '(no kind)', (ignored.get(kind || '(no kind)') ?? 0) + 1);
+      continue;
+    }
+    withLocation(d, () => {
+      const m = meta(d.obj);
+      if (!m.name) throw new InvalidObjectError('metadata.name', 'is required');
+      switch (kind) {
+        case 'Namespace': namespaces.set(m.name, { name: m.name, labels: m.labels }); break;
+        case 'Pod': pods.push(d); break;
+        case 'Service': services.push(service(d.obj, d)); break;
+        case 'ServiceEntry': serviceEntries.push(serviceEntry(d.obj, d)); break;
+        case 'AuthorizationPolicy': authz.push({ ...parseAuthorizationPolicy(d.obj), origin: docLocation(d) }); break;
+        case 'ConfigMap':
+          if (/^istio(-[a-z0-9-]+)?$/.test(m.name) && !m.name.startsWith('istio-sidecar-injector')) mesh = { ...mesh, ...meshConfigFrom(d.obj, d) };
+          else if (m.name.startsWith('istio-sidecar-injector')) rewrite = injectorRewrite(d.obj) ?? rewrite;
+          else ignored.set('ConfigMap', (ignored.get('ConfigMap') ?? 0) + 1);
+          break;
+        default:
+          version ??= kind === 'Deployment' ? istiodVersion(d.obj) : undefined;
+          if (kind === 'ReplicaSet') replicaSets.set(`${m.namespace}/${m.name}`, d.obj);
+          templates.push(d);
+      }
+    });
+  }
+
+  const nsLabels = (ns: string): Labels => namespaces.get(ns)?.labels ?? {};
+  const workloads = new Map<string, Workload>();
+  const podCounts = new Map<string, number>();
+  const owners = pods.map((d) => ({ d, owner: ownerOf(d.obj, replicaSets) }));
+  for (const { d, owner } of owners) {
+    const k = `${meta(d.obj).namespace}/${owner.name}`;
+    podCounts.set(k, (podCounts.get(k) ?? 0) + 1);
+  }
+  for (const { d, owner } of owners) {
+    const k = `${meta(d.obj).namespace}/${owner.name}`;
+    if (!workloads.has(k)) workloads.set(k, withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(meta(d.obj).namespace), d, podCounts.get(k) ?? 1)));
+  }
+  for (const d of templates) {
+    const m = meta(d.obj);
+    // A ReplicaSet owned by a Deployment is represented by the Deployment.
+    if (String(d.obj['kind']) === 'ReplicaSet' && m.owners.some((r) => r['kind'] === 'Deployment')) continue;
+    const k = `${m.namespace}/${m.name}`;
+    if (workloads.has(k) || !podTemplate(d.obj)) continue;
+    workloads.set(k, withLocation(d, () => workloadFrom(d.obj, { name: m.name, kind: String(d.obj['kind']) }, nsLabels(m.namespace), d, 0)));
+  }
+
+  // Namespaces referenced but not declared still exist, with no labels.
+  const referenced = [...workloads.values(), ...services, ...istio].map((x) => x.namespace).filter((n) => n !== '');
+  for (const n of referenced) if (!namespaces.has(n)) namespaces.set(n, { name: n, labels: {} });
+
+  let versionSource: VersionSource = 'default';
+  if (opts.istioVersion !== undefined) {
+    const v = parseVersion(opts.istioVersion);
+    if (!v) throw new InvalidObjectError('--istio-version', `not a version: ${JSON.stringify(opts.istioVersion)}`);
+    version = v;
+    versionSource = 'flag';
+  } else if (version) versionSource = 'istiod';
+  if (rewrite !== undefined) mesh = { ...mesh, rewriteAppProbes: rewrite };
+  if (opts.autoMtls !== undefined) mesh = { ...mesh, enableAutoMtls: opts.autoMtls };
+
+  if (ignored.size) {
+    notes.push(`ignored objects of kinds mtls-guard does not read: ${[...ignored].map(([k, n]) => `${k} (${n})`).join(', ')}`);
+  }
+  const data: MeshData = {
+    namespaces: [...namespaces.values()],
+    workloads: [...workloads.values()],
+    services,
+    serviceEntries,
+    peerAuthentications: istio.filter((x): x is PeerAuthentication => x.kind === 'PeerAuthentication'),
+    legacyPolicies: istio.filter((x): x is LegacyPolicy => x.kind === 'Policy' || x.kind === 'MeshPolicy'),
+    destinationRules: istio.filter((x): x is DestinationRule => x.kind === 'DestinationRule'),
+    authorizationPolicies: authz,
+    mesh,
+    version: version ?? parseVersion(DEFAULT_ISTIO_VERSION)!,
+    versionSource,
+    traffic: opts.traffic ?? null,
+  };
+  return { data, notes };
+}
