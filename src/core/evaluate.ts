@@ -157,7 +157,7 @@ const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sideca
 
 function expand(before: MeshIndex, after: MeshIndex, change: Change, b: Break): RawFinding[] {
   const out: RawFinding[] = [];
-  const certain = isCertain(after, b.service, b.now);
+  const certain = isCertain(b.now);
   const rule = CONNECTION_RULES.get(b.now.cause!);
   const svcLabel = `${b.service.name}.${b.service.namespace}`;
   const mk = (client: string, ns: string, workload: string | undefined, evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding => {

@@ -1,7 +1,6 @@
 import type { Evidence, ObservedEdge, Service, Workload } from './model.js';
 import type { MeshIndex } from './index.js';
 import type { Outcome } from './outcome.js';
-import { endpointsOf } from './endpoints.js';
 
 /** The evidence for one client → service breakage, and what it rests on. */
 export interface EvidenceResult {
@@ -50,11 +49,19 @@ function describe(e: ObservedEdge, source: string): string {
   return `${e.metric}{reporter="${e.reporter}"} ${e.sourceWorkload}.${e.sourceNamespace} -> ${e.destinationService || e.destinationWorkload} (${tls}) = ${e.value} in ${source}`;
 }
 
-/** Host names a workload's spec may use for a Service. */
-function hostForms(idx: MeshIndex, svc: Service, clientNs: string): string[] {
-  const f = [`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`, idx.fqdn(svc)];
-  if (clientNs === svc.namespace) f.push(svc.name);
-  return f;
+/** Qualified host names a workload's spec may use for a Service. */
+function hostForms(idx: MeshIndex, svc: Service): string[] {
+  return [`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`, idx.fqdn(svc)];
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A bare service name counts only as a URL host or `name:port`: `sleep` alone is too common a word. */
+function namesBare(w: Workload, name: string): boolean {
+  const re = new RegExp(`(://${escape(name)}([:/]|$))|(^|[\\s=,])${escape(name)}:\\d+`);
+  return w.declaredHosts.some((h) => re.test(h));
 }
 
 const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
@@ -67,16 +74,16 @@ function declaredTokens(idx: MeshIndex, w: Workload): ReadonlySet<string> {
   });
 }
 
-/** True when a breakage is a contradiction in the configuration itself (DESIGN.md §2, `certain`). */
-export function isCertain(idx: MeshIndex, svc: Service, now: Outcome): string | undefined {
-  if (now.cause === 'MG105') return `${now.rule ?? 'Istio mTLS'} covers the Kubernetes API server, which has no sidecar`;
-  if (now.cause === 'MG103') {
-    const port = svc.ports[0];
-    const eps = port ? endpointsOf(idx, svc, port) : [];
-    if (eps.every((e) => e.kind === 'none' || e.kind === 'external' || e.kind === 'apiserver')) {
-      return `${now.rule ?? 'Istio mTLS'} sends ISTIO_MUTUAL to ${svc.name}.${svc.namespace}, which has no sidecar`;
-    }
-  }
+/**
+ * True when a breakage is a contradiction in the configuration itself (DESIGN.md §2, `certain`):
+ * Istio mTLS towards a server that cannot take it, on every endpoint.
+ */
+export function isCertain(now: Outcome): string | undefined {
+  if (now.partial) return undefined;
+  const by = now.rule ?? 'auto mTLS';
+  if (now.cause === 'MG105') return `${by} covers the Kubernetes API server, which has no sidecar`;
+  if (now.cause === 'MG103') return `${by} sends Istio mTLS to a server without a sidecar`;
+  if (now.cause === 'MG104') return `${by} sends Istio mTLS to a server that accepts only plaintext (${now.serverSource ?? 'DISABLE'})`;
   return undefined;
 }
 
@@ -86,7 +93,7 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
   const seen = edgesInto(idx, svc).find((e) => e.sourceWorkload === w.name && e.sourceNamespace === w.namespace);
   if (seen) return { level: 'observed', detail: describe(seen, src) };
   const tokens = declaredTokens(idx, w);
-  const host = hostForms(idx, svc, w.namespace).find((h) => tokens.has(h));
+  const host = hostForms(idx, svc).find((h) => tokens.has(h)) ?? (w.namespace === svc.namespace && namesBare(w, svc.name) ? svc.name : undefined);
   if (host) return { level: 'declared', detail: `the pod spec of ${w.name}.${w.namespace} names ${host}` };
   return { level: 'possible' };
 }

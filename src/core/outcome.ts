@@ -38,6 +38,8 @@ export interface Outcome {
   readonly rule?: string;
   /** The object that set the server's mode, if any. */
   readonly serverSource?: string;
+  /** True when only some endpoints fail. */
+  readonly partial?: boolean;
 }
 
 const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
@@ -188,7 +190,7 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
   if (!worst) return null;
   const withRule = dr?.rule ? { ...worst, rule: objectRef(dr.rule) } : worst;
   if (failed(withRule) && okCount > 0) {
-    return { ...withRule, reason: `${withRule.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` };
+    return { ...withRule, partial: true, reason: `${withRule.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` };
   }
   return withRule;
 }

@@ -1,0 +1,65 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { MeshIndex } from '../../src/core/index.js';
+import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapshot/manifests.js';
+import { projectSnapshot } from '../../src/snapshot/project.js';
+import { parseIstioObject } from '../../src/core/objects.js';
+import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
+import type { Traffic } from '../../src/core/model.js';
+
+/** The repository root (tests run from it). */
+export const ROOT = process.cwd();
+
+/** One table-driven engine case (see test/fixtures/core/README.md). */
+export interface EngineCase {
+  rule: string;
+  base?: string;
+  version?: string;
+  autoMtls?: 'on' | 'off';
+  add?: string;
+  telemetry?: string;
+  simulate?: string[];
+  change?: string;
+  delete?: boolean;
+  denyOn?: 'certain' | 'observed' | 'declared' | 'possible';
+  expect?: {
+    allowed?: boolean;
+    codes?: string[];
+    findings?: Record<string, unknown>[];
+    noBreaks?: boolean;
+  };
+}
+
+/** Reads every case of the YAML files in a fixture folder. */
+export function loadCases(dir: string): { file: string; cases: EngineCase[] }[] {
+  return readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => ({
+    file: f,
+    cases: parse(readFileSync(join(ROOT, dir, f), 'utf8')) as EngineCase[],
+  }));
+}
+
+const baseCache = new Map<string, LoadedDoc[]>();
+
+/** Builds the index of a case: its base folder plus its extra manifests. */
+export async function buildIndex(c: EngineCase): Promise<MeshIndex> {
+  let base: LoadedDoc[] = [];
+  if (c.base) {
+    base = baseCache.get(c.base) ?? await loadManifests([join(ROOT, c.base)]);
+    baseCache.set(c.base, base);
+  }
+  const docs = [...base, ...(c.add ? parseManifests(c.add, 'add') : [])];
+  const traffic: Traffic | null = c.telemetry
+    ? { edges: edgesFromSamples(parseExposition(c.telemetry, 'telemetry')), source: 'telemetry' } : null;
+  const { data } = projectSnapshot(docs, {
+    ...(c.version ? { istioVersion: c.version } : {}),
+    ...(c.autoMtls ? { autoMtls: c.autoMtls === 'on' } : {}),
+    traffic,
+  });
+  return MeshIndex.build(data);
+}
+
+/** Parses the change objects of a case. */
+export function changeObjects(c: EngineCase) {
+  return parseManifests(c.change ?? '', 'change').map((d) => parseIstioObject(d.obj));
+}
