@@ -1,7 +1,7 @@
 import type { Change, IstioObject, Mode } from '../core/model.js';
 import { objectRef } from '../core/model.js';
 import { InvalidObjectError, UnsupportedKindError } from '../core/errors.js';
-import { isJudged, parseIstioObject } from '../core/objects.js';
+import { isJudged, parseIstioObject, parseIstioRef, type IstioRef } from '../core/objects.js';
 import { evaluateChange, describeChange } from '../core/evaluate.js';
 import { decide, type Verdict } from '../core/decision.js';
 import { modeFor } from '../core/modes.js';
@@ -21,12 +21,13 @@ export interface ObjectVerdict {
   readonly notes: readonly string[];
 }
 
-async function loadChanges(paths: readonly string[]): Promise<IstioObject[]> {
+/** Reads the objects of a change file; for deletes only their identity is needed. */
+async function loadChanges(paths: readonly string[], refsOnly: boolean): Promise<(IstioObject | IstioRef)[]> {
   const docs = await loadManifests(paths);
   return docs.map((d) => {
     if (!isJudged(d.obj)) throw new UnsupportedKindError(`${String(d.obj['apiVersion'] ?? '(no apiVersion)')} ${String(d.obj['kind'] ?? '(no kind)')}`, docLocation(d));
     try {
-      return { ...parseIstioObject(d.obj), origin: docLocation(d) };
+      return refsOnly ? parseIstioRef(d.obj) : { ...parseIstioObject(d.obj), origin: docLocation(d) };
     } catch (e) {
       if (e instanceof InvalidObjectError) throw e.at(docLocation(d));
       throw e;
@@ -34,22 +35,28 @@ async function loadChanges(paths: readonly string[]): Promise<IstioObject[]> {
   });
 }
 
+function isFull(o: IstioObject | IstioRef): o is IstioObject {
+  return 'created' in o;
+}
+
 /** Judges each object in order against the snapshot plus the objects before it. */
-export function judge(start: MeshIndex, objects: readonly IstioObject[], args: Pick<CheckArgs, 'delete' | 'mode' | 'denyOn'>): ObjectVerdict[] {
+export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRef)[], args: Pick<CheckArgs, 'delete' | 'mode' | 'denyOn'>): ObjectVerdict[] {
   let idx = start;
   const out: ObjectVerdict[] = [];
-  for (const object of objects) {
-    const exists = idx.find(object);
+  for (const target of objects) {
+    const exists = idx.find(target);
     const operation: Change['operation'] = args.delete ? 'DELETE' : exists ? 'UPDATE' : 'CREATE';
+    const object = operation === 'DELETE' ? exists : isFull(target) ? target : undefined;
     const notes: string[] = [];
-    const md = args.mode ? { mode: args.mode as Mode, source: '--mode' } : modeFor(idx, object, 'enforce');
-    if ('invalid' in md && md.invalid) notes.push(md.invalid);
-    if (operation === 'DELETE' && !exists) {
-      notes.push(`${objectRef(object)} is not in the snapshot; deleting it changes nothing`);
-      out.push({ object: objectRef(object), operation, summary: describeChange({ operation, object }), verdict: decide([], md.mode, args.denyOn), notes });
+    if (!object) {
+      const md = args.mode ?? 'enforce';
+      notes.push(`${objectRef(target)} is not in the snapshot; deleting it changes nothing`);
+      out.push({ object: objectRef(target), operation, summary: `DELETE of ${objectRef(target)}`, verdict: decide([], md, args.denyOn), notes });
       continue;
     }
-    const change: Change = { operation, object: operation === 'DELETE' ? exists! : object };
+    const md = args.mode ? { mode: args.mode as Mode, source: '--mode' } : modeFor(idx, object, 'enforce');
+    if ('invalid' in md && md.invalid) notes.push(md.invalid);
+    const change: Change = { operation, object };
     if (md.mode === 'off') {
       notes.push(`not evaluated: ${md.source} is off`);
       out.push({ object: objectRef(object), operation, summary: describeChange(change), verdict: decide([], 'off', args.denyOn), notes });
@@ -79,7 +86,7 @@ function text(results: readonly ObjectVerdict[], denyOn: string): string {
     const v = r.verdict;
     const state = v.allowed ? (v.wouldDeny.length ? `ALLOWED (mode ${v.mode}; would be denied in enforce)` : 'ALLOWED') : 'DENIED';
     const breaks = v.findings.filter((f) => f.port !== null).length;
-    out.push(`${r.operation} ${r.summary}: ${state} - ${breaks} breaking connection finding(s), deny on ${denyOn}, mode ${v.mode}`);
+    out.push(`${r.summary}: ${state} - ${breaks} breaking connection finding(s), deny on ${denyOn}, mode ${v.mode}`);
     for (const n of r.notes) out.push(`  note: ${n}`);
     for (const f of v.findings) out.push(findingText(f));
   }
@@ -107,7 +114,7 @@ function json(results: readonly ObjectVerdict[]): string {
 /** `mtls-guard check`: exit 0 allowed, 1 denied, 2 bad input. */
 export async function runCheck(argv: readonly string[], io: Io): Promise<number> {
   const args = parseCheckArgs(argv);
-  const [{ idx, notes }, objects] = await Promise.all([loadIndex(args.cluster, args, args.telemetry), loadChanges(args.changes)]);
+  const [{ idx, notes }, objects] = await Promise.all([loadIndex(args.cluster, args, args.telemetry), loadChanges(args.changes, args.delete)]);
   if (args.format === 'text') for (const n of notes) io.err(`note: ${n}\n`);
   const results = judge(idx, objects, args);
   io.out(args.format === 'json' ? json(results) : text(results, args.denyOn));

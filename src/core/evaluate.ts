@@ -227,6 +227,5 @@ export function describeChange(change: Change): string {
   if (o.kind === 'PeerAuthentication') what = ` (${o.mode})`;
   else if (o.kind === 'DestinationRule') what = ` (${o.host}${o.trafficPolicy?.tls ? ` ${o.trafficPolicy.tls.mode}` : ''})`;
   else what = ` (${o.mode})`;
-  const op = change.operation === 'DELETE' ? 'DELETE of ' : '';
-  return `${op}${objectRef(o)}${what}`;
+  return `${change.operation} ${objectRef(o)}${what}`;
 }

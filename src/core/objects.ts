@@ -190,6 +190,21 @@ function legacyPolicy(o: Json, ns: string, kind: 'Policy' | 'MeshPolicy'): Legac
   return { kind, ...meta(o, ns, kind === 'MeshPolicy'), targets, mode: legacyMode(list(spec['peers'], 'spec.peers')) };
 }
 
+/** The identity of a judged object: enough to find it, for deletes. */
+export interface IstioRef {
+  readonly kind: IstioObject['kind'];
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Reads only the kind, namespace and name of a judged object (a DELETE needs no spec). */
+export function parseIstioRef(o: unknown, defaultNamespace = 'default'): IstioRef {
+  if (!isObject(o)) throw new InvalidObjectError('(document)', 'expected a Kubernetes object');
+  const kind = checkApiVersion(o) as IstioObject['kind'];
+  const m = meta(o, defaultNamespace, kind === 'MeshPolicy');
+  return { kind, namespace: m.namespace, name: m.name };
+}
+
 /**
  * Parses a judged Istio object. Throws InvalidObjectError (with the field) for bad fields and
  * UnsupportedKindError for kinds mtls-guard does not judge.

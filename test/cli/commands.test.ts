@@ -1,0 +1,34 @@
+// The CLI contract, table-driven from test/fixtures/cli/commands.yaml.
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parse } from 'yaml';
+import { runCli } from '../helpers/cli.js';
+
+interface Case {
+  name: string;
+  argv: string[];
+  files?: Record<string, string>;
+  exit: number;
+  stdout?: string[];
+  stdoutExact?: string;
+  stderr?: string[];
+  json?: unknown;
+}
+
+const cases = parse(readFileSync('test/fixtures/cli/commands.yaml', 'utf8')) as Case[];
+for (const c of cases) {
+  t.test(c.name, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-cli-'));
+    for (const [name, text] of Object.entries(c.files ?? {})) writeFileSync(join(dir, name), text);
+    const argv = c.argv.map((a) => (a.startsWith('@') ? join(dir, a.slice(1)) : a));
+    const r = await runCli(argv);
+    t.equal(r.code, c.exit, `exit ${c.exit}`, { stderr: r.err, stdout: r.out.slice(0, 2000) });
+    for (const s of c.stdout ?? []) t.ok(r.out.includes(s), `stdout has: ${s}`, { stdout: r.out });
+    for (const s of c.stderr ?? []) t.ok(r.err.includes(s), `stderr has: ${s}`, { stderr: r.err });
+    if (c.stdoutExact !== undefined) t.equal(r.out, c.stdoutExact, 'stdout is exactly');
+    if (c.json !== undefined) t.match(JSON.parse(r.out), c.json, 'json output');
+    t.notMatch(r.err, /internal error|    at /, 'no stack trace');
+  });
+}
