@@ -1,7 +1,8 @@
-import type { Workload } from './model.js';
+import type { MeshKind, Service, Workload } from './model.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { namedExportNamespaces } from './destination-rule.js';
+import { drHost, namedExportNamespaces } from './destination-rule.js';
+import { hostMatches } from './hosts.js';
 import type { ClientRep } from './outcome.js';
 
 /**
@@ -11,14 +12,35 @@ import type { ClientRep } from './outcome.js';
  */
 export interface ClientClass {
   readonly key: string;
-  /** The DR view: a namespace whose own rules matter, or `*` for the shared view. */
+  readonly kind: MeshKind;
+  /** The DR view: a namespace whose own rules can matter, or `*` for the shared view. */
   readonly view: string;
+  /** The key that DR lookups are memoised under: the view and the selector DRs. */
+  readonly drKey: string;
+  /** The class that stands for this one towards services its own namespace's DRs do not match. */
+  readonly fallbackKey: string;
   readonly rep: ClientRep;
   readonly members: Workload[];
+  /** Members by namespace. */
+  readonly byNamespace: Map<string, Workload[]>;
+}
+
+/** All classes of an index. */
+export interface ClassSet {
+  readonly byKey: ReadonlyMap<string, ClientClass>;
+  /** Classes with the shared view, which stand in for the others towards most services. */
+  readonly fallbacks: readonly ClientClass[];
+  /** Classes with a view of their own, by view. */
+  readonly byView: ReadonlyMap<string, readonly ClientClass[]>;
+  /** Views that always matter: the root namespace and namespaces named in some exportTo. */
+  readonly special: ReadonlySet<string>;
 }
 
 /** The class of callers outside the mesh, present even when no such workload is in the snapshot. */
 export const OUTSIDE_KEY = 'none';
+
+/** A namespace name that cannot exist: the representative namespace of the shared view. */
+const SHARED_NS = '*';
 
 /** The DR view of a namespace: its own name when its rules (or exportTo lists) can differ. */
 export function viewOf(idx: MeshIndex, ns: string): string {
@@ -27,10 +49,9 @@ export function viewOf(idx: MeshIndex, ns: string): string {
   return '*';
 }
 
-/** The class key of a workload. */
-export function classKey(idx: MeshIndex, w: Workload): { key: string; view: string } {
-  if (w.mesh === 'none') return { key: OUTSIDE_KEY, view: '*' };
-  if (w.mesh === 'ambient') return { key: 'ambient', view: '*' };
+function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; sel: string; excl: string } {
+  const excl = w.excludeOutboundPorts.length ? w.excludeOutboundPorts.join(',') : '';
+  if (w.mesh !== 'sidecar') return { kind: w.mesh, view: '*', sel: '', excl: '' };
   const view = viewOf(idx, w.namespace);
   let sel = '';
   if (view !== '*' && idx.features.drWorkloadSelector) {
@@ -38,24 +59,91 @@ export function classKey(idx: MeshIndex, w: Workload): { key: string; view: stri
       if (!isEmptySelector(dr.workloadSelector) && selectorMatches(dr.workloadSelector!, w.labels)) sel += `${dr.name},`;
     }
   }
-  const excl = w.excludeOutboundPorts.length ? w.excludeOutboundPorts.join(',') : '';
-  return { key: `sidecar|${view}|${sel}|${excl}`, view };
+  return { kind: 'sidecar', view, sel, excl };
 }
 
-/** The client classes of an index, memoised. The outside-the-mesh class is always present. */
-export function clientClasses(idx: MeshIndex): ReadonlyMap<string, ClientClass> {
-  return idx.cached('classes', () => {
-    const out = new Map<string, ClientClass>();
-    out.set(OUTSIDE_KEY, { key: OUTSIDE_KEY, view: '*', rep: { kind: 'none', namespace: '', labels: {}, excludeOutboundPorts: [] }, members: [] });
+function keyOf(kind: MeshKind, view: string, sel: string, excl: string): string {
+  return kind === 'sidecar' ? `sidecar|${view}|${sel}|${excl}` : kind;
+}
+
+/** The class key of a workload. */
+export function classKey(idx: MeshIndex, w: Workload): string {
+  const p = keyParts(idx, w);
+  return keyOf(p.kind, p.view, p.sel, p.excl);
+}
+
+function newClass(key: string, kind: MeshKind, view: string, sel: string, excl: string, labels: Workload['labels'], ns: string, excludeOutboundPorts: readonly number[]): ClientClass {
+  return {
+    key, kind, view, drKey: `${view}|${sel}`, fallbackKey: keyOf(kind, '*', '', excl),
+    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, excludeOutboundPorts }, members: [], byNamespace: new Map(),
+  };
+}
+
+/** The client classes of an index, memoised with the DestinationRules they depend on. */
+export function clientClasses(idx: MeshIndex): ClassSet {
+  return idx.cached('dr', 'classes', () => {
+    const byKey = new Map<string, ClientClass>();
+    byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
     for (const w of idx.allWorkloads()) {
-      const { key, view } = classKey(idx, w);
-      let c = out.get(key);
-      if (!c) {
-        c = { key, view, rep: { kind: w.mesh, namespace: w.namespace, labels: w.labels, excludeOutboundPorts: w.excludeOutboundPorts }, members: [] };
-        out.set(key, c);
-      }
+      const p = keyParts(idx, w);
+      const key = keyOf(p.kind, p.view, p.sel, p.excl);
+      let c = byKey.get(key);
+      if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
       c.members.push(w);
+      const l = c.byNamespace.get(w.namespace);
+      if (l) l.push(w);
+      else c.byNamespace.set(w.namespace, [w]);
     }
-    return out;
+    // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
+    for (const c of [...byKey.values()]) {
+      if (!byKey.has(c.fallbackKey)) byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts));
+    }
+    const byView = new Map<string, ClientClass[]>();
+    for (const c of byKey.values()) if (c.view !== '*') (byView.get(c.view) ?? byView.set(c.view, []).get(c.view)!).push(c);
+    const special = new Set([idx.root, ...namedExportNamespaces(idx)]);
+    return { byKey, fallbacks: [...byKey.values()].filter((c) => c.view === '*'), byView, special };
   });
+}
+
+/** Views whose own namespace holds a DR matching the service's host, or that always matter. */
+export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string> {
+  const memo = idx.table<Service, ReadonlySet<string>>('dr', 'viewsMatching');
+  let s = memo.get(svc);
+  if (s) return s;
+  const cs = clientClasses(idx);
+  const fqdn = idx.fqdn(svc);
+  const out = new Set<string>();
+  for (const view of cs.byView.keys()) {
+    if (cs.special.has(view) || idx.destinationRules(view).some((dr) => hostMatches(drHost(idx, dr), fqdn))) out.add(view);
+  }
+  memo.set(svc, s = out);
+  return s;
+}
+
+/** The classes that need their own evaluation towards a service: the shared ones, plus views that matter. */
+export function classesAt(idx: MeshIndex, svc: Service): ClientClass[] {
+  const cs = clientClasses(idx);
+  const out = [...cs.fallbacks];
+  for (const v of viewsMatching(idx, svc)) out.push(...(cs.byView.get(v) ?? []));
+  return out;
+}
+
+/** The class that represents a workload towards a service. */
+export function classAt(idx: MeshIndex, w: Workload, svc: Service): ClientClass {
+  const cs = clientClasses(idx);
+  const c = cs.byKey.get(classKey(idx, w))!;
+  return c.view === '*' || viewsMatching(idx, svc).has(c.view) ? c : cs.byKey.get(c.fallbackKey)!;
+}
+
+/** The classes whose members a class stands for towards a service. */
+export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): ClientClass[] {
+  if (c.view !== '*') return [c];
+  const cs = clientClasses(idx);
+  const matching = viewsMatching(idx, svc);
+  const out = [c];
+  for (const [view, list] of cs.byView) {
+    if (matching.has(view)) continue;
+    for (const x of list) if (x.fallbackKey === c.key) out.push(x);
+  }
+  return out;
 }

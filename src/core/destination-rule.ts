@@ -46,7 +46,7 @@ function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
 
 /** Namespaces that some DR's exportTo names explicitly: their clients see a view of their own. */
 export function namedExportNamespaces(idx: MeshIndex): ReadonlySet<string> {
-  return idx.cached('dr|named', () => {
+  return idx.cached('dr', 'named', () => {
     const s = new Set<string>();
     for (const ns of idx.drNamespaces()) {
       for (const dr of idx.destinationRules(ns)) {
@@ -79,8 +79,10 @@ function merged(drs: readonly DestinationRule[]): DestinationRule | null {
 /** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
 function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): DestinationRule | null | undefined {
   const ns = client.namespace;
+  const own = idx.destinationRules(ns);
+  if (own.length === 0) return undefined;
   const isRoot = ns === idx.root;
-  const visible = idx.destinationRules(ns).filter((dr) =>
+  const visible = own.filter((dr) =>
     isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
   const host = mostSpecific(idx, visible, fqdn);
   if (host === undefined) return undefined;
@@ -93,8 +95,16 @@ function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): De
 }
 
 /** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */
+function exportedRules(idx: MeshIndex, ns: string): readonly DestinationRule[] {
+  const memo = idx.cached('dr', 'exported', () => new Map<string, readonly DestinationRule[]>());
+  let l = memo.get(ns);
+  if (!l) memo.set(ns, l = idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)));
+  return l;
+}
+
 function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | undefined {
-  const exported = idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr));
+  const exported = exportedRules(idx, ns);
+  if (exported.length === 0) return undefined;
   const host = mostSpecific(idx, exported, fqdn);
   if (host === undefined) return undefined;
   const same = exported.filter((d) => drHost(idx, d) === host && exportedTo(idx, d, client.namespace));

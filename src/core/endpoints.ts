@@ -49,6 +49,13 @@ export function isApiServer(s: Service): boolean {
 
 /** The endpoints of a Service port. Services without a selector have one endpoint outside the mesh. */
 export function endpointsOf(idx: MeshIndex, s: Service, p: ServicePort): readonly Endpoint[] {
+  const memo = idx.table<ServicePort, readonly Endpoint[]>('static', 'endpoints');
+  let e = memo.get(p);
+  if (!e) memo.set(p, e = computeEndpoints(idx, s, p));
+  return e;
+}
+
+function computeEndpoints(idx: MeshIndex, s: Service, p: ServicePort): readonly Endpoint[] {
   if (s.selector === null) {
     const port = typeof p.targetPort === 'number' ? p.targetPort : p.port;
     return [{ kind: isApiServer(s) ? 'apiserver' : 'external', containerPort: port }];

@@ -2,11 +2,13 @@ import type { Change, DestinationRule, Evidence, IstioObject, MeshKind, Service,
 import { objectRef } from './model.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { clientClasses, classKey, OUTSIDE_KEY, type ClientClass } from './classes.js';
-import { connectionOutcome, drFor, failed, type ClientRep, type Outcome } from './outcome.js';
+import { classAt, classesAt, classKey, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
+import { connectionOutcome, drFor, failed, inferredServiceMode, type Outcome } from './outcome.js';
+import { endpointsOf } from './endpoints.js';
+import { serverMode } from './peer-auth.js';
 import { drHost } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
-import { evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
+import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
@@ -22,18 +24,24 @@ export interface Connection {
   readonly outcome: Outcome;
 }
 
+/** The memoised outcome of a class towards a service port. */
+export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
+  const memo = idx.table<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
+  let perPort = memo.get(port);
+  if (!perPort) memo.set(port, perPort = new Map());
+  let o = perPort.get(c.key);
+  if (o === undefined) perPort.set(c.key, o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port));
+  return o;
+}
+
 /** Every (client workload, service port) outcome of a snapshot, sorted (DESIGN.md §7 `simulate`). */
 export function simulate(idx: MeshIndex): Connection[] {
   const out: Connection[] = [];
-  const classes = [...clientClasses(idx).values()].filter((c) => c.members.length > 0);
   for (const svc of idx.allServices()) {
     for (const port of svc.ports) {
-      for (const c of classes) {
-        const o = connectionOutcome(idx, c.rep, drFor(idx, c.key, c.rep, svc, port), svc, port);
-        if (!o) continue;
-        for (const w of c.members) {
-          out.push({ client: `${w.name}.${w.namespace}`, clientKind: w.mesh, service: `${svc.name}.${svc.namespace}`, port: port.port, outcome: o });
-        }
+      for (const w of idx.allWorkloads()) {
+        const o = outcomeAt(idx, classAt(idx, w, svc), svc, port);
+        if (o) out.push({ client: `${w.name}.${w.namespace}`, clientKind: w.mesh, service: `${svc.name}.${svc.namespace}`, port: port.port, outcome: o });
       }
     }
   }
@@ -94,43 +102,43 @@ function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): Set<Service> {
   return s;
 }
 
-/** Workloads grouped by their class before and after the change. */
-interface Group {
-  readonly before: ClientClass;
-  readonly after: ClientClass;
-  readonly members: Workload[];
-}
-
-function groups(before: MeshIndex, after: MeshIndex, change: Change): Group[] {
-  const bc = clientClasses(before);
-  // Only DestinationRules can move a workload to another class.
-  if (change.object.kind !== 'DestinationRule') return [...bc.values()].map((c) => ({ before: c, after: c, members: c.members }));
-  const ac = clientClasses(after);
-  const out = new Map<string, Group>();
-  out.set(`${OUTSIDE_KEY}>${OUTSIDE_KEY}`, { before: bc.get(OUTSIDE_KEY)!, after: ac.get(OUTSIDE_KEY)!, members: [] });
-  for (const w of before.allWorkloads()) {
-    const bk = classKey(before, w).key;
-    const ak = classKey(after, w).key;
-    const k = `${bk}>${ak}`;
-    let g = out.get(k);
-    if (!g) out.set(k, g = { before: bc.get(bk)!, after: ac.get(ak)!, members: [] });
-    g.members.push(w);
-  }
-  return [...out.values()];
-}
-
-/** One class-level breakage before it is expanded into findings. */
-interface Break {
-  readonly group: Group;
+/**
+ * One breakage: a class (or one workload whose class the change moves) whose connection to a
+ * service port goes from working to failing.
+ */
+export interface Break {
+  readonly cls: ClientClass;
+  /** Set when the break concerns one workload rather than a whole class. */
+  readonly workload?: Workload;
   readonly service: Service;
   readonly port: ServicePort;
   readonly was: Outcome;
   readonly now: Outcome;
 }
 
-function outcomeFor(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
-  const rep: ClientRep = c.rep;
-  return connectionOutcome(idx, rep, drFor(idx, c.key, rep, svc, port), svc, port);
+/**
+ * True when a policy change leaves everything server-side of a service port as it was: the mode of
+ * every endpoint and the mode auto mTLS infers. Client DR lookups do not depend on policies, so
+ * such a port cannot change outcome.
+ */
+function sameServerSide(before: MeshIndex, after: MeshIndex, svc: Service, port: ServicePort): boolean {
+  const a = inferredServiceMode(before, svc, port);
+  const b = inferredServiceMode(after, svc, port);
+  if ((typeof a === 'string' ? a : a.mode) !== (typeof b === 'string' ? b : b.mode)) return false;
+  for (const ep of endpointsOf(after, svc, port)) {
+    if (!ep.workload || ep.kind === 'none') continue;
+    if (serverMode(before, ep.workload, ep.containerPort, svc, port).mode !== serverMode(after, ep.workload, ep.containerPort, svc, port).mode) return false;
+  }
+  return true;
+}
+
+/** Namespaces whose workloads may change class with a DestinationRule change. */
+function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
+  const o = change.object;
+  if (o.kind !== 'DestinationRule') return new Set();
+  const prev = before.find(o) as DestinationRule | undefined;
+  const named = [...(o.exportTo ?? []), ...(prev?.exportTo ?? [])].filter((e) => e !== '*' && e !== '.');
+  return new Set([o.namespace, ...named]);
 }
 
 /** The connections that go from working to failing with a change. */
@@ -138,15 +146,32 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   const touched = servicesTouchedBy(after, change.object);
   const prev = before.find(change.object);
   if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
+  const moved = movedNamespaces(before, change);
+  const clientSideOnly = change.object.kind === 'DestinationRule';
   const out: Break[] = [];
-  const gs = groups(before, after, change);
   for (const svc of touched) {
+    const inBefore = new Map(classesAt(before, svc).map((c) => [c.key, c]));
+    const classes = classesAt(after, svc).filter((c) => !moved.has(c.view));
     for (const port of svc.ports) {
-      for (const g of gs) {
-        const was = outcomeFor(before, g.before, svc, port);
+      if (!clientSideOnly && sameServerSide(before, after, svc, port)) continue;
+      for (const c of classes) {
+        const b = inBefore.get(c.key);
+        if (!b) continue;
+        const was = outcomeAt(before, b, svc, port);
         if (!was || failed(was)) continue;
-        const now = outcomeFor(after, g.after, svc, port);
-        if (now && failed(now)) out.push({ group: g, service: svc, port, was, now });
+        const now = outcomeAt(after, c, svc, port);
+        if (now && failed(now)) out.push({ cls: c, service: svc, port, was, now });
+      }
+      // Workloads in the namespaces a DestinationRule change touches are compared one by one.
+      for (const ns of moved) {
+        for (const w of after.workloads(ns)) {
+          if (w.mesh !== 'sidecar') continue;
+          const was = outcomeAt(before, classAt(before, w, svc), svc, port);
+          if (!was || failed(was)) continue;
+          const cls = classAt(after, w, svc);
+          const now = outcomeAt(after, cls, svc, port);
+          if (now && failed(now)) out.push({ cls, workload: w, service: svc, port, was, now });
+        }
       }
     }
   }
@@ -155,44 +180,131 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
 
-function expand(before: MeshIndex, after: MeshIndex, change: Change, b: Break): RawFinding[] {
+/** Above this many (namespace × service port) entries, possible findings of a class are one summary. */
+const SUMMARY_LIMIT = 60;
+
+interface Pending {
+  readonly b: Break;
+  readonly represented: readonly ClientClass[];
+  /** Workloads already reported one by one (observed or declared). */
+  readonly named: ReadonlySet<Workload>;
+}
+
+/** Turns breaks into findings: observed and declared per workload, the rest summarised. */
+function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks: readonly Break[]): RawFinding[] {
   const out: RawFinding[] = [];
-  const certain = isCertain(b.now);
-  const rule = CONNECTION_RULES.get(b.now.cause!);
-  const svcLabel = `${b.service.name}.${b.service.namespace}`;
-  const mk = (client: string, ns: string, workload: string | undefined, evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding => {
-    const ctx: BreakContext = { before, after, change, client, clientNamespace: ns, clientWorkload: workload, service: b.service, port: b.port, was: b.was, now: b.now };
-    const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
-    return {
-      code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.was.code, after: b.now.code,
-      ...(b.now.exit !== undefined ? { exit: b.now.exit } : {}),
-      message: `${client} -> ${svcLabel}:${b.port.port} (${b.was.code} → ${b.now.code}${exit})`,
-      reason: b.now.reason, fix: rule?.fix(ctx) ?? '',
-      ...(clients ? { clients } : {}), ...(detail ? { evidenceDetail: detail } : {}),
-    };
-  };
-  const summarised = new Map<string, { ws: Workload[]; level: Evidence; detail?: string }>();
-  for (const w of b.group.members) {
-    const ev = certain ? { level: 'certain' as const, detail: certain } : evidenceFor(after, w, b.service);
-    if (ev.level === 'observed' || ev.level === 'declared') {
-      out.push(mk(`${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
+  const possible = new Map<string, Pending[]>();
+  for (const b of breaks) {
+    const represented = b.workload ? [] : representedAt(after, b.cls, b.service);
+    const named = new Set<Workload>();
+    // Evidence for single workloads comes from reverse lookups, never from a walk over all members.
+    for (const { w, ev } of witnesses(after, b, represented)) {
+      named.add(w);
+      out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
+    }
+    const certain = isCertain(b.now);
+    if (b.workload) {
+      const w = b.workload;
+      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain));
       continue;
     }
-    const k = w.namespace;
-    const s = summarised.get(k) ?? { ws: [], level: ev.level, ...(ev.detail ? { detail: ev.detail } : {}) };
-    s.ws.push(w);
-    summarised.set(k, s);
+    if (b.cls.key === OUTSIDE_KEY) {
+      const unknown = unknownPlaintextInto(after, b.service);
+      if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+    }
+    if (!represented.some((c) => c.members.length > 0)) continue;
+    const key = `${b.cls.key} ${b.now.cause} ${b.was.code}>${b.now.code} ${certain ? 'certain' : 'possible'}`;
+    (possible.get(key) ?? possible.set(key, []).get(key)!).push({ b, represented, named });
   }
-  for (const [ns, s] of summarised) {
-    const only = s.ws.length === 1 ? s.ws[0]! : undefined;
-    const label = only ? `${only.name}.${ns}` : `${s.ws.length} workloads ${KIND_WORDS[s.ws[0]!.mesh]} in ${ns}`;
-    out.push(mk(label, ns, only?.name, s.level, s.detail, only ? undefined : s.ws.map((w) => `${w.name}.${w.namespace}`)));
-  }
-  if (b.group.before.key === OUTSIDE_KEY) {
-    const unknown = unknownPlaintextInto(after, b.service);
-    if (unknown) out.push(mk('unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+  for (const list of possible.values()) out.push(...summarise(before, after, change, list));
+  return out;
+}
+
+/** Workloads with observed or declared evidence for a break. */
+function witnesses(idx: MeshIndex, b: Break, represented: readonly ClientClass[]): { w: Workload; ev: EvidenceResult }[] {
+  const keys = new Set(represented.map((c) => c.key));
+  const belongs = (w: Workload): boolean => (b.workload ? w === b.workload : keys.has(classKey(idx, w)));
+  const out: { w: Workload; ev: EvidenceResult }[] = [];
+  for (const w of callersOf(idx, b.service)) {
+    if (!belongs(w)) continue;
+    const ev = evidenceFor(idx, w, b.service);
+    if (ev.level !== 'possible') out.push({ w, ev });
   }
   return out;
+}
+
+/** Members of the represented classes by namespace, less those reported one by one. */
+function byNamespace(p: Pending): Map<string, Workload[]> {
+  const m = new Map<string, Workload[]>();
+  for (const c of p.represented) {
+    for (const [ns, ws] of c.byNamespace) {
+      const rest = p.named.size ? ws.filter((w) => !p.named.has(w)) : ws;
+      if (rest.length) m.set(ns, [...(m.get(ns) ?? []), ...rest]);
+    }
+  }
+  return m;
+}
+
+function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: readonly Pending[]): RawFinding[] {
+  const certain = isCertain(list[0]!.b.now);
+  const level: Evidence = certain ? 'certain' : 'possible';
+  // An upper bound of the detailed findings; past the limit the class gets one summary.
+  const entries = list.reduce((n, p) => n + p.represented.reduce((k, c) => k + c.byNamespace.size, 0), 0);
+  if (entries <= SUMMARY_LIMIT) {
+    const out: RawFinding[] = [];
+    for (const p of list) {
+      const namespaces = byNamespace(p);
+      if (namespaces.size === 0) continue;
+      if (certain && namespaces.size > 1) {
+        // A contradiction in the config breaks every such client alike: one finding per service port.
+        const ws = [...namespaces.values()].flat();
+        out.push(finding(before, after, change, p.b, `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(ws)));
+        continue;
+      }
+      for (const [ns, ws] of namespaces) {
+        const only = ws.length === 1 ? ws[0]! : undefined;
+        const label = only ? `${only.name}.${ns}` : `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${ns}`;
+        out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : names(ws)));
+      }
+    }
+    return out;
+  }
+  // A change that reaches many namespaces and services: one summary for the class.
+  const classes = new Map<string, ClientClass>();
+  for (const p of list) for (const c of p.represented) classes.set(c.key, c);
+  const members = [...classes.values()].flatMap((c) => c.members);
+  const namespaces = new Set(members.map((w) => w.namespace));
+  const first = list[0]!.b;
+  const targets = list.map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
+  const f = finding(before, after, change, first, `${members.length} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members));
+  return [{
+    ...f,
+    message: `${f.client} -> ${targets.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.was.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    targets,
+  }];
+}
+
+/** At most this many client names are listed in one finding. */
+const MAX_NAMES = 50;
+
+function names(ws: readonly Workload[]): string[] {
+  const out = ws.slice(0, MAX_NAMES).map((w) => `${w.name}.${w.namespace}`);
+  if (ws.length > MAX_NAMES) out.push(`and ${ws.length - MAX_NAMES} more`);
+  return out;
+}
+
+function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
+  evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
+  const ctx: BreakContext = { before, after, change, client, clientNamespace: ns, clientWorkload: workload, service: b.service, port: b.port, was: b.was, now: b.now };
+  const svcLabel = `${b.service.name}.${b.service.namespace}`;
+  const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
+  return {
+    code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.was.code, after: b.now.code,
+    ...(b.now.exit !== undefined ? { exit: b.now.exit } : {}),
+    message: `${client} -> ${svcLabel}:${b.port.port} (${b.was.code} → ${b.now.code}${exit})`,
+    reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
+    ...(clients ? { clients } : {}), ...(detail ? { evidenceDetail: detail } : {}),
+  };
 }
 
 /** The result of judging one change. */
@@ -208,7 +320,7 @@ export interface ChangeEvaluation {
 export function evaluateChange(before: MeshIndex, change: Change): ChangeEvaluation {
   const after = before.apply(change);
   const findings: RawFinding[] = [];
-  for (const b of breakingConnections(before, after, change)) findings.push(...expand(before, after, change, b));
+  findings.push(...findingsOf(before, after, change, breakingConnections(before, after, change)));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
   return { object: change.object, operation: change.operation, findings: sortFindings(findings), after };
 }

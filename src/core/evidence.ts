@@ -18,7 +18,7 @@ interface TrafficIndex {
 function trafficIndex(idx: MeshIndex): TrafficIndex | null {
   const t = idx.data.traffic;
   if (!t || t.degraded) return null;
-  return idx.cached('traffic', () => {
+  return idx.cached('static', 'traffic', () => {
     const byService = new Map<string, ObservedEdge[]>();
     const byWorkload = new Map<string, ObservedEdge[]>();
     for (const e of t.edges) {
@@ -54,24 +54,43 @@ function hostForms(idx: MeshIndex, svc: Service): string[] {
   return [`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`, idx.fqdn(svc)];
 }
 
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const BARE_URL = /:\/\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)(?=[:/]|$)/g;
+const BARE_PORT = /(?:^|[\s=,])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):\d+/g;
+
+/**
+ * Bare names a workload uses as hosts: only as a URL host or `name:port`, because a bare word such
+ * as `sleep` is too common to count.
+ */
+function bareHosts(idx: MeshIndex, w: Workload): ReadonlySet<string> {
+  const memo = idx.table<Workload, ReadonlySet<string>>('static', 'bareHosts');
+  let s = memo.get(w);
+  if (!s) {
+    const found = new Set<string>();
+    for (const h of w.declaredHosts) {
+      const lower = h.toLowerCase();
+      for (const m of lower.matchAll(BARE_URL)) found.add(m[1]!);
+      for (const m of lower.matchAll(BARE_PORT)) found.add(m[1]!);
+    }
+    memo.set(w, s = found);
+  }
+  return s;
 }
 
-/** A bare service name counts only as a URL host or `name:port`: `sleep` alone is too common a word. */
-function namesBare(w: Workload, name: string): boolean {
-  const re = new RegExp(`(://${escape(name)}([:/]|$))|(^|[\\s=,])${escape(name)}:\\d+`);
-  return w.declaredHosts.some((h) => re.test(h));
+function namesBare(idx: MeshIndex, w: Workload, name: string): boolean {
+  return bareHosts(idx, w).has(name);
 }
 
 const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
 
 function declaredTokens(idx: MeshIndex, w: Workload): ReadonlySet<string> {
-  return idx.cached(`decl|${w.namespace}|${w.name}|${w.kind}`, () => {
-    const s = new Set<string>();
-    for (const h of w.declaredHosts) for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) s.add(m[0]);
-    return s;
-  });
+  const memo = idx.table<Workload, ReadonlySet<string>>('static', 'declared');
+  let s = memo.get(w);
+  if (!s) {
+    const tokens = new Set<string>();
+    for (const h of w.declaredHosts) for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) tokens.add(m[0]);
+    memo.set(w, s = tokens);
+  }
+  return s;
 }
 
 /**
@@ -93,7 +112,7 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
   const seen = edgesInto(idx, svc).find((e) => e.sourceWorkload === w.name && e.sourceNamespace === w.namespace);
   if (seen) return { level: 'observed', detail: describe(seen, src) };
   const tokens = declaredTokens(idx, w);
-  const host = hostForms(idx, svc).find((h) => tokens.has(h)) ?? (w.namespace === svc.namespace && namesBare(w, svc.name) ? svc.name : undefined);
+  const host = hostForms(idx, svc).find((h) => tokens.has(h)) ?? (w.namespace === svc.namespace && namesBare(idx, w, svc.name) ? svc.name : undefined);
   if (host) return { level: 'declared', detail: `the pod spec of ${w.name}.${w.namespace} names ${host}` };
   return { level: 'possible' };
 }
@@ -102,4 +121,43 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
 export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResult | undefined {
   const e = edgesInto(idx, svc).find((x) => x.plaintext && x.reporter === 'destination' && (x.sourceWorkload === 'unknown' || x.sourceWorkload === ''));
   return e ? { level: 'observed', detail: describe(e, idx.data.traffic?.source ?? '') } : undefined;
+}
+
+function byName(idx: MeshIndex): ReadonlyMap<string, readonly Workload[]> {
+  return idx.cached('static', 'workloadsByName', () => {
+    const m = new Map<string, Workload[]>();
+    for (const w of idx.allWorkloads()) {
+      const k = `${w.name}.${w.namespace}`;
+      (m.get(k) ?? m.set(k, []).get(k)!).push(w);
+    }
+    return m;
+  });
+}
+
+function declarers(idx: MeshIndex): { byToken: ReadonlyMap<string, readonly Workload[]>; byNamespace: ReadonlyMap<string, readonly Workload[]> } {
+  return idx.cached('static', 'declarers', () => {
+    const byToken = new Map<string, Workload[]>();
+    const byNamespace = new Map<string, Workload[]>();
+    for (const w of idx.allWorkloads()) {
+      if (w.declaredHosts.length === 0) continue;
+      (byNamespace.get(w.namespace) ?? byNamespace.set(w.namespace, []).get(w.namespace)!).push(w);
+      for (const t of declaredTokens(idx, w)) (byToken.get(t) ?? byToken.set(t, []).get(t)!).push(w);
+    }
+    return { byToken, byNamespace };
+  });
+}
+
+/**
+ * The workloads that may have observed or declared evidence for calling a Service: sources of
+ * telemetry into it, and workloads whose spec names it. Found by reverse lookups, so the cost does
+ * not grow with the number of clients.
+ */
+export function callersOf(idx: MeshIndex, svc: Service): Workload[] {
+  const out = new Set<Workload>();
+  const names = byName(idx);
+  for (const e of edgesInto(idx, svc)) for (const w of names.get(`${e.sourceWorkload}.${e.sourceNamespace}`) ?? []) out.add(w);
+  const d = declarers(idx);
+  for (const h of hostForms(idx, svc)) for (const w of d.byToken.get(h) ?? []) out.add(w);
+  for (const w of d.byNamespace.get(svc.namespace) ?? []) if (namesBare(idx, w, svc.name)) out.add(w);
+  return [...out];
 }

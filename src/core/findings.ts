@@ -24,6 +24,8 @@ export interface RawFinding {
   readonly clients?: readonly string[];
   /** What the evidence is: the telemetry series, the env var, the contradiction. */
   readonly evidenceDetail?: string;
+  /** The service ports a summary finding stands for (`service:port`). */
+  readonly targets?: readonly string[];
 }
 
 /** How a finding weighs in the verdict. */

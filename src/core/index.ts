@@ -23,17 +23,33 @@ export function isEmptySelector(s: Labels | null): boolean {
  * An unknown timestamp sorts as the newest.
  */
 export function byCreation(a: { created: string; name: string; namespace: string }, b: typeof a): number {
-  const ta = a.created ? Date.parse(a.created) : Number.POSITIVE_INFINITY;
-  const tb = b.created ? Date.parse(b.created) : Number.POSITIVE_INFINITY;
+  const ta = createdAt(a.created);
+  const tb = createdAt(b.created);
   if (ta !== tb) return ta < tb ? -1 : 1;
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
+}
+
+const parsedTimes = new Map<string, number>();
+
+/** A creation timestamp in ms; unknown sorts as the newest. Parsed once per distinct string. */
+function createdAt(s: string): number {
+  if (!s) return Number.POSITIVE_INFINITY;
+  let t = parsedTimes.get(s);
+  if (t === undefined) {
+    t = Date.parse(s);
+    if (parsedTimes.size < 100_000) parsedTimes.set(s, t);
+  }
+  return t;
 }
 
 /** A stable key for an Istio object: `Kind/namespace/name`. */
 export function objectKey(o: { kind: string; namespace: string; name: string }): string {
   return `${o.kind}/${o.namespace}/${o.name}`;
 }
+
+/** What a memo table depends on (see MeshIndex). */
+export type MemoLayer = 'static' | 'dr' | 'auth' | 'own';
 
 /** The Istio security configuration, grouped by namespace and sorted by creation. */
 class ConfigIndex {
@@ -44,17 +60,47 @@ class ConfigIndex {
   readonly byKey = new Map<string, IstioObject>();
 
   constructor(objects: Iterable<IstioObject>) {
-    for (const o of objects) {
-      this.byKey.set(objectKey(o), o);
-      if (o.kind === 'PeerAuthentication') push(this.pasByNs, o.namespace, o);
-      else if (o.kind === 'DestinationRule') push(this.drsByNs, o.namespace, o);
-      else if (o.kind === 'Policy') push(this.policiesByNs, o.namespace, o);
-      else this.meshPolicies.push(o);
-    }
+    for (const o of objects) this.add(o);
     for (const m of [this.pasByNs, this.drsByNs, this.policiesByNs] as Map<string, IstioObject[]>[]) {
       for (const list of m.values()) list.sort(byCreation);
     }
     this.meshPolicies.sort(byCreation);
+  }
+
+  private add(o: IstioObject): void {
+    this.byKey.set(objectKey(o), o);
+    if (o.kind === 'PeerAuthentication') push(this.pasByNs, o.namespace, o);
+    else if (o.kind === 'DestinationRule') push(this.drsByNs, o.namespace, o);
+    else if (o.kind === 'Policy') push(this.policiesByNs, o.namespace, o);
+    else this.meshPolicies.push(o);
+  }
+
+  /** A copy with one object replaced or removed; only the lists of its namespace are rebuilt. */
+  with(key: string, obj: IstioObject | undefined, prev: IstioObject | undefined): ConfigIndex {
+    const next = Object.create(ConfigIndex.prototype) as ConfigIndex;
+    const shared = next as unknown as { -readonly [K in keyof ConfigIndex]: ConfigIndex[K] };
+    shared.byKey = new Map(this.byKey);
+    shared.pasByNs = new Map(this.pasByNs);
+    shared.drsByNs = new Map(this.drsByNs);
+    shared.policiesByNs = new Map(this.policiesByNs);
+    shared.meshPolicies = [...this.meshPolicies];
+    const o = obj ?? prev!;
+    const listOf = (x: IstioObject): IstioObject[] => (x.kind === 'PeerAuthentication' ? next.pasByNs : x.kind === 'DestinationRule' ? next.drsByNs : next.policiesByNs).get(x.namespace) ?? [];
+    const setList = (x: IstioObject, l: IstioObject[]): void => {
+      if (x.kind === 'MeshPolicy') { shared.meshPolicies = l as LegacyPolicy[]; return; }
+      const m = (x.kind === 'PeerAuthentication' ? next.pasByNs : x.kind === 'DestinationRule' ? next.drsByNs : next.policiesByNs) as Map<string, IstioObject[]>;
+      if (l.length) m.set(x.namespace, l);
+      else m.delete(x.namespace);
+    };
+    const current = o.kind === 'MeshPolicy' ? next.meshPolicies : listOf(o);
+    const list = current.filter((x) => objectKey(x) !== key);
+    if (obj) {
+      list.push(obj);
+      list.sort(byCreation);
+      next.byKey.set(key, obj);
+    } else next.byKey.delete(key);
+    setList(o, list);
+    return next;
   }
 }
 
@@ -73,6 +119,7 @@ class Inventory {
   readonly serviceEntries: readonly ServiceEntry[];
   readonly endpointCache = new Map<Service, readonly Workload[]>();
   readonly servicesOfWorkload = new Map<Workload, Service[]>();
+  readonly memo = new Map<string, unknown>();
 
   constructor(data: MeshData) {
     for (const n of data.namespaces) this.namespaces.set(n.name, n);
@@ -110,13 +157,19 @@ export class MeshIndex {
   readonly cfg: ConfigIndex;
   readonly features: VersionFeatures;
   readonly autoMtls: boolean;
-  /** Per-index memo tables, filled lazily by the resolvers. */
-  readonly memo = new Map<string, unknown>();
+  /**
+   * Memo tables by what they depend on: `static` on workloads and services only (shared by every
+   * derived index), `dr` on DestinationRules, `auth` on PeerAuthentications and legacy policies,
+   * `own` on everything. `apply` hands unaffected layers to the derived index, so a change only
+   * recomputes what it can alter.
+   */
+  private readonly layers: Record<MemoLayer, Map<string, unknown>>;
 
-  private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex) {
+  private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex, layers?: Partial<Record<MemoLayer, Map<string, unknown>>>) {
     this.data = data;
     this.inv = inv;
     this.cfg = cfg;
+    this.layers = { static: inv.memo, dr: layers?.dr ?? new Map(), auth: layers?.auth ?? new Map(), own: new Map() };
     this.features = features(data.version);
     this.autoMtls = this.features.autoMtlsAvailable
       && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
@@ -134,16 +187,17 @@ export class MeshIndex {
   /** The index after a change. */
   apply(change: Change): MeshIndex {
     const key = objectKey(change.object);
-    const objects = new Map(this.cfg.byKey);
-    if (change.operation === 'DELETE') objects.delete(key);
-    else {
-      const prev = objects.get(key);
+    const prev = this.cfg.byKey.get(key);
+    let obj: IstioObject | undefined;
+    if (change.operation !== 'DELETE') {
       // UPDATE keeps the stored creationTimestamp: Istio orders by it and an update never changes it.
-      const obj = prev && !change.object.created ? { ...change.object, created: prev.created } as IstioObject : change.object;
-      objects.set(key, obj);
+      obj = prev && !change.object.created ? { ...change.object, created: prev.created } as IstioObject : change.object;
     }
-    const data: MeshData = { ...this.data, ...splitObjects(objects.values()) };
-    return new MeshIndex(data, this.inv, new ConfigIndex(objects.values()));
+    if (!obj && !prev) return this;
+    const cfg = this.cfg.with(key, obj, prev);
+    const data: MeshData = { ...this.data, ...splitObjects(cfg.byKey.values()) };
+    const isDr = change.object.kind === 'DestinationRule';
+    return new MeshIndex(data, this.inv, cfg, isDr ? { auth: this.layers.auth } : { dr: this.layers.dr });
   }
 
   /** The object with the same kind, namespace and name, if any. */
@@ -166,12 +220,18 @@ export class MeshIndex {
   policies(ns: string): readonly LegacyPolicy[] { return this.cfg.policiesByNs.get(ns) ?? []; }
   meshPolicies(): readonly LegacyPolicy[] { return this.cfg.meshPolicies; }
 
-  /** Memoises `fn` under `key` for the life of this index. */
-  cached<T>(key: string, fn: () => T): T {
-    if (this.memo.has(key)) return this.memo.get(key) as T;
+  /** Memoises `fn` under `key` in a layer. */
+  cached<T>(layer: MemoLayer, key: string, fn: () => T): T {
+    const m = this.layers[layer];
+    if (m.has(key)) return m.get(key) as T;
     const v = fn();
-    this.memo.set(key, v);
+    m.set(key, v);
     return v;
+  }
+
+  /** A memo table keyed by objects (no key strings on hot paths), held in a layer. */
+  table<K extends object, V>(layer: MemoLayer, name: string): Map<K, V> {
+    return this.cached(layer, `table|${name}`, () => new Map<K, V>());
   }
 }
 

@@ -82,7 +82,9 @@ function sidecarSend(idx: MeshIndex, dr: DrResolution, svc: Service, port: Servi
     const by = dr.rule ? `${dr.via} sets no TLS` : 'no DestinationRule sets TLS';
     return { wire: 'plaintext', tlsMode: 'none', why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext` };
   }
-  const svcMode = idx.cached(`svcmode|${svc.namespace}|${svc.name}|${port.port}`, () => inferredServiceMode(idx, svc, port));
+  const modes = idx.table<ServicePort, ReturnType<typeof inferredServiceMode>>('auth', 'serviceMode');
+  let svcMode = modes.get(port);
+  if (!svcMode) modes.set(port, svcMode = inferredServiceMode(idx, svc, port));
   if (svcMode === 'headless-plaintext') {
     return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
   }
@@ -162,11 +164,15 @@ function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: 
   }
 }
 
-/** The DR resolution for a sidecar client, memoised per client view, host and port. */
+/** The DR resolution for a sidecar client, memoised per client view (and selector DRs), service port. */
 export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: Service, port: ServicePort): DrResolution | null {
   if (client.kind !== 'sidecar' || client.excludeOutboundPorts.includes(port.port)) return null;
-  return idx.cached(`dr|${viewKey}|${svc.namespace}|${svc.name}|${port.port}`, () =>
-    resolveClientTls(idx, client, idx.fqdn(svc), svc.namespace, port.port));
+  const memo = idx.table<ServicePort, Map<string, DrResolution>>('dr', 'resolution');
+  let perPort = memo.get(port);
+  if (!perPort) memo.set(port, perPort = new Map());
+  let r = perPort.get(viewKey);
+  if (!r) perPort.set(viewKey, r = resolveClientTls(idx, client, idx.fqdn(svc), svc.namespace, port.port));
+  return r;
 }
 
 /**

@@ -67,8 +67,9 @@ export function anyPeerAuth(l: PeerAuthLevels): boolean {
  * service, then the namespace `default` Policy, then MeshPolicy `default`. Undefined when none.
  */
 export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort): LegacyPolicy | undefined {
-  const key = `legacy|${svc.namespace}|${svc.name}|${port.port}`;
-  return idx.cached(key, () => {
+  const memo = idx.table<ServicePort, LegacyPolicy | undefined>('auth', 'legacy');
+  if (memo.has(port)) return memo.get(port);
+  const found = ((): LegacyPolicy | undefined => {
     const fqdn = serviceFqdn(svc.name, svc.namespace, idx.mesh.clusterDomain);
     let serviceWide: LegacyPolicy | undefined;
     // Target names resolve relative to the policy's namespace, so any namespace may hold one.
@@ -85,7 +86,9 @@ export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort)
     const nsDefault = idx.policies(svc.namespace).find((p) => p.targets.length === 0 && p.name === 'default');
     if (nsDefault) return nsDefault;
     return idx.meshPolicies().find((p) => p.name === 'default');
-  });
+  })();
+  memo.set(port, found);
+  return found;
 }
 
 function candidatePolicyNamespaces(idx: MeshIndex, svc: Service): string[] {
@@ -113,6 +116,19 @@ export const BETA_DEFAULT: ResolvedMode = { mode: 'PERMISSIVE', source: 'the def
  * 1.5, legacy policies up to 1.5 with the 1.5 coexistence rule, ambient ignores DISABLE.
  */
 export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
+  const memo = idx.table<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
+  let perWorkload = memo.get(w);
+  if (!perWorkload) memo.set(w, perWorkload = new Map());
+  // Legacy policies are keyed by the Service port, PeerAuthentication by the container port.
+  const key = idx.features.legacyPolicies ? port ?? containerPort : containerPort;
+  const hit = perWorkload.get(key);
+  if (hit) return hit;
+  const r = computeServerMode(idx, w, containerPort, svc, port);
+  perWorkload.set(key, r);
+  return r;
+}
+
+function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
   const f = idx.features;
   const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
   let r: ResolvedMode;

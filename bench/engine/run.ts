@@ -1,0 +1,88 @@
+// `npm run bench`: p50/p99 of `check` evaluation on a seeded synthetic mesh (issue: engine performance).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Change, IstioObject } from '../../src/core/model.js';
+import { MeshIndex } from '../../src/core/index.js';
+import { evaluateChange } from '../../src/core/evaluate.js';
+import { decide } from '../../src/core/decision.js';
+import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
+
+const SEED = 20261122;
+const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 200);
+
+interface Scenario {
+  readonly name: string;
+  readonly make: (i: number) => IstioObject;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+const data = generateMesh(SEED, DEFAULT_SIZE);
+const t0 = process.hrtime.bigint();
+const idx = MeshIndex.build(data);
+const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const r = rng(SEED + 1);
+const ns = (): string => `ns-${Math.floor(r() * DEFAULT_SIZE.namespaces)}`;
+const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
+
+const scenarios: Scenario[] = [
+  {
+    name: 'workload-scoped (PeerAuthentication STRICT with a selector)',
+    make: (i) => {
+      const s = Math.floor(r() * DEFAULT_SIZE.services);
+      return { kind: 'PeerAuthentication', name: `bench-${i}`, namespace: `ns-${s % DEFAULT_SIZE.namespaces}`, ...meta, selector: { app: `svc-${s}` }, mode: 'STRICT', portLevel: {} };
+    },
+  },
+  {
+    name: 'namespace-scoped (PeerAuthentication STRICT for a namespace)',
+    make: (i) => ({ kind: 'PeerAuthentication', name: `bench-ns-${i}`, namespace: ns(), ...meta, selector: null, mode: 'STRICT', portLevel: {} }),
+  },
+  {
+    name: 'mesh-scoped (root PeerAuthentication STRICT)',
+    make: () => ({ kind: 'PeerAuthentication', name: 'default', namespace: 'istio-system', ...meta, selector: null, mode: 'STRICT', portLevel: {} }),
+  },
+  {
+    name: 'mesh-scoped (DestinationRule *.local ISTIO_MUTUAL)',
+    make: () => ({
+      kind: 'DestinationRule', name: 'mesh-mtls', namespace: 'istio-system', ...meta, apiVersion: 'networking.istio.io/v1', host: '*.local',
+      exportTo: null, workloadSelector: null, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
+    }),
+  },
+];
+
+// Warm the snapshot's own caches once, as a running webhook would have.
+for (const s of scenarios) evaluateChange(idx, { operation: 'CREATE', object: s.make(-1) });
+
+const results = scenarios.map((s) => {
+  const times: number[] = [];
+  let findings = 0;
+  for (let i = 0; i < ITERATIONS; i++) {
+    const object = s.make(i);
+    const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
+    const start = process.hrtime.bigint();
+    const ev = evaluateChange(idx, change);
+    const v = decide(ev.findings, 'enforce', 'declared');
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    findings += v.findings.length;
+  }
+  times.sort((a, b) => a - b);
+  return { scenario: s.name, iterations: ITERATIONS, p50_ms: +percentile(times, 0.5).toFixed(3), p99_ms: +percentile(times, 0.99).toFixed(3), mean_findings: Math.round(findings / ITERATIONS) };
+});
+
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  seed: SEED,
+  mesh: { ...DEFAULT_SIZE, workloads: data.workloads.length, peerAuthentications: data.peerAuthentications.length, destinationRules: data.destinationRules.length },
+  index_build_ms: +buildMs.toFixed(1),
+  results,
+};
+console.log(`mesh: ${DEFAULT_SIZE.pods} pods in ${data.workloads.length} workloads, ${data.services.length} services, ${DEFAULT_SIZE.namespaces} namespaces; index built in ${buildMs.toFixed(1)} ms`);
+console.log('scenario'.padEnd(62), 'p50 ms'.padStart(9), 'p99 ms'.padStart(9), 'findings'.padStart(9));
+for (const x of results) console.log(x.scenario.padEnd(62), String(x.p50_ms).padStart(9), String(x.p99_ms).padStart(9), String(x.mean_findings).padStart(9));
+const dir = join(process.cwd(), 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'engine.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log('wrote bench/results/engine.json');
