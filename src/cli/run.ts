@@ -1,6 +1,7 @@
 import { MtlsGuardError } from '../core/errors.js';
 import { runSimulate } from './simulate.js';
 import { runCheck } from './check.js';
+import { runDemo } from './demo.js';
 import { EXIT, type Io } from './io.js';
 
 const USAGE = `usage: mtls-guard <command> [flags]
@@ -11,6 +12,7 @@ commands:
   check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE]
            [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
+  demo     the engine on the bundled example mesh
 `;
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
@@ -18,6 +20,7 @@ type Command = (argv: readonly string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   simulate: runSimulate,
   check: runCheck,
+  demo: runDemo,
 };
 
 /** Runs a command line; every failure becomes a message and an exit code, never a stack trace. */

@@ -34,7 +34,6 @@ export const CODES = {
   MG208: { code: 'MG208', name: 'legacy-name-ignored', kind: 'config', summary: 'A MeshPolicy, or a Policy without targets, that is not named `default` is ignored by Istio.' },
   MG301: { code: 'MG301', name: 'version-assumed', kind: 'note', summary: 'No Istio version was found in the snapshot; a default was assumed.' },
   MG302: { code: 'MG302', name: 'evidence-degraded', kind: 'note', summary: 'Traffic evidence is missing, stale or unavailable; findings fall back to `possible`.' },
-  MG303: { code: 'MG303', name: 'not-evaluated', kind: 'note', summary: 'The object could not be evaluated (or evaluation ran out of time); it is allowed with this warning.' },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A finding code. */

@@ -19,6 +19,8 @@ export interface EngineCase {
   autoMtls?: 'on' | 'off';
   add?: string;
   telemetry?: string;
+  /** Marks the telemetry as unavailable, as a down or stale Prometheus would. */
+  degraded?: string;
   simulate?: string[];
   change?: string;
   delete?: boolean;
@@ -50,7 +52,7 @@ export async function buildIndex(c: EngineCase): Promise<MeshIndex> {
   }
   const docs = [...base, ...(c.add ? parseManifests(c.add, 'add') : [])];
   const traffic: Traffic | null = c.telemetry
-    ? { edges: edgesFromSamples(parseExposition(c.telemetry, 'telemetry')), source: 'telemetry' } : null;
+    ? { edges: edgesFromSamples(parseExposition(c.telemetry, 'telemetry')), source: 'telemetry', ...(c.degraded ? { degraded: c.degraded } : {}) } : null;
   const { data } = projectSnapshot(docs, {
     ...(c.version ? { istioVersion: c.version } : {}),
     ...(c.autoMtls ? { autoMtls: c.autoMtls === 'on' } : {}),
