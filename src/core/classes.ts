@@ -136,8 +136,21 @@ export function classAt(idx: MeshIndex, w: Workload, svc: Service): ClientClass 
 }
 
 /** The classes whose members a class stands for towards a service. */
-export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): ClientClass[] {
+export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): readonly ClientClass[] {
   if (c.view !== '*') return [c];
+  const cs = clientClasses(idx);
+  if (cs.byView.size === 0) return [c];
+  const memo = idx.table<Service, Map<string, readonly ClientClass[]>>('dr', 'represented');
+  let perSvc = memo.get(svc);
+  if (!perSvc) memo.set(svc, perSvc = new Map());
+  const hit = perSvc.get(c.key);
+  if (hit) return hit;
+  const r = computeRepresented(idx, c, svc);
+  perSvc.set(c.key, r);
+  return r;
+}
+
+function computeRepresented(idx: MeshIndex, c: ClientClass, svc: Service): readonly ClientClass[] {
   const cs = clientClasses(idx);
   const matching = viewsMatching(idx, svc);
   const out = [c];

@@ -222,10 +222,12 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks:
 
 /** Workloads with observed or declared evidence for a break. */
 function witnesses(idx: MeshIndex, b: Break, represented: readonly ClientClass[]): { w: Workload; ev: EvidenceResult }[] {
+  const callers = callersOf(idx, b.service);
+  if (callers.length === 0) return [];
   const keys = new Set(represented.map((c) => c.key));
   const belongs = (w: Workload): boolean => (b.workload ? w === b.workload : keys.has(classKey(idx, w)));
   const out: { w: Workload; ev: EvidenceResult }[] = [];
-  for (const w of callersOf(idx, b.service)) {
+  for (const w of callers) {
     if (!belongs(w)) continue;
     const ev = evidenceFor(idx, w, b.service);
     if (ev.level !== 'possible') out.push({ w, ev });

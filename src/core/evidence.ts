@@ -152,7 +152,14 @@ function declarers(idx: MeshIndex): { byToken: ReadonlyMap<string, readonly Work
  * telemetry into it, and workloads whose spec names it. Found by reverse lookups, so the cost does
  * not grow with the number of clients.
  */
-export function callersOf(idx: MeshIndex, svc: Service): Workload[] {
+export function callersOf(idx: MeshIndex, svc: Service): readonly Workload[] {
+  const memo = idx.table<Service, readonly Workload[]>('static', 'callers');
+  let hit = memo.get(svc);
+  if (!hit) memo.set(svc, hit = findCallers(idx, svc));
+  return hit;
+}
+
+function findCallers(idx: MeshIndex, svc: Service): Workload[] {
   const out = new Set<Workload>();
   const names = byName(idx);
   for (const e of edgesInto(idx, svc)) for (const w of names.get(`${e.sourceWorkload}.${e.sourceNamespace}`) ?? []) out.add(w);

@@ -57,7 +57,9 @@ class ConfigIndex {
   readonly drsByNs = new Map<string, DestinationRule[]>();
   readonly policiesByNs = new Map<string, LegacyPolicy[]>();
   readonly meshPolicies: LegacyPolicy[] = [];
-  readonly byKey = new Map<string, IstioObject>();
+  /** Objects by key; a derived index holds only its one change and defers to its parent. */
+  private readonly own = new Map<string, IstioObject | null>();
+  private readonly parent: ConfigIndex | undefined = undefined;
 
   constructor(objects: Iterable<IstioObject>) {
     for (const o of objects) this.add(o);
@@ -67,8 +69,17 @@ class ConfigIndex {
     this.meshPolicies.sort(byCreation);
   }
 
+  /** The object with this key, if any. */
+  get(key: string): IstioObject | undefined {
+    for (let c: ConfigIndex | undefined = this; c; c = c.parent) {
+      const v = c.own.get(key);
+      if (v !== undefined) return v ?? undefined;
+    }
+    return undefined;
+  }
+
   private add(o: IstioObject): void {
-    this.byKey.set(objectKey(o), o);
+    this.own.set(objectKey(o), o);
     if (o.kind === 'PeerAuthentication') push(this.pasByNs, o.namespace, o);
     else if (o.kind === 'DestinationRule') push(this.drsByNs, o.namespace, o);
     else if (o.kind === 'Policy') push(this.policiesByNs, o.namespace, o);
@@ -79,7 +90,8 @@ class ConfigIndex {
   with(key: string, obj: IstioObject | undefined, prev: IstioObject | undefined): ConfigIndex {
     const next = Object.create(ConfigIndex.prototype) as ConfigIndex;
     const shared = next as unknown as { -readonly [K in keyof ConfigIndex]: ConfigIndex[K] };
-    shared.byKey = new Map(this.byKey);
+    (shared as unknown as { own: Map<string, IstioObject | null>; parent: ConfigIndex }).own = new Map();
+    (shared as unknown as { parent: ConfigIndex }).parent = this;
     shared.pasByNs = new Map(this.pasByNs);
     shared.drsByNs = new Map(this.drsByNs);
     shared.policiesByNs = new Map(this.policiesByNs);
@@ -97,8 +109,8 @@ class ConfigIndex {
     if (obj) {
       list.push(obj);
       list.sort(byCreation);
-      next.byKey.set(key, obj);
-    } else next.byKey.delete(key);
+    }
+    (next as unknown as { own: Map<string, IstioObject | null> }).own.set(key, obj ?? null);
     setList(o, list);
     return next;
   }
@@ -152,6 +164,7 @@ class Inventory {
  * the world.
  */
 export class MeshIndex {
+  /** The snapshot as loaded. Istio objects in force are read through the indexes, not from here. */
   readonly data: MeshData;
   readonly inv: Inventory;
   readonly cfg: ConfigIndex;
@@ -187,7 +200,7 @@ export class MeshIndex {
   /** The index after a change. */
   apply(change: Change): MeshIndex {
     const key = objectKey(change.object);
-    const prev = this.cfg.byKey.get(key);
+    const prev = this.cfg.get(key);
     let obj: IstioObject | undefined;
     if (change.operation !== 'DELETE') {
       // UPDATE keeps the stored creationTimestamp: Istio orders by it and an update never changes it.
@@ -195,14 +208,14 @@ export class MeshIndex {
     }
     if (!obj && !prev) return this;
     const cfg = this.cfg.with(key, obj, prev);
-    const data: MeshData = { ...this.data, ...splitObjects(cfg.byKey.values()) };
     const isDr = change.object.kind === 'DestinationRule';
-    return new MeshIndex(data, this.inv, cfg, isDr ? { auth: this.layers.auth } : { dr: this.layers.dr });
+    // `data` stays the snapshot as loaded: the configuration in force is read through `cfg` only.
+    return new MeshIndex(this.data, this.inv, cfg, isDr ? { auth: this.layers.auth } : { dr: this.layers.dr });
   }
 
   /** The object with the same kind, namespace and name, if any. */
   find(o: { kind: string; namespace: string; name: string }): IstioObject | undefined {
-    return this.cfg.byKey.get(objectKey(o));
+    return this.cfg.get(objectKey(o));
   }
 
   namespace(name: string): Namespace | undefined { return this.inv.namespaces.get(name); }
@@ -237,16 +250,4 @@ export class MeshIndex {
 
 function allObjects(d: MeshData): IstioObject[] {
   return [...d.peerAuthentications, ...d.legacyPolicies, ...d.destinationRules];
-}
-
-function splitObjects(objects: Iterable<IstioObject>): Pick<MeshData, 'peerAuthentications' | 'legacyPolicies' | 'destinationRules'> {
-  const peerAuthentications: PeerAuthentication[] = [];
-  const legacyPolicies: LegacyPolicy[] = [];
-  const destinationRules: DestinationRule[] = [];
-  for (const o of objects) {
-    if (o.kind === 'PeerAuthentication') peerAuthentications.push(o);
-    else if (o.kind === 'DestinationRule') destinationRules.push(o);
-    else legacyPolicies.push(o);
-  }
-  return { peerAuthentications, legacyPolicies, destinationRules };
 }

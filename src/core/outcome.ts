@@ -29,17 +29,17 @@ interface Send {
 export interface Outcome {
   readonly code: OutcomeCode;
   /** curl's exit code for 000: 56 (reset) or 35 (TLS handshake failure). */
-  readonly exit?: number;
+  readonly exit?: number | undefined;
   /** The finding code that explains a failure. */
-  readonly cause?: Code;
+  readonly cause?: Code | undefined;
   readonly reason: string;
   readonly tlsMode: string;
   /** The DestinationRule that set the client's TLS, if any. */
-  readonly rule?: string;
+  readonly rule?: string | undefined;
   /** The object that set the server's mode, if any. */
-  readonly serverSource?: string;
+  readonly serverSource?: string | undefined;
   /** True when only some endpoints fail. */
-  readonly partial?: boolean;
+  readonly partial?: boolean | undefined;
 }
 
 const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
@@ -111,19 +111,22 @@ function clientSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, 
   return sidecarSend(idx, dr, svc, port, ep);
 }
 
-/** A failure as seen by this client on this port. */
-function failure(client: ClientRep, proto: PortProtocol, appTls: boolean, cause: Code, reason: string, s: Send, extra: Partial<Outcome> = {}): Outcome {
-  // A client sidecar answers 503 on HTTP ports; on TCP/TLS ports, or without a sidecar, the connection just closes.
-  const viaSidecar = client.kind === 'sidecar' && proto === 'http' && !appTls;
-  const base = viaSidecar ? { code: '503' as const } : { code: '000' as const, exit: appTls ? 35 : 56 };
-  return { ...base, cause, reason, tlsMode: s.tlsMode, ...extra };
+/** Builds an outcome; every outcome has the same shape, which keeps the hot path monomorphic. */
+function outcome(code: OutcomeCode, exit: number | undefined, cause: Code | undefined, reason: string, tlsMode: string,
+  serverSource: string | undefined, rule?: string, partial?: boolean): Outcome {
+  return { code, exit, cause, reason, tlsMode, serverSource, rule, partial };
 }
 
 /** The outcome for one endpoint. */
 function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint, s: Send, proto: PortProtocol): Outcome {
   const appTls = proto === 'tls' || ep.kind === 'apiserver';
-  const ok = (reason: string, extra: Partial<Outcome> = {}): Outcome => ({ code: '200', reason, tlsMode: s.tlsMode, ...extra });
-  const fail = (cause: Code, reason: string, extra: Partial<Outcome> = {}): Outcome => failure(client, proto, appTls, cause, reason, s, extra);
+  // A client sidecar answers 503 on HTTP ports; on TCP/TLS ports, or without a sidecar, the connection just closes.
+  const viaSidecar = client.kind === 'sidecar' && proto === 'http' && !appTls;
+  let source: string | undefined;
+  const ok = (reason: string): Outcome => outcome('200', undefined, undefined, reason, s.tlsMode, source);
+  const fail = (cause: Code, reason: string): Outcome => (viaSidecar
+    ? outcome('503', undefined, cause, reason, s.tlsMode, source)
+    : outcome('000', appTls ? 35 : 56, cause, reason, s.tlsMode, source));
   const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
 
   if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
@@ -136,31 +139,31 @@ function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: 
   }
 
   const m = serverMode(idx, ep.workload!, ep.containerPort, svc, port);
-  const extra = { serverSource: m.source };
+  source = m.source;
   const portDesc = `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`;
   if (ep.kind === 'ambient') {
-    if (s.wire === 'hbone') return ok(`${s.why}; ${portDesc}`, extra);
-    if (s.wire === 'istio-mtls') return fail('MG103', `${s.why}; ${who} is an ambient workload without a sidecar to terminate it`, extra);
-    if (m.mode === 'STRICT') return fail('MG107', `${s.why}; ${portDesc}, so ztunnel rejects plaintext`, extra);
-    return ok(`${s.why}; ${portDesc}`, extra);
+    if (s.wire === 'hbone') return ok(`${s.why}; ${portDesc}`);
+    if (s.wire === 'istio-mtls') return fail('MG103', `${s.why}; ${who} is an ambient workload without a sidecar to terminate it`);
+    if (m.mode === 'STRICT') return fail('MG107', `${s.why}; ${portDesc}, so ztunnel rejects plaintext`);
+    return ok(`${s.why}; ${portDesc}`);
   }
 
   switch (s.wire) {
     case 'hbone':
-      return ok(`${s.why}; ${portDesc}`, extra);
+      return ok(`${s.why}; ${portDesc}`);
     case 'istio-mtls':
-      if (m.mode === 'DISABLE') return fail('MG104', `${s.why}; ${portDesc} and accepts only plaintext`, extra);
-      return ok(`${s.why}; ${portDesc}`, extra);
+      if (m.mode === 'DISABLE') return fail('MG104', `${s.why}; ${portDesc} and accepts only plaintext`);
+      return ok(`${s.why}; ${portDesc}`);
     case 'tls':
-      if (m.mode === 'STRICT') return fail('MG106', `${s.why}; ${portDesc} and requires an Istio client certificate`, extra);
-      if (proto === 'http' || !appTls) return fail('MG106', `${s.why}; ${portDesc} and the application does not speak TLS`, extra);
-      return ok(`${s.why}; ${portDesc}`, extra);
+      if (m.mode === 'STRICT') return fail('MG106', `${s.why}; ${portDesc} and requires an Istio client certificate`);
+      if (proto === 'http' || !appTls) return fail('MG106', `${s.why}; ${portDesc} and the application does not speak TLS`);
+      return ok(`${s.why}; ${portDesc}`);
     case 'plaintext':
-      if (m.mode !== 'STRICT') return ok(`${s.why}; ${portDesc}`, extra);
+      if (m.mode !== 'STRICT') return ok(`${s.why}; ${portDesc}`);
       if (client.kind === 'sidecar' && !client.excludeOutboundPorts.includes(port.port)) {
-        return fail('MG102', `${s.why}; ${portDesc} and refuses plaintext`, extra);
+        return fail('MG102', `${s.why}; ${portDesc} and refuses plaintext`);
       }
-      return fail('MG101', `${s.why}; ${portDesc} and refuses plaintext`, extra);
+      return fail('MG101', `${s.why}; ${portDesc} and refuses plaintext`);
   }
 }
 
@@ -180,7 +183,9 @@ export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: S
  * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP.
  */
 export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort): Outcome | null {
-  const proto = portProtocol(port);
+  const protocols = idx.table<ServicePort, ReturnType<typeof portProtocol>>('static', 'protocol');
+  let proto = protocols.get(port);
+  if (!proto) protocols.set(port, proto = portProtocol(port));
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
@@ -194,9 +199,8 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
     if (!worst || RANK[o.code] > RANK[worst.code]) worst = o;
   }
   if (!worst) return null;
-  const withRule = dr?.rule ? { ...worst, rule: objectRef(dr.rule) } : worst;
-  if (failed(withRule) && okCount > 0) {
-    return { ...withRule, partial: true, reason: `${withRule.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` };
-  }
-  return withRule;
+  const partial = failed(worst) && okCount > 0;
+  if (!dr?.rule && !partial) return worst;
+  const reason = partial ? `${worst.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` : worst.reason;
+  return outcome(worst.code, worst.exit, worst.cause, reason, worst.tlsMode, worst.serverSource, dr?.rule ? objectRef(dr.rule) : undefined, partial || undefined);
 }
