@@ -1,30 +1,48 @@
 import { fileURLToPath } from 'node:url';
+import { access } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { runSimulate } from './simulate.js';
-import { runCheck } from './check.js';
-import type { Io } from './io.js';
+import { parseServeArgs } from '../config/serve.js';
+import { CERT_FILES } from '../tls/files.js';
+import { makeCerts } from './certs.js';
+import { startServer } from './serve.js';
+import { EXIT, type Io } from './io.js';
 
-/** The repository's examples/ folder, wherever the command is run from. */
-export function examplesDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples');
+/** The repository root, wherever the command is run from. */
+export function repoDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 }
 
 /**
- * `mtls-guard demo`: the offline engine on the bundled example mesh. Prints the seed's traffic
- * matrix after a mesh-wide STRICT policy, then judges a namespace STRICT with observed plaintext.
+ * `mtls-guard demo` (`npm start`): makes dev certificates if missing, then serves the webhook on
+ * https://127.0.0.1:8443 with the example mesh and its telemetry, and prints a curl line to try.
  */
-export async function runDemo(_argv: readonly string[], io: Io): Promise<number> {
-  const ex = examplesDir();
-  const rel = (p: string): string => relative(process.cwd(), join(ex, p)) || '.';
-  const step = async (title: string, argv: string[], cmd: (a: readonly string[], io: Io) => Promise<number>): Promise<number> => {
-    io.out(`\n$ mtls-guard ${argv.join(' ')}\n# ${title}\n`);
-    const code = await cmd(argv.slice(1), io);
-    io.out(`(exit ${code})\n`);
-    return code;
-  };
-  await step('the 1.4 demo mesh after a mesh-wide STRICT MeshPolicy: sidecars 503, legacy 000',
-    ['simulate', '-f', rel('mesh-1.4'), '-f', rel('changes/meshpolicy-strict.yaml'), '--client', 'sleep.*', '--service', 'httpbin.*', '--format', 'table'], runSimulate);
-  await step('would STRICT for namespace foo break anything? telemetry shows legacy/sleep calling httpbin.foo in plaintext',
-    ['check', '-f', rel('changes/strict-foo.yaml'), '--cluster', rel('mesh-current'), '--telemetry', rel('telemetry/legacy-plaintext.prom')], runCheck);
-  return 0;
+export async function runDemo(argv: readonly string[], io: Io, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  const root = repoDir();
+  const rel = (...p: string[]): string => relative(process.cwd(), join(root, ...p)) || '.';
+  const certs = rel('certs');
+  try {
+    await access(join(certs, CERT_FILES.cert));
+    await access(join(certs, CERT_FILES.key));
+  } catch {
+    io.err(`generating development certificates in ${certs}/ (CA and a serving certificate for 127.0.0.1 and localhost)\n`);
+    await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: ['localhost'] }, new Date());
+  }
+  const cfg = parseServeArgs(['--listen', '127.0.0.1:8443', '--tls-cert', join(certs, CERT_FILES.cert), '--tls-key', join(certs, CERT_FILES.key),
+    '--cluster', rel('examples', 'mesh-current'), '--cluster', rel('examples', 'webhook-demo'),
+    '--telemetry', rel('examples', 'telemetry', 'legacy-plaintext.prom'), '--drain-seconds', '0', ...argv], env);
+  const running = await startServer(cfg, io);
+  const curl = (f: string): string => `curl -s --cacert ${join(certs, CERT_FILES.caCert)} -H 'Content-Type: application/json' ${running.url}/validate -d @${rel('examples', 'reviews', f)}`;
+  io.out([
+    `mtls-guard is serving the example mesh on ${running.url} (Ctrl-C to stop).`,
+    'Try a PeerAuthentication STRICT for namespace foo, which legacy/sleep still calls in plaintext:',
+    `  ${curl('strict-denied.json')}`,
+    `Others in ${rel('examples', 'reviews')}/: strict-warn-namespace.json, allowed.json, delete-denied.json, dry-run.json`,
+    '',
+  ].join('\n'));
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => { void running.shutdown(sig).then(resolve); };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return EXIT.ok;
 }

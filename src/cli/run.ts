@@ -2,6 +2,8 @@ import { MtlsGuardError } from '../core/errors.js';
 import { runSimulate } from './simulate.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
+import { runServe } from './serve.js';
+import { runCerts } from './certs.js';
 import { EXIT, type Io } from './io.js';
 
 const USAGE = `usage: mtls-guard <command> [flags]
@@ -12,7 +14,10 @@ commands:
   check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE]
            [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
-  demo     the engine on the bundled example mesh
+  serve    --cluster PATH... [--listen HOST:PORT] [--tls-cert F] [--tls-key F] [--telemetry FILE]
+           [--default-mode enforce|warn|dry-run|off] [--deny-on LEVEL] [--log-level L] [--drain-seconds N]
+  certs    [--out DIR] [--service NAME] [--namespace NS] [--ip IP]... [--dns NAME]...
+  demo     the webhook on the bundled example mesh, on https://127.0.0.1:8443
 `;
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
@@ -20,7 +25,9 @@ type Command = (argv: readonly string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   simulate: runSimulate,
   check: runCheck,
-  demo: runDemo,
+  demo: (a, io) => runDemo(a, io),
+  serve: (a, io) => runServe(a, io),
+  certs: runCerts,
 };
 
 /** Runs a command line; every failure becomes a message and an exit code, never a stack trace. */

@@ -64,6 +64,13 @@ export class InputError extends MtlsGuardError {
   }
 }
 
+/** Evaluation ran past the time the caller allowed (the caller's clock decides; core has none). */
+export class BudgetExceededError extends MtlsGuardError {
+  constructor() {
+    super('E_BUDGET', 'evaluation ran out of time');
+  }
+}
+
 /** A bad flag or configuration value. */
 export class ConfigError extends MtlsGuardError {
   constructor(message: string) {

@@ -1,5 +1,6 @@
 import type { Change, DestinationRule, Evidence, IstioObject, MeshKind, Service, ServicePort, Workload } from './model.js';
 import { objectRef } from './model.js';
+import { BudgetExceededError } from './errors.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classKey, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
@@ -142,7 +143,7 @@ function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
 }
 
 /** The connections that go from working to failing with a change. */
-export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change): Break[] {
+export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): Break[] {
   const touched = servicesTouchedBy(after, change.object);
   const prev = before.find(change.object);
   if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
@@ -150,6 +151,7 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   const clientSideOnly = change.object.kind === 'DestinationRule';
   const out: Break[] = [];
   for (const svc of touched) {
+    if (overBudget?.()) throw new BudgetExceededError();
     const inBefore = new Map(classesAt(before, svc).map((c) => [c.key, c]));
     const classes = classesAt(after, svc).filter((c) => !moved.has(c.view));
     for (const port of svc.ports) {
@@ -318,11 +320,14 @@ export interface ChangeEvaluation {
   readonly after: MeshIndex;
 }
 
-/** Judges one change against a snapshot: which connections break, and the config warnings. */
-export function evaluateChange(before: MeshIndex, change: Change): ChangeEvaluation {
+/**
+ * Judges one change against a snapshot: which connections break, and the config warnings.
+ * `overBudget`, when given, is asked between services and stops the work with BudgetExceededError.
+ */
+export function evaluateChange(before: MeshIndex, change: Change, overBudget?: () => boolean): ChangeEvaluation {
   const after = before.apply(change);
   const findings: RawFinding[] = [];
-  findings.push(...findingsOf(before, after, change, breakingConnections(before, after, change)));
+  findings.push(...findingsOf(before, after, change, breakingConnections(before, after, change, overBudget)));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
   return { object: change.object, operation: change.operation, findings: sortFindings(findings), after };
 }

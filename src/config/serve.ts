@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import type { Evidence, Mode } from '../core/model.js';
+import { EVIDENCE_ORDER, MODES } from '../core/model.js';
+import { ConfigError } from '../core/errors.js';
+
+/** Log levels pino accepts. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The typed, validated configuration of `mtls-guard serve`, parsed once at start. */
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly cluster: readonly string[];
+  readonly telemetry?: string;
+  readonly defaultMode: Mode;
+  readonly denyOn: Evidence;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly drainSeconds: number;
+  readonly certReloadSeconds: number;
+  readonly istioVersion?: string;
+  readonly autoMtls?: boolean;
+}
+
+/** Environment variables, each the fallback of the flag with the same name. */
+export const ENV = {
+  listen: 'MTLS_GUARD_LISTEN', tlsCert: 'MTLS_GUARD_TLS_CERT', tlsKey: 'MTLS_GUARD_TLS_KEY', cluster: 'MTLS_GUARD_CLUSTER',
+  telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
+  drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION',
+} as const;
+
+function oneOf<T extends string>(v: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function seconds(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || v.trim() === '') throw new ConfigError(`${what} must be a number of seconds ≥ 0, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Parses `host:port` (IPv6 in brackets); port 0 picks a free port. */
+export function parseListen(v: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 0 || port > 65535) throw new ConfigError(`--listen must be host:port, not ${JSON.stringify(v)}`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** Parses `serve` flags, falling back to environment variables, then defaults. */
+export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv], allowPositionals: false, strict: true, options: {
+        listen: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, cluster: { type: 'string', multiple: true },
+        telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
+        'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const flag = (k: string, e?: string): string | undefined => (values[k] as string | undefined) ?? (e ? env[e] : undefined);
+  const cluster = (values['cluster'] as string[] | undefined) ?? (env[ENV.cluster] ? env[ENV.cluster]!.split(',').filter(Boolean) : []);
+  if (cluster.length === 0) throw new ConfigError(`serve needs --cluster PATH (or ${ENV.cluster}): the snapshot to judge against`);
+  const { host, port } = parseListen(flag('listen', ENV.listen) ?? '0.0.0.0:8443');
+  const auto = flag('auto-mtls');
+  const telemetry = flag('telemetry', ENV.telemetry);
+  const version = flag('istio-version', ENV.istioVersion);
+  return {
+    host, port, cluster,
+    tlsCert: flag('tls-cert', ENV.tlsCert) ?? 'certs/tls.crt',
+    tlsKey: flag('tls-key', ENV.tlsKey) ?? 'certs/tls.key',
+    defaultMode: oneOf(flag('default-mode', ENV.defaultMode) ?? 'enforce', MODES, '--default-mode'),
+    denyOn: oneOf(flag('deny-on', ENV.denyOn) ?? 'declared', EVIDENCE_ORDER, '--deny-on'),
+    logLevel: oneOf(flag('log-level', ENV.logLevel) ?? 'info', LOG_LEVELS, '--log-level'),
+    drainSeconds: seconds(flag('drain-seconds', ENV.drainSeconds) ?? '5', '--drain-seconds'),
+    certReloadSeconds: seconds(flag('cert-reload-seconds') ?? '10', '--cert-reload-seconds') || 10,
+    ...(telemetry ? { telemetry } : {}),
+    ...(version ? { istioVersion: version } : {}),
+    ...(auto !== undefined ? { autoMtls: oneOf(auto, ['on', 'off'] as const, '--auto-mtls') === 'on' } : {}),
+  };
+}

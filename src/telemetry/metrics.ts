@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Where the gauges read their values; injected so that tests control them. */
+export interface MetricSources {
+  /** Seconds since the snapshot last changed or was confirmed current; null before the first load. */
+  snapshotAgeSeconds(): number | null;
+  /** The serving certificate's notAfter, in ms since the epoch; null when none is served. */
+  certNotAfterMs(): number | null;
+  /** The clock, in ms since the epoch. */
+  nowMs(): number;
+}
+
+/** The webhook's metrics, in a registry of their own (never the global one). */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'operation' | 'kind' | 'decision' | 'mode'>;
+  readonly latency: Histogram<'operation'>;
+  readonly findings: Counter<'code'>;
+}
+
+/** Latency buckets in seconds, from 0.5 ms. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Creates the metrics; `process` adds Node's default process metrics. */
+export function createMetrics(src: MetricSources, opts: { process?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.process) collectDefaultMetrics({ register: registry, prefix: 'mtls_guard_' });
+  const requests = new Counter({
+    name: 'mtls_guard_admission_requests_total', help: 'Admission requests by operation, kind, decision and mode.',
+    labelNames: ['operation', 'kind', 'decision', 'mode'] as const, registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'mtls_guard_admission_duration_seconds', help: 'Time to answer an admission request.',
+    labelNames: ['operation'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+  });
+  const findings = new Counter({
+    name: 'mtls_guard_findings_total', help: 'Findings reported, by code.', labelNames: ['code'] as const, registers: [registry],
+  });
+  new Gauge({
+    name: 'mtls_guard_snapshot_age_seconds', help: 'Age of the mesh snapshot the webhook judges against (-1 before the first load).', registers: [registry],
+    collect() { this.set(src.snapshotAgeSeconds() ?? -1); },
+  });
+  new Gauge({
+    name: 'mtls_guard_certificate_expiry_seconds', help: 'Seconds until the serving certificate expires (-1 when none is served).', registers: [registry],
+    collect() {
+      const t = src.certNotAfterMs();
+      this.set(t === null ? -1 : Math.round((t - src.nowMs()) / 1000));
+    },
+  });
+  return { registry, requests, latency, findings };
+}

@@ -1,0 +1,88 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../core/errors.js';
+import { notAfterMs, type KeyPair } from './certs.js';
+
+/** File names inside a certificate folder, as `mtls-guard certs` writes them. */
+export const CERT_FILES = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
+
+/** Writes the CA and the serving pair; keys are readable by the owner only. */
+export async function writeCerts(dir: string, ca: KeyPair, serving: KeyPair): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, CERT_FILES.caCert), ca.certPem);
+  await writeFile(join(dir, CERT_FILES.caKey), ca.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, CERT_FILES.cert), serving.certPem);
+  await writeFile(join(dir, CERT_FILES.key), serving.keyPem, { mode: 0o600 });
+}
+
+/** A serving key pair as read from disk, with what identifies its version. */
+export interface ServedPair {
+  readonly cert: string;
+  readonly key: string;
+  readonly notAfterMs: number;
+  readonly stamp: string;
+}
+
+async function stampOf(paths: readonly string[]): Promise<string> {
+  const s = await Promise.all(paths.map((p) => stat(p)));
+  return s.map((x) => `${x.mtimeMs}:${x.size}:${x.ino}`).join('|');
+}
+
+/** Reads a serving certificate and key. Throws InputError naming the file. */
+export async function readPair(certPath: string, keyPath: string): Promise<ServedPair> {
+  let cert: string;
+  let key: string;
+  try {
+    [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+  } catch (e) {
+    throw new InputError(`cannot read the serving certificate: ${(e as Error).message}`);
+  }
+  let after: number;
+  try {
+    after = notAfterMs(cert);
+  } catch (e) {
+    throw new InputError(`${certPath}: not a PEM certificate: ${(e as Error).message}`);
+  }
+  return { cert, key, notAfterMs: after, stamp: await stampOf([certPath, keyPath]) };
+}
+
+/**
+ * Polls the certificate files and hands a new pair to `apply` when they change. Polling (rather
+ * than fs.watch) also sees Kubernetes' Secret volumes, which swap a symlink.
+ */
+export class CertReloader {
+  private timer: NodeJS.Timeout | undefined;
+  private current: ServedPair;
+
+  constructor(private readonly certPath: string, private readonly keyPath: string, first: ServedPair,
+    private readonly apply: (p: ServedPair) => void, private readonly onError: (e: Error) => void) {
+    this.current = first;
+  }
+
+  /** The pair in service. */
+  get served(): ServedPair { return this.current; }
+
+  /** Checks the files once; resolves true when a new pair was applied. */
+  async check(): Promise<boolean> {
+    try {
+      const stamp = await stampOf([this.certPath, this.keyPath]);
+      if (stamp === this.current.stamp) return false;
+      const next = await readPair(this.certPath, this.keyPath);
+      this.apply(next);
+      this.current = next;
+      return true;
+    } catch (e) {
+      this.onError(e as Error);
+      return false;
+    }
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import type { AdmissionEvent } from '../../src/admission/events.js';
+import type { MeshIndex } from '../../src/core/index.js';
+import { loadIndex } from '../../src/cli/load.js';
+import type { Evidence, Mode } from '../../src/core/model.js';
+
+/** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */
+export async function demoIndex(extra: string[] = []): Promise<MeshIndex> {
+  const { idx } = await loadIndex(['examples/mesh-current', 'examples/webhook-demo', ...extra], {}, 'examples/telemetry/legacy-plaintext.prom');
+  return idx;
+}
+
+/** An app over a snapshot, with a recording Event sink and a clock the test moves. */
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly events: AdmissionEvent[];
+  readonly clock: { now: number; step: number };
+  ready: { ok: boolean; reasons: string[] };
+}
+
+export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence } = {}): TestApp {
+  const events: AdmissionEvent[] = [];
+  // Every read of the clock advances it by `step`, so a test can make evaluation "slow".
+  const clock = { now: 0, step: 0 };
+  const t: TestApp = { app: undefined as unknown as FastifyInstance, events, clock, ready: { ok: true, reasons: [] } };
+  const metrics = createMetrics({ snapshotAgeSeconds: () => 12, certNotAfterMs: () => 86_400_000, nowMs: () => 0 });
+  (t as { app: FastifyInstance }).app = buildApp({
+    snapshot: () => idx,
+    ready: () => t.ready,
+    options: { defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared' },
+    metrics,
+    events: { record: (e) => events.push(e) },
+    clock: () => (clock.now += clock.step),
+  });
+  return t;
+}
+
+/** An example AdmissionReview as a parsed object. */
+export function review(name: string): Record<string, any> {
+  return JSON.parse(readFileSync(`examples/reviews/${name}.json`, 'utf8'));
+}

@@ -1,0 +1,96 @@
+// The webhook's HTTP contract through inject(), table-driven from test/fixtures/http/validate.yaml.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { MeshIndex } from '../../src/core/index.js';
+import { loadManifests, parseManifests } from '../../src/snapshot/manifests.js';
+import { projectSnapshot } from '../../src/snapshot/project.js';
+import { trafficFromFile } from '../../src/evidence/file.js';
+import { demoIndex, review, testApp } from '../helpers/app.js';
+
+interface Case {
+  name: string; review?: string; set?: Record<string, unknown>; body?: unknown; raw?: string; contentType?: string;
+  method?: 'GET' | 'POST'; url?: string; extraSnapshot?: string; defaultMode?: 'warn'; clockStep?: number;
+  noSnapshot?: boolean; notReady?: string[];
+  expect: { status: number; json?: unknown; events?: number; noWarnings?: boolean };
+  messageHas?: string[];
+}
+
+function setPath(o: Record<string, any>, path: string, v: unknown): void {
+  const keys = path.split('.');
+  let cur = o;
+  for (const k of keys.slice(0, -1)) cur = cur[k] ??= {};
+  cur[keys.at(-1)!] = v;
+}
+
+const base = await demoIndex();
+const cases = parse(readFileSync('test/fixtures/http/validate.yaml', 'utf8')) as Case[];
+for (const c of cases) {
+  t.test(c.name, async (t) => {
+    let idx: MeshIndex | null = base;
+    if (c.extraSnapshot) {
+      const docs = [...await loadManifests(['examples/mesh-current', 'examples/webhook-demo']), ...parseManifests(c.extraSnapshot, 'extra')];
+      idx = MeshIndex.build(projectSnapshot(docs, { traffic: await trafficFromFile('examples/telemetry/legacy-plaintext.prom') }).data);
+    }
+    if (c.noSnapshot) idx = null;
+    const ta = testApp(idx, c.defaultMode ? { defaultMode: c.defaultMode } : {});
+    if (c.notReady) ta.ready = { ok: false, reasons: c.notReady };
+    ta.clock.step = c.clockStep ?? 0;
+    let payload: string | undefined;
+    if (c.review) {
+      const r = review(c.review);
+      for (const [k, v] of Object.entries(c.set ?? {})) setPath(r, k, v);
+      payload = JSON.stringify(r);
+    } else if (c.body !== undefined) payload = JSON.stringify(c.body);
+    else if (c.raw !== undefined) payload = c.raw;
+    const res = await ta.app.inject({
+      method: c.method ?? 'POST', url: c.url ?? '/validate',
+      ...(payload !== undefined ? { payload, headers: { 'content-type': c.contentType ?? 'application/json' } } : {}),
+    });
+    t.equal(res.statusCode, c.expect.status, `status ${c.expect.status}`, { body: res.body.slice(0, 1500) });
+    const body = res.headers['content-type']?.toString().includes('json') ? res.json() : undefined;
+    if (c.expect.json !== undefined) t.match(body, c.expect.json, 'body', { body });
+    if (c.expect.noWarnings) t.notOk(body?.response?.warnings, 'no warnings');
+    if (c.expect.events !== undefined) t.equal(ta.events.length, c.expect.events, `${c.expect.events} Event(s) recorded`);
+    for (const s of c.messageHas ?? []) t.ok(String(body?.response?.status?.message).includes(s), `message has: ${s}`);
+    const warnings: string[] = body?.response?.warnings ?? [];
+    for (const w of warnings) {
+      t.notMatch(w, /[\r\n]/, 'warnings carry no newlines');
+      // Finding lines fit in 120 characters; explanations of why nothing was judged may run longer.
+      t.ok(w.length <= (/^MG[12]/.test(w) ? 120 : 300), `warning length ${w.length}: ${w}`);
+    }
+    await ta.app.close();
+  });
+}
+
+t.test('GET /metrics exposes requests, latency from 0.5 ms, findings, snapshot age and certificate expiry', async (t) => {
+  const ta = testApp(base);
+  for (const name of ['strict-denied', 'allowed', 'strict-warn-namespace']) {
+    await ta.app.inject({ method: 'POST', url: '/validate', payload: review(name) });
+  }
+  const res = await ta.app.inject({ method: 'GET', url: '/metrics' });
+  t.equal(res.statusCode, 200);
+  t.match(res.headers['content-type'], /text\/plain/);
+  for (const line of [
+    'mtls_guard_admission_requests_total{operation="CREATE",kind="PeerAuthentication",decision="deny",mode="enforce"} 1',
+    'mtls_guard_admission_requests_total{operation="CREATE",kind="DestinationRule",decision="allow",mode="warn"} 1',
+    'mtls_guard_admission_requests_total{operation="CREATE",kind="PeerAuthentication",decision="warn",mode="warn"} 1',
+    'mtls_guard_admission_duration_seconds_bucket{le="0.0005",operation="CREATE"}',
+    'mtls_guard_findings_total{code="MG101"}',
+    'mtls_guard_snapshot_age_seconds 12',
+    'mtls_guard_certificate_expiry_seconds 86400',
+  ]) t.ok(res.body.includes(line), line);
+  await ta.app.close();
+});
+
+t.test('the server options the API server needs', async (t) => {
+  const ta = testApp(base);
+  t.ok(ta.app.initialConfig.bodyLimit! >= 8 * 1024 * 1024, 'bodyLimit ≥ 8 MiB');
+  t.ok(ta.app.initialConfig.keepAliveTimeout! > 90_000, 'keepAliveTimeout above 90 s');
+  t.ok(ta.app.initialConfig.requestTimeout! > 0, 'requestTimeout set');
+  const big = review('allowed');
+  big.request.object.metadata.annotations = { filler: 'x'.repeat(6 * 1024 * 1024) };
+  const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(big), headers: { 'content-type': 'application/json' } });
+  t.equal(res.statusCode, 200, 'a 6 MiB review is accepted');
+  await ta.app.close();
+});
