@@ -1,0 +1,242 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Traffic } from '../core/model.js';
+import { MeshIndex } from '../core/index.js';
+import { isObject, type Json } from '../core/objects.js';
+import type { LoadedDoc } from './manifests.js';
+import { projectSnapshot, type ProjectOptions } from './project.js';
+import { prune } from './prune.js';
+
+/** A kind the snapshot lists and watches. `group` '' is the core API. */
+export interface KindSpec {
+  readonly group: string;
+  /** Versions to try, most preferred first; the served one is found by discovery. */
+  readonly versions: readonly string[];
+  readonly kind: string;
+  readonly plural: string;
+  readonly fieldSelector?: string;
+  /** Istio CRDs may be absent; the core kinds may not. */
+  readonly optional: boolean;
+}
+
+/** Every kind the engine reads (issue: live mesh snapshot). */
+export const KINDS: readonly KindSpec[] = [
+  { group: '', versions: ['v1'], kind: 'Namespace', plural: 'namespaces', optional: false },
+  { group: '', versions: ['v1'], kind: 'Pod', plural: 'pods', optional: false },
+  { group: '', versions: ['v1'], kind: 'Service', plural: 'services', optional: false },
+  { group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', fieldSelector: 'metadata.name=istio', optional: false },
+  { group: 'apps', versions: ['v1'], kind: 'Deployment', plural: 'deployments', optional: false },
+  { group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', optional: false },
+  { group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', optional: false },
+  { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'ServiceEntry', plural: 'serviceentries', optional: true },
+  { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'DestinationRule', plural: 'destinationrules', optional: true },
+  { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'PeerAuthentication', plural: 'peerauthentications', optional: true },
+  { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', optional: true },
+  { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'Policy', plural: 'policies', optional: true },
+  { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'MeshPolicy', plural: 'meshpolicies', optional: true },
+];
+
+/** Timing and options of the cluster source. */
+export interface ClusterOptions extends ProjectOptions {
+  /** Page size of the initial lists. */
+  readonly pageSize?: number;
+  /** Wait this long after the last change before rebuilding the indexes. */
+  readonly debounceMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Called on errors that the source recovers from (logged by the caller). */
+  readonly onError?: (kind: string, err: Error) => void;
+  /** The clock, ms since the epoch. */
+  readonly now?: () => number;
+}
+
+interface KindState {
+  readonly spec: KindSpec;
+  version?: string;
+  served: boolean;
+  listed: boolean;
+  resourceVersion: string;
+  lastEventMs: number;
+  readonly objects: Map<string, Json>;
+  abort?: AbortController;
+}
+
+function keyOf(o: Json): string {
+  const m = isObject(o['metadata']) ? o['metadata'] : {};
+  return `${String(m['namespace'] ?? '')}/${String(m['name'] ?? '')}`;
+}
+
+function statusCode(e: unknown): number | undefined {
+  const x = e as { code?: number; statusCode?: number; body?: { code?: number } };
+  return x?.code ?? x?.statusCode ?? x?.body?.code;
+}
+
+/**
+ * The mesh snapshot from a live cluster: a paginated list and a watch (with bookmarks) per kind,
+ * relisting on 410 Gone and reconnecting with backoff. It keeps pruned projections, not whole
+ * objects, and rebuilds the engine's index in the background after changes (debounced), so an
+ * admission request only ever reads the last index.
+ */
+export class ClusterSnapshot {
+  private readonly kinds: KindState[];
+  private readonly api: k8s.KubernetesObjectApi;
+  private readonly watch: k8s.Watch;
+  private readonly opts: Required<Pick<ClusterOptions, 'pageSize' | 'debounceMs' | 'maxBackoffMs' | 'now'>> & ClusterOptions;
+  private idx: MeshIndex | null = null;
+  private builtAtMs = 0;
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private traffic: Traffic | null;
+  /** Optional kinds the cluster does not serve, for the one warning. */
+  readonly missing: string[] = [];
+
+  constructor(private readonly kc: k8s.KubeConfig, opts: ClusterOptions = {}) {
+    this.opts = { pageSize: 500, debounceMs: 200, maxBackoffMs: 30_000, now: () => Date.now(), ...opts };
+    this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.watch = new k8s.Watch(kc);
+    this.traffic = opts.traffic ?? null;
+    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Map() }));
+  }
+
+  /** Discovers which versions are served, then starts a list+watch loop per kind. */
+  async start(): Promise<void> {
+    await this.discover();
+    for (const k of this.kinds) if (k.served) void this.loop(k);
+  }
+
+  private async discover(): Promise<void> {
+    const apis = this.kc.makeApiClient(k8s.ApisApi);
+    const groups = new Map<string, string[]>();
+    const list = await apis.getAPIVersions();
+    for (const g of list.groups) groups.set(g.name, g.versions.map((v) => v.version));
+    for (const k of this.kinds) {
+      if (k.spec.group === '') { k.version = 'v1'; k.served = true; continue; }
+      const served = groups.get(k.spec.group) ?? [];
+      k.version = k.spec.versions.find((v) => served.includes(v));
+      k.served = k.version !== undefined;
+      if (!k.served) this.missing.push(`${k.spec.plural}.${k.spec.group}`);
+    }
+  }
+
+  private apiVersion(k: KindState): string {
+    return k.spec.group ? `${k.spec.group}/${k.version}` : k.version!;
+  }
+
+  private path(k: KindState): string {
+    return k.spec.group ? `/apis/${k.spec.group}/${k.version}/${k.spec.plural}` : `/api/v1/${k.spec.plural}`;
+  }
+
+  private async list(k: KindState): Promise<void> {
+    const fresh = new Map<string, Json>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.api.list(this.apiVersion(k), k.spec.kind, undefined, undefined, undefined, undefined, k.spec.fieldSelector, undefined, this.opts.pageSize, cont);
+      for (const item of page.items as unknown as Json[]) {
+        const o = prune({ ...item, apiVersion: this.apiVersion(k), kind: k.spec.kind });
+        fresh.set(keyOf(o), o);
+      }
+      cont = page.metadata?._continue || undefined;
+      rv = page.metadata?.resourceVersion ?? rv;
+    } while (cont);
+    k.objects.clear();
+    for (const [key, o] of fresh) k.objects.set(key, o);
+    k.resourceVersion = rv;
+    k.listed = true;
+    k.lastEventMs = this.opts.now();
+    this.changed();
+  }
+
+  private watchOnce(k: KindState): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const params: Record<string, string | boolean> = { resourceVersion: k.resourceVersion, allowWatchBookmarks: true };
+      if (k.spec.fieldSelector) params['fieldSelector'] = k.spec.fieldSelector;
+      this.watch.watch(this.path(k), params, (type, obj: Json) => {
+        k.lastEventMs = this.opts.now();
+        const md = isObject(obj?.['metadata']) ? obj['metadata'] : {};
+        if (type === 'ERROR') {
+          // The watch window expired: only a new list can catch up.
+          if (statusCode(obj) === 410) k.resourceVersion = '';
+          return;
+        }
+        if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
+        if (type === 'BOOKMARK') return;
+        const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
+        if (type === 'DELETED') k.objects.delete(keyOf(o));
+        else k.objects.set(keyOf(o), o);
+        this.changed();
+      }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
+    });
+  }
+
+  private async loop(k: KindState): Promise<void> {
+    let backoff = 250;
+    while (!this.stopped) {
+      try {
+        if (!k.resourceVersion) await this.list(k);
+        await this.watchOnce(k);
+        backoff = 250;
+      } catch (e) {
+        if (this.stopped) return;
+        if (statusCode(e) === 410) k.resourceVersion = '';
+        this.opts.onError?.(k.spec.kind, e as Error);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+      }
+    }
+  }
+
+  private changed(): void {
+    if (this.rebuildTimer) return;
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = undefined;
+      this.rebuild();
+    }, this.ready() && this.idx ? this.opts.debounceMs : 0);
+  }
+
+  /** Builds the index from the current projections (in the background, never on a request). */
+  rebuild(): void {
+    if (!this.ready()) return;
+    const docs: LoadedDoc[] = [];
+    for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 });
+    try {
+      this.idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
+      this.builtAtMs = this.opts.now();
+    } catch (e) {
+      this.opts.onError?.('snapshot', e as Error);
+    }
+  }
+
+  /** Replaces the traffic evidence and rebuilds. */
+  setTraffic(t: Traffic | null): void {
+    this.traffic = t;
+    this.changed();
+  }
+
+  /** True once every served kind has been listed once. */
+  ready(): boolean {
+    return this.kinds.every((k) => !k.served || k.listed);
+  }
+
+  /** The last built index, or null before the first. */
+  index(): MeshIndex | null {
+    return this.idx;
+  }
+
+  /** Seconds since the last event (or list) per kind. */
+  kindAges(): Map<string, number> {
+    const now = this.opts.now();
+    return new Map(this.kinds.filter((k) => k.served).map((k) => [k.spec.kind, k.lastEventMs ? (now - k.lastEventMs) / 1000 : -1]));
+  }
+
+  /** Seconds since any kind last heard from the API server. */
+  ageSeconds(): number | null {
+    const last = Math.max(0, ...this.kinds.map((k) => k.lastEventMs));
+    return last ? (this.opts.now() - last) / 1000 : null;
+  }
+
+  /** Stops every watch. */
+  stop(): void {
+    this.stopped = true;
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    for (const k of this.kinds) k.abort?.abort();
+  }
+}

@@ -1,0 +1,67 @@
+import { isObject, type Json } from '../core/objects.js';
+
+const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+function meta(m: unknown): Json {
+  if (!isObject(m)) return {};
+  const out: Json = {};
+  for (const k of ['name', 'namespace', 'labels', 'creationTimestamp', 'resourceVersion']) if (m[k] !== undefined) out[k] = m[k];
+  if (isObject(m['annotations'])) {
+    const a = { ...m['annotations'] };
+    for (const k of DROPPED_ANNOTATIONS) delete a[k];
+    out['annotations'] = a;
+  }
+  if (Array.isArray(m['ownerReferences'])) {
+    out['ownerReferences'] = m['ownerReferences'].filter(isObject).map((r) => ({ kind: r['kind'], name: r['name'], controller: r['controller'] }));
+  }
+  return out;
+}
+
+function container(c: unknown): Json {
+  if (!isObject(c)) return {};
+  const out: Json = { name: c['name'] };
+  for (const k of ['ports', 'command', 'args', 'livenessProbe', 'readinessProbe', 'startupProbe', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
+  if (Array.isArray(c['env'])) out['env'] = c['env'].filter((e) => isObject(e) && typeof e['value'] === 'string').map((e) => ({ value: (e as Json)['value'] }));
+  return out;
+}
+
+function podSpec(s: unknown): Json {
+  if (!isObject(s)) return {};
+  const out: Json = {};
+  if (Array.isArray(s['containers'])) out['containers'] = s['containers'].map(container);
+  if (Array.isArray(s['initContainers'])) out['initContainers'] = s['initContainers'].map((c) => (isObject(c) ? { name: c['name'], restartPolicy: c['restartPolicy'] } : {}));
+  if (s['hostNetwork'] === true) out['hostNetwork'] = true;
+  return out;
+}
+
+/**
+ * Keeps only what the engine reads: no managedFields, status, last-applied annotation, or spec
+ * parts it ignores. Pods and templates keep names, ports, probes, env values, args and commands.
+ */
+export function prune(o: Json): Json {
+  const out: Json = { apiVersion: o['apiVersion'], kind: o['kind'], metadata: meta(o['metadata']) };
+  const spec = isObject(o['spec']) ? o['spec'] : undefined;
+  switch (o['kind']) {
+    case 'Pod':
+      out['spec'] = podSpec(spec);
+      break;
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet': {
+      const t = isObject(spec?.['template']) ? spec['template'] : {};
+      out['spec'] = { template: { metadata: meta(t['metadata']), spec: podSpec(t['spec']) } };
+      break;
+    }
+    case 'Service':
+      out['spec'] = spec ? { selector: spec['selector'], ports: spec['ports'], clusterIP: spec['clusterIP'], type: spec['type'] } : {};
+      break;
+    case 'ConfigMap':
+      out['data'] = o['data'];
+      break;
+    case 'Namespace':
+      break;
+    default:
+      if (spec) out['spec'] = spec;
+  }
+  return out;
+}

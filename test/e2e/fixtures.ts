@@ -1,0 +1,41 @@
+// The seeds' demo mesh as real objects: Pods shaped like injected ones in foo and bar, plain ones in legacy.
+
+/** A Pod as the injector would leave it (istio-proxy container, tlsMode label, status annotation), or a plain one. */
+export function pod(ns: string, app: string, sidecar: boolean, port?: number): string {
+  const labels = sidecar ? `{app: ${app}, security.istio.io/tlsMode: istio}` : `{app: ${app}}`;
+  const ann = sidecar ? `\n  annotations: {sidecar.istio.io/status: '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'}` : '';
+  const ports = port ? `, ports: [{containerPort: ${port}}]` : '';
+  const proxy = sidecar ? '\n  - {name: istio-proxy, image: docker.io/istio/proxyv2:1.28.1}' : '';
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${app}
+  namespace: ${ns}
+  labels: ${labels}${ann}
+spec:
+  containers:
+  - {name: ${app}, image: docker.io/${app}${ports}}${proxy}
+`;
+}
+
+/** A Service for an app. */
+export function service(ns: string, app: string, port: number, target: number, name = 'http'): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${app}, namespace: ${ns}}
+spec: {selector: {app: ${app}}, ports: [{name: ${name}, port: ${port}, targetPort: ${target}}]}
+`;
+}
+
+/** foo and bar injected, legacy not; httpbin (8000 → 80) and sleep in each. */
+export function demoMesh(): string {
+  const out = [
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: foo, labels: {istio-injection: enabled}}\n',
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: bar, labels: {istio-injection: enabled}}\n',
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy}\n',
+  ];
+  for (const [ns, sidecar] of [['foo', true], ['bar', true], ['legacy', false]] as const) {
+    out.push(pod(ns, 'httpbin', sidecar, 80), service(ns, 'httpbin', 8000, 80), pod(ns, 'sleep', sidecar), service(ns, 'sleep', 80, 80));
+  }
+  return out.join('---\n');
+}
