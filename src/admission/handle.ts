@@ -35,7 +35,7 @@ const NOT_EVALUATED = CODES.MG303.code;
  * Judges one admission request against a snapshot. Never throws: what cannot be evaluated is
  * allowed with a warning that says why (DESIGN.md §5). `overBudget` comes from the caller's clock.
  */
-export function handleRequest(req: AdmissionRequest, idx: MeshIndex | null, opts: HandleOptions, overBudget?: () => boolean): Handled {
+export function handleRequest(req: AdmissionRequest, idx: MeshIndex | null, opts: HandleOptions, overBudget?: () => boolean, notes: readonly string[] = []): Handled {
   const base = { kind: req.kind.kind, operation: req.operation };
   if (!idx) {
     return { ...base, object: '', outcome: 'skip', note: 'no snapshot', decision: allowWith(req.uid, [`${NOT_EVALUATED} mtls-guard has no mesh snapshot yet; the change was not evaluated`], opts.defaultMode) };
@@ -51,7 +51,7 @@ export function handleRequest(req: AdmissionRequest, idx: MeshIndex | null, opts
   const { change } = decoded;
   const object = objectRef(change.object);
   const md = modeFor(idx, change.object, opts.defaultMode);
-  const extra = md.invalid ? [md.invalid] : [];
+  const extra = [...notes, ...(md.invalid ? [md.invalid] : [])];
   if (md.mode === 'off') return { ...base, object, outcome: 'skip', note: `mode off (${md.source})`, decision: allowWith(req.uid, extra, 'off') };
   let verdict: Verdict;
   try {

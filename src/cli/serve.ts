@@ -5,7 +5,12 @@ import { buildApp } from '../http/app.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { CertReloader, readPair } from '../tls/files.js';
 import { NO_EVENTS } from '../admission/events.js';
-import { loadIndex } from './load.js';
+import * as k8s from '@kubernetes/client-node';
+import type { MeshIndex } from '../core/index.js';
+import { InputError } from '../core/errors.js';
+import { ClusterSnapshot } from '../snapshot/cluster.js';
+import { clusterEvents } from '../telemetry/events.js';
+import { loadIndex, loadTraffic } from './load.js';
 import { EXIT, type Io } from './io.js';
 
 /** A running server and how to stop it. */
@@ -17,32 +22,81 @@ export interface Running {
   shutdown(reason: string): Promise<void>;
 }
 
+/** Where the webhook's snapshot comes from: manifest files, or the live cluster. */
+interface Source {
+  index(): MeshIndex | null;
+  ready(): boolean;
+  ageSeconds(): number | null;
+  notes(): string[];
+  stop(): void;
+  readonly kubeConfig?: k8s.KubeConfig;
+}
+
+async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void): Promise<Source> {
+  if (cfg.cluster.length) {
+    const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry);
+    for (const n of loaded.notes) io.err(`note: ${n}\n`);
+    const at = Date.now();
+    return { index: () => loaded.idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {} };
+  }
+  const kc = new k8s.KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromDefault();
+  const snap = new ClusterSnapshot(kc, {
+    ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
+    ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
+    traffic: await loadTraffic(cfg.telemetry),
+    onError: (kind, e) => log(`watch of ${kind} failed, retrying: ${e.message}`),
+  });
+  try {
+    await snap.start();
+  } catch (e) {
+    throw new InputError(`cannot reach the Kubernetes API server at ${kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)'}: ${(e as Error).message}`);
+  }
+  const istio = snap.missing.filter((m) => /peerauthentications|destinationrules/.test(m));
+  return {
+    kubeConfig: kc,
+    index: () => snap.index(),
+    ready: () => snap.ready() && snap.index() !== null,
+    ageSeconds: () => snap.ageSeconds(),
+    notes: () => {
+      const out: string[] = [];
+      if (istio.length) out.push(`MG303 Istio's CRDs are not served by this cluster (${istio.join(', ')}); the mesh was judged without them`);
+      const age = snap.ageSeconds();
+      if (age !== null && age > cfg.maxStalenessSeconds) out.push(`MG303 the mesh snapshot is ${Math.round(age)}s old (is the API server reachable?); the verdict may be out of date`);
+      return out;
+    },
+    stop: () => snap.stop(),
+  };
+}
+
 /** Starts the webhook from a parsed configuration. */
 export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
-  const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry);
-  for (const n of loaded.notes) io.err(`note: ${n}\n`);
-  const loadedAt = Date.now();
+  let logWarn: (msg: string) => void = (m) => io.err(`${m}\n`);
+  const source = await openSource(cfg, io, (m) => logWarn(m));
   const pair = await readPair(cfg.tlsCert, cfg.tlsKey);
   let reloader: CertReloader | undefined;
   let draining = false;
   const metrics = createMetrics({
-    snapshotAgeSeconds: () => (Date.now() - loadedAt) / 1000,
+    snapshotAgeSeconds: () => source.ageSeconds(),
     certNotAfterMs: () => reloader?.served.notAfterMs ?? pair.notAfterMs,
     nowMs: () => Date.now(),
   }, { process: true });
   const app = buildApp({
-    snapshot: () => loaded.idx,
+    snapshot: () => source.index(),
+    snapshotNotes: () => source.notes(),
     ready: () => {
-      const reasons = [...(draining ? ['shutting down'] : []), ...(reloader ? [] : ['no certificate served yet'])];
+      const reasons = [...(draining ? ['shutting down'] : []), ...(reloader ? [] : ['no certificate served yet']), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
       return { ok: reasons.length === 0, reasons };
     },
     options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn },
     metrics,
-    events: NO_EVENTS,
+    events: source.kubeConfig ? clusterEvents(source.kubeConfig, (e) => logWarn(`recording an Event failed: ${e.message}`)) : NO_EVENTS,
     clock: () => performance.now(),
     logger: { level: cfg.logLevel },
     https: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2' },
   });
+  logWarn = (m) => app.log.warn(m);
   reloader = new CertReloader(cfg.tlsCert, cfg.tlsKey, pair, (p) => {
     // New handshakes get the new pair; open connections keep theirs.
     (app.server as import('node:https').Server).setSecureContext({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2' });
@@ -60,6 +114,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       app.log.info({ reason, drainSeconds: cfg.drainSeconds }, 'shutting down: not ready, draining');
       await new Promise((r) => setTimeout(r, cfg.drainSeconds * 1000));
       reloader!.stop();
+      source.stop();
       await app.close();
     })();
     return closing;

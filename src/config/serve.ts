@@ -12,7 +12,12 @@ export interface ServeConfig {
   readonly port: number;
   readonly tlsCert: string;
   readonly tlsKey: string;
+  /** Manifest files to judge against; empty means the live cluster. */
   readonly cluster: readonly string[];
+  /** The kubeconfig for the live cluster; undefined means in-cluster or the default. */
+  readonly kubeconfig?: string;
+  /** Past this age without news from the API server, responses carry a staleness warning. */
+  readonly maxStalenessSeconds: number;
   readonly telemetry?: string;
   readonly defaultMode: Mode;
   readonly denyOn: Evidence;
@@ -27,7 +32,8 @@ export interface ServeConfig {
 export const ENV = {
   listen: 'MTLS_GUARD_LISTEN', tlsCert: 'MTLS_GUARD_TLS_CERT', tlsKey: 'MTLS_GUARD_TLS_KEY', cluster: 'MTLS_GUARD_CLUSTER',
   telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
-  drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION',
+  drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
+  maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS',
 } as const;
 
 function oneOf<T extends string>(v: string, allowed: readonly T[], what: string): T {
@@ -58,6 +64,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         listen: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, cluster: { type: 'string', multiple: true },
         telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
         'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
+        kubeconfig: { type: 'string' }, 'max-staleness-seconds': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -65,13 +72,15 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   }
   const flag = (k: string, e?: string): string | undefined => (values[k] as string | undefined) ?? (e ? env[e] : undefined);
   const cluster = (values['cluster'] as string[] | undefined) ?? (env[ENV.cluster] ? env[ENV.cluster]!.split(',').filter(Boolean) : []);
-  if (cluster.length === 0) throw new ConfigError(`serve needs --cluster PATH (or ${ENV.cluster}): the snapshot to judge against`);
+  const kubeconfig = flag('kubeconfig', ENV.kubeconfig);
   const { host, port } = parseListen(flag('listen', ENV.listen) ?? '0.0.0.0:8443');
   const auto = flag('auto-mtls');
   const telemetry = flag('telemetry', ENV.telemetry);
   const version = flag('istio-version', ENV.istioVersion);
   return {
     host, port, cluster,
+    ...(cluster.length === 0 && kubeconfig ? { kubeconfig } : {}),
+    maxStalenessSeconds: seconds(flag('max-staleness-seconds', ENV.maxStaleness) ?? '300', '--max-staleness-seconds'),
     tlsCert: flag('tls-cert', ENV.tlsCert) ?? 'certs/tls.crt',
     tlsKey: flag('tls-key', ENV.tlsKey) ?? 'certs/tls.key',
     defaultMode: oneOf(flag('default-mode', ENV.defaultMode) ?? 'enforce', MODES, '--default-mode'),

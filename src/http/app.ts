@@ -20,6 +20,8 @@ export const BUDGET_SHARE = 0.8;
 /** Everything the app needs, injected: nothing here reads files, env or clocks of its own. */
 export interface AppDeps {
   readonly snapshot: () => MeshIndex | null;
+  /** Warnings about the snapshot itself (stale, Istio CRDs missing), added to every judged response. */
+  readonly snapshotNotes?: () => string[];
   readonly ready: () => { ok: boolean; reasons: string[] };
   readonly options: HandleOptions;
   readonly metrics: Metrics;
@@ -81,7 +83,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     const hint = parseTimeoutHint((request.query as Record<string, unknown>)['timeout']) ?? DEFAULT_HINT_MS;
     const deadline = start + hint * BUDGET_SHARE;
-    const h = handleRequest(req, deps.snapshot(), deps.options, () => deps.clock() > deadline);
+    const h = handleRequest(req, deps.snapshot(), deps.options, () => deps.clock() > deadline, deps.snapshotNotes?.() ?? []);
     const d = h.decision;
     const codes = h.verdict ? [...new Set(h.verdict.findings.map((f) => f.code))] : [];
     deps.metrics.requests.inc({ operation: h.operation || 'unknown', kind: h.kind || 'unknown', decision: h.outcome, mode: d.mode });

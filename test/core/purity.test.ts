@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   evidence: ['core', 'evidence'],
   config: ['core', 'config'],
   tls: ['core', 'tls'],
-  telemetry: ['core', 'telemetry'],
+  telemetry: ['core', 'admission', 'telemetry'],
   http: ['core', 'admission', 'telemetry', 'config', 'http'],
   cli: ['core', 'admission', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'cli'],
 };

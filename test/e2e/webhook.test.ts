@@ -1,14 +1,13 @@
 // End to end on a real kube-apiserver, etcd and kubectl: the API server calls the webhook over TLS
 // (verifying its node-forge certificate the Go way), and the test reads what kubectl prints.
-// The snapshot still comes from the example files; judging the live cluster is the next issue.
+// Here the snapshot comes from the example files (`serve --cluster PATH`); live.test.ts judges the live cluster.
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installCrds, freePort, startCluster, type Cluster } from './cluster.js';
-import { makeCerts } from '../../src/cli/certs.js';
-import { startServer, type Running } from '../../src/cli/serve.js';
-import { parseServeArgs } from '../../src/config/serve.js';
+import { installCrds, startCluster, type Cluster } from './cluster.js';
+import { startWebhook } from './harness.js';
+import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-e2e-'));
 let cluster: Cluster;
@@ -17,31 +16,7 @@ let webhook: Running;
 t.before(async () => {
   cluster = await startCluster(dir);
   await installCrds(cluster);
-  const certs = join(dir, 'webhook-certs');
-  const caBundle = await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] }, new Date());
-  const port = await freePort();
-  webhook = await startServer(parseServeArgs(['--listen', `127.0.0.1:${port}`, '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
-    '--cluster', 'examples/mesh-current', '--cluster', 'examples/webhook-demo', '--telemetry', 'examples/telemetry/legacy-plaintext.prom',
-    '--log-level', 'silent', '--drain-seconds', '0'], {}), { out: () => {}, err: () => {} });
-  const vwc = `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: mtls-guard}
-webhooks:
-- name: validate.mtls-guard.io
-  clientConfig: {url: "https://127.0.0.1:${port}/validate", caBundle: "${caBundle}"}
-  rules:
-  - {apiGroups: [security.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [peerauthentications], scope: Namespaced}
-  - {apiGroups: [networking.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [destinationrules], scope: Namespaced}
-  - {apiGroups: [authentication.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [policies], scope: Namespaced}
-  - {apiGroups: [authentication.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [meshpolicies], scope: Cluster}
-  matchPolicy: Equivalent
-  sideEffects: NoneOnDryRun
-  admissionReviewVersions: [v1]
-  timeoutSeconds: 5
-  failurePolicy: Fail
-`;
-  const r = await cluster.kubectl(['apply', '-f', '-'], vwc);
-  if (r.code !== 0) throw new Error(r.stderr);
+  webhook = await startWebhook(cluster, ['--cluster', 'examples/mesh-current', '--cluster', 'examples/webhook-demo', '--telemetry', 'examples/telemetry/legacy-plaintext.prom']);
   for (const ns of ['foo', 'bar', 'legacy']) await cluster.kubectl(['create', 'namespace', ns]);
 });
 

@@ -1,0 +1,107 @@
+// The user's main story on a real control plane: `serve` watches the cluster, and kubectl apply is
+// denied, warned or allowed as the live mesh and the configured telemetry say.
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { installCrds, startCluster, type Cluster } from './cluster.js';
+import { demoMesh } from './fixtures.js';
+import { startWebhook } from './harness.js';
+import type { Running } from '../../src/cli/serve.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-live-'));
+let cluster: Cluster;
+let webhook: Running;
+
+t.before(async () => {
+  cluster = await startCluster(dir);
+  await installCrds(cluster);
+  const r = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
+  if (r.code !== 0) throw new Error(r.stderr);
+  await cluster.kubectl(['create', 'namespace', 'istio-system']);
+  webhook = await startWebhook(cluster, ['--kubeconfig', cluster.kubeconfig, '--telemetry', 'examples/telemetry/legacy-plaintext.prom', '--istio-version', '1.28.0']);
+  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((r2) => setTimeout(r2, 100));
+});
+
+t.teardown(async () => {
+  await webhook?.shutdown('test');
+  await cluster?.stop();
+});
+
+const apply = (yaml: string, ...flags: string[]) => cluster.kubectl(['apply', ...flags, '-f', '-'], yaml);
+const STRICT_FOO = 'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n';
+const MESH_MTLS = 'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: default, namespace: istio-system}\nspec: {host: "*.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n';
+
+async function mtlsGuardEvents(ns: string): Promise<string> {
+  const r = await cluster.kubectl(['get', 'events', '-n', ns, '--field-selector', 'source=mtls-guard', '-o', 'jsonpath={.items[*].reason}']);
+  return r.stdout.trim();
+}
+
+t.test('/readyz is 200 once every kind is listed', async (t) => {
+  t.equal((await webhook.app.inject({ url: '/readyz' })).statusCode, 200);
+});
+
+t.test('--dry-run=server of STRICT for foo is denied and writes no Event', async (t) => {
+  const r = await apply(STRICT_FOO, '--dry-run=server');
+  t.equal(r.code, 1);
+  t.match(r.stderr, 'would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)');
+  await new Promise((r2) => setTimeout(r2, 500));
+  t.equal(await mtlsGuardEvents('foo'), '', 'no Event');
+});
+
+t.test('STRICT for foo with observed legacy plaintext is denied, naming sleep.legacy -> httpbin.foo:8000, and records an Event', async (t) => {
+  const r = await apply(STRICT_FOO);
+  t.equal(r.code, 1, 'kubectl exits 1');
+  t.match(r.stderr, 'denied the request: CREATE PeerAuthentication foo/default (STRICT) would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)');
+  for (let i = 0; i < 50 && !(await mtlsGuardEvents('foo')); i++) await new Promise((r2) => setTimeout(r2, 100));
+  t.equal(await mtlsGuardEvents('foo'), 'MtlsBreakageDenied', 'one Event');
+});
+
+t.test('after labelling foo mtls-guard.io/mode=warn the same apply is created, with Warning: lines', async (t) => {
+  await cluster.kubectl(['label', 'namespace', 'foo', 'mtls-guard.io/mode=warn']);
+  let r = await apply(STRICT_FOO);
+  // The label reaches the webhook through its watch, a moment after kubectl returns.
+  for (let i = 0; i < 50 && r.code !== 0; i++) {
+    await new Promise((r2) => setTimeout(r2, 100));
+    r = await apply(STRICT_FOO);
+  }
+  t.equal(r.code, 0, 'created', { stderr: r.stderr });
+  t.match(r.stdout, 'peerauthentication.security.istio.io/default created');
+  t.match(r.stderr, /^Warning: MG101 sleep\.legacy -> httpbin\.foo:8000 \(200 → 000\) \[observed\]/m);
+  await cluster.kubectl(['delete', 'peerauthentications.security.istio.io', 'default', '-n', 'foo']);
+  await cluster.kubectl(['label', 'namespace', 'foo', 'mtls-guard.io/mode-']);
+});
+
+t.test('*.local ISTIO_MUTUAL without a DISABLE rule for the API server is denied', async (t) => {
+  const r = await apply(MESH_MTLS);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /kubernetes\.default:443 \(200 → 000\)|httpbin\.legacy:8000 \(200 → 503\)/);
+  t.match(r.stderr, 'certain');
+});
+
+t.test('with the DISABLE rules for the API server and legacy present, it is allowed', async (t) => {
+  for (const doc of [
+    'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: api-server, namespace: istio-system}\nspec: {host: kubernetes.default.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n',
+    'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: httpbin-legacy, namespace: legacy}\nspec: {host: httpbin.legacy.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n',
+    'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: sleep-legacy, namespace: legacy}\nspec: {host: sleep.legacy.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n',
+  ]) {
+    const r = await apply(doc);
+    t.equal(r.code, 0, 'DISABLE rule created', { stderr: r.stderr });
+  }
+  let r = await apply(MESH_MTLS);
+  for (let i = 0; i < 50 && r.code !== 0; i++) {
+    await new Promise((r2) => setTimeout(r2, 100));
+    r = await apply(MESH_MTLS);
+  }
+  t.equal(r.code, 0, '*.local ISTIO_MUTUAL created', { stderr: r.stderr });
+});
+
+t.test('DELETE of the httpbin-legacy DISABLE rule while *.local ISTIO_MUTUAL exists is denied', async (t) => {
+  const del = (...flags: string[]) => cluster.kubectl(['delete', ...flags, 'destinationrules.networking.istio.io', 'httpbin-legacy', '-n', 'legacy']);
+  // The webhook sees the new *.local rule through its watch; a dry run (no side effects) waits for it.
+  for (let i = 0; i < 50 && (await del('--dry-run=server')).code === 0; i++) await new Promise((r2) => setTimeout(r2, 100));
+  const r = await del();
+  t.equal(r.code, 1, 'kubectl delete exits 1', { stdout: r.stdout });
+  t.match(r.stderr, 'denied the request: DELETE DestinationRule legacy/httpbin-legacy');
+  t.match(r.stderr, 'httpbin.legacy:8000 (200 → 503)');
+});
