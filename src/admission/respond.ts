@@ -37,7 +37,7 @@ export function budgetWarnings(lines: readonly string[], max = WARNING_MAX, tota
   const clean = lines.map((l) => {
     const s = oneLine(l);
     // Finding lines are already short; a cut would lose the explanation of anything else.
-    const limit = /^MG[12]\d\d /.test(s) ? max : Math.max(max, NOTE_WARNING_MAX);
+    const limit = /^MG1\d\d /.test(s) ? max : Math.max(max, NOTE_WARNING_MAX);
     return s.length > limit ? `${s.slice(0, limit - 1)}…` : s;
   });
   for (let i = 0; i < clean.length; i++) {

@@ -18,6 +18,8 @@ export interface Running {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly reloader: CertReloader;
+  /** The index requests are judged against right now. */
+  snapshot(): MeshIndex | null;
   /** Reports not ready, drains for the configured period, then closes. */
   shutdown(reason: string): Promise<void>;
 }
@@ -119,7 +121,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     })();
     return closing;
   };
-  return { app, url: `https://${host}:${port}`, reloader, shutdown };
+  return { app, url: `https://${host}:${port}`, reloader, shutdown, snapshot: () => source.index() };
 }
 
 /** `mtls-guard serve`: the webhook. Exits 0 after a graceful shutdown on SIGTERM or SIGINT. */

@@ -35,6 +35,9 @@ export const KINDS: readonly KindSpec[] = [
   { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'MeshPolicy', plural: 'meshpolicies', optional: true },
 ];
 
+/** How long one watch request lasts before the server ends it and the loop resumes it. */
+export const WATCH_SECONDS = 25;
+
 /** Timing and options of the cluster source. */
 export interface ClusterOptions extends ProjectOptions {
   /** Page size of the initial lists. */
@@ -147,7 +150,8 @@ export class ClusterSnapshot {
 
   private watchOnce(k: KindState): Promise<void> {
     return new Promise((resolve, reject) => {
-      const params: Record<string, string | boolean> = { resourceVersion: k.resourceVersion, allowWatchBookmarks: true };
+      // The server ends each watch after WATCH_SECONDS, before any client-side idle timeout.
+      const params: Record<string, string | boolean | number> = { resourceVersion: k.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS };
       if (k.spec.fieldSelector) params['fieldSelector'] = k.spec.fieldSelector;
       this.watch.watch(this.path(k), params, (type, obj: Json) => {
         k.lastEventMs = this.opts.now();

@@ -4,9 +4,9 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installCrds, startCluster, type Cluster } from './cluster.js';
-import { demoMesh } from './fixtures.js';
-import { startWebhook } from './harness.js';
+import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { demoMesh } from '../../tools/cluster/demo-mesh.js';
+import { startWebhook } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-live-'));
@@ -104,4 +104,31 @@ t.test('DELETE of the httpbin-legacy DISABLE rule while *.local ISTIO_MUTUAL exi
   t.equal(r.code, 1, 'kubectl delete exits 1', { stdout: r.stdout });
   t.match(r.stderr, 'denied the request: DELETE DestinationRule legacy/httpbin-legacy');
   t.match(r.stderr, 'httpbin.legacy:8000 (200 → 503)');
+});
+
+t.test('watch resilience: kube-apiserver stops and comes back; no wrong deny meanwhile, and new Pods arrive', async (t) => {
+  const harmless = {
+    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    request: {
+      uid: 'during-outage', kind: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule' }, namespace: 'bar', name: 'x', operation: 'CREATE',
+      userInfo: { username: 'admin' },
+      object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'x', namespace: 'bar' }, spec: { host: 'httpbin', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } },
+    },
+  };
+  const judge = async () => (await webhook.app.inject({ method: 'POST', url: '/validate', payload: harmless })).json();
+  await cluster.stopApiServer();
+  for (let i = 0; i < 10; i++) {
+    const r = await judge();
+    t.equal(r.response.allowed, true, `request ${i + 1} during the outage is allowed from the last snapshot`);
+    await new Promise((r2) => setTimeout(r2, 200));
+  }
+  t.ok(webhook.snapshot(), 'the last snapshot is still served');
+  await cluster.startApiServer();
+  const r = await cluster.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: after-restart, namespace: legacy, labels: {app: after-restart}}\nspec: {containers: [{name: c, image: c}]}\n');
+  t.equal(r.code, 0, r.stderr);
+  const start = Date.now();
+  while (!webhook.snapshot()?.workloads('legacy').some((w) => w.name === 'after-restart') && Date.now() - start < 30_000) await new Promise((r2) => setTimeout(r2, 100));
+  const took = Date.now() - start;
+  t.ok(webhook.snapshot()?.workloads('legacy').some((w) => w.name === 'after-restart'), `the Pod created after the restart is in the snapshot (after ${took} ms)`);
+  t.equal((await judge()).response.allowed, true, 'and the harmless change is still allowed');
 });

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
-import { installCrds, startCluster, type Cluster } from './cluster.js';
-import { demoMesh, pod } from './fixtures.js';
+import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { demoMesh, pod } from '../../tools/cluster/demo-mesh.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { simulate } from '../../src/core/evaluate.js';
 

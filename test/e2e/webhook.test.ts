@@ -5,8 +5,8 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installCrds, startCluster, type Cluster } from './cluster.js';
-import { startWebhook } from './harness.js';
+import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { startWebhook } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-e2e-'));

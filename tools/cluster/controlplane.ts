@@ -1,19 +1,23 @@
-// A throwaway control plane for end-to-end tests: real etcd, real kube-apiserver, real kubectl.
+// A throwaway control plane for end-to-end tests and `npm run cluster`: real etcd, kube-apiserver and kubectl.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing } from '../../src/tls/certs.js';
 
+/** The repository root (this file is tools/cluster/controlplane.ts, or its build in dist/). */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), ...(import.meta.url.includes('/dist/') ? ['..', '..', '..'] : ['..', '..']));
+
 /** The shared Istio CRDs when ../shared is there, else the minimal ones the tests make themselves. */
-export const SHARED_CRDS = resolve('..', 'shared', 'istio', 'crds.yaml');
-export const MINIMAL_CRDS = resolve('test', 'e2e', 'minimal-istio-crds.yaml');
-export const LEGACY_CRDS = resolve('test', 'e2e', 'legacy-crds.yaml');
+export const SHARED_CRDS = resolve(ROOT, '..', 'shared', 'istio', 'crds.yaml');
+export const MINIMAL_CRDS = resolve(ROOT, 'tools', 'cluster', 'minimal-istio-crds.yaml');
+export const LEGACY_CRDS = resolve(ROOT, 'tools', 'cluster', 'legacy-crds.yaml');
 
 /** Builds (first use) or reuses the cached binaries; returns their folder. */
 export function binaries(): string {
-  const r = spawnSync('bash', ['tools/build-binaries.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 40 * 60_000 });
+  const r = spawnSync('bash', [join(ROOT, 'tools', 'build-binaries.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 40 * 60_000 });
   if (r.status !== 0) throw new Error(`tools/build-binaries.sh failed (exit ${r.status}): ${r.error?.message ?? ''}`);
   return r.stdout.trim().split('\n').at(-1)!;
 }
@@ -48,13 +52,22 @@ export interface Cluster {
   readonly dir: string;
   readonly kubeconfig: string;
   readonly server: string;
+  /** PIDs of etcd and kube-apiserver. */
+  readonly pids: { readonly etcd: number; readonly kubeApiserver: number };
   kubectl(args: string[], input?: string): Promise<Run>;
+  /** Stops kube-apiserver (etcd keeps the data). */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again on the same port, and waits until it is ready. */
+  startApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
-function startLogged(cmd: string, args: string[], log: string): ChildProcess {
+function startLogged(cmd: string, args: string[], log: string, detached: boolean): ChildProcess {
   const fd = openSync(log, 'a');
-  return spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  const p = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached });
+  // A detached control plane (`npm run cluster -- up`) outlives the command that started it.
+  if (detached) p.unref();
+  return p;
 }
 
 async function stopProcess(p: ChildProcess): Promise<void> {
@@ -70,7 +83,8 @@ async function stopProcess(p: ChildProcess): Promise<void> {
  * Starts etcd and kube-apiserver on free loopback ports with a throwaway PKI and the flags envtest
  * uses, and returns once the API server is ready.
  */
-export async function startCluster(dir: string): Promise<Cluster> {
+export async function startCluster(dir: string, opts: { detached?: boolean } = {}): Promise<Cluster> {
+  const detached = opts.detached ?? false;
   const bin = binaries();
   mkdirSync(join(dir, 'pki'), { recursive: true });
   const now = new Date();
@@ -86,14 +100,15 @@ export async function startCluster(dir: string): Promise<Cluster> {
   writeFileSync(pki('tokens.csv'), 'e2e-admin-token,admin,admin,system:masters\n');
   const [client, peer, secure] = [await freePort(), await freePort(), await freePort()];
   const etcd = startLogged(join(bin, 'etcd'), ['--data-dir', join(dir, 'etcd'), '--listen-client-urls', `http://127.0.0.1:${client}`,
-    '--advertise-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--unsafe-no-fsync'], join(dir, 'etcd.log'));
-  const kas = startLogged(join(bin, 'kube-apiserver'), [
+    '--advertise-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--unsafe-no-fsync'], join(dir, 'etcd.log'), detached);
+  const kasArgs = [
     `--etcd-servers=http://127.0.0.1:${client}`, `--secure-port=${secure}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
     '--endpoint-reconciler-type=none', `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`, `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
     '--service-account-issuer=https://kubernetes.default.svc', '--authorization-mode=RBAC', `--token-auth-file=${pki('tokens.csv')}`,
     '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
-  ], join(dir, 'kube-apiserver.log'));
+  ];
+  let kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
   const server = `https://127.0.0.1:${secure}`;
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, [
@@ -112,19 +127,27 @@ export async function startCluster(dir: string): Promise<Cluster> {
     p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
     p.stdin.end(input ?? '');
   });
+  const waitReady = async (): Promise<void> => {
+    for (let i = 0; ; i++) {
+      const r = await run(['get', '--raw', '/readyz']);
+      if (r.code === 0) return;
+      if (i > 120 || kas.exitCode !== null) {
+        await cluster.stop();
+        throw new Error(`kube-apiserver did not become ready; see ${join(dir, 'kube-apiserver.log')}: ${r.stderr}`);
+      }
+      await new Promise((r2) => setTimeout(r2, 500));
+    }
+  };
   const cluster: Cluster = {
-    dir, kubeconfig, server, kubectl: run,
+    dir, kubeconfig, server, kubectl: run, pids: { etcd: etcd.pid ?? 0, kubeApiserver: kas.pid ?? 0 },
+    async stopApiServer() { await stopProcess(kas); },
+    async startApiServer() {
+      kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
+      await waitReady();
+    },
     async stop() { await stopProcess(kas); await stopProcess(etcd); },
   };
-  for (let i = 0; ; i++) {
-    const r = await run(['get', '--raw', '/readyz']);
-    if (r.code === 0) break;
-    if (i > 120 || kas.exitCode !== null) {
-      await cluster.stop();
-      throw new Error(`kube-apiserver did not become ready; see ${join(dir, 'kube-apiserver.log')}: ${r.stderr}`);
-    }
-    await new Promise((r2) => setTimeout(r2, 500));
-  }
+  await waitReady();
   return cluster;
 }
 

@@ -1,6 +1,6 @@
-// Starts the webhook for an e2e cluster and registers it the way the chart will.
+// Registers the webhook on a control plane the way the chart will, and starts it in-process for tests.
 import { join } from 'node:path';
-import { freePort, type Cluster } from './cluster.js';
+import { freePort, type Cluster } from './controlplane.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer, type Running } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
