@@ -29,6 +29,7 @@ interface Source {
   index(): MeshIndex | null;
   ready(): boolean;
   ageSeconds(): number | null;
+  kindAges?(): ReadonlyMap<string, number>;
   notes(): string[];
   stop(): void;
   readonly kubeConfig?: k8s.KubeConfig;
@@ -61,6 +62,7 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void):
     index: () => snap.index(),
     ready: () => snap.ready() && snap.index() !== null,
     ageSeconds: () => snap.ageSeconds(),
+    kindAges: () => snap.kindAges(),
     notes: () => {
       const out: string[] = [];
       if (istio.length) out.push(`MG303 Istio's CRDs are not served by this cluster (${istio.join(', ')}); the mesh was judged without them`);
@@ -81,6 +83,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let draining = false;
   const metrics = createMetrics({
     snapshotAgeSeconds: () => source.ageSeconds(),
+    kindAgeSeconds: () => source.kindAges?.() ?? new Map(),
     certNotAfterMs: () => reloader?.served.notAfterMs ?? pair.notAfterMs,
     nowMs: () => Date.now(),
   }, { process: true });

@@ -8,6 +8,8 @@ export interface MetricSources {
   certNotAfterMs(): number | null;
   /** The clock, in ms since the epoch. */
   nowMs(): number;
+  /** Seconds since the last list or watch event, per kind (live cluster only). */
+  kindAgeSeconds?(): ReadonlyMap<string, number>;
 }
 
 /** The webhook's metrics, in a registry of their own (never the global one). */
@@ -45,6 +47,14 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
     collect() {
       const t = src.certNotAfterMs();
       this.set(t === null ? -1 : Math.round((t - src.nowMs()) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'mtls_guard_snapshot_kind_age_seconds', help: 'Seconds since the last list or watch event, per kind (-1 before the first).',
+    labelNames: ['kind'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, age] of src.kindAgeSeconds?.() ?? []) this.set({ kind }, Math.round(age * 1000) / 1000);
     },
   });
   return { registry, requests, latency, findings };

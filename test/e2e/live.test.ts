@@ -37,8 +37,12 @@ async function mtlsGuardEvents(ns: string): Promise<string> {
   return r.stdout.trim();
 }
 
-t.test('/readyz is 200 once every kind is listed', async (t) => {
+t.test('/readyz is 200 once every kind is listed, and /metrics has the age of each kind', async (t) => {
   t.equal((await webhook.app.inject({ url: '/readyz' })).statusCode, 200);
+  const m = (await webhook.app.inject({ url: '/metrics' })).body;
+  for (const kind of ['Pod', 'Service', 'Namespace', 'PeerAuthentication', 'DestinationRule', 'MeshPolicy']) {
+    t.match(m, new RegExp(`mtls_guard_snapshot_kind_age_seconds\\{kind="${kind}"\\} \\d`), kind);
+  }
 });
 
 t.test('--dry-run=server of STRICT for foo is denied and writes no Event', async (t) => {
