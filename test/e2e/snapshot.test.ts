@@ -12,6 +12,7 @@ import { simulate } from '../../src/core/evaluate.js';
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-snap-'));
 let cluster: Cluster;
 let snap: ClusterSnapshot;
+let bare: { missing: string[]; ready: boolean; workloads: number };
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -23,6 +24,14 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 
 t.before(async () => {
   cluster = await startCluster(dir);
+  // First, a cluster without Istio: the snapshot must still come up, and say what is missing.
+  const kc0 = new k8s.KubeConfig();
+  kc0.loadFromFile(cluster.kubeconfig);
+  const s0 = new ClusterSnapshot(kc0, { debounceMs: 10 });
+  await s0.start();
+  await until('the bare snapshot', () => s0.ready() && s0.index() !== null);
+  bare = { missing: [...s0.missing], ready: s0.ready(), workloads: s0.index()!.allWorkloads().length };
+  s0.stop();
   await installCrds(cluster);
   const r = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
   if (r.code !== 0) throw new Error(r.stderr);
@@ -35,6 +44,12 @@ t.before(async () => {
 t.teardown(async () => {
   snap?.stop();
   await cluster?.stop();
+});
+
+t.test('without Istio CRDs the snapshot is ready and names every missing kind', async (t) => {
+  t.ok(bare.ready, 'ready');
+  t.same(bare.missing.sort(), ['authorizationpolicies.security.istio.io', 'destinationrules.networking.istio.io', 'meshpolicies.authentication.istio.io',
+    'peerauthentications.security.istio.io', 'policies.authentication.istio.io', 'serviceentries.networking.istio.io']);
 });
 
 t.test('the first lists make the snapshot ready, with projections of every kind', async (t) => {
