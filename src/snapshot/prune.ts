@@ -1,15 +1,16 @@
 import { isObject, type Json } from '../core/objects.js';
 
-const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+/** Annotation prefixes the engine reads; every other annotation (last-applied included) is dropped. */
+const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/'];
 
 function meta(m: unknown): Json {
   if (!isObject(m)) return {};
   const out: Json = {};
-  for (const k of ['name', 'namespace', 'labels', 'creationTimestamp', 'resourceVersion']) if (m[k] !== undefined) out[k] = m[k];
+  for (const k of ['name', 'namespace', 'labels', 'creationTimestamp']) if (m[k] !== undefined) out[k] = m[k];
   if (isObject(m['annotations'])) {
-    const a = { ...m['annotations'] };
-    for (const k of DROPPED_ANNOTATIONS) delete a[k];
-    out['annotations'] = a;
+    const a: Json = {};
+    for (const [k, v] of Object.entries(m['annotations'])) if (KEPT_ANNOTATIONS.some((p) => k.startsWith(p))) a[k] = v;
+    if (Object.keys(a).length) out['annotations'] = a;
   }
   if (Array.isArray(m['ownerReferences'])) {
     out['ownerReferences'] = m['ownerReferences'].filter(isObject).map((r) => ({ kind: r['kind'], name: r['name'], controller: r['controller'] }));
@@ -17,11 +18,19 @@ function meta(m: unknown): Json {
   return out;
 }
 
+/** Env values worth keeping: those that can name a host. */
+const HOSTLIKE = /[.:/]/;
+
 function container(c: unknown): Json {
   if (!isObject(c)) return {};
   const out: Json = { name: c['name'] };
+  // The sidecar itself is only a membership signal.
+  if (c['name'] === 'istio-proxy') return out;
   for (const k of ['ports', 'command', 'args', 'livenessProbe', 'readinessProbe', 'startupProbe', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
-  if (Array.isArray(c['env'])) out['env'] = c['env'].filter((e) => isObject(e) && typeof e['value'] === 'string').map((e) => ({ value: (e as Json)['value'] }));
+  if (Array.isArray(c['env'])) {
+    const env = c['env'].filter((e) => isObject(e) && typeof e['value'] === 'string' && HOSTLIKE.test(e['value'] as string)).map((e) => ({ value: (e as Json)['value'] }));
+    if (env.length) out['env'] = env;
+  }
   return out;
 }
 

@@ -106,7 +106,7 @@ export async function startCluster(dir: string, opts: { detached?: boolean } = {
     '--endpoint-reconciler-type=none', `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`, `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
     '--service-account-issuer=https://kubernetes.default.svc', '--authorization-mode=RBAC', `--token-auth-file=${pki('tokens.csv')}`,
-    '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
+    '--service-cluster-ip-range=10.0.0.0/16', '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
   ];
   let kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
   const server = `https://127.0.0.1:${secure}`;

@@ -1,0 +1,106 @@
+// `npm run bench:snapshot`: 10k Pods (and their Services) in a real kube-apiserver; the live
+// snapshot's initial sync time, retained heap per Pod, and admission latency on that snapshot.
+// Run with --expose-gc (the npm script does) so that heap numbers are after a full collection.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import * as k8s from '@kubernetes/client-node';
+import { installCrds, startCluster } from '../../tools/cluster/controlplane.js';
+import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
+import { buildApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { NO_EVENTS } from '../../src/admission/events.js';
+
+const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
+const SERVICES = Math.round(PODS / 5);
+const NAMESPACES = 100;
+const REQUESTS = 200;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-bench-'));
+const cluster = await startCluster(dir);
+try {
+  await installCrds(cluster);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const objects: k8s.KubernetesObject[] = [];
+  for (let n = 0; n < NAMESPACES; n++) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}`, labels: n % 10 ? { 'istio-injection': 'enabled' } : {} } });
+  await pool(objects.splice(0), 16, (o) => api.create(o));
+  for (let s = 0; s < SERVICES; s++) {
+    objects.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}` },
+      spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as k8s.KubernetesObject);
+  }
+  for (let p = 0; p < PODS; p++) {
+    const s = p % SERVICES;
+    const sidecar = s % 10 >= 3;
+    objects.push({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name: `svc-${s}-${p}`, namespace: `ns-${s % NAMESPACES}`,
+        labels: { app: `svc-${s}`, 'pod-template-hash': 'abc', ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
+        annotations: sidecar ? { 'sidecar.istio.io/status': '{"containers":["istio-proxy"]}', 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(600) } : {},
+      },
+      spec: { containers: [
+        { name: 'app', image: 'example/app:1', ports: [{ name: 'http', containerPort: 8080 }], env: [{ name: 'UPSTREAM', value: `http://svc-${(s + 1) % SERVICES}.ns-${(s + 1) % NAMESPACES}:80` }],
+          readinessProbe: { httpGet: { path: '/ready', port: 8080 } } },
+        ...(sidecar ? [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.1', args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'] }] : []),
+      ] },
+    } as k8s.KubernetesObject);
+  }
+  const t0 = performance.now();
+  await pool(objects, 32, (o) => api.create(o));
+  const loadS = (performance.now() - t0) / 1000;
+  console.log(`created ${SERVICES} Services and ${PODS} Pods in ${loadS.toFixed(1)} s`);
+
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const snap = new ClusterSnapshot(kc, { istioVersion: '1.28.0', debounceMs: 50 });
+  const t1 = performance.now();
+  await snap.start();
+  while (!(snap.ready() && snap.index() && snap.index()!.allWorkloads().length > 0)) await new Promise((r) => setTimeout(r, 10));
+  const syncS = (performance.now() - t1) / 1000;
+  gc();
+  const heap1 = process.memoryUsage().heapUsed;
+  const idx = snap.index()!;
+  const perPod = (heap1 - heap0) / PODS;
+
+  const app = buildApp({
+    snapshot: () => snap.index(), ready: () => ({ ok: true, reasons: [] }), options: { defaultMode: 'enforce', denyOn: 'declared' },
+    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }), events: NO_EVENTS, clock: () => performance.now(),
+  });
+  const times: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const ns = `ns-${i % NAMESPACES}`;
+    const body = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {
+      uid: `u${i}`, kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' }, namespace: ns, name: `b${i}`, operation: 'CREATE', userInfo: { username: 'bench' },
+      object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `b${i}`, namespace: ns }, spec: { mtls: { mode: 'STRICT' } } } } };
+    const s = performance.now();
+    const r = await app.inject({ method: 'POST', url: '/validate', payload: body });
+    times.push(performance.now() - s);
+    if (r.statusCode !== 200) throw new Error(`request failed: ${r.body}`);
+  }
+  times.sort((a, b) => a - b);
+  const p = (q: number): number => +times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(3);
+  snap.stop();
+  const report = {
+    date: new Date().toISOString(), node: process.version, pods: PODS, services: SERVICES, namespaces: NAMESPACES,
+    workloads: idx.allWorkloads().length, load_seconds: +loadS.toFixed(1), initial_sync_seconds: +syncS.toFixed(2),
+    retained_heap_bytes_per_pod: Math.round(perPod), gc_exposed: Boolean((globalThis as { gc?: unknown }).gc),
+    admission_namespace_strict_ms: { p50: p(0.5), p99: p(0.99), requests: REQUESTS },
+  };
+  console.log(`initial sync ${report.initial_sync_seconds} s (target ≤ 10 s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod (target ≤ 1024, snapshot and indexes together); admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms`);
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'snapshot.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log('wrote bench/results/snapshot.json');
+} finally {
+  await cluster.stop();
+}
