@@ -49,6 +49,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`mtls-guard ${cmd}: ${e.message}\n`);
       return EXIT.badInput;
     }
+    const sys = e as NodeJS.ErrnoException;
+    // System errors (a port in use, a permission) are the user's to fix: the message is enough.
+    if (typeof sys?.code === 'string' && sys.syscall) {
+      io.err(`mtls-guard ${cmd}: ${sys.message}\n`);
+      return EXIT.badInput;
+    }
     io.err(`mtls-guard ${cmd}: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.badInput;
   }

@@ -9,6 +9,8 @@ import { runCli } from '../helpers/cli.js';
 interface Case {
   name: string;
   argv: string[];
+  /** A command run first (same placeholders), e.g. to make certificates. */
+  setup?: string[];
   files?: Record<string, string>;
   exit: number;
   stdout?: string[];
@@ -22,7 +24,9 @@ for (const c of cases) {
   t.test(c.name, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-cli-'));
     for (const [name, text] of Object.entries(c.files ?? {})) writeFileSync(join(dir, name), text);
-    const argv = c.argv.map((a) => (a.startsWith('@') ? join(dir, a.slice(1)) : a));
+    const fill = (a: string): string => (a.startsWith('@') ? join(dir, a.slice(1)) : a);
+    if (c.setup) t.equal((await runCli(c.setup.map(fill))).code, 0, 'setup succeeds');
+    const argv = c.argv.map(fill);
     const r = await runCli(argv);
     t.equal(r.code, c.exit, `exit ${c.exit}`, { stderr: r.err, stdout: r.out.slice(0, 2000) });
     for (const s of c.stdout ?? []) t.ok(r.out.includes(s), `stdout has: ${s}`, { stdout: r.out });
