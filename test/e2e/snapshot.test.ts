@@ -8,11 +8,14 @@ import { installCrds, startCluster, type Cluster } from '../../tools/cluster/con
 import { demoMesh, pod } from '../../tools/cluster/demo-mesh.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { simulate } from '../../src/core/evaluate.js';
+import { makeCerts } from '../../src/cli/certs.js';
+import { startServer } from '../../src/cli/serve.js';
+import { parseServeArgs } from '../../src/config/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-snap-'));
 let cluster: Cluster;
 let snap: ClusterSnapshot;
-let bare: { missing: string[]; ready: boolean; workloads: number };
+let bare: { missing: string[]; ready: boolean; workloads: number; warnings: string[] };
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -30,8 +33,19 @@ t.before(async () => {
   const s0 = new ClusterSnapshot(kc0, { debounceMs: 10 });
   await s0.start();
   await until('the bare snapshot', () => s0.ready() && s0.index() !== null);
-  bare = { missing: [...s0.missing], ready: s0.ready(), workloads: s0.index()!.allWorkloads().length };
   s0.stop();
+  // And `serve` on that cluster: it serves, and allows with one clear warning.
+  const certs = join(dir, 'certs');
+  await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] }, new Date());
+  const server = await startServer(parseServeArgs(['--kubeconfig', cluster.kubeconfig, '--listen', '127.0.0.1:0', '--tls-cert', join(certs, 'tls.crt'),
+    '--tls-key', join(certs, 'tls.key'), '--log-level', 'silent', '--drain-seconds', '0'], {}), { out: () => {}, err: () => {} });
+  while ((await server.app.inject({ url: '/readyz' })).statusCode !== 200) await new Promise((r) => setTimeout(r, 50));
+  const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'bare', operation: 'CREATE', namespace: 'default', name: 'd',
+    kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' }, userInfo: { username: 'u' },
+    object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'd', namespace: 'default' }, spec: { mtls: { mode: 'STRICT' } } } } };
+  const res = (await server.app.inject({ method: 'POST', url: '/validate', payload: review })).json();
+  await server.shutdown('test');
+  bare = { missing: [...s0.missing], ready: s0.ready(), workloads: s0.index()!.allWorkloads().length, warnings: res.response.allowed ? res.response.warnings ?? [] : ['denied'] };
   await installCrds(cluster);
   const r = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
   if (r.code !== 0) throw new Error(r.stderr);
@@ -48,6 +62,7 @@ t.teardown(async () => {
 
 t.test('without Istio CRDs the snapshot is ready and names every missing kind', async (t) => {
   t.ok(bare.ready, 'ready');
+  t.match(bare.warnings, [/^MG303 Istio's CRDs are not served by this cluster \(destinationrules\.networking\.istio\.io, peerauthentications\.security\.istio\.io\)/], 'serve allows, with one clear warning');
   t.same(bare.missing.sort(), ['authorizationpolicies.security.istio.io', 'destinationrules.networking.istio.io', 'meshpolicies.authentication.istio.io',
     'peerauthentications.security.istio.io', 'policies.authentication.istio.io', 'serviceentries.networking.istio.io']);
 });
