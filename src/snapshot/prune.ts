@@ -3,17 +3,21 @@ import { isObject, type Json } from '../core/objects.js';
 /** Annotation prefixes the engine reads; every other annotation (last-applied included) is dropped. */
 const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/'];
 
-function meta(m: unknown): Json {
+function meta(m: unknown, withTime: boolean): Json {
   if (!isObject(m)) return {};
   const out: Json = {};
-  for (const k of ['name', 'namespace', 'labels', 'creationTimestamp']) if (m[k] !== undefined) out[k] = m[k];
+  for (const k of ['name', 'namespace', 'labels']) if (m[k] !== undefined) out[k] = m[k];
+  // Only Istio objects are ordered by creation time.
+  if (withTime && m['creationTimestamp'] !== undefined) out['creationTimestamp'] = m['creationTimestamp'];
   if (isObject(m['annotations'])) {
     const a: Json = {};
     for (const [k, v] of Object.entries(m['annotations'])) if (KEPT_ANNOTATIONS.some((p) => k.startsWith(p))) a[k] = v;
     if (Object.keys(a).length) out['annotations'] = a;
   }
   if (Array.isArray(m['ownerReferences'])) {
-    out['ownerReferences'] = m['ownerReferences'].filter(isObject).map((r) => ({ kind: r['kind'], name: r['name'], controller: r['controller'] }));
+    const refs = m['ownerReferences'].filter(isObject);
+    const ctl = refs.find((r) => r['controller'] === true) ?? refs[0];
+    if (ctl) out['ownerReferences'] = [{ kind: ctl['kind'], name: ctl['name'], controller: true }];
   }
   return out;
 }
@@ -26,7 +30,14 @@ function container(c: unknown): Json {
   const out: Json = { name: c['name'] };
   // The sidecar itself is only a membership signal.
   if (c['name'] === 'istio-proxy') return out;
-  for (const k of ['ports', 'command', 'args', 'livenessProbe', 'readinessProbe', 'startupProbe', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
+  for (const k of ['command', 'args', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
+  if (Array.isArray(c['ports'])) out['ports'] = c['ports'].filter(isObject).map((p) => (p['name'] ? { name: p['name'], containerPort: p['containerPort'] } : { containerPort: p['containerPort'] }));
+  for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    const p = c[k];
+    if (!isObject(p)) continue;
+    // Only the kind of probe and its port matter.
+    for (const how of ['httpGet', 'grpc', 'tcpSocket']) if (isObject(p[how])) out[k] = { [how]: { port: (p[how] as Json)['port'] } };
+  }
   if (Array.isArray(c['env'])) {
     const env = c['env'].filter((e) => isObject(e) && typeof e['value'] === 'string' && HOSTLIKE.test(e['value'] as string)).map((e) => ({ value: (e as Json)['value'] }));
     if (env.length) out['env'] = env;
@@ -48,7 +59,8 @@ function podSpec(s: unknown): Json {
  * parts it ignores. Pods and templates keep names, ports, probes, env values, args and commands.
  */
 export function prune(o: Json): Json {
-  const out: Json = { apiVersion: o['apiVersion'], kind: o['kind'], metadata: meta(o['metadata']) };
+  const istio = typeof o['apiVersion'] === 'string' && o['apiVersion'].includes('istio.io');
+  const out: Json = { apiVersion: o['apiVersion'], kind: o['kind'], metadata: meta(o['metadata'], istio) };
   const spec = isObject(o['spec']) ? o['spec'] : undefined;
   switch (o['kind']) {
     case 'Pod':
@@ -58,7 +70,7 @@ export function prune(o: Json): Json {
     case 'StatefulSet':
     case 'DaemonSet': {
       const t = isObject(spec?.['template']) ? spec['template'] : {};
-      out['spec'] = { template: { metadata: meta(t['metadata']), spec: podSpec(t['spec']) } };
+      out['spec'] = { template: { metadata: meta(t['metadata'], false), spec: podSpec(t['spec']) } };
       break;
     }
     case 'Service':
