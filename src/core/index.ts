@@ -53,20 +53,35 @@ export type MemoLayer = 'static' | 'dr' | 'auth' | 'own';
 
 /** The Istio security configuration, grouped by namespace and sorted by creation. */
 class ConfigIndex {
-  readonly pasByNs = new Map<string, PeerAuthentication[]>();
-  readonly drsByNs = new Map<string, DestinationRule[]>();
-  readonly policiesByNs = new Map<string, LegacyPolicy[]>();
-  readonly meshPolicies: LegacyPolicy[] = [];
+  /** Lists by kind, then namespace; the cluster-scoped MeshPolicy sits under the namespace ''. */
+  private readonly lists: Record<IstioObject['kind'], Map<string, IstioObject[]>>;
   /** Objects by key; a derived index holds only its one change and defers to its parent. */
   private readonly own = new Map<string, IstioObject | null>();
-  private readonly parent: ConfigIndex | undefined = undefined;
 
-  constructor(objects: Iterable<IstioObject>) {
-    for (const o of objects) this.add(o);
-    for (const m of [this.pasByNs, this.drsByNs, this.policiesByNs] as Map<string, IstioObject[]>[]) {
-      for (const list of m.values()) list.sort(byCreation);
+  private constructor(private readonly parent?: ConfigIndex) {
+    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> => new Map(parent?.lists[k]);
+    this.lists = { PeerAuthentication: copy('PeerAuthentication'), DestinationRule: copy('DestinationRule'), Policy: copy('Policy'), MeshPolicy: copy('MeshPolicy') };
+  }
+
+  /** Indexes a set of objects. */
+  static of(objects: Iterable<IstioObject>): ConfigIndex {
+    const c = new ConfigIndex();
+    for (const o of objects) {
+      c.own.set(objectKey(o), o);
+      push(c.lists[o.kind], o.namespace, o);
     }
-    this.meshPolicies.sort(byCreation);
+    for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(byCreation);
+    return c;
+  }
+
+  /** The objects of a kind in a namespace, oldest first. */
+  list<T extends IstioObject>(kind: T['kind'], ns: string): readonly T[] {
+    return (this.lists[kind].get(ns) ?? []) as T[];
+  }
+
+  /** Namespaces that hold objects of a kind. */
+  namespaces(kind: IstioObject['kind']): Iterable<string> {
+    return this.lists[kind].keys();
   }
 
   /** The object with this key, if any. */
@@ -78,40 +93,19 @@ class ConfigIndex {
     return undefined;
   }
 
-  private add(o: IstioObject): void {
-    this.own.set(objectKey(o), o);
-    if (o.kind === 'PeerAuthentication') push(this.pasByNs, o.namespace, o);
-    else if (o.kind === 'DestinationRule') push(this.drsByNs, o.namespace, o);
-    else if (o.kind === 'Policy') push(this.policiesByNs, o.namespace, o);
-    else this.meshPolicies.push(o);
-  }
-
-  /** A copy with one object replaced or removed; only the lists of its namespace are rebuilt. */
+  /** A copy with one object replaced or removed; only the list it sits in is rebuilt. */
   with(key: string, obj: IstioObject | undefined, prev: IstioObject | undefined): ConfigIndex {
-    const next = Object.create(ConfigIndex.prototype) as ConfigIndex;
-    const shared = next as unknown as { -readonly [K in keyof ConfigIndex]: ConfigIndex[K] };
-    (shared as unknown as { own: Map<string, IstioObject | null>; parent: ConfigIndex }).own = new Map();
-    (shared as unknown as { parent: ConfigIndex }).parent = this;
-    shared.pasByNs = new Map(this.pasByNs);
-    shared.drsByNs = new Map(this.drsByNs);
-    shared.policiesByNs = new Map(this.policiesByNs);
-    shared.meshPolicies = [...this.meshPolicies];
-    const o = obj ?? prev!;
-    const listOf = (x: IstioObject): IstioObject[] => (x.kind === 'PeerAuthentication' ? next.pasByNs : x.kind === 'DestinationRule' ? next.drsByNs : next.policiesByNs).get(x.namespace) ?? [];
-    const setList = (x: IstioObject, l: IstioObject[]): void => {
-      if (x.kind === 'MeshPolicy') { shared.meshPolicies = l as LegacyPolicy[]; return; }
-      const m = (x.kind === 'PeerAuthentication' ? next.pasByNs : x.kind === 'DestinationRule' ? next.drsByNs : next.policiesByNs) as Map<string, IstioObject[]>;
-      if (l.length) m.set(x.namespace, l);
-      else m.delete(x.namespace);
-    };
-    const current = o.kind === 'MeshPolicy' ? next.meshPolicies : listOf(o);
-    const list = current.filter((x) => objectKey(x) !== key);
+    const next = new ConfigIndex(this);
+    const o = (obj ?? prev)!;
+    const m = next.lists[o.kind];
+    const list = (m.get(o.namespace) ?? []).filter((x) => objectKey(x) !== key);
     if (obj) {
       list.push(obj);
       list.sort(byCreation);
     }
-    (next as unknown as { own: Map<string, IstioObject | null> }).own.set(key, obj ?? null);
-    setList(o, list);
+    if (list.length) m.set(o.namespace, list);
+    else m.delete(o.namespace);
+    next.own.set(key, obj ?? null);
     return next;
   }
 }
@@ -190,7 +184,7 @@ export class MeshIndex {
 
   /** Indexes a snapshot. */
   static build(data: MeshData): MeshIndex {
-    return new MeshIndex(data, new Inventory(data), new ConfigIndex(allObjects(data)));
+    return new MeshIndex(data, new Inventory(data), ConfigIndex.of(allObjects(data)));
   }
 
   get mesh(): MeshConfig { return this.data.mesh; }
@@ -227,11 +221,11 @@ export class MeshIndex {
   servicesOf(w: Workload): readonly Service[] { return this.inv.servicesOfWorkload.get(w) ?? []; }
   serviceByFqdn(fqdn: string): Service | undefined { return this.inv.servicesByFqdn.get(fqdn); }
   fqdn(s: Service): string { return serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain); }
-  peerAuthentications(ns: string): readonly PeerAuthentication[] { return this.cfg.pasByNs.get(ns) ?? []; }
-  destinationRules(ns: string): readonly DestinationRule[] { return this.cfg.drsByNs.get(ns) ?? []; }
-  drNamespaces(): Iterable<string> { return this.cfg.drsByNs.keys(); }
-  policies(ns: string): readonly LegacyPolicy[] { return this.cfg.policiesByNs.get(ns) ?? []; }
-  meshPolicies(): readonly LegacyPolicy[] { return this.cfg.meshPolicies; }
+  peerAuthentications(ns: string): readonly PeerAuthentication[] { return this.cfg.list<PeerAuthentication>('PeerAuthentication', ns); }
+  destinationRules(ns: string): readonly DestinationRule[] { return this.cfg.list<DestinationRule>('DestinationRule', ns); }
+  drNamespaces(): Iterable<string> { return this.cfg.namespaces('DestinationRule'); }
+  policies(ns: string): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('Policy', ns); }
+  meshPolicies(): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('MeshPolicy', ''); }
 
   /** Memoises `fn` under `key` in a layer. */
   cached<T>(layer: MemoLayer, key: string, fn: () => T): T {

@@ -84,7 +84,6 @@ export class ClusterSnapshot {
   private readonly watch: k8s.Watch;
   private readonly opts: Required<Pick<ClusterOptions, 'pageSize' | 'debounceMs' | 'maxBackoffMs' | 'now'>> & ClusterOptions;
   private idx: MeshIndex | null = null;
-  private builtAtMs = 0;
   private rebuildTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private traffic: Traffic | null;
@@ -203,7 +202,6 @@ export class ClusterSnapshot {
     for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 });
     try {
       this.idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
-      this.builtAtMs = this.opts.now();
     } catch (e) {
       this.opts.onError?.('snapshot', e as Error);
     }
