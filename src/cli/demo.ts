@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseServeArgs } from '../config/serve.js';
 import { CERT_FILES } from '../tls/files.js';
 import { makeCerts } from './certs.js';
-import { startServer } from './serve.js';
+import { serveUntilSignal, startServer } from './serve.js';
 import { EXIT, type Io } from './io.js';
 
 /** The repository root, wherever the command is run from. */
@@ -39,10 +39,6 @@ export async function runDemo(argv: readonly string[], io: Io, env: Readonly<Rec
     `Others in ${rel('examples', 'reviews')}/: strict-warn-namespace.json, allowed.json, delete-denied.json, dry-run.json`,
     '',
   ].join('\n'));
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string): void => { void running.shutdown(sig).then(resolve); };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await serveUntilSignal(running);
   return EXIT.ok;
 }

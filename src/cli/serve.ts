@@ -127,15 +127,20 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   return { app, url: `https://${host}:${port}`, reloader, shutdown, snapshot: () => source.index() };
 }
 
+/** Serves until SIGTERM or SIGINT, then shuts down gracefully. */
+export function serveUntilSignal(running: Running): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (sig: string): void => { void running.shutdown(sig).then(resolve); };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
 /** `mtls-guard serve`: the webhook. Exits 0 after a graceful shutdown on SIGTERM or SIGINT. */
 export async function runServe(argv: readonly string[], io: Io, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const cfg = parseServeArgs(argv, env);
   const running = await startServer(cfg, io);
   io.err(`mtls-guard serving on ${running.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string): void => { void running.shutdown(sig).then(resolve); };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await serveUntilSignal(running);
   return EXIT.ok;
 }

@@ -4,7 +4,7 @@ import { BudgetExceededError } from './errors.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classKey, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
-import { connectionOutcome, drFor, failed, inferredServiceMode, type Outcome } from './outcome.js';
+import { connectionOutcome, drFor, failed, serviceMode, type Outcome } from './outcome.js';
 import { endpointsOf } from './endpoints.js';
 import { serverMode } from './peer-auth.js';
 import { drHost } from './destination-rule.js';
@@ -123,8 +123,8 @@ export interface Break {
  * such a port cannot change outcome.
  */
 function sameServerSide(before: MeshIndex, after: MeshIndex, svc: Service, port: ServicePort): boolean {
-  const a = inferredServiceMode(before, svc, port);
-  const b = inferredServiceMode(after, svc, port);
+  const a = serviceMode(before, svc, port);
+  const b = serviceMode(after, svc, port);
   if ((typeof a === 'string' ? a : a.mode) !== (typeof b === 'string' ? b : b.mode)) return false;
   for (const ep of endpointsOf(after, svc, port)) {
     if (!ep.workload || ep.kind === 'none') continue;

@@ -49,8 +49,16 @@ export function failed(o: Outcome): boolean {
   return o.code !== '200';
 }
 
+/** The service-wide mode that auto mTLS infers on the client side, memoised with the policies it reads. */
+export function serviceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
+  const modes = idx.table<ServicePort, ResolvedMode | 'headless-plaintext'>('auth', 'serviceMode');
+  let m = modes.get(port);
+  if (!m) modes.set(port, m = inferredServiceMode(idx, svc, port));
+  return m;
+}
+
 /** The service-wide mode that auto mTLS infers on the client side (istio-semantics.md §4.3–§4.4). */
-export function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
+function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
   if (svc.headless) {
     const eps = endpointsOf(idx, svc, port);
     if (eps.length === 0 || eps.some((e) => e.workload?.labels['security.istio.io/tlsMode'] !== 'istio')) return 'headless-plaintext';
@@ -82,9 +90,7 @@ function sidecarSend(idx: MeshIndex, dr: DrResolution, svc: Service, port: Servi
     const by = dr.rule ? `${dr.via} sets no TLS` : 'no DestinationRule sets TLS';
     return { wire: 'plaintext', tlsMode: 'none', why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext` };
   }
-  const modes = idx.table<ServicePort, ReturnType<typeof inferredServiceMode>>('auth', 'serviceMode');
-  let svcMode = modes.get(port);
-  if (!svcMode) modes.set(port, svcMode = inferredServiceMode(idx, svc, port));
+  const svcMode = serviceMode(idx, svc, port);
   if (svcMode === 'headless-plaintext') {
     return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
   }
