@@ -40,14 +40,13 @@ export function budgetWarnings(lines: readonly string[], max = WARNING_MAX, tota
     const limit = /^MG1\d\d /.test(s) ? max : Math.max(max, NOTE_WARNING_MAX);
     return s.length > limit ? `${s.slice(0, limit - 1)}…` : s;
   });
+  const more = (n: number): string => `and ${n} more (see the mtls-guard logs or run mtls-guard check)`;
   for (let i = 0; i < clean.length; i++) {
     const s = clean[i]!;
     const left = clean.length - i - 1;
-    const tail = left > 0 ? `and ${left} more (see the mtls-guard logs or run mtls-guard check)` : '';
     // Keep room for the summary line whenever more lines follow.
-    if (used + s.length + (left > 0 ? tail.length : 0) > total) {
-      const rest = clean.length - i;
-      out.push(`and ${rest} more (see the mtls-guard logs or run mtls-guard check)`);
+    if (used + s.length + (left > 0 ? more(left).length : 0) > total) {
+      out.push(more(clean.length - i));
       return out;
     }
     out.push(s);
