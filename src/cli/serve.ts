@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { parseServeArgs, type ServeConfig } from '../config/serve.js';
 import { buildApp } from '../http/app.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { CertReloader, readPair } from '../tls/files.js';
+import { CertReloader, readPair, type ServedPair, type ServingSource } from '../tls/files.js';
+import { SelfManagedCerts } from '../tls/self-managed.js';
 import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
 import type { MeshIndex } from '../core/index.js';
@@ -17,7 +18,7 @@ import { EXIT, type Io } from './io.js';
 export interface Running {
   readonly app: FastifyInstance;
   readonly url: string;
-  readonly reloader: CertReloader;
+  readonly reloader: ServingSource;
   /** The index requests are judged against right now. */
   snapshot(): MeshIndex | null;
   /** Reports not ready, drains for the configured period, then closes. */
@@ -35,6 +36,34 @@ interface Source {
   readonly kubeConfig?: k8s.KubeConfig;
 }
 
+function kubeConfigFor(cfg: ServeConfig): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
+async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: ServedPair) => void, onError: (e: Error) => void,
+  log: (msg: string) => void): Promise<ServingSource> {
+  const sm = cfg.selfManaged;
+  if (!sm) {
+    const pair = await readPair(cfg.tlsCert, cfg.tlsKey);
+    return new CertReloader(cfg.tlsCert, cfg.tlsKey, pair, apply, onError);
+  }
+  const ip = (s: string): boolean => /^[0-9.]+$|:/.test(s);
+  const certs = new SelfManagedCerts(kc(), {
+    namespace: sm.namespace, secretName: sm.secretName, webhookConfigurations: sm.webhookConfigurations, policy: sm.policy,
+    spec: { service: sm.service, namespace: sm.namespace, ips: sm.sans.filter(ip), dnsNames: sm.sans.filter((s) => !ip(s)) },
+  }, () => Date.now(), apply, onError, (r) => {
+    for (const st of r.steps) log(`certificates: ${st.kind} (${st.why})`);
+    if (r.patched.length) log(`certificates: caBundle published to ${r.patched.join(', ')}`);
+    if (r.missing.length) log(`certificates: ValidatingWebhookConfiguration ${r.missing.join(', ')} not found; the caBundle is not published yet`);
+  });
+  await certs.first();
+  return certs;
+}
+
 async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void): Promise<Source> {
   if (cfg.cluster.length) {
     const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry);
@@ -42,9 +71,7 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void):
     const at = Date.now();
     return { index: () => loaded.idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {} };
   }
-  const kc = new k8s.KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = kubeConfigFor(cfg);
   const snap = new ClusterSnapshot(kc, {
     ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
@@ -78,20 +105,29 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void):
 export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let logWarn: (msg: string) => void = (m) => io.err(`${m}\n`);
   const source = await openSource(cfg, io, (m) => logWarn(m));
-  const pair = await readPair(cfg.tlsCert, cfg.tlsKey);
-  let reloader: CertReloader | undefined;
+  let app: FastifyInstance | undefined;
   let draining = false;
+  let logInfo: (msg: string) => void = (m) => io.err(`${m}\n`);
+  const reloader = await openCerts(cfg, () => source.kubeConfig ?? kubeConfigFor(cfg), (p) => {
+    // New handshakes get the new pair; open connections keep theirs.
+    (app!.server as import('node:https').Server).setSecureContext({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2' });
+    app!.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');
+  }, (e) => logWarn(`certificate refresh failed; keeping the current one: ${e.message}`), (m) => logInfo(m)).catch((e: unknown) => {
+    source.stop();
+    throw e;
+  });
+  const pair = reloader.served;
   const metrics = createMetrics({
     snapshotAgeSeconds: () => source.ageSeconds(),
     kindAgeSeconds: () => source.kindAges?.() ?? new Map(),
-    certNotAfterMs: () => reloader?.served.notAfterMs ?? pair.notAfterMs,
+    certNotAfterMs: () => reloader.served.notAfterMs,
     nowMs: () => Date.now(),
   }, { process: true });
-  const app = buildApp({
+  app = buildApp({
     snapshot: () => source.index(),
     snapshotNotes: () => source.notes(),
     ready: () => {
-      const reasons = [...(draining ? ['shutting down'] : []), ...(reloader ? [] : ['no certificate served yet']), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
+      const reasons = [...(draining ? ['shutting down'] : []), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
       return { ok: reasons.length === 0, reasons };
     },
     options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn },
@@ -101,12 +137,9 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     logger: { level: cfg.logLevel },
     https: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2' },
   });
-  logWarn = (m) => app.log.warn(m);
-  reloader = new CertReloader(cfg.tlsCert, cfg.tlsKey, pair, (p) => {
-    // New handshakes get the new pair; open connections keep theirs.
-    (app.server as import('node:https').Server).setSecureContext({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2' });
-    app.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');
-  }, (e) => app.log.error({ err: e.message }, 'certificate reload failed; keeping the current one'));
+  const server = app;
+  logWarn = (m) => server.log.warn(m);
+  logInfo = (m) => server.log.info(m);
   reloader.start(cfg.certReloadSeconds * 1000);
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
@@ -118,7 +151,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       draining = true;
       app.log.info({ reason, drainSeconds: cfg.drainSeconds }, 'shutting down: not ready, draining');
       await new Promise((r) => setTimeout(r, cfg.drainSeconds * 1000));
-      reloader!.stop();
+      reloader.stop();
       source.stop();
       await app.close();
     })();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Evidence, Mode } from '../core/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_ROTATION, type RotationPolicy } from '../tls/rotation.js';
 
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -26,6 +27,21 @@ export interface ServeConfig {
   readonly certReloadSeconds: number;
   readonly istioVersion?: string;
   readonly autoMtls?: boolean;
+  /** Where the serving certificate comes from: `files` (tlsCert/tlsKey) or `self-managed` (a Secret). */
+  readonly certMode: 'files' | 'self-managed';
+  /** Set when certMode is self-managed. */
+  readonly selfManaged?: SelfManagedConfig;
+}
+
+/** Settings of self-managed certificates. */
+export interface SelfManagedConfig {
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly service: string;
+  readonly webhookConfigurations: readonly string[];
+  /** Extra SANs: IP addresses or DNS names. */
+  readonly sans: readonly string[];
+  readonly policy: RotationPolicy;
 }
 
 /** Environment variables, each the fallback of the flag with the same name. */
@@ -33,8 +49,21 @@ export const ENV = {
   listen: 'MTLS_GUARD_LISTEN', tlsCert: 'MTLS_GUARD_TLS_CERT', tlsKey: 'MTLS_GUARD_TLS_KEY', cluster: 'MTLS_GUARD_CLUSTER',
   telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
   drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
-  maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS',
+  maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS', certMode: 'MTLS_GUARD_CERT_MODE', certSecret: 'MTLS_GUARD_CERT_SECRET',
+  namespace: 'MTLS_GUARD_NAMESPACE', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
 } as const;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration such as `90s`, `15m`, `2160h` or `365d` into milliseconds (> 0). */
+export function parseDuration(v: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+  if (!(ms > 0)) throw new ConfigError(`${what} must be a duration like 90s, 15m, 2160h or 365d, not ${JSON.stringify(v)}`);
+  return ms;
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function oneOf<T extends string>(v: string, allowed: readonly T[], what: string): T {
   if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
@@ -65,6 +94,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
         'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
         kubeconfig: { type: 'string' }, 'max-staleness-seconds': { type: 'string' },
+        'cert-mode': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
+        'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
+        'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -77,7 +109,10 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const auto = flag('auto-mtls');
   const telemetry = flag('telemetry', ENV.telemetry);
   const version = flag('istio-version', ENV.istioVersion);
+  const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
+  const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
   return {
+    certMode, ...(selfManaged ? { selfManaged } : {}),
     host, port, cluster,
     ...(cluster.length === 0 && kubeconfig ? { kubeconfig } : {}),
     maxStalenessSeconds: seconds(flag('max-staleness-seconds', ENV.maxStaleness) ?? '300', '--max-staleness-seconds'),
@@ -91,5 +126,25 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(telemetry ? { telemetry } : {}),
     ...(version ? { istioVersion: version } : {}),
     ...(auto !== undefined ? { autoMtls: oneOf(auto, ['on', 'off'] as const, '--auto-mtls') === 'on' } : {}),
+  };
+}
+
+function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): SelfManagedConfig {
+  const namespace = flag('namespace', ENV.namespace);
+  if (!namespace) throw new ConfigError(`--cert-mode self-managed needs --namespace (or ${ENV.namespace}): the namespace of its Secret and Service`);
+  const list = (k: string, e: string): string[] => (values[k] as string[] | undefined) ?? (env[e] ? env[e]!.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  const sans = (values['cert-san'] as string[] | undefined) ?? [];
+  for (const s of sans) if (!/^[0-9.]+$|:/.test(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
+  const configs = list('webhook-configuration', ENV.webhookConfiguration);
+  const policy: RotationPolicy = {
+    ...DEFAULT_ROTATION,
+    ...(flag('ca-validity') ? { caValidityMs: parseDuration(flag('ca-validity')!, '--ca-validity') } : {}),
+    ...(flag('cert-validity') ? { servingValidityMs: parseDuration(flag('cert-validity')!, '--cert-validity') } : {}),
+    ...(flag('ca-propagation') ? { propagationMs: parseDuration(flag('ca-propagation')!, '--ca-propagation') } : {}),
+  };
+  if (policy.servingValidityMs > policy.caValidityMs) throw new ConfigError('--cert-validity must not be longer than --ca-validity');
+  return {
+    namespace, secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs', service: flag('service', ENV.service) ?? 'mtls-guard',
+    webhookConfigurations: configs.length ? configs : ['mtls-guard'], sans, policy,
   };
 }

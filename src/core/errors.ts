@@ -77,3 +77,16 @@ export class ConfigError extends MtlsGuardError {
     super('E_CONFIG', message);
   }
 }
+
+/** Self-managed certificates could not be read, made or published. */
+export class CertificateError extends MtlsGuardError {
+  constructor(message: string) {
+    super('E_CERTS', message);
+  }
+}
+
+/** The HTTP status of a failed Kubernetes API call, whichever client shape carried it. */
+export function apiStatusOf(e: unknown): number | undefined {
+  const x = e as { code?: number; statusCode?: number; body?: { code?: number } } | undefined;
+  return x?.code ?? x?.statusCode ?? x?.body?.code;
+}

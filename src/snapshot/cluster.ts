@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
 import { isObject, type Json } from '../core/objects.js';
+import { apiStatusOf } from '../core/errors.js';
 import type { LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
@@ -65,11 +66,6 @@ interface KindState {
 function keyOf(o: Json): string {
   const m = isObject(o['metadata']) ? o['metadata'] : {};
   return `${String(m['namespace'] ?? '')}/${String(m['name'] ?? '')}`;
-}
-
-function statusCode(e: unknown): number | undefined {
-  const x = e as { code?: number; statusCode?: number; body?: { code?: number } };
-  return x?.code ?? x?.statusCode ?? x?.body?.code;
 }
 
 /**
@@ -157,7 +153,7 @@ export class ClusterSnapshot {
         const md = isObject(obj?.['metadata']) ? obj['metadata'] : {};
         if (type === 'ERROR') {
           // The watch window expired: only a new list can catch up.
-          if (statusCode(obj) === 410) k.resourceVersion = '';
+          if (apiStatusOf(obj) === 410) k.resourceVersion = '';
           return;
         }
         if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
@@ -179,7 +175,7 @@ export class ClusterSnapshot {
         backoff = 250;
       } catch (e) {
         if (this.stopped) return;
-        if (statusCode(e) === 410) k.resourceVersion = '';
+        if (apiStatusOf(e) === 410) k.resourceVersion = '';
         this.opts.onError?.(k.spec.kind, e as Error);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);

@@ -11,7 +11,8 @@ export const BACKDATE_MS = 60 * 60 * 1000;
 /** RSA key size. */
 export const KEY_BITS = 2048;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** One day in milliseconds. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
 const genKeyPair = promisify(generateKeyPair);
 
 /** A PEM certificate and its PEM private key. */
@@ -49,9 +50,9 @@ async function newKey(): Promise<{ pub: forge.pki.rsa.PublicKey; priv: forge.pki
   return { priv, pub: forge.pki.setRsaPublicKey(priv.n, priv.e), pem: privateKey };
 }
 
-function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
+function validity(cert: forge.pki.Certificate, now: Date, ms: number): void {
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
-  cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
+  cert.validity.notAfter = new Date(now.getTime() + ms);
 }
 
 /** Signs with SHA-256; forge's default is SHA-1, which Go's TLS stack (the API server) refuses. */
@@ -59,13 +60,13 @@ function sign(cert: forge.pki.Certificate, key: forge.pki.rsa.PrivateKey): void 
   cert.sign(key, forge.md.sha256.create());
 }
 
-/** A self-signed CA, valid CA_VALIDITY_DAYS from `now`. */
-export async function generateCa(now: Date, commonName = 'mtls-guard CA'): Promise<KeyPair> {
+/** A self-signed CA, valid `validityMs` (default CA_VALIDITY_DAYS) from `now`. */
+export async function generateCa(now: Date, commonName = 'mtls-guard CA', validityMs = CA_VALIDITY_DAYS * DAY_MS): Promise<KeyPair> {
   const k = await newKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = k.pub;
   cert.serialNumber = serial();
-  validity(cert, now, CA_VALIDITY_DAYS);
+  validity(cert, now, validityMs);
   const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'mtls-guard' }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -78,15 +79,15 @@ export async function generateCa(now: Date, commonName = 'mtls-guard CA'): Promi
   return { certPem: forge.pki.certificateToPem(cert), keyPem: k.pem };
 }
 
-/** A serving certificate signed by `ca`, with the service's DNS names and any IPs as SANs. */
-export async function generateServing(ca: KeyPair, spec: ServingSpec, now: Date): Promise<KeyPair> {
+/** A serving certificate signed by `ca`, with the service's DNS names and any IPs as SANs, valid `validityMs` (default LEAF_VALIDITY_DAYS). */
+export async function generateServing(ca: KeyPair, spec: ServingSpec, now: Date, validityMs = LEAF_VALIDITY_DAYS * DAY_MS): Promise<KeyPair> {
   const k = await newKey();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = k.pub;
   cert.serialNumber = serial();
-  validity(cert, now, LEAF_VALIDITY_DAYS);
+  validity(cert, now, validityMs);
   cert.setSubject([{ name: 'commonName', value: `${spec.service}.${spec.namespace}.svc` }, { name: 'organizationName', value: 'mtls-guard' }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([

@@ -46,11 +46,21 @@ export async function readPair(certPath: string, keyPath: string): Promise<Serve
   return { cert, key, notAfterMs: after, stamp: await stampOf([certPath, keyPath]) };
 }
 
+/** Where the serving pair comes from: files, or a Secret mtls-guard manages itself. */
+export interface ServingSource {
+  /** The pair in service. */
+  readonly served: ServedPair;
+  /** Looks for a new pair once; true when one was applied. */
+  check(): Promise<boolean>;
+  start(intervalMs: number): void;
+  stop(): void;
+}
+
 /**
  * Polls the certificate files and hands a new pair to `apply` when they change. Polling (rather
  * than fs.watch) also sees Kubernetes' Secret volumes, which swap a symlink.
  */
-export class CertReloader {
+export class CertReloader implements ServingSource {
   private timer: NodeJS.Timeout | undefined;
   private current: ServedPair;
 

@@ -10,6 +10,17 @@ t.test('defaults, flags and environment', async (t) => {
   t.match(e, { cluster: ['a', 'b'], defaultMode: 'warn', host: '::1', port: 9443 });
   t.equal(parseServeArgs([...base, '--default-mode', 'dry-run'], { MTLS_GUARD_DEFAULT_MODE: 'warn' }).defaultMode, 'dry-run', 'flags win over env');
   t.match(parseServeArgs([], { KUBECONFIG: '/k' }), { cluster: [], kubeconfig: '/k', maxStalenessSeconds: 300 }, 'without --cluster the live cluster is used');
+  t.match(d, { certMode: 'files' }, 'certificates come from files by default');
+  t.notOk(d.selfManaged, 'no self-managed settings with files');
+});
+
+t.test('self-managed certificates', async (t) => {
+  const c = parseServeArgs(['--cert-mode', 'self-managed', '--cert-san', '127.0.0.1', '--ca-validity', '30d', '--cert-validity', '12h', '--ca-propagation', '90s'],
+    { MTLS_GUARD_NAMESPACE: 'guard', MTLS_GUARD_WEBHOOK_CONFIGURATION: 'a, b' });
+  t.match(c.selfManaged, { namespace: 'guard', secretName: 'mtls-guard-certs', service: 'mtls-guard', webhookConfigurations: ['a', 'b'], sans: ['127.0.0.1'],
+    policy: { caValidityMs: 30 * 86_400_000, servingValidityMs: 12 * 3_600_000, propagationMs: 90_000, renewFraction: 1 / 3 } });
+  const d = parseServeArgs([], { MTLS_GUARD_CERT_MODE: 'self-managed', MTLS_GUARD_NAMESPACE: 'x' });
+  t.match(d.selfManaged, { webhookConfigurations: ['mtls-guard'], policy: { caValidityMs: 5 * 365 * 86_400_000, servingValidityMs: 90 * 86_400_000 } }, 'defaults');
 });
 
 for (const [argv, env, msg] of [
@@ -21,6 +32,12 @@ for (const [argv, env, msg] of [
   [[...base, '--drain-seconds=-1'], {}, /--drain-seconds must be a number of seconds/],
   [[...base, '--log-level', 'chatty'], {}, /--log-level must be one of/],
   [[...base, '--bogus'], {}, /Unknown option '--bogus'/],
+  [[...base, '--cert-mode', 'magic'], {}, /--cert-mode must be one of files, self-managed/],
+  [[...base, '--cert-mode', 'self-managed'], {}, /needs --namespace/],
+  [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--ca-validity', '10 years'], {}, /--ca-validity must be a duration/],
+  [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--cert-validity', '0s'], {}, /--cert-validity must be a duration/],
+  [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--ca-validity', '1d', '--cert-validity', '2d'], {}, /must not be longer than --ca-validity/],
+  [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--cert-san', 'Not_A_Name'], {}, /--cert-san must be an IP address or a DNS name/],
 ] as const) {
   t.test(`bad value: ${[...argv].join(' ')} ${JSON.stringify(env)}`, async (t) => {
     t.throws(() => parseServeArgs([...argv], env), { code: 'E_CONFIG', message: msg });
