@@ -4,6 +4,7 @@ import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runServe } from './serve.js';
 import { runCerts } from './certs.js';
+import { runUnregister } from './unregister.js';
 import { EXIT, type Io } from './io.js';
 
 const USAGE = `usage: mtls-guard <command> [flags]
@@ -14,9 +15,14 @@ commands:
   check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE]
            [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
-  serve    --cluster PATH... [--listen HOST:PORT] [--tls-cert F] [--tls-key F] [--telemetry FILE]
+  serve    [--cluster PATH...] [--kubeconfig F] [--listen HOST:PORT] [--telemetry FILE]
            [--default-mode enforce|warn|dry-run|off] [--deny-on LEVEL] [--log-level L] [--drain-seconds N]
+           [--root-namespace NS] [--max-staleness-seconds N]
+           [--cert-mode files] [--tls-cert F] [--tls-key F] [--cert-reload-seconds N]
+           [--cert-mode self-managed --namespace NS] [--cert-secret NAME] [--service NAME]
+           [--webhook-configuration NAME]... [--cert-san IP|DNS]... [--ca-validity D] [--cert-validity D]
   certs    [--out DIR] [--service NAME] [--namespace NS] [--ip IP]... [--dns NAME]...
+  unregister --webhook-configuration NAME... [--kubeconfig F]   (the chart's pre-delete hook)
   demo     the webhook on the bundled example mesh, on https://127.0.0.1:8443
 `;
 
@@ -28,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   demo: (a, io) => runDemo(a, io),
   serve: (a, io) => runServe(a, io),
   certs: runCerts,
+  unregister: runUnregister,
 };
 
 /** Runs a command line; every failure becomes a message and an exit code, never a stack trace. */

@@ -74,6 +74,7 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void):
   const kc = kubeConfigFor(cfg);
   const snap = new ClusterSnapshot(kc, {
     ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
+    ...(cfg.rootNamespace ? { rootNamespace: cfg.rootNamespace } : {}),
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
     traffic: await loadTraffic(cfg.telemetry),
     onError: (kind, e) => log(`watch of ${kind} failed, retrying: ${e.message}`),

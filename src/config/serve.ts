@@ -20,6 +20,8 @@ export interface ServeConfig {
   /** Past this age without news from the API server, responses carry a staleness warning. */
   readonly maxStalenessSeconds: number;
   readonly telemetry?: string;
+  /** Prometheus for traffic evidence: base URL and how far back to look. */
+  readonly prometheus?: { readonly url: string; readonly windowMs: number };
   readonly defaultMode: Mode;
   readonly denyOn: Evidence;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -27,6 +29,8 @@ export interface ServeConfig {
   readonly certReloadSeconds: number;
   readonly istioVersion?: string;
   readonly autoMtls?: boolean;
+  /** The root namespace when the mesh config does not name one. */
+  readonly rootNamespace?: string;
   /** Where the serving certificate comes from: `files` (tlsCert/tlsKey) or `self-managed` (a Secret). */
   readonly certMode: 'files' | 'self-managed';
   /** Set when certMode is self-managed. */
@@ -50,7 +54,7 @@ export const ENV = {
   telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
   drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
   maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS', certMode: 'MTLS_GUARD_CERT_MODE', certSecret: 'MTLS_GUARD_CERT_SECRET',
-  namespace: 'MTLS_GUARD_NAMESPACE', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
+  namespace: 'MTLS_GUARD_NAMESPACE', rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE', prometheusUrl: 'MTLS_GUARD_PROMETHEUS_URL', prometheusWindow: 'MTLS_GUARD_PROMETHEUS_WINDOW', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
 } as const;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -94,7 +98,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
         'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
         kubeconfig: { type: 'string' }, 'max-staleness-seconds': { type: 'string' },
-        'cert-mode': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
+        'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'prometheus-window': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
         'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
         'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
       },
@@ -109,10 +113,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const auto = flag('auto-mtls');
   const telemetry = flag('telemetry', ENV.telemetry);
   const version = flag('istio-version', ENV.istioVersion);
+  const root = flag('root-namespace', ENV.rootNamespace);
+  if (root !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(root)) throw new ConfigError(`--root-namespace must be a namespace name, not ${JSON.stringify(root)}`);
+  const promUrl = flag('prometheus-url', ENV.prometheusUrl);
+  if (promUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(promUrl)) throw new ConfigError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(promUrl)}`);
+  const prometheus = promUrl ? { url: promUrl.replace(/\/+$/, ''), windowMs: parseDuration(flag('prometheus-window', ENV.prometheusWindow) ?? '1h', '--prometheus-window') } : undefined;
   const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
   const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
   return {
-    certMode, ...(selfManaged ? { selfManaged } : {}),
+    ...(prometheus ? { prometheus } : {}),
+    certMode, ...(selfManaged ? { selfManaged } : {}), ...(root ? { rootNamespace: root } : {}),
     host, port, cluster,
     ...(cluster.length === 0 && kubeconfig ? { kubeconfig } : {}),
     maxStalenessSeconds: seconds(flag('max-staleness-seconds', ENV.maxStaleness) ?? '300', '--max-staleness-seconds'),

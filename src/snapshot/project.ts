@@ -15,6 +15,8 @@ export interface ProjectOptions {
   readonly istioVersion?: string;
   readonly autoMtls?: boolean;
   readonly traffic?: Traffic | null;
+  /** The root namespace when the mesh config does not name one (Istio: istiod's namespace). */
+  readonly rootNamespace?: string;
 }
 
 /** A projected snapshot and the notes on what was not used. */
@@ -280,7 +282,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const serviceEntries: ServiceEntry[] = [];
   const istio: IstioObject[] = [];
   const authz: AuthorizationPolicy[] = [];
-  let mesh: MeshConfig = { ...DEFAULT_MESH };
+  let mesh: MeshConfig = { ...DEFAULT_MESH, ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
   let version: IstioVersion | undefined;
   let rewrite: boolean | undefined;
 

@@ -22,6 +22,11 @@ export function binaries(): string {
   return r.stdout.trim().split('\n').at(-1)!;
 }
 
+/** Helm 3, fetched into the binary cache on first use. */
+export function helmPath(): string {
+  return join(binaries(), 'helm');
+}
+
 /** kubectl 1.32: MTLS_GUARD_KUBECTL, else `kubectl.1.32` beside the machine's kubectl dispatcher. */
 export function kubectlPath(): string {
   const env = process.env['MTLS_GUARD_KUBECTL'];
