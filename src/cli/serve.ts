@@ -5,10 +5,11 @@ import { buildApp } from '../http/app.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { CertReloader, readPair, type ServedPair, type ServingSource } from '../tls/files.js';
 import { SelfManagedCerts } from '../tls/self-managed.js';
+import { DEFAULT_ROTATION } from '../tls/rotation.js';
 import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
 import type { MeshIndex } from '../core/index.js';
-import { InputError } from '../core/errors.js';
+import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
 import { loadIndex, loadTraffic } from './load.js';
@@ -52,8 +53,10 @@ async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: 
     return new CertReloader(cfg.tlsCert, cfg.tlsKey, pair, apply, onError);
   }
   const ip = (s: string): boolean => /^[0-9.]+$|:/.test(s);
+  const policy = { ...DEFAULT_ROTATION, ...sm.lifetimes };
+  if (policy.servingValidityMs > policy.caValidityMs) throw new ConfigError('--cert-validity must not be longer than --ca-validity');
   const certs = new SelfManagedCerts(kc(), {
-    namespace: sm.namespace, secretName: sm.secretName, webhookConfigurations: sm.webhookConfigurations, policy: sm.policy,
+    namespace: sm.namespace, secretName: sm.secretName, webhookConfigurations: sm.webhookConfigurations, policy,
     spec: { service: sm.service, namespace: sm.namespace, ips: sm.sans.filter(ip), dnsNames: sm.sans.filter((s) => !ip(s)) },
   }, () => Date.now(), apply, onError, (r) => {
     for (const st of r.steps) log(`certificates: ${st.kind} (${st.why})`);

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import type { Evidence, Mode } from '../core/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model.js';
 import { ConfigError } from '../core/errors.js';
-import { DEFAULT_ROTATION, type RotationPolicy } from '../tls/rotation.js';
 
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -45,7 +44,8 @@ export interface SelfManagedConfig {
   readonly webhookConfigurations: readonly string[];
   /** Extra SANs: IP addresses or DNS names. */
   readonly sans: readonly string[];
-  readonly policy: RotationPolicy;
+  /** Lifetimes given on the command line; the rest are tls/'s defaults. */
+  readonly lifetimes: { readonly caValidityMs?: number; readonly servingValidityMs?: number; readonly propagationMs?: number };
 }
 
 /** Environment variables, each the fallback of the flag with the same name. */
@@ -124,7 +124,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(prometheus ? { prometheus } : {}),
     certMode, ...(selfManaged ? { selfManaged } : {}), ...(root ? { rootNamespace: root } : {}),
     host, port, cluster,
-    ...(cluster.length === 0 && kubeconfig ? { kubeconfig } : {}),
+    // With manifest files, the kubeconfig is only for managing certificates.
+    ...(kubeconfig && (cluster.length === 0 || certMode === 'self-managed') ? { kubeconfig } : {}),
     maxStalenessSeconds: seconds(flag('max-staleness-seconds', ENV.maxStaleness) ?? '300', '--max-staleness-seconds'),
     tlsCert: flag('tls-cert', ENV.tlsCert) ?? 'certs/tls.crt',
     tlsKey: flag('tls-key', ENV.tlsKey) ?? 'certs/tls.key',
@@ -146,15 +147,13 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
   const sans = (values['cert-san'] as string[] | undefined) ?? [];
   for (const s of sans) if (!/^[0-9.]+$|:/.test(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
   const configs = list('webhook-configuration', ENV.webhookConfiguration);
-  const policy: RotationPolicy = {
-    ...DEFAULT_ROTATION,
+  const lifetimes = {
     ...(flag('ca-validity') ? { caValidityMs: parseDuration(flag('ca-validity')!, '--ca-validity') } : {}),
     ...(flag('cert-validity') ? { servingValidityMs: parseDuration(flag('cert-validity')!, '--cert-validity') } : {}),
     ...(flag('ca-propagation') ? { propagationMs: parseDuration(flag('ca-propagation')!, '--ca-propagation') } : {}),
   };
-  if (policy.servingValidityMs > policy.caValidityMs) throw new ConfigError('--cert-validity must not be longer than --ca-validity');
   return {
     namespace, secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs', service: flag('service', ENV.service) ?? 'mtls-guard',
-    webhookConfigurations: configs.length ? configs : ['mtls-guard'], sans, policy,
+    webhookConfigurations: configs.length ? configs : ['mtls-guard'], sans, lifetimes,
   };
 }

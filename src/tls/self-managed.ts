@@ -56,7 +56,8 @@ function describe(e: unknown, what: string): CertificateError {
   const status = apiStatusOf(e);
   const hint = status === 403 ? ' (forbidden: check the ServiceAccount\'s Role and ClusterRole)' : status === 404 ? ' (not found)' : '';
   const body = (e as { body?: unknown }).body;
-  const msg = typeof body === 'string' ? body : (e as Error).message;
+  const cause = (e as { cause?: { message?: string } }).cause?.message;
+  const msg = typeof body === 'string' ? body : `${(e as Error).message}${cause ? ` (${cause})` : ''}`;
   return new CertificateError(`${what} failed${hint}: ${String(msg).slice(0, 300)}`);
 }
 
