@@ -212,6 +212,21 @@ t.test('a CA switch against the real API server: both CAs are trusted across it 
   t.same(failed.map((r) => r.stderr.trim()), [], 'every call got mtls-guard\'s verdict; none failed calling the webhook');
 });
 
+t.test('helm upgrade keeps the certificates and the caBundle the server made', async (t) => {
+  await server!.shutdown('upgrade');
+  server = undefined;
+  const caBundle = await bundle();
+  const data = await secret();
+  // Back to the Service form the chart renders, as in a real cluster.
+  await ok(['patch', 'validatingwebhookconfiguration', 'mtls-guard', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig',
+    value: { service: { name: 'mtls-guard', namespace: NS, path: '/validate', port: 443 }, caBundle } }])]);
+  const r = helm('upgrade', 'mtls-guard', 'charts/mtls-guard', '-n', NS, '--reuse-values', '--set', 'logLevel=debug');
+  t.equal(r.status, 0, r.stderr);
+  t.same(await secret(), data, 'the Secret\'s certificates survive the upgrade');
+  t.equal(await bundle(), caBundle, 'the caBundle survives the upgrade');
+  t.ok((await json(['get', 'deployment', '-n', NS, 'mtls-guard'])).spec.template.spec.containers[0].args.includes('--log-level=debug'), 'the upgrade applied');
+});
+
 t.test('the pre-delete hook removes the webhook configuration, with only the rights to do that', async (t) => {
   const r = helm('template', 'mtls-guard', 'charts/mtls-guard', '-n', NS, '--show-only', 'templates/pre-delete.yaml');
   t.equal(r.status, 0, r.stderr);
