@@ -2,13 +2,16 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { parseServeArgs, type ServeConfig } from '../config/serve.js';
 import { buildApp } from '../http/app.js';
-import { createMetrics } from '../telemetry/metrics.js';
+import { createMetrics, type Metrics } from '../telemetry/metrics.js';
+import { EvidenceRefresher } from '../evidence/refresher.js';
+import { queryTraffic } from '../evidence/prometheus.js';
+import type { Traffic } from '../core/model.js';
 import { CertReloader, readPair, type ServedPair, type ServingSource } from '../tls/files.js';
 import { SelfManagedCerts } from '../tls/self-managed.js';
 import { DEFAULT_ROTATION } from '../tls/rotation.js';
 import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
-import type { MeshIndex } from '../core/index.js';
+import { MeshIndex } from '../core/index.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
@@ -29,6 +32,8 @@ export interface Running {
 /** Where the webhook's snapshot comes from: manifest files, or the live cluster. */
 interface Source {
   index(): MeshIndex | null;
+  /** Replaces the traffic evidence; the index is rebuilt off the request path. */
+  setTraffic(t: Traffic | null): void;
   ready(): boolean;
   ageSeconds(): number | null;
   kindAges?(): ReadonlyMap<string, number>;
@@ -67,19 +72,24 @@ async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: 
   return certs;
 }
 
-async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void): Promise<Source> {
+async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, traffic: Traffic | null): Promise<Source> {
   if (cfg.cluster.length) {
-    const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry);
+    const { prometheus: _, ...once } = cfg;
+    const loaded = await loadIndex(cfg.cluster, once, cfg.telemetry);
     for (const n of loaded.notes) io.err(`note: ${n}\n`);
     const at = Date.now();
-    return { index: () => loaded.idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {} };
+    let idx = traffic ? MeshIndex.build({ ...loaded.idx.data, traffic }) : loaded.idx;
+    return {
+      index: () => idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {},
+      setTraffic: (t) => { idx = MeshIndex.build({ ...idx.data, traffic: t }); },
+    };
   }
   const kc = kubeConfigFor(cfg);
   const snap = new ClusterSnapshot(kc, {
     ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
     ...(cfg.rootNamespace ? { rootNamespace: cfg.rootNamespace } : {}),
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
-    traffic: await loadTraffic(cfg.telemetry),
+    traffic: traffic ?? await loadTraffic(cfg.telemetry),
     onError: (kind, e) => log(`watch of ${kind} failed, retrying: ${e.message}`),
   });
   try {
@@ -102,13 +112,27 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void):
       return out;
     },
     stop: () => snap.stop(),
+    setTraffic: (t) => snap.setTraffic(t),
   };
 }
 
 /** Starts the webhook from a parsed configuration. */
 export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let logWarn: (msg: string) => void = (m) => io.err(`${m}\n`);
-  const source = await openSource(cfg, io, (m) => logWarn(m));
+  let metrics: Metrics | undefined;
+  let source: Source | undefined;
+  const prom = cfg.prometheus;
+  const evidence = prom ? new EvidenceRefresher(() => queryTraffic(prom), `Prometheus ${prom.url}`, { intervalMs: prom.refreshMs, maxAgeMs: prom.maxAgeMs }, () => Date.now(), {
+    onRound: (seconds, err) => {
+      metrics?.evidenceQueries.observe({ outcome: err ? 'error' : 'ok' }, seconds);
+      if (err) { metrics?.evidenceErrors.inc(); logWarn(`Prometheus query failed: ${err.message}`); }
+    },
+    onChange: (view) => {
+      if (view.degraded) logWarn(`traffic evidence degraded to possible: ${view.degraded}`);
+      source?.setTraffic(view);
+    },
+  }) : undefined;
+  source = await openSource(cfg, io, (m) => logWarn(m), evidence?.view() ?? null);
   let app: FastifyInstance | undefined;
   let draining = false;
   let logInfo: (msg: string) => void = (m) => io.err(`${m}\n`);
@@ -121,9 +145,10 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     throw e;
   });
   const pair = reloader.served;
-  const metrics = createMetrics({
+  metrics = createMetrics({
     snapshotAgeSeconds: () => source.ageSeconds(),
     kindAgeSeconds: () => source.kindAges?.() ?? new Map(),
+    evidenceAgeSeconds: () => evidence?.ageSeconds() ?? null,
     certNotAfterMs: () => reloader.served.notAfterMs,
     nowMs: () => Date.now(),
   }, { process: true });
@@ -145,6 +170,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   logWarn = (m) => server.log.warn(m);
   logInfo = (m) => server.log.info(m);
   reloader.start(cfg.certReloadSeconds * 1000);
+  evidence?.start();
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
@@ -156,6 +182,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       app.log.info({ reason, drainSeconds: cfg.drainSeconds }, 'shutting down: not ready, draining');
       await new Promise((r) => setTimeout(r, cfg.drainSeconds * 1000));
       reloader.stop();
+      evidence?.stop();
       source.stop();
       await app.close();
     })();

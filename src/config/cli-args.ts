@@ -2,11 +2,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Evidence, Mode } from '../core/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model.js';
 import { ConfigError } from '../core/errors.js';
+import { prometheusConfig, type PrometheusConfig } from './serve.js';
 
 /** Common snapshot options of `simulate` and `check`. */
 export interface SnapshotArgs {
   readonly istioVersion?: string;
   readonly autoMtls?: boolean;
+  /** Set when `--telemetry` is a URL: the same client as `serve`, queried once. */
+  readonly prometheus?: PrometheusConfig;
 }
 
 /** `mtls-guard simulate` (DESIGN.md §7). */
@@ -52,7 +55,22 @@ const SNAPSHOT_OPTIONS = {
   'istio-version': { type: 'string' },
   'auto-mtls': { type: 'string' },
   telemetry: { type: 'string' },
+  'telemetry-window': { type: 'string' },
+  'telemetry-timeout': { type: 'string' },
+  'telemetry-bearer-token-file': { type: 'string' },
+  'telemetry-ca-file': { type: 'string' },
 } as const;
+
+/** `--telemetry FILE` stays a file; `--telemetry URL` becomes a Prometheus configuration. */
+function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: string; prometheus?: PrometheusConfig } {
+  const t = s('telemetry');
+  if (!t) {
+    const stray = ['telemetry-window', 'telemetry-timeout', 'telemetry-bearer-token-file', 'telemetry-ca-file'].find((k) => s(k) !== undefined);
+    if (stray) throw new ConfigError(`--${stray} needs --telemetry URL`);
+    return {};
+  }
+  return /^https?:/i.test(t) ? { prometheus: prometheusConfig(t, s) } : { telemetry: t };
+}
 
 /** Parses `simulate` arguments. */
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
@@ -69,7 +87,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     ...(s('client') ? { client: s('client')! } : {}),
     ...(s('service') ? { service: s('service')! } : {}),
     ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
-    ...(s('telemetry') ? { telemetry: s('telemetry')! } : {}),
+    ...telemetryArgs(s),
     ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
   };
 }
@@ -91,7 +109,7 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
     denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
     format: oneOf(s('format'), ['text', 'json'] as const, '--format') ?? 'text',
     ...(mode ? { mode } : {}),
-    ...(s('telemetry') ? { telemetry: s('telemetry')! } : {}),
+    ...telemetryArgs(s),
     ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
     ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
   };

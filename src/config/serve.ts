@@ -18,9 +18,10 @@ export interface ServeConfig {
   readonly kubeconfig?: string;
   /** Past this age without news from the API server, responses carry a staleness warning. */
   readonly maxStalenessSeconds: number;
+  /** A telemetry file (Prometheus text format); a URL goes to `prometheus` instead. */
   readonly telemetry?: string;
-  /** Prometheus for traffic evidence: base URL and how far back to look. */
-  readonly prometheus?: { readonly url: string; readonly windowMs: number };
+  /** Prometheus for traffic evidence, queried in the background. */
+  readonly prometheus?: PrometheusConfig;
   readonly defaultMode: Mode;
   readonly denyOn: Evidence;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -34,6 +35,18 @@ export interface ServeConfig {
   readonly certMode: 'files' | 'self-managed';
   /** Set when certMode is self-managed. */
   readonly selfManaged?: SelfManagedConfig;
+}
+
+/** Where and how often to ask Prometheus. */
+export interface PrometheusConfig {
+  readonly url: string;
+  readonly windowMs: number;
+  readonly refreshMs: number;
+  readonly timeoutMs: number;
+  /** Past this age the evidence is degraded to `possible`. */
+  readonly maxAgeMs: number;
+  readonly bearerTokenFile?: string;
+  readonly caFile?: string;
 }
 
 /** Settings of self-managed certificates. */
@@ -54,7 +67,7 @@ export const ENV = {
   telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
   drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
   maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS', certMode: 'MTLS_GUARD_CERT_MODE', certSecret: 'MTLS_GUARD_CERT_SECRET',
-  namespace: 'MTLS_GUARD_NAMESPACE', rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE', prometheusUrl: 'MTLS_GUARD_PROMETHEUS_URL', prometheusWindow: 'MTLS_GUARD_PROMETHEUS_WINDOW', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
+  namespace: 'MTLS_GUARD_NAMESPACE', rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE', telemetryWindow: 'MTLS_GUARD_TELEMETRY_WINDOW', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
 } as const;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -98,7 +111,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
         'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
         kubeconfig: { type: 'string' }, 'max-staleness-seconds': { type: 'string' },
-        'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'prometheus-window': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
+        'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'telemetry-window': { type: 'string' }, 'telemetry-refresh': { type: 'string' }, 'telemetry-timeout': { type: 'string' }, 'telemetry-max-age': { type: 'string' }, 'telemetry-bearer-token-file': { type: 'string' }, 'telemetry-ca-file': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
         'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
         'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
       },
@@ -115,9 +128,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const version = flag('istio-version', ENV.istioVersion);
   const root = flag('root-namespace', ENV.rootNamespace);
   if (root !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(root)) throw new ConfigError(`--root-namespace must be a namespace name, not ${JSON.stringify(root)}`);
-  const promUrl = flag('prometheus-url', ENV.prometheusUrl);
-  if (promUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(promUrl)) throw new ConfigError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(promUrl)}`);
-  const prometheus = promUrl ? { url: promUrl.replace(/\/+$/, ''), windowMs: parseDuration(flag('prometheus-window', ENV.prometheusWindow) ?? '1h', '--prometheus-window') } : undefined;
+  const prometheus = telemetry && /^https?:/i.test(telemetry) ? prometheusConfig(telemetry, flag) : undefined;
   const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
   const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
   return {
@@ -134,7 +145,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     logLevel: oneOf(flag('log-level', ENV.logLevel) ?? 'info', LOG_LEVELS, '--log-level'),
     drainSeconds: seconds(flag('drain-seconds', ENV.drainSeconds) ?? '5', '--drain-seconds'),
     certReloadSeconds: seconds(flag('cert-reload-seconds') ?? '10', '--cert-reload-seconds') || 10,
-    ...(telemetry ? { telemetry } : {}),
+    ...(telemetry && !prometheus ? { telemetry } : {}),
     ...(version ? { istioVersion: version } : {}),
     ...(auto !== undefined ? { autoMtls: oneOf(auto, ['on', 'off'] as const, '--auto-mtls') === 'on' } : {}),
   };
@@ -156,4 +167,21 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
     namespace, secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs', service: flag('service', ENV.service) ?? 'mtls-guard',
     webhookConfigurations: configs.length ? configs : ['mtls-guard'], sans, lifetimes,
   };
+}
+
+/** Parses `--telemetry URL` and its companions; the defaults suit a 30 s scrape interval. */
+export function prometheusConfig(url: string, flag: (k: string, e?: string) => string | undefined): PrometheusConfig {
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url)) throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(url)}`);
+  const refreshMs = parseDuration(flag('telemetry-refresh') ?? '30s', '--telemetry-refresh');
+  const c: PrometheusConfig = {
+    url: url.replace(/\/+$/, ''),
+    windowMs: parseDuration(flag('telemetry-window', ENV.telemetryWindow) ?? '1h', '--telemetry-window'),
+    refreshMs,
+    timeoutMs: parseDuration(flag('telemetry-timeout') ?? '10s', '--telemetry-timeout'),
+    maxAgeMs: parseDuration(flag('telemetry-max-age') ?? '5m', '--telemetry-max-age'),
+    ...(flag('telemetry-bearer-token-file') ? { bearerTokenFile: flag('telemetry-bearer-token-file')! } : {}),
+    ...(flag('telemetry-ca-file') ? { caFile: flag('telemetry-ca-file')! } : {}),
+  };
+  if (c.maxAgeMs < c.refreshMs) throw new ConfigError('--telemetry-max-age must be at least --telemetry-refresh, or every answer would already be too old');
+  return c;
 }

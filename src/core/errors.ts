@@ -90,3 +90,10 @@ export function apiStatusOf(e: unknown): number | undefined {
   const x = e as { code?: number; statusCode?: number; body?: { code?: number } } | undefined;
   return x?.code ?? x?.statusCode ?? x?.body?.code;
 }
+
+/** Traffic evidence could not be fetched or read (Prometheus down, a bad answer). */
+export class EvidenceError extends MtlsGuardError {
+  constructor(message: string) {
+    super('E_EVIDENCE', message);
+  }
+}

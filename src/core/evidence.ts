@@ -1,4 +1,4 @@
-import type { Evidence, ObservedEdge, Service, Workload } from './model.js';
+import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model.js';
 import type { MeshIndex } from './index.js';
 import type { Outcome } from './outcome.js';
 
@@ -44,9 +44,10 @@ export function edgesInto(idx: MeshIndex, svc: Service): ObservedEdge[] {
   return out;
 }
 
-function describe(e: ObservedEdge, source: string): string {
+function describe(e: ObservedEdge, t: Traffic | null): string {
   const tls = e.plaintext ? 'plaintext' : 'mTLS';
-  return `${e.metric}{reporter="${e.reporter}"} ${e.sourceWorkload}.${e.sourceNamespace} -> ${e.destinationService || e.destinationWorkload} (${tls}) = ${e.value} in ${source}`;
+  const value = t?.perSecond ? `${Number(e.value.toPrecision(3))}/s` : `${e.value}`;
+  return `${e.metric}{reporter="${e.reporter}"} ${e.sourceWorkload}.${e.sourceNamespace} -> ${e.destinationService || e.destinationWorkload} (${tls}) = ${value} in ${t?.source ?? ''}`;
 }
 
 /** Qualified host names a workload's spec may use for a Service. */
@@ -108,9 +109,8 @@ export function isCertain(now: Outcome): string | undefined {
 
 /** Evidence for one client workload calling a Service. */
 export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): EvidenceResult {
-  const src = idx.data.traffic?.source ?? '';
   const seen = edgesInto(idx, svc).find((e) => e.sourceWorkload === w.name && e.sourceNamespace === w.namespace);
-  if (seen) return { level: 'observed', detail: describe(seen, src) };
+  if (seen) return { level: 'observed', detail: describe(seen, idx.data.traffic) };
   const tokens = declaredTokens(idx, w);
   const host = hostForms(idx, svc).find((h) => tokens.has(h)) ?? (w.namespace === svc.namespace && namesBare(idx, w, svc.name) ? svc.name : undefined);
   if (host) return { level: 'declared', detail: `the pod spec of ${w.name}.${w.namespace} names ${host}` };
@@ -120,7 +120,7 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
 /** Observed plaintext from sources Istio could not identify (callers outside the mesh). */
 export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResult | undefined {
   const e = edgesInto(idx, svc).find((x) => x.plaintext && x.reporter === 'destination' && (x.sourceWorkload === 'unknown' || x.sourceWorkload === ''));
-  return e ? { level: 'observed', detail: describe(e, idx.data.traffic?.source ?? '') } : undefined;
+  return e ? { level: 'observed', detail: describe(e, idx.data.traffic) } : undefined;
 }
 
 function byName(idx: MeshIndex): ReadonlyMap<string, readonly Workload[]> {

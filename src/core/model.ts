@@ -230,6 +230,8 @@ export interface Traffic {
   readonly source: string;
   /** When set, the evidence is stale or unavailable and only `possible` may be claimed. */
   readonly degraded?: string;
+  /** True when edge values are per-second rates (Prometheus), false or absent for counter values (a file). */
+  readonly perSecond?: boolean;
 }
 
 /** Everything the prediction reads: the mesh snapshot (DESIGN.md §2). */

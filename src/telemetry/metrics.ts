@@ -10,6 +10,8 @@ export interface MetricSources {
   nowMs(): number;
   /** Seconds since the last list or watch event, per kind (live cluster only). */
   kindAgeSeconds?(): ReadonlyMap<string, number>;
+  /** Seconds since the last good answer from Prometheus; null before the first (or without Prometheus). */
+  evidenceAgeSeconds?(): number | null;
 }
 
 /** The webhook's metrics, in a registry of their own (never the global one). */
@@ -18,6 +20,9 @@ export interface Metrics {
   readonly requests: Counter<'operation' | 'kind' | 'decision' | 'mode'>;
   readonly latency: Histogram<'operation'>;
   readonly findings: Counter<'code'>;
+  /** Duration of each background round of Prometheus queries. */
+  readonly evidenceQueries: Histogram<'outcome'>;
+  readonly evidenceErrors: Counter;
 }
 
 /** Latency buckets in seconds, from 0.5 ms. */
@@ -57,5 +62,16 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
       for (const [kind, age] of src.kindAgeSeconds?.() ?? []) this.set({ kind }, Math.round(age * 1000) / 1000);
     },
   });
-  return { registry, requests, latency, findings };
+  new Gauge({
+    name: 'mtls_guard_evidence_age_seconds', help: 'Seconds since the last good answer from Prometheus (-1 before the first or without Prometheus).', registers: [registry],
+    collect() { this.set(src.evidenceAgeSeconds?.() ?? -1); },
+  });
+  const evidenceQueries = new Histogram({
+    name: 'mtls_guard_evidence_query_duration_seconds', help: 'Duration of a background round of Prometheus queries, by outcome (ok or error).',
+    labelNames: ['outcome'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
+  });
+  const evidenceErrors = new Counter({
+    name: 'mtls_guard_evidence_errors_total', help: 'Failed rounds of Prometheus queries.', registers: [registry],
+  });
+  return { registry, requests, latency, findings, evidenceQueries, evidenceErrors };
 }

@@ -14,6 +14,14 @@ t.test('defaults, flags and environment', async (t) => {
   t.notOk(d.selfManaged, 'no self-managed settings with files');
 });
 
+t.test('telemetry: a file, or Prometheus by URL', async (t) => {
+  t.match(parseServeArgs([...base, '--telemetry', 'x.prom'], {}), { telemetry: 'x.prom' });
+  const p = parseServeArgs([...base, '--telemetry', 'https://prom.example:9090/', '--telemetry-window', '30m', '--telemetry-ca-file', '/ca.pem'], {});
+  t.notOk(p.telemetry, 'a URL is not a file');
+  t.same(p.prometheus, { url: 'https://prom.example:9090', windowMs: 1_800_000, refreshMs: 30_000, timeoutMs: 10_000, maxAgeMs: 300_000, caFile: '/ca.pem' });
+  t.match(parseServeArgs(base, { MTLS_GUARD_TELEMETRY: 'http://p:9090', MTLS_GUARD_TELEMETRY_WINDOW: '2h' }).prometheus, { url: 'http://p:9090', windowMs: 7_200_000 });
+});
+
 t.test('self-managed certificates', async (t) => {
   const c = parseServeArgs(['--cert-mode', 'self-managed', '--cert-san', '127.0.0.1', '--ca-validity', '30d', '--cert-validity', '12h', '--ca-propagation', '90s'],
     { MTLS_GUARD_NAMESPACE: 'guard', MTLS_GUARD_WEBHOOK_CONFIGURATION: 'a, b' });
@@ -33,6 +41,9 @@ for (const [argv, env, msg] of [
   [[...base, '--log-level', 'chatty'], {}, /--log-level must be one of/],
   [[...base, '--bogus'], {}, /Unknown option '--bogus'/],
   [[...base, '--cert-mode', 'magic'], {}, /--cert-mode must be one of files, self-managed/],
+  [[...base, '--telemetry', 'http://'], {}, /--telemetry must be a file or an http\(s\) URL of Prometheus/],
+  [[...base, '--telemetry', 'http://p:9090', '--telemetry-window', 'an hour'], {}, /--telemetry-window must be a duration/],
+  [[...base, '--telemetry', 'http://p:9090', '--telemetry-refresh', '10m'], {}, /--telemetry-max-age must be at least --telemetry-refresh/],
   [[...base, '--cert-mode', 'self-managed'], {}, /needs --namespace/],
   [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--ca-validity', '10 years'], {}, /--ca-validity must be a duration/],
   [[...base, '--cert-mode', 'self-managed', '--namespace', 'n', '--cert-validity', '0s'], {}, /--cert-validity must be a duration/],
