@@ -3,13 +3,14 @@ import { objectRef } from './model.js';
 import { BudgetExceededError } from './errors.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { classAt, classesAt, classKey, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
+import { classAt, classesAt, classKey, clientClasses, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
 import { connectionOutcome, drFor, failed, serviceMode, type Outcome } from './outcome.js';
 import { endpointsOf } from './endpoints.js';
 import { serverMode } from './peer-auth.js';
 import { drHost } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
+import { containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
@@ -46,7 +47,37 @@ export function simulate(idx: MeshIndex): Connection[] {
       }
     }
   }
+  out.push(...declaredConnections(idx));
   return dedupe(out).sort((a, b) => cmp(a.client, b.client) || cmp(a.service, b.service) || a.port - b.port);
+}
+
+/** The declared callers from outside the mesh, as clients: `kube-apiserver to kyverno-svc.kyverno:443`. */
+function declaredConnections(idx: MeshIndex): Connection[] {
+  const out: Connection[] = [];
+  if (!idx.data.callers?.length) return out;
+  const outside = clientClasses(idx).byKey.get(OUTSIDE_KEY);
+  for (const svc of idx.allServices()) {
+    for (const port of svc.ports) {
+      for (const c of declaredCallersInto(idx, svc, port)) {
+        const o = outside ? outcomeAt(idx, outside, svc, port) : null;
+        if (o) out.push({ client: c.client, clientKind: 'none', service: `${svc.name}.${svc.namespace}`, port: port.port, outcome: o });
+      }
+    }
+  }
+  for (const p of podTargets(idx)) {
+    out.push({ client: p.caller.client, clientKind: 'none', service: `${p.workload.name}.${p.workload.namespace} (pod)`, port: p.containerPort, outcome: podOutcome(idx, p) });
+  }
+  return out;
+}
+
+/** What a plaintext scrape of a pod port gets: through, or reset by a STRICT sidecar. */
+function podOutcome(idx: MeshIndex, p: PodTarget): Outcome {
+  const ok = plaintextAccepted(idx, p.workload, p.containerPort);
+  const mode = serverMode(idx, p.workload, p.containerPort);
+  return ok
+    ? { code: '200', reason: `${p.workload.name}.${p.workload.namespace} port ${p.containerPort} accepts plaintext`, tlsMode: 'DISABLE' }
+    : { code: '000', exit: 56, cause: p.workload.mesh === 'ambient' ? 'MG107' : 'MG101', tlsMode: 'DISABLE', serverSource: mode.source,
+      reason: `${p.caller.client} has no sidecar and sends plaintext; ${p.workload.name}.${p.workload.namespace} port ${p.containerPort} is STRICT (${mode.source}) and refuses plaintext` };
 }
 
 function cmp(a: string, b: string): number {
@@ -213,6 +244,12 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks:
     if (b.cls.key === OUTSIDE_KEY) {
       const unknown = unknownPlaintextInto(after, b.service);
       if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+      for (const c of declaredCallersInto(after, b.service, b.port)) {
+        const target = `${b.service.name}.${b.service.namespace}`;
+        const f = finding(before, after, change, b, c.client, '', undefined, 'declared',
+          `${c.declaredBy} → ${target}:${b.port.port}${c.note ? ` (${c.note})` : ''}`);
+        out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
+      }
     }
     if (!represented.some((c) => c.members.length > 0)) continue;
     const key = `${b.cls.key} ${b.now.cause} ${b.was.code}>${b.now.code} ${certain ? 'certain' : 'possible'}`;
@@ -311,6 +348,33 @@ function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, 
   };
 }
 
+/** Labels a controller adds per revision or per pod; a selector must not pin them. */
+const GENERATED_LABELS = new Set(['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'pod-template-generation',
+  'security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision']);
+
+function stableLabels(l: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(l).filter(([k]) => !GENERATED_LABELS.has(k)));
+}
+
+/** Declared scrapes of pod ports that a policy change cuts off. */
+function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
+  const out: RawFinding[] = [];
+  const was = new Map(podTargets(before).map((p) => [`${p.caller.declaredBy}|${p.workload.namespace}/${p.workload.name}|${p.containerPort}`, p]));
+  for (const p of podTargets(after)) {
+    const b = was.get(`${p.caller.declaredBy}|${p.workload.namespace}/${p.workload.name}|${p.containerPort}`);
+    if (!b || !plaintextAccepted(before, b.workload, b.containerPort) || plaintextAccepted(after, p.workload, p.containerPort)) continue;
+    const now = podOutcome(after, p);
+    const target = `${p.workload.name}.${p.workload.namespace}`;
+    out.push({
+      code: now.cause!, evidence: 'declared', client: p.caller.client, service: target, port: p.containerPort, before: '200', after: '000', exit: 56,
+      message: `${p.caller.client} -> ${target} pod port ${p.containerPort} (200 → 000, curl exit 56)`, reason: now.reason,
+      fix: declaredCallerFix(p.caller, p.workload.namespace, p.workload.name, stableLabels(p.workload.labels), p.containerPort),
+      evidenceDetail: `${p.caller.declaredBy} → ${target}:${p.containerPort}${p.caller.note ? ` (${p.caller.note})` : ''}`,
+    });
+  }
+  return out;
+}
+
 /** The result of judging one change. */
 export interface ChangeEvaluation {
   readonly object: IstioObject;
@@ -328,6 +392,7 @@ export function evaluateChange(before: MeshIndex, change: Change, overBudget?: (
   const after = before.apply(change);
   const findings: RawFinding[] = [];
   findings.push(...findingsOf(before, after, change, breakingConnections(before, after, change, overBudget)));
+  if (change.object.kind !== 'DestinationRule') findings.push(...podTargetFindings(before, after));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
   return { object: change.object, operation: change.operation, findings: sortFindings(findings), after };
 }

@@ -81,6 +81,8 @@ export interface Service {
   readonly name: string;
   readonly namespace: string;
   readonly selector: Labels | null;
+  /** The Service's own labels (ServiceMonitors select by them). */
+  readonly labels?: Labels;
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
@@ -194,6 +196,8 @@ export interface MeshConfig {
   readonly clusterDomain: string;
   /** Whether the sidecar injector rewrites HTTP probes (`sidecarInjectorWebhook.rewriteAppHTTPProbe`); null = version default. */
   readonly rewriteAppProbes: boolean | null;
+  /** `enablePrometheusMerge`; null = the default (on from 1.7). */
+  readonly enablePrometheusMerge?: boolean | null;
 }
 
 /** A parsed Istio version. */
@@ -234,6 +238,27 @@ export interface Traffic {
   readonly perSecond?: boolean;
 }
 
+/**
+ * A caller from outside the mesh that the cluster's own configuration names: the API server
+ * calling a webhook, an ingress controller calling its backends, Prometheus scraping a port.
+ */
+export interface DeclaredCaller {
+  /** `kube-apiserver`, `ingress:<class>` or `prometheus`. */
+  readonly client: string;
+  /** The object that declares the call, e.g. `ValidatingWebhookConfiguration kyverno-cfg`. */
+  readonly declaredBy: string;
+  /** The kind of declaration, which decides the fix. */
+  readonly via: 'webhook' | 'conversion' | 'apiservice' | 'ingress' | 'gateway' | 'scrape';
+  readonly namespace: string;
+  /** A Service and its port (number or name)… */
+  readonly service?: string;
+  /** …or a workload and its container port (number or name). */
+  readonly workload?: string;
+  readonly port: number | string;
+  /** How the caller was placed outside the mesh (ingress controllers). */
+  readonly note?: string;
+}
+
 /** Everything the prediction reads: the mesh snapshot (DESIGN.md §2). */
 export interface MeshData {
   readonly namespaces: readonly Namespace[];
@@ -248,6 +273,8 @@ export interface MeshData {
   readonly version: IstioVersion;
   readonly versionSource: VersionSource;
   readonly traffic: Traffic | null;
+  /** Callers from outside the mesh that the configuration declares; absent means none. */
+  readonly callers?: readonly DeclaredCaller[];
 }
 
 /** A proposed change to one Istio security object. */

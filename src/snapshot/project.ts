@@ -9,6 +9,7 @@ import { isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, par
 import { podMembership, predictMembership, type PodShape } from '../core/membership.js';
 import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
+import { CALLER_KINDS, declaredCallers } from './callers.js';
 
 /** Options that override what the snapshot says. */
 export interface ProjectOptions {
@@ -191,7 +192,7 @@ function service(obj: Json, d: LoadedDoc): Service {
     };
   });
   return {
-    name: m.name, namespace: m.namespace, selector: sel && Object.keys(sel).length ? sel : null, ports,
+    name: m.name, ...(Object.keys(m.labels).length ? { labels: m.labels } : {}), namespace: m.namespace, selector: sel && Object.keys(sel).length ? sel : null, ports,
     headless: spec['clusterIP'] === 'None', type: String(spec['type'] ?? 'ClusterIP'), origin: docLocation(d),
   };
 }
@@ -215,6 +216,7 @@ function meshConfigFrom(cm: Json, d: LoadedDoc): Partial<MeshConfig> {
   const out: { -readonly [K in keyof MeshConfig]?: MeshConfig[K] } = {};
   if (typeof m['rootNamespace'] === 'string') out.rootNamespace = m['rootNamespace'];
   if (typeof m['enableAutoMtls'] === 'boolean') out.enableAutoMtls = m['enableAutoMtls'];
+  if (typeof m['enablePrometheusMerge'] === 'boolean') out.enablePrometheusMerge = m['enablePrometheusMerge'];
   if (Array.isArray(m['defaultDestinationRuleExportTo'])) out.defaultDestinationRuleExportTo = strs(m['defaultDestinationRuleExportTo']);
   return out;
 }
@@ -285,11 +287,16 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   let mesh: MeshConfig = { ...DEFAULT_MESH, ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
   let version: IstioVersion | undefined;
   let rewrite: boolean | undefined;
+  const callerDocs: Json[] = [];
 
   for (const d of lastWins(docs)) {
     const kind = String(d.obj['kind'] ?? '');
     if (isJudged(d.obj)) {
       istio.push(withLocation(d, () => ({ ...parseIstioObject(d.obj), origin: docLocation(d) })));
+      continue;
+    }
+    if (CALLER_KINDS.has(kind)) {
+      callerDocs.push(d.obj);
       continue;
     }
     if (!USED_KINDS.has(kind) || (kind === 'AuthorizationPolicy' && !String(d.obj['apiVersion']).startsWith('security.istio.io/'))) {
@@ -356,9 +363,13 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   if (ignored.size) {
     notes.push(`ignored objects of kinds mtls-guard does not read: ${[...ignored].map(([k, n]) => `${k} (${n})`).join(', ')}`);
   }
+  const finalVersion = version ?? parseVersion(DEFAULT_ISTIO_VERSION)!;
+  const allWorkloads = [...workloads.values()];
+  const callers = callerDocs.length || allWorkloads.some((w) => w.annotations['prometheus.io/scrape'] === 'true')
+    ? declaredCallers(callerDocs, { workloads: allWorkloads, services, mesh, version: finalVersion }) : [];
   const data: MeshData = {
     namespaces: [...namespaces.values()],
-    workloads: [...workloads.values()],
+    workloads: allWorkloads,
     services,
     serviceEntries,
     peerAuthentications: istio.filter((x): x is PeerAuthentication => x.kind === 'PeerAuthentication'),
@@ -366,9 +377,10 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     destinationRules: istio.filter((x): x is DestinationRule => x.kind === 'DestinationRule'),
     authorizationPolicies: authz,
     mesh,
-    version: version ?? parseVersion(DEFAULT_ISTIO_VERSION)!,
+    version: finalVersion,
     versionSource,
     traffic: opts.traffic ?? null,
+    ...(callers.length ? { callers } : {}),
   };
   return { data, notes };
 }

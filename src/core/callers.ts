@@ -1,0 +1,83 @@
+import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from './model.js';
+import type { MeshIndex } from './index.js';
+import { serverMode } from './peer-auth.js';
+import { endpointsOf, resolveTargetPort } from './endpoints.js';
+
+/** A declared caller whose target is a workload's container port (scrapes by pod). */
+export interface PodTarget {
+  readonly caller: DeclaredCaller;
+  readonly workload: Workload;
+  readonly containerPort: number;
+}
+
+function key(ns: string, name: string): string {
+  return `${ns}/${name}`;
+}
+
+/** Declared callers into one Service port (by number or name). */
+export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServicePort): DeclaredCaller[] {
+  const bySvc = idx.cached('static', 'declaredCallers', () => {
+    const m = new Map<string, DeclaredCaller[]>();
+    for (const c of idx.data.callers ?? []) {
+      if (!c.service) continue;
+      const k = key(c.namespace, c.service);
+      (m.get(k) ?? m.set(k, []).get(k)!).push(c);
+    }
+    return m;
+  });
+  return (bySvc.get(key(svc.namespace, svc.name)) ?? []).filter((c) => c.port === port.port || (port.name !== undefined && c.port === port.name));
+}
+
+/** Declared callers that target a workload's container port, resolved against the snapshot. */
+export function podTargets(idx: MeshIndex): readonly PodTarget[] {
+  return idx.cached('static', 'podTargets', () => {
+    const out: PodTarget[] = [];
+    for (const c of idx.data.callers ?? []) {
+      if (!c.workload) continue;
+      const w = idx.workloads(c.namespace).find((x) => x.name === c.workload);
+      const cp = w ? resolveTargetPort(w, c.port) : null;
+      if (w && cp !== null) out.push({ caller: c, workload: w, containerPort: cp });
+    }
+    return out;
+  });
+}
+
+/** Whether a plaintext caller from outside the mesh gets through to a workload's container port. */
+export function plaintextAccepted(idx: MeshIndex, w: Workload, containerPort: number): boolean {
+  if (w.mesh === 'none' || w.hostNetwork || w.excludeInboundPorts.includes(containerPort)) return true;
+  return serverMode(idx, w, containerPort).mode !== 'STRICT';
+}
+
+/** The container port behind a Service port, from its first endpoint with a workload. */
+export function containerPortOf(idx: MeshIndex, svc: Service, port: ServicePort): number | null {
+  const ep = endpointsOf(idx, svc, port).find((e) => e.workload);
+  return ep ? ep.containerPort : typeof port.targetPort === 'number' ? port.targetPort : null;
+}
+
+/**
+ * A PeerAuthentication that keeps one container port PERMISSIVE for callers outside the mesh, as
+ * one line of YAML (flow style) that `kubectl apply -f -` takes as it is.
+ */
+export function permissiveSnippet(ns: string, name: string, selector: Labels, containerPort: number): string {
+  const labels = Object.entries(selector).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+  return `{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: ${name}, namespace: ${ns}}, `
+    + `spec: {selector: {matchLabels: {${labels}}}, portLevelMtls: {${containerPort}: {mode: PERMISSIVE}}}}`;
+}
+
+/** The fix for a declared caller that a change cuts off. */
+export function declaredCallerFix(c: DeclaredCaller, ns: string, target: string, selector: Labels | null, containerPort: number | null): string {
+  const keep = selector && Object.keys(selector).length && containerPort !== null
+    ? `keep port ${containerPort} PERMISSIVE with this PeerAuthentication (apply it before the change): ${permissiveSnippet(ns, `${target}-${c.client.replace(/[^a-z0-9]+/g, '-')}-permissive`.slice(0, 63).replace(/-+$/, ''), selector, containerPort)}`
+    : `keep the port PERMISSIVE with a workload PeerAuthentication in ${ns} (portLevelMtls)`;
+  switch (c.via) {
+    case 'webhook':
+    case 'conversion':
+    case 'apiservice':
+      return `the API server has no sidecar, so its calls to ${target} are not Istio mTLS and STRICT refuses them: ${keep}`;
+    case 'ingress':
+    case 'gateway':
+      return `inject a sidecar into the ${c.client.slice('ingress:'.length)} controller or route through Istio's ingress gateway, or ${keep}`;
+    case 'scrape':
+      return `scrape through the Istio agent (metrics merging: meshConfig.enablePrometheusMerge, no prometheus.istio.io/merge-metrics: "false"), or ${keep}`;
+  }
+}
