@@ -55,13 +55,15 @@ export function containerPortOf(idx: MeshIndex, svc: Service, port: ServicePort)
 }
 
 /**
- * A PeerAuthentication that keeps one container port PERMISSIVE for callers outside the mesh, as
- * one line of YAML (flow style) that `kubectl apply -f -` takes as it is.
+ * A PeerAuthentication that keeps one container port PERMISSIVE for callers outside the mesh, on
+ * one line. It is JSON, which is YAML too, because kubectl reads anything that starts with `{` as
+ * JSON: `kubectl apply -f -` takes it as it is.
  */
 export function permissiveSnippet(ns: string, name: string, selector: Labels, containerPort: number): string {
-  const labels = Object.entries(selector).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
-  return `{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: ${name}, namespace: ${ns}}, `
-    + `spec: {selector: {matchLabels: {${labels}}}, portLevelMtls: {${containerPort}: {mode: PERMISSIVE}}}}`;
+  return JSON.stringify({
+    apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace: ns },
+    spec: { selector: { matchLabels: selector }, portLevelMtls: { [containerPort]: { mode: 'PERMISSIVE' } } },
+  });
 }
 
 /** The fix for a declared caller that a change cuts off. */

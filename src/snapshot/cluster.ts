@@ -34,6 +34,17 @@ export const KINDS: readonly KindSpec[] = [
   { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', optional: true },
   { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'Policy', plural: 'policies', optional: true },
   { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'MeshPolicy', plural: 'meshpolicies', optional: true },
+  // Objects that name callers from outside the mesh (issue: known callers).
+  { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', optional: true },
+  { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', optional: true },
+  { group: 'apiextensions.k8s.io', versions: ['v1'], kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', optional: true },
+  { group: 'apiregistration.k8s.io', versions: ['v1'], kind: 'APIService', plural: 'apiservices', optional: true },
+  { group: 'networking.k8s.io', versions: ['v1'], kind: 'Ingress', plural: 'ingresses', optional: true },
+  { group: 'networking.k8s.io', versions: ['v1'], kind: 'IngressClass', plural: 'ingressclasses', optional: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'], kind: 'Gateway', plural: 'gateways', optional: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'], kind: 'HTTPRoute', plural: 'httproutes', optional: true },
+  { group: 'monitoring.coreos.com', versions: ['v1'], kind: 'ServiceMonitor', plural: 'servicemonitors', optional: true },
+  { group: 'monitoring.coreos.com', versions: ['v1'], kind: 'PodMonitor', plural: 'podmonitors', optional: true },
 ];
 
 /** How long one watch request lasts before the server ends it and the loop resumes it. */

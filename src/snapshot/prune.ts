@@ -1,7 +1,8 @@
 import { isObject, type Json } from '../core/objects.js';
 
 /** Annotation prefixes the engine reads; every other annotation (last-applied included) is dropped. */
-const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/'];
+const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/',
+  'kubernetes.io/ingress.class', 'ingressclass.kubernetes.io/'];
 
 function meta(m: unknown, withTime: boolean): Json {
   if (!isObject(m)) return {};
@@ -80,6 +81,24 @@ export function prune(o: Json): Json {
       out['data'] = o['data'];
       break;
     case 'Namespace':
+      break;
+    case 'ValidatingWebhookConfiguration':
+    case 'MutatingWebhookConfiguration':
+      // Only who the API server calls: no rules, selectors or caBundles.
+      out['webhooks'] = Array.isArray(o['webhooks'])
+        ? o['webhooks'].filter(isObject).map((w) => ({ clientConfig: { service: (isObject(w['clientConfig']) ? w['clientConfig']['service'] : undefined) } }))
+        : [];
+      break;
+    case 'CustomResourceDefinition': {
+      // CRDs carry large schemas; only a conversion webhook matters.
+      const conv = isObject(spec?.['conversion']) ? spec['conversion'] : undefined;
+      const hook = isObject(conv?.['webhook']) ? conv['webhook'] : undefined;
+      out['spec'] = conv?.['strategy'] === 'Webhook' && isObject(hook?.['clientConfig'])
+        ? { conversion: { strategy: 'Webhook', webhook: { clientConfig: { service: hook['clientConfig']['service'] } } } } : {};
+      break;
+    }
+    case 'APIService':
+      out['spec'] = spec ? { service: spec['service'] } : {};
       break;
     default:
       if (spec) out['spec'] = spec;

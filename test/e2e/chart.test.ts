@@ -110,12 +110,25 @@ t.test('RBAC: what serve needs is allowed, nothing more', async (t) => {
     ['list', 'policies.authentication.istio.io', '-A'], ['create', 'events', '-n', 'foo'],
     ['get', 'secret/mtls-guard-certs', '-n', NS], ['update', 'secret/mtls-guard-certs', '-n', NS],
     ['get', 'validatingwebhookconfigurations/mtls-guard'], ['patch', 'validatingwebhookconfigurations/mtls-guard'],
+    ['list', 'validatingwebhookconfigurations'], ['watch', 'mutatingwebhookconfigurations'], ['list', 'customresourcedefinitions.apiextensions.k8s.io'],
+    ['list', 'apiservices.apiregistration.k8s.io'], ['watch', 'ingresses.networking.k8s.io', '-A'], ['list', 'ingressclasses.networking.k8s.io'],
   ]) t.equal(await can(SA, ...args), 'yes', `may ${args.join(' ')}`);
   for (const args of [
     ['get', 'secrets', '-A'], ['list', 'secrets', '-n', NS], ['get', 'secret/other', '-n', NS], ['create', 'secrets', '-n', NS],
     ['create', 'pods', '-n', 'foo'], ['patch', 'validatingwebhookconfigurations/other'], ['delete', 'validatingwebhookconfigurations/mtls-guard'],
     ['update', 'peerauthentications.security.istio.io', '-n', 'foo'], ['create', 'clusterrolebindings'],
+    ['update', 'ingresses.networking.k8s.io', '-n', 'foo'], ['delete', 'customresourcedefinitions.apiextensions.k8s.io'], ['patch', 'mutatingwebhookconfigurations/mtls-guard'],
   ]) t.equal(await can(SA, ...args), 'no', `may not ${args.join(' ')}`);
+  // kubectl auth can-i cannot name kinds whose CRDs are not installed: ask with a SubjectAccessReview.
+  const sar = async (verb: string, group: string, resource: string): Promise<boolean> => {
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: SA, groups: ['system:serviceaccounts'], resourceAttributes: { verb, group, resource } } };
+    return JSON.parse(await ok(['create', '-o', 'json', '-f', '-'], JSON.stringify(review))).status.allowed === true;
+  };
+  for (const [verb, group, resource] of [['list', 'gateway.networking.k8s.io', 'gateways'], ['watch', 'gateway.networking.k8s.io', 'httproutes'],
+    ['list', 'monitoring.coreos.com', 'servicemonitors'], ['watch', 'monitoring.coreos.com', 'podmonitors']] as const) {
+    t.ok(await sar(verb, group, resource), `may ${verb} ${resource}.${group} (SubjectAccessReview)`);
+  }
+  t.notOk(await sar('delete', 'monitoring.coreos.com', 'servicemonitors'), 'may not delete servicemonitors (SubjectAccessReview)');
 });
 
 t.test('serve as the chart\'s ServiceAccount creates its certificates and caBundle; kubectl sees a denial through the installed configuration', async (t) => {
