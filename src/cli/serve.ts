@@ -91,6 +91,7 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
     traffic: traffic ?? await loadTraffic(cfg.telemetry),
     onError: (kind, e) => log(`watch of ${kind} failed, retrying: ${e.message}`),
+    onRelist: (kind, why) => log(`${kind}: listing again, the watch could not resume (${why})`),
   });
   try {
     await snap.start();

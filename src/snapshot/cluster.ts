@@ -59,6 +59,8 @@ export interface ClusterOptions extends ProjectOptions {
   readonly maxBackoffMs?: number;
   /** Called on errors that the source recovers from (logged by the caller). */
   readonly onError?: (kind: string, err: Error) => void;
+  /** Called when a kind is listed again because its watch could not resume (410 Gone). */
+  readonly onRelist?: (kind: string, reason: string) => void;
   /** The clock, ms since the epoch. */
   readonly now?: () => number;
 }
@@ -72,6 +74,9 @@ interface KindState {
   lastEventMs: number;
   readonly objects: Map<string, Json>;
   abort?: AbortController;
+  /** Set when the resourceVersion expired (410 Gone): why the next round lists again. */
+  expired?: string;
+  relists: number;
 }
 
 function keyOf(o: Json): string {
@@ -102,7 +107,7 @@ export class ClusterSnapshot {
     this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.watch = new k8s.Watch(kc);
     this.traffic = opts.traffic ?? null;
-    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Map() }));
+    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Map(), relists: 0 }));
   }
 
   /** Discovers which versions are served, then starts a list+watch loop per kind. */
@@ -164,7 +169,7 @@ export class ClusterSnapshot {
         const md = isObject(obj?.['metadata']) ? obj['metadata'] : {};
         if (type === 'ERROR') {
           // The watch window expired: only a new list can catch up.
-          if (apiStatusOf(obj) === 410) k.resourceVersion = '';
+          if (apiStatusOf(obj) === 410) this.expire(k, obj);
           return;
         }
         if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
@@ -177,17 +182,36 @@ export class ClusterSnapshot {
     });
   }
 
+  /** The resourceVersion is too old to watch from: only a new list can catch up. */
+  private expire(k: KindState, why: unknown): void {
+    const msg = (why as { message?: string })?.message;
+    k.expired = `410 Gone at resourceVersion ${k.resourceVersion}${msg ? ` (${msg.replace(/\.$/, '')})` : ''}`;
+    k.resourceVersion = '';
+  }
+
+  /** How many times each kind was listed again after its first list. */
+  relistCounts(): ReadonlyMap<string, number> {
+    return new Map(this.kinds.map((k) => [k.spec.kind, k.relists]));
+  }
+
   private async loop(k: KindState): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
       try {
-        if (!k.resourceVersion) await this.list(k);
+        if (!k.resourceVersion) {
+          if (k.listed) {
+            k.relists++;
+            this.opts.onRelist?.(k.spec.kind, k.expired ?? 'the watch could not resume');
+          }
+          k.expired = undefined;
+          await this.list(k);
+        }
         await this.watchOnce(k);
         backoff = 250;
       } catch (e) {
         if (this.stopped) return;
-        if (apiStatusOf(e) === 410) k.resourceVersion = '';
-        this.opts.onError?.(k.spec.kind, e as Error);
+        if (apiStatusOf(e) === 410) this.expire(k, e);
+        else this.opts.onError?.(k.spec.kind, e as Error);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
       }

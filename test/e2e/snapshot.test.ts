@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
-import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { compactEtcd, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh, pod } from '../../tools/cluster/demo-mesh.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { simulate } from '../../src/core/evaluate.js';
@@ -15,6 +15,7 @@ import { parseServeArgs } from '../../src/config/serve.js';
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-snap-'));
 let cluster: Cluster;
 let snap: ClusterSnapshot;
+const relists: string[] = [];
 let bare: { missing: string[]; ready: boolean; workloads: number; warnings: string[] };
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
@@ -26,7 +27,9 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 }
 
 t.before(async () => {
-  cluster = await startCluster(dir);
+  // Without the watch cache, watches go to etcd, whose compacted history answers 410 Gone (the
+  // cache would replay its whole store to a watch from an old resourceVersion instead).
+  cluster = await startCluster(dir, { apiServerArgs: ['--watch-cache=false'] });
   // First, a cluster without Istio: the snapshot must still come up, and say what is missing.
   const kc0 = new k8s.KubeConfig();
   kc0.loadFromFile(cluster.kubeconfig);
@@ -51,7 +54,7 @@ t.before(async () => {
   if (r.code !== 0) throw new Error(r.stderr);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
-  snap = new ClusterSnapshot(kc, { pageSize: 2, debounceMs: 50, istioVersion: '1.28.0' });
+  snap = new ClusterSnapshot(kc, { pageSize: 2, debounceMs: 50, istioVersion: '1.28.0', onRelist: (kind, why) => relists.push(`${kind}: ${why}`) });
   await snap.start();
 });
 
@@ -103,4 +106,22 @@ t.test('projections keep what the engine reads and drop the rest', async (t) => 
   t.equal(w.labels['security.istio.io/tlsMode'], 'istio');
   t.same(w.ports.map((p) => p.port), [80]);
   t.equal(w.meshSignal, 'istio-proxy container');
+});
+
+t.test('a watch that cannot resume (410 Gone from the real API server) lists again and catches up', async (t) => {
+  // White box: point the Pod watch at a resourceVersion the API server has long forgotten, the state
+  // a snapshot is in after a long disconnection, and end the current watch so the next one uses it.
+  const pods = (snap as unknown as { kinds: { spec: { kind: string }; resourceVersion: string; abort?: AbortController }[] }).kinds.find((k) => k.spec.kind === 'Pod')!;
+  const before = snap.relistCounts().get('Pod') ?? 0;
+  const created = await cluster.kubectl(['run', 'late-comer', '-n', 'bar', '--image=busybox', '--restart=Never', '--labels=app=late-comer']);
+  t.equal(created.code, 0, created.stderr);
+  // Compacted history: resourceVersion 1 is gone from etcd, so the watch gets 410 Gone.
+  await compactEtcd(cluster);
+  pods.resourceVersion = '1';
+  pods.abort?.abort();
+  await until('the relist', () => (snap.relistCounts().get('Pod') ?? 0) > before);
+  t.match(relists.join('\n'), /Pod: 410 Gone at resourceVersion 1 \(The resourceVersion for the provided watch is too old\)/, 'the 410 is the reason');
+  await until('the late pod', () => snap.index()?.allWorkloads().some((w) => w.name === 'late-comer') ?? false);
+  t.ok(snap.index()!.allWorkloads().some((w) => w.name === 'late-comer' && w.namespace === 'bar'), 'what happened meanwhile is in the snapshot');
+  t.ok(/^\d+$/.test(pods.resourceVersion) && pods.resourceVersion !== '1', 'watching again from the new list');
 });

@@ -57,6 +57,8 @@ export interface Cluster {
   readonly dir: string;
   readonly kubeconfig: string;
   readonly server: string;
+  /** etcd's client URL (plain HTTP on loopback). */
+  readonly etcd: string;
   /** PIDs of etcd and kube-apiserver. */
   readonly pids: { readonly etcd: number; readonly kubeApiserver: number };
   kubectl(args: string[], input?: string): Promise<Run>;
@@ -88,7 +90,7 @@ async function stopProcess(p: ChildProcess): Promise<void> {
  * Starts etcd and kube-apiserver on free loopback ports with a throwaway PKI and the flags envtest
  * uses, and returns once the API server is ready.
  */
-export async function startCluster(dir: string, opts: { detached?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(dir: string, opts: { detached?: boolean; apiServerArgs?: readonly string[] } = {}): Promise<Cluster> {
   const detached = opts.detached ?? false;
   const bin = binaries();
   mkdirSync(join(dir, 'pki'), { recursive: true });
@@ -112,6 +114,7 @@ export async function startCluster(dir: string, opts: { detached?: boolean } = {
     `--client-ca-file=${pki('ca.crt')}`, `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
     '--service-account-issuer=https://kubernetes.default.svc', '--authorization-mode=RBAC', `--token-auth-file=${pki('tokens.csv')}`,
     '--service-cluster-ip-range=10.0.0.0/16', '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
+    ...(opts.apiServerArgs ?? []),
   ];
   let kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
   const server = `https://127.0.0.1:${secure}`;
@@ -144,7 +147,7 @@ export async function startCluster(dir: string, opts: { detached?: boolean } = {
     }
   };
   const cluster: Cluster = {
-    dir, kubeconfig, server, kubectl: run, pids: { etcd: etcd.pid ?? 0, kubeApiserver: kas.pid ?? 0 },
+    dir, kubeconfig, server, etcd: `http://127.0.0.1:${client}`, kubectl: run, pids: { etcd: etcd.pid ?? 0, kubeApiserver: kas.pid ?? 0 },
     async stopApiServer() { await stopProcess(kas); },
     async startApiServer() {
       kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
@@ -154,6 +157,21 @@ export async function startCluster(dir: string, opts: { detached?: boolean } = {
   };
   await waitReady();
   return cluster;
+}
+
+/**
+ * Compacts etcd's history up to now through its gRPC gateway, as kube-apiserver does every few
+ * minutes: a watch from an older resourceVersion then gets 410 Gone.
+ */
+export async function compactEtcd(c: Cluster): Promise<number> {
+  const post = async (path: string, body: object): Promise<Record<string, any>> => {
+    const r = await fetch(`${c.etcd}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`etcd ${path}: HTTP ${r.status} ${await r.text()}`);
+    return await r.json() as Record<string, any>;
+  };
+  const revision = Number((await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header.revision);
+  await post('/v3/kv/compaction', { revision, physical: true });
+  return revision;
 }
 
 /** Installs the Istio CRDs (shared, or the minimal fallback) and the legacy ones, and waits until served. */
