@@ -6,6 +6,7 @@ import { apiStatusOf } from '../core/errors.js';
 import type { LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
+import { compact, Interner, materialize, Store } from './intern.js';
 
 /** A kind the snapshot lists and watches. `group` '' is the core API. */
 export interface KindSpec {
@@ -72,16 +73,16 @@ interface KindState {
   listed: boolean;
   resourceVersion: string;
   lastEventMs: number;
-  readonly objects: Map<string, Json>;
+  objects: Store;
   abort?: AbortController;
   /** Set when the resourceVersion expired (410 Gone): why the next round lists again. */
   expired?: string;
   relists: number;
 }
 
-function keyOf(o: Json): string {
+function namespaceOf(o: Json): string {
   const m = isObject(o['metadata']) ? o['metadata'] : {};
-  return `${String(m['namespace'] ?? '')}/${String(m['name'] ?? '')}`;
+  return String(m['namespace'] ?? '');
 }
 
 /**
@@ -99,6 +100,7 @@ export class ClusterSnapshot {
   private rebuildTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private traffic: Traffic | null;
+  private readonly interner = new Interner();
   /** Optional kinds the cluster does not serve, for the one warning. */
   readonly missing: string[] = [];
 
@@ -107,7 +109,7 @@ export class ClusterSnapshot {
     this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.watch = new k8s.Watch(kc);
     this.traffic = opts.traffic ?? null;
-    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Map(), relists: 0 }));
+    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Store(), relists: 0 }));
   }
 
   /** Discovers which versions are served, then starts a list+watch loop per kind. */
@@ -139,20 +141,19 @@ export class ClusterSnapshot {
   }
 
   private async list(k: KindState): Promise<void> {
-    const fresh = new Map<string, Json>();
+    const fresh = new Store();
     let cont: string | undefined;
     let rv = '';
     do {
       const page = await this.api.list(this.apiVersion(k), k.spec.kind, undefined, undefined, undefined, undefined, k.spec.fieldSelector, undefined, this.opts.pageSize, cont);
       for (const item of page.items as unknown as Json[]) {
         const o = prune({ ...item, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        fresh.set(keyOf(o), o);
+        fresh.set(namespaceOf(o), compact(o, this.interner));
       }
       cont = page.metadata?._continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont);
-    k.objects.clear();
-    for (const [key, o] of fresh) k.objects.set(key, o);
+    k.objects = fresh;
     k.resourceVersion = rv;
     k.listed = true;
     k.lastEventMs = this.opts.now();
@@ -175,8 +176,8 @@ export class ClusterSnapshot {
         if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
         if (type === 'BOOKMARK') return;
         const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        if (type === 'DELETED') k.objects.delete(keyOf(o));
-        else k.objects.set(keyOf(o), o);
+        if (type === 'DELETED') k.objects.delete(namespaceOf(o), String(isObject(o['metadata']) ? o['metadata']['name'] ?? '' : ''));
+        else k.objects.set(namespaceOf(o), compact(o, this.interner));
         this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
     });
@@ -230,7 +231,7 @@ export class ClusterSnapshot {
   rebuild(): void {
     if (!this.ready()) return;
     const docs: LoadedDoc[] = [];
-    for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 });
+    for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
     try {
       this.idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
     } catch (e) {

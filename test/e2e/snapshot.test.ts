@@ -123,5 +123,6 @@ t.test('a watch that cannot resume (410 Gone from the real API server) lists aga
   t.match(relists.join('\n'), /Pod: 410 Gone at resourceVersion 1 \(The resourceVersion for the provided watch is too old\)/, 'the 410 is the reason');
   await until('the late pod', () => snap.index()?.allWorkloads().some((w) => w.name === 'late-comer') ?? false);
   t.ok(snap.index()!.allWorkloads().some((w) => w.name === 'late-comer' && w.namespace === 'bar'), 'what happened meanwhile is in the snapshot');
-  t.ok(/^\d+$/.test(pods.resourceVersion) && pods.resourceVersion !== '1', 'watching again from the new list');
+  await until('a new watch', () => /^\d+$/.test(pods.resourceVersion) && pods.resourceVersion !== '1');
+  t.pass('watching again from the new list\'s resourceVersion');
 });

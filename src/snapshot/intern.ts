@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { isObject, type Json } from '../core/objects.js';
+
+/**
+ * Shares equal projections. The Pods of one owner differ only in their names, so everything but
+ * the name is one object for all of them. Entries go away with the last projection that uses them
+ * (weak references), so churn does not leak; keys are digests, so a large spec is not held twice.
+ */
+export class Interner {
+  private readonly objects = new Map<string, WeakRef<object>>();
+  private readonly registry = new FinalizationRegistry<string>((key) => {
+    if (!this.objects.get(key)?.deref()) this.objects.delete(key);
+  });
+
+  /** The shared copy of a JSON object equal to `v` (v itself the first time). */
+  share<T extends object>(v: T): T {
+    const key = createHash('sha256').update(JSON.stringify(v)).digest('base64');
+    const hit = this.objects.get(key)?.deref();
+    if (hit) return hit as T;
+    this.objects.set(key, new WeakRef(v));
+    this.registry.register(v, key);
+    return v;
+  }
+
+  /** Distinct shared objects held now. */
+  get size(): number {
+    return this.objects.size;
+  }
+}
+
+/** A projection as kept: its name, and the rest shared with every projection equal but for the name. */
+export interface Compact {
+  readonly name: string;
+  readonly shape: Json;
+}
+
+/** Splits a pruned projection into its name and a shared shape. */
+export function compact(o: Json, i: Interner): Compact {
+  const md = isObject(o['metadata']) ? o['metadata'] : {};
+  const { name, ...rest } = md;
+  return { name: typeof name === 'string' ? name : '', shape: i.share({ ...o, metadata: rest }) };
+}
+
+/** The projection again, for a rebuild. */
+export function materialize(c: Compact): Json {
+  return { ...c.shape, metadata: { ...(c.shape['metadata'] as Json), name: c.name } };
+}
+
+/**
+ * Projections of one kind by namespace and name. Two levels, so that no `namespace/name` key is
+ * built and held per object: the name string is the one the projection keeps anyway.
+ */
+export class Store {
+  private readonly byNs = new Map<string, Map<string, Compact>>();
+
+  set(ns: string, c: Compact): void {
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, m = new Map());
+    m.set(c.name, c);
+  }
+
+  delete(ns: string, name: string): void {
+    const m = this.byNs.get(ns);
+    if (!m) return;
+    m.delete(name);
+    if (m.size === 0) this.byNs.delete(ns);
+  }
+
+  clear(): void {
+    this.byNs.clear();
+  }
+
+  *values(): IterableIterator<Compact> {
+    for (const m of this.byNs.values()) yield* m.values();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.byNs.values()) n += m.size;
+    return n;
+  }
+}
