@@ -46,33 +46,15 @@ function portList(v: string | undefined): number[] {
   return v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
 }
 
-interface Meta { readonly name: string; readonly namespace: string; readonly labels: Labels; readonly annotations: Labels; readonly owners: Json[] }
-
-/** Metadata read once per object: a projection asks for it several times per Pod. */
-const metas = new WeakMap<Json, Meta>();
-/** Label maps read once per map: the live snapshot shares one map between the Pods of an owner. */
-const labelMaps = new WeakMap<object, Labels>();
-
-function labelsOf(v: unknown, field: string): Labels {
-  if (!isObject(v)) return readLabels(v, field);
-  let r = labelMaps.get(v);
-  if (!r) labelMaps.set(v, r = readLabels(v, field));
-  return r;
-}
-
-function meta(obj: Json): Meta {
-  let r = metas.get(obj);
-  if (r) return r;
+function meta(obj: Json): { name: string; namespace: string; labels: Labels; annotations: Labels; owners: Json[] } {
   const m = o(obj['metadata']);
-  r = {
+  return {
     name: String(m['name'] ?? ''),
     namespace: String(m['namespace'] ?? 'default'),
-    labels: labelsOf(m['labels'], 'metadata.labels'),
-    annotations: labelsOf(m['annotations'], 'metadata.annotations'),
+    labels: readLabels(m['labels'], 'metadata.labels'),
+    annotations: readLabels(m['annotations'], 'metadata.annotations'),
     owners: arr(m['ownerReferences']),
   };
-  metas.set(obj, r);
-  return r;
 }
 
 /** The pod spec of a Pod or of a workload's template (CronJob nests one level deeper). */
