@@ -21,3 +21,12 @@ for (const c of ALL_CODES) {
     t.ok(uses > 0, `a test exercises ${c.code}`);
   });
 }
+
+t.test('error codes: the README table and src/core/errors.ts list the same codes', async (t) => {
+  const source = readFileSync('src/core/errors.ts', 'utf8');
+  const inSource = [...source.matchAll(/super\('(E_[A-Z_]+)'/g)].map((m) => m[1]!).sort();
+  const section = readme.slice(readme.indexOf('### Error codes'), readme.indexOf('## How the prediction works'));
+  const inReadme = [...section.matchAll(/^\| `(E_[A-Z_]+)` \|/gm)].map((m) => m[1]!).sort();
+  t.ok(inSource.length >= 7, 'errors.ts has its codes');
+  t.same(inReadme, inSource);
+});
