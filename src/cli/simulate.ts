@@ -1,4 +1,5 @@
-import { simulate, type Connection } from '../core/evaluate.js';
+import { simulate, simulateSize, type Connection, type SimulateFilter } from '../core/evaluate.js';
+import { InputError } from '../core/errors.js';
 import { parseSimulateArgs } from '../config/cli-args.js';
 import { loadIndex } from './load.js';
 import { EXIT, type Io } from './io.js';
@@ -26,14 +27,25 @@ function table(conns: readonly Connection[]): string {
   return lines.join('\n');
 }
 
+/** Past this many connections the output would be unreadable and the process could run out of memory. */
+export const MAX_CONNECTIONS = 1_000_000;
+
 /** `mtls-guard simulate`: every (client workload, service port) outcome of a snapshot. */
 export async function runSimulate(argv: readonly string[], io: Io): Promise<number> {
   const args = parseSimulateArgs(argv);
   const { idx, notes } = await loadIndex(args.paths, args, args.telemetry);
   for (const n of notes) io.err(`note: ${n}\n`);
   if (idx.data.versionSource === 'default') io.err(`note: no istiod Deployment found; assuming Istio ${idx.version.raw} (use --istio-version)\n`);
-  const conns = simulate(idx).filter((c) =>
-    (!args.client || globMatch(args.client, c.client)) && (!args.service || globMatch(args.service, `${c.service}:${c.port}`) || globMatch(args.service, c.service)));
+  const filter: SimulateFilter = {
+    ...(args.client ? { client: (c: string) => globMatch(args.client!, c) } : {}),
+    ...(args.service ? { service: (s: string, p: number) => globMatch(args.service!, `${s}:${p}`) || globMatch(args.service!, s) } : {}),
+  };
+  const size = simulateSize(idx, filter);
+  if (size > MAX_CONNECTIONS) {
+    throw new InputError(`simulate would compute ${size.toLocaleString('en')} connections (clients × service ports), more than ${MAX_CONNECTIONS.toLocaleString('en')}; `
+      + 'narrow it with --client GLOB and --service GLOB, or judge one change with check');
+  }
+  const conns = simulate(idx, filter);
   if (args.format === 'json') {
     io.out(`${JSON.stringify(conns.map((c) => ({
       client: c.client, clientKind: c.clientKind, service: c.service, port: c.port, code: c.outcome.code,

@@ -36,18 +36,35 @@ export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: Se
   return o;
 }
 
-/** Every (client workload, service port) outcome of a snapshot, sorted (DESIGN.md §7 `simulate`). */
-export function simulate(idx: MeshIndex): Connection[] {
+/** Which connections `simulate` computes: by client (`workload.namespace`) and by service (`name.namespace`, port). */
+export interface SimulateFilter {
+  readonly client?: (client: string) => boolean;
+  readonly service?: (service: string, port: number) => boolean;
+}
+
+/** How many connections `simulate` would compute with a filter, before computing any. */
+export function simulateSize(idx: MeshIndex, f: SimulateFilter = {}): number {
+  const clients = idx.allWorkloads().filter((w) => !f.client || f.client(`${w.name}.${w.namespace}`)).length;
+  let ports = 0;
+  for (const svc of idx.allServices()) for (const p of svc.ports) if (!f.service || f.service(`${svc.name}.${svc.namespace}`, p.port)) ports++;
+  return clients * ports;
+}
+
+/** Every (client workload, service port) outcome of a snapshot that passes the filter, sorted (DESIGN.md §7 `simulate`). */
+export function simulate(idx: MeshIndex, f: SimulateFilter = {}): Connection[] {
   const out: Connection[] = [];
+  const clients = idx.allWorkloads().filter((w) => !f.client || f.client(`${w.name}.${w.namespace}`));
   for (const svc of idx.allServices()) {
+    const label = `${svc.name}.${svc.namespace}`;
     for (const port of svc.ports) {
-      for (const w of idx.allWorkloads()) {
+      if (f.service && !f.service(label, port.port)) continue;
+      for (const w of clients) {
         const o = outcomeAt(idx, classAt(idx, w, svc), svc, port);
-        if (o) out.push({ client: `${w.name}.${w.namespace}`, clientKind: w.mesh, service: `${svc.name}.${svc.namespace}`, port: port.port, outcome: o });
+        if (o) out.push({ client: `${w.name}.${w.namespace}`, clientKind: w.mesh, service: label, port: port.port, outcome: o });
       }
     }
   }
-  out.push(...declaredConnections(idx));
+  out.push(...declaredConnections(idx).filter((c) => (!f.client || f.client(c.client)) && (!f.service || f.service(c.service, c.port))));
   return dedupe(out).sort((a, b) => cmp(a.client, b.client) || cmp(a.service, b.service) || a.port - b.port);
 }
 
