@@ -12,6 +12,16 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** `v` when it is an object, else an empty one: for reading optional nested fields leniently. */
+export function asObject(v: unknown): Json {
+  return isObject(v) ? v : {};
+}
+
+/** The objects in `v` when it is a list, else none. */
+export function objectsIn(v: unknown): Json[] {
+  return Array.isArray(v) ? v.filter(isObject) : [];
+}
+
 /** The API versions each judged kind is served in. */
 export const JUDGED_KINDS: Readonly<Record<string, { group: string; versions: readonly string[] }>> = {
   PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'] },

@@ -1,7 +1,7 @@
 import type { DeclaredCaller, IstioVersion, Labels, MeshConfig, Service, Workload } from '../core/model.js';
 import { selectorMatches } from '../core/index.js';
 import { atLeast } from '../core/version.js';
-import { isObject, type Json } from '../core/objects.js';
+import { asObject as o, objectsIn as arr, type Json } from '../core/objects.js';
 
 /** Kinds whose objects name callers from outside the mesh (issue: known callers). */
 export const CALLER_KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'APIService',
@@ -23,14 +23,6 @@ const CONTROLLERS: readonly { controller: RegExp; className: RegExp; selectors: 
   { controller: /^networking\.gke\.io\/ingress/, className: /^gce/, selectors: [], cloud: 'a Google Cloud load balancer' },
   { controller: /^istio\.io\/ingress-controller$/, className: /^istio$/, selectors: [], mesh: true },
 ];
-
-function o(v: unknown): Json {
-  return isObject(v) ? v : {};
-}
-
-function arr(v: unknown): Json[] {
-  return Array.isArray(v) ? v.filter(isObject) : [];
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;

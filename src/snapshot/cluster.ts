@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
-import { isObject, type Json } from '../core/objects.js';
+import { asObject, type Json } from '../core/objects.js';
 import { apiStatusOf } from '../core/errors.js';
 import type { LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
@@ -81,8 +81,7 @@ interface KindState {
 }
 
 function namespaceOf(o: Json): string {
-  const m = isObject(o['metadata']) ? o['metadata'] : {};
-  return String(m['namespace'] ?? '');
+  return String(asObject(o['metadata'])['namespace'] ?? '');
 }
 
 /**
@@ -168,7 +167,7 @@ export class ClusterSnapshot {
       if (k.spec.fieldSelector) params['fieldSelector'] = k.spec.fieldSelector;
       this.watch.watch(this.path(k), params, (type, obj: Json) => {
         k.lastEventMs = this.opts.now();
-        const md = isObject(obj?.['metadata']) ? obj['metadata'] : {};
+        const md = asObject(obj?.['metadata']);
         if (type === 'ERROR') {
           // The watch window expired: only a new list can catch up.
           if (apiStatusOf(obj) === 410) this.expire(k, obj);
@@ -177,7 +176,7 @@ export class ClusterSnapshot {
         if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
         if (type === 'BOOKMARK') return;
         const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        if (type === 'DELETED') k.objects.delete(namespaceOf(o), String(isObject(o['metadata']) ? o['metadata']['name'] ?? '' : ''));
+        if (type === 'DELETED') k.objects.delete(namespaceOf(o), String(asObject(o['metadata'])['name'] ?? ''));
         else k.objects.set(namespaceOf(o), compact(o, this.interner));
         this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);

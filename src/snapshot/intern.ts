@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isObject, type Json } from '../core/objects.js';
+import { asObject, type Json } from '../core/objects.js';
 
 /**
  * Shares equal projections. The Pods of one owner differ only in their names, so everything but
@@ -36,7 +36,7 @@ export interface Compact {
 
 /** Splits a pruned projection into its name and a shared shape. */
 export function compact(o: Json, i: Interner): Compact {
-  const md = isObject(o['metadata']) ? o['metadata'] : {};
+  const md = asObject(o['metadata']);
   const { name, ...rest } = md;
   return { name: typeof name === 'string' ? name : '', shape: i.share({ ...o, metadata: rest }) };
 }

@@ -5,7 +5,7 @@ import type {
 } from '../core/model.js';
 import { DEFAULT_MESH } from '../core/model.js';
 import { InvalidObjectError, MtlsGuardError } from '../core/errors.js';
-import { isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/objects.js';
+import { asObject as o, objectsIn as arr, isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/objects.js';
 import { podMembership, predictMembership, type PodShape } from '../core/membership.js';
 import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
@@ -28,14 +28,6 @@ export interface Projection {
 
 const TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 const USED_KINDS = new Set(['Namespace', 'Pod', 'Service', 'ServiceEntry', 'AuthorizationPolicy', 'ConfigMap', ...TEMPLATE_KINDS]);
-
-function o(v: unknown): Json {
-  return isObject(v) ? v : {};
-}
-
-function arr(v: unknown): Json[] {
-  return Array.isArray(v) ? v.filter(isObject) : [];
-}
 
 function strs(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
