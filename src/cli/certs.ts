@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ export async function runCerts(argv: readonly string[], io: Io): Promise<number>
     throw new ConfigError((e as Error).message);
   }
   const ips = (v['ip'] as string[] | undefined) ?? [];
-  for (const ip of ips) if (!/^[0-9.]+$|:/.test(ip)) throw new ConfigError(`--ip must be an IP address, not ${JSON.stringify(ip)}`);
+  for (const ip of ips) if (!isIP(ip)) throw new ConfigError(`--ip must be an IP address, not ${JSON.stringify(ip)}`);
   const out = (v['out'] as string | undefined) ?? 'certs';
   const bundle = await makeCerts({ out, service: (v['service'] as string) ?? 'mtls-guard', namespace: (v['namespace'] as string) ?? 'mtls-guard', ips, dnsNames: (v['dns'] as string[] | undefined) ?? [] }, new Date());
   io.err(`wrote ${join(out, CERT_FILES.caCert)}, ${join(out, CERT_FILES.cert)} and their keys\ncaBundle:\n`);

@@ -57,12 +57,11 @@ async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: 
     const pair = await readPair(cfg.tlsCert, cfg.tlsKey);
     return new CertReloader(cfg.tlsCert, cfg.tlsKey, pair, apply, onError);
   }
-  const ip = (s: string): boolean => /^[0-9.]+$|:/.test(s);
   const policy = { ...DEFAULT_ROTATION, ...sm.lifetimes };
   if (policy.servingValidityMs > policy.caValidityMs) throw new ConfigError('--cert-validity must not be longer than --ca-validity');
   const certs = new SelfManagedCerts(kc(), {
     namespace: sm.namespace, secretName: sm.secretName, webhookConfigurations: sm.webhookConfigurations, policy,
-    spec: { service: sm.service, namespace: sm.namespace, ips: sm.sans.filter(ip), dnsNames: sm.sans.filter((s) => !ip(s)) },
+    spec: { service: sm.service, namespace: sm.namespace, ips: sm.ips, dnsNames: sm.dnsNames },
   }, () => Date.now(), apply, onError, (r) => {
     for (const st of r.steps) log(`certificates: ${st.kind} (${st.why})`);
     if (r.patched.length) log(`certificates: caBundle published to ${r.patched.join(', ')}`);

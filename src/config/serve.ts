@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Evidence, Mode } from '../core/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model.js';
@@ -55,8 +56,9 @@ export interface SelfManagedConfig {
   readonly secretName: string;
   readonly service: string;
   readonly webhookConfigurations: readonly string[];
-  /** Extra SANs: IP addresses or DNS names. */
-  readonly sans: readonly string[];
+  /** Extra SANs of the serving certificate, from `--cert-san`. */
+  readonly ips: readonly string[];
+  readonly dnsNames: readonly string[];
   /** Lifetimes given on the command line; the rest are tls/'s defaults. */
   readonly lifetimes: { readonly caValidityMs?: number; readonly servingValidityMs?: number; readonly propagationMs?: number };
 }
@@ -156,7 +158,7 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
   if (!namespace) throw new ConfigError(`--cert-mode self-managed needs --namespace (or ${ENV.namespace}): the namespace of its Secret and Service`);
   const list = (k: string, e: string): string[] => (values[k] as string[] | undefined) ?? (env[e] ? env[e]!.split(',').map((x) => x.trim()).filter(Boolean) : []);
   const sans = (values['cert-san'] as string[] | undefined) ?? [];
-  for (const s of sans) if (!/^[0-9.]+$|:/.test(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
+  for (const s of sans) if (!isIP(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
   const configs = list('webhook-configuration', ENV.webhookConfiguration);
   const lifetimes = {
     ...(flag('ca-validity') ? { caValidityMs: parseDuration(flag('ca-validity')!, '--ca-validity') } : {}),
@@ -165,7 +167,8 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
   };
   return {
     namespace, secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs', service: flag('service', ENV.service) ?? 'mtls-guard',
-    webhookConfigurations: configs.length ? configs : ['mtls-guard'], sans, lifetimes,
+    webhookConfigurations: configs.length ? configs : ['mtls-guard'], lifetimes,
+    ips: sans.filter((x) => isIP(x)), dnsNames: sans.filter((x) => !isIP(x)),
   };
 }
 

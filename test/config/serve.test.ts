@@ -25,7 +25,7 @@ t.test('telemetry: a file, or Prometheus by URL', async (t) => {
 t.test('self-managed certificates', async (t) => {
   const c = parseServeArgs(['--cert-mode', 'self-managed', '--cert-san', '127.0.0.1', '--ca-validity', '30d', '--cert-validity', '12h', '--ca-propagation', '90s'],
     { MTLS_GUARD_NAMESPACE: 'guard', MTLS_GUARD_WEBHOOK_CONFIGURATION: 'a, b' });
-  t.match(c.selfManaged, { namespace: 'guard', secretName: 'mtls-guard-certs', service: 'mtls-guard', webhookConfigurations: ['a', 'b'], sans: ['127.0.0.1'],
+  t.match(c.selfManaged, { namespace: 'guard', secretName: 'mtls-guard-certs', service: 'mtls-guard', webhookConfigurations: ['a', 'b'], ips: ['127.0.0.1'], dnsNames: [],
     lifetimes: { caValidityMs: 30 * 86_400_000, servingValidityMs: 12 * 3_600_000, propagationMs: 90_000 } });
   const d = parseServeArgs([], { MTLS_GUARD_CERT_MODE: 'self-managed', MTLS_GUARD_NAMESPACE: 'x' });
   t.match(d.selfManaged, { webhookConfigurations: ['mtls-guard'], lifetimes: {} }, 'defaults: tls/ decides');
