@@ -1,3 +1,4 @@
+import * as k8s from '@kubernetes/client-node';
 import type { Traffic } from '../core/model.js';
 import { EvidenceError } from '../core/errors.js';
 import { MeshIndex } from '../core/index.js';
@@ -18,15 +19,27 @@ export async function loadTraffic(file: string | undefined, prometheus?: Prometh
       return await queryTraffic(prometheus);
     } catch (e) {
       if (!(e instanceof EvidenceError)) throw e;
-      return { edges: [], source: `Prometheus ${prometheus.url}`, degraded: e.message };
+      const source = `Prometheus ${prometheus.url}`;
+      return { edges: [], source, degraded: `${source}: ${e.message}` };
     }
   }
   return file ? trafficFromFile(file) : null;
 }
 
-/** Loads manifests into an index, returning the notes on what was ignored. */
-export async function loadIndex(paths: readonly string[], args: SnapshotArgs, telemetry?: string): Promise<{ idx: MeshIndex; notes: readonly string[] }> {
-  const [docs, traffic] = await Promise.all([loadManifests(paths), loadTraffic(telemetry, args.prometheus)]);
-  const { data, notes } = projectSnapshot(docs, { ...args, traffic });
+/** A kubeconfig from a file, else in-cluster or ~/.kube/config. */
+export function loadKubeConfig(file?: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * Loads manifests into an index, returning the notes on what was ignored. `traffic`, when given,
+ * is used as it is (serve's background evidence) instead of loading telemetry.
+ */
+export async function loadIndex(paths: readonly string[], args: SnapshotArgs, telemetry?: string, traffic?: Traffic | null): Promise<{ idx: MeshIndex; notes: readonly string[] }> {
+  const [docs, loaded] = await Promise.all([loadManifests(paths), traffic === undefined ? loadTraffic(telemetry, args.prometheus) : traffic]);
+  const { data, notes } = projectSnapshot(docs, { ...args, traffic: loaded });
   return { idx: MeshIndex.build(data), notes };
 }

@@ -15,7 +15,7 @@ import { MeshIndex } from '../core/index.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
-import { loadIndex, loadTraffic } from './load.js';
+import { loadIndex, loadKubeConfig, loadTraffic } from './load.js';
 import { EXIT, type Io } from './io.js';
 
 /** A running server and how to stop it. */
@@ -42,13 +42,6 @@ interface Source {
   readonly kubeConfig?: k8s.KubeConfig;
 }
 
-function kubeConfigFor(cfg: ServeConfig): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
 async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: ServedPair) => void, onError: (e: Error) => void,
   log: (msg: string) => void): Promise<ServingSource> {
@@ -73,17 +66,16 @@ async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: 
 
 async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, traffic: Traffic | null): Promise<Source> {
   if (cfg.cluster.length) {
-    const { prometheus: _, ...once } = cfg;
-    const loaded = await loadIndex(cfg.cluster, once, cfg.telemetry);
+    const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry, traffic ?? undefined);
     for (const n of loaded.notes) io.err(`note: ${n}\n`);
     const at = Date.now();
-    let idx = traffic ? MeshIndex.build({ ...loaded.idx.data, traffic }) : loaded.idx;
+    let idx = loaded.idx;
     return {
       index: () => idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {},
       setTraffic: (t) => { idx = MeshIndex.build({ ...idx.data, traffic: t }); },
     };
   }
-  const kc = kubeConfigFor(cfg);
+  const kc = loadKubeConfig(cfg.kubeconfig);
   const snap = new ClusterSnapshot(kc, {
     ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
     ...(cfg.rootNamespace ? { rootNamespace: cfg.rootNamespace } : {}),
@@ -125,7 +117,8 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   const evidence = prom ? new EvidenceRefresher(() => queryTraffic(prom), `Prometheus ${prom.url}`, { intervalMs: prom.refreshMs, maxAgeMs: prom.maxAgeMs }, () => Date.now(), {
     onRound: (seconds, err) => {
       metrics?.evidenceQueries.observe({ outcome: err ? 'error' : 'ok' }, seconds);
-      if (err) { metrics?.evidenceErrors.inc(); logWarn(`Prometheus query failed: ${err.message}`); }
+      // Logged once per cause by onChange; every failed round is counted here.
+      if (err) metrics?.evidenceErrors.inc();
     },
     onChange: (view) => {
       if (view.degraded) logWarn(`traffic evidence degraded to possible: ${view.degraded}`);
@@ -136,7 +129,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let app: FastifyInstance | undefined;
   let draining = false;
   let logInfo: (msg: string) => void = (m) => io.err(`${m}\n`);
-  const reloader = await openCerts(cfg, () => source.kubeConfig ?? kubeConfigFor(cfg), (p) => {
+  const reloader = await openCerts(cfg, () => source.kubeConfig ?? loadKubeConfig(cfg.kubeconfig), (p) => {
     // New handshakes get the new pair; open connections keep theirs.
     (app!.server as import('node:https').Server).setSecureContext({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2' });
     app!.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { apiStatusOf, ConfigError, InputError } from '../core/errors.js';
 import { EXIT, type Io } from './io.js';
+import { loadKubeConfig } from './load.js';
 
 /**
  * `mtls-guard unregister --webhook-configuration NAME`: deletes the webhook configuration, so that
@@ -19,10 +20,7 @@ export async function runUnregister(argv: readonly string[], io: Io): Promise<nu
   }
   const names = (v['webhook-configuration'] as string[] | undefined) ?? [];
   if (names.length === 0) throw new ConfigError('unregister needs --webhook-configuration NAME');
-  const kc = new k8s.KubeConfig();
-  if (v['kubeconfig']) kc.loadFromFile(v['kubeconfig'] as string);
-  else kc.loadFromDefault();
-  const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+  const api = loadKubeConfig(v['kubeconfig'] as string | undefined).makeApiClient(k8s.AdmissionregistrationV1Api);
   for (const name of names) {
     try {
       await api.deleteValidatingWebhookConfiguration({ name });
