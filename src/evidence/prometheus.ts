@@ -91,7 +91,7 @@ export function parseVector(body: string, status: number, metric: string): Sampl
   });
 }
 
-/** Runs every query once and returns the observed edges. Throws EvidenceError naming the cause. */
+/** Runs every query once and returns the observed edges. Throws EvidenceError naming the cause; callers name the source. */
 export async function queryTraffic(o: PrometheusOptions, get: Getter = nodeGet): Promise<Traffic> {
   const headers: Record<string, string> = { accept: 'application/json' };
   let ca: string | undefined;
@@ -109,13 +109,9 @@ export async function queryTraffic(o: PrometheusOptions, get: Getter = nodeGet):
       r = await get(url, headers, { timeoutMs: o.timeoutMs, ...(ca ? { ca } : {}) });
     } catch (e) {
       const cause = (e as { cause?: Error }).cause?.message;
-      throw new EvidenceError(`${o.url}: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
+      throw new EvidenceError(`${(e as Error).message}${cause ? ` (${cause})` : ''}`);
     }
-    try {
-      return parseVector(r.body, r.status, metric);
-    } catch (e) {
-      throw new EvidenceError(`${o.url}: ${(e as Error).message}`);
-    }
+    return parseVector(r.body, r.status, metric);
   }));
   return { edges: edgesFromSamples(answers.flat()), source: `Prometheus ${o.url} (rate over ${formatWindow(o.windowMs)})`, perSecond: true };
 }
