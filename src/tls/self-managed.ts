@@ -137,20 +137,23 @@ export class SelfManagedCerts implements ServingSource {
     return out;
   }
 
-  /** Sets every webhook's caBundle, guarded by the resourceVersion it read; true when it patched. */
-  private async publish(name: string, cfg: k8s.V1ValidatingWebhookConfiguration, bundle: string): Promise<boolean> {
+  /**
+   * Sets every webhook's caBundle to `bundle`, guarded by the resourceVersion it read. `raced` means
+   * someone else changed the configuration first: read it again.
+   */
+  private async publish(name: string, cfg: k8s.V1ValidatingWebhookConfiguration, bundle: string): Promise<'current' | 'patched' | 'raced'> {
     const want = b64(bundle);
     const ops: object[] = [];
     (cfg.webhooks ?? []).forEach((w, i) => { if (w.clientConfig.caBundle !== want) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: want }); });
-    if (ops.length === 0) return false;
+    if (ops.length === 0) return 'current';
     const body = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata?.resourceVersion }, ...ops];
     try {
       await this.admission.patchValidatingWebhookConfiguration({ name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
-      return true;
+      return 'patched';
     } catch (e) {
       const status = apiStatusOf(e);
-      // A failed test op (someone else changed it) comes back as 409 or 422: re-read next round.
-      if (status === 409 || status === 422) return false;
+      // A failed test op comes back as 409 or 422.
+      if (status === 409 || status === 422) return 'raced';
       throw describe(e, `patching the caBundle of ValidatingWebhookConfiguration ${name}`);
     }
   }
@@ -176,10 +179,9 @@ export class SelfManagedCerts implements ServingSource {
       let raced = false;
       for (const [name, cfg] of configs) {
         if (!cfg) { missing.push(name); continue; }
-        const want = b64(bundle);
-        if ((cfg.webhooks ?? []).every((w) => w.clientConfig.caBundle === want)) continue;
-        if (await this.publish(name, cfg, bundle)) patched.push(name);
-        else raced = true;
+        const r = await this.publish(name, cfg, bundle);
+        if (r === 'patched') patched.push(name);
+        raced ||= r === 'raced';
       }
       if (raced && attempt < 4) continue;
       return { state: next, steps, patched, missing };
