@@ -66,6 +66,11 @@ export function permissiveSnippet(ns: string, name: string, selector: Labels, co
   });
 }
 
+/** What declares a call, for a finding's evidence: `ValidatingWebhookConfiguration x → svc.ns:443 (note)`. */
+export function callerDetail(c: DeclaredCaller, target: string, port: number): string {
+  return `${c.declaredBy} → ${target}:${port}${c.note ? ` (${c.note})` : ''}`;
+}
+
 /** The fix for a declared caller that a change cuts off. */
 export function declaredCallerFix(c: DeclaredCaller, ns: string, target: string, selector: Labels | null, containerPort: number | null): string {
   const keep = selector && Object.keys(selector).length && containerPort !== null

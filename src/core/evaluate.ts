@@ -10,7 +10,7 @@ import { serverMode } from './peer-auth.js';
 import { drHost } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
-import { containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
+import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
@@ -262,9 +262,7 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks:
       const unknown = unknownPlaintextInto(after, b.service);
       if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
       for (const c of declaredCallersInto(after, b.service, b.port)) {
-        const target = `${b.service.name}.${b.service.namespace}`;
-        const f = finding(before, after, change, b, c.client, '', undefined, 'declared',
-          `${c.declaredBy} → ${target}:${b.port.port}${c.note ? ` (${c.note})` : ''}`);
+        const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
         out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
       }
     }
@@ -376,9 +374,10 @@ function stableLabels(l: Readonly<Record<string, string>>): Record<string, strin
 /** Declared scrapes of pod ports that a policy change cuts off. */
 function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
   const out: RawFinding[] = [];
-  const was = new Map(podTargets(before).map((p) => [`${p.caller.declaredBy}|${p.workload.namespace}/${p.workload.name}|${p.containerPort}`, p]));
+  const key = (p: PodTarget): string => `${p.caller.declaredBy}|${p.workload.namespace}/${p.workload.name}|${p.containerPort}`;
+  const was = new Map(podTargets(before).map((p) => [key(p), p]));
   for (const p of podTargets(after)) {
-    const b = was.get(`${p.caller.declaredBy}|${p.workload.namespace}/${p.workload.name}|${p.containerPort}`);
+    const b = was.get(key(p));
     if (!b || !plaintextAccepted(before, b.workload, b.containerPort) || plaintextAccepted(after, p.workload, p.containerPort)) continue;
     const now = podOutcome(after, p);
     const target = `${p.workload.name}.${p.workload.namespace}`;
@@ -386,7 +385,7 @@ function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
       code: now.cause!, evidence: 'declared', client: p.caller.client, service: target, port: p.containerPort, before: '200', after: '000', exit: 56,
       message: `${p.caller.client} -> ${target} pod port ${p.containerPort} (200 → 000, curl exit 56)`, reason: now.reason,
       fix: declaredCallerFix(p.caller, p.workload.namespace, p.workload.name, stableLabels(p.workload.labels), p.containerPort),
-      evidenceDetail: `${p.caller.declaredBy} → ${target}:${p.containerPort}${p.caller.note ? ` (${p.caller.note})` : ''}`,
+      evidenceDetail: callerDetail(p.caller, target, p.containerPort),
     });
   }
   return out;
