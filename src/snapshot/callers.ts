@@ -180,9 +180,9 @@ function scrapeCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCaller
     if (!Number.isInteger(p) || p <= 0 || AGENT_PORTS.has(p)) continue;
     if (w.mesh === 'sidecar' && metricsMerged(w, ctx.mesh, ctx.version)) continue;
     out.push({ client: 'prometheus', declaredBy: `the prometheus.io/scrape annotation of ${w.name}.${w.namespace}`, via: 'scrape', namespace: w.namespace, workload: w.name, port: p,
-      note: w.mesh === 'sidecar' ? 'Istio metrics merging is off for this workload' : undefined });
+      ...(w.mesh === 'sidecar' ? { note: 'Istio metrics merging is off for this workload' } : {}) });
   }
-  return out.map((c) => (c.note === undefined ? (({ note: _, ...rest }) => rest)(c) : c));
+  return out;
 }
 
 /** The callers from outside the mesh that the cluster's configuration names. */
