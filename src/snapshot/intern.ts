@@ -21,11 +21,6 @@ export class Interner {
     this.registry.register(v, key);
     return v;
   }
-
-  /** Distinct shared objects held now. */
-  get size(): number {
-    return this.objects.size;
-  }
 }
 
 /** A projection as kept: its name, and the rest shared with every projection equal but for the name. */
@@ -66,17 +61,7 @@ export class Store {
     if (m.size === 0) this.byNs.delete(ns);
   }
 
-  clear(): void {
-    this.byNs.clear();
-  }
-
   *values(): IterableIterator<Compact> {
     for (const m of this.byNs.values()) yield* m.values();
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const m of this.byNs.values()) n += m.size;
-    return n;
   }
 }
