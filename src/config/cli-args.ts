@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Evidence, Mode } from '../core/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model.js';
 import { ConfigError } from '../core/errors.js';
-import { prometheusConfig, type PrometheusConfig } from './serve.js';
+import { isTelemetryUrl, prometheusConfig, type PrometheusConfig } from './serve.js';
 
 /** Common snapshot options of `simulate` and `check`. */
 export interface SnapshotArgs {
@@ -69,7 +69,7 @@ function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: stri
     if (stray) throw new ConfigError(`--${stray} needs --telemetry URL`);
     return {};
   }
-  return /^https?:/i.test(t) ? { prometheus: prometheusConfig(t, s) } : { telemetry: t };
+  return isTelemetryUrl(t) ? { prometheus: prometheusConfig(t, s) } : { telemetry: t };
 }
 
 /** Parses `simulate` arguments. */

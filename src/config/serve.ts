@@ -130,7 +130,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const version = flag('istio-version', ENV.istioVersion);
   const root = flag('root-namespace', ENV.rootNamespace);
   if (root !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(root)) throw new ConfigError(`--root-namespace must be a namespace name, not ${JSON.stringify(root)}`);
-  const prometheus = telemetry && /^https?:/i.test(telemetry) ? prometheusConfig(telemetry, flag) : undefined;
+  const prometheus = telemetry && isTelemetryUrl(telemetry) ? prometheusConfig(telemetry, flag) : undefined;
   const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
   const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
   return {
@@ -170,6 +170,13 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
     webhookConfigurations: configs.length ? configs : ['mtls-guard'], lifetimes,
     ips: sans.filter((x) => isIP(x)), dnsNames: sans.filter((x) => !isIP(x)),
   };
+}
+
+/** True for `--telemetry` values that name Prometheus; other schemes are refused, plain paths are files. */
+export function isTelemetryUrl(v: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1];
+  if (scheme && !/^https?$/i.test(scheme)) throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(v)}`);
+  return scheme !== undefined;
 }
 
 /** Parses `--telemetry URL` and its companions; the defaults suit a 30 s scrape interval. */
