@@ -9,6 +9,17 @@ export interface MeshSize {
   readonly pods: number;
   /** Fraction of workloads without a sidecar. */
   readonly noSidecar: number;
+  /** Variety for tests; the benchmark leaves these unset, so its mesh stays the same. */
+  readonly variety?: {
+    /** Fraction of services whose sidecar pods lack the tlsMode label (hand-made or old injection). */
+    readonly unlabelled?: number;
+    /** Fraction of services in ambient mode. */
+    readonly ambient?: number;
+    /** Fraction of services that are headless. */
+    readonly headless?: number;
+    /** Fraction of sidecar services whose grpc port bypasses the sidecar inbound. */
+    readonly excludeInbound?: number;
+  };
 }
 
 /** The size the issue asks for: 10k pods, 2k services, 200 namespaces, 30% without sidecars. */
@@ -47,21 +58,28 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
     const ns = `ns-${s % size.namespaces}`;
     const app = `svc-${s}`;
     const sidecar = r() >= size.noSidecar;
+    const v = size.variety;
+    const roll = (f: number | undefined): boolean => f !== undefined && r() < f;
+    const ambient = !sidecar && roll(v?.ambient);
+    const labelled = sidecar && !roll(v?.unlabelled);
+    const headless = roll(v?.headless);
+    const bypass = sidecar && roll(v?.excludeInbound);
     // Two versions per service share the app label; pods are split between them.
     for (const version of ['v1', 'v2']) {
       const pods = Math.max(1, Math.round(perService / 2));
       workloads.push({
         name: `${app}-${version}`, namespace: ns, kind: 'Deployment',
-        labels: { app, version, ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
-        annotations: {}, mesh: sidecar ? 'sidecar' : 'none', meshSignal: sidecar ? 'istio-proxy container' : 'no sidecar',
+        labels: { app, version, ...(labelled ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
+        annotations: {}, mesh: sidecar ? 'sidecar' : ambient ? 'ambient' : 'none',
+        meshSignal: sidecar ? 'istio-proxy container' : ambient ? 'istio.io/dataplane-mode=ambient' : 'no sidecar',
         predicted: false, ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9090 }],
         probes: [{ container: 'app', kind: 'readiness', type: 'http', port: 8080 }],
         declaredHosts: r() < 0.2 ? [`http://svc-${Math.floor(r() * size.services)}.ns-${Math.floor(r() * size.namespaces)}:80`] : [],
-        hostNetwork: false, excludeOutboundPorts: [], excludeInboundPorts: [], pods,
+        hostNetwork: false, excludeOutboundPorts: [], excludeInboundPorts: bypass ? [9090] : [], pods,
       });
     }
     services.push({
-      name: app, namespace: ns, selector: { app }, headless: false, type: 'ClusterIP',
+      name: app, namespace: ns, selector: { app }, headless, type: 'ClusterIP',
       ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }, { name: 'grpc', port: 9090, targetPort: 9090, protocol: 'TCP' }],
     });
   }

@@ -2,7 +2,7 @@ import type { MeshKind, Service, Workload } from './model.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { drHost, namedExportNamespaces } from './destination-rule.js';
-import { hostMatches } from './hosts.js';
+import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
 
 /**
@@ -68,8 +68,13 @@ function keyOf(kind: MeshKind, view: string, sel: string, excl: string): string 
 
 /** The class key of a workload. */
 export function classKey(idx: MeshIndex, w: Workload): string {
-  const p = keyParts(idx, w);
-  return keyOf(p.kind, p.view, p.sel, p.excl);
+  const memo = idx.table<Workload, string>('dr', 'classKey');
+  let k = memo.get(w);
+  if (k === undefined) {
+    const p = keyParts(idx, w);
+    memo.set(w, k = keyOf(p.kind, p.view, p.sel, p.excl));
+  }
+  return k;
 }
 
 function newClass(key: string, kind: MeshKind, view: string, sel: string, excl: string, labels: Workload['labels'], ns: string, excludeOutboundPorts: readonly number[]): ClientClass {
@@ -86,7 +91,7 @@ export function clientClasses(idx: MeshIndex): ClassSet {
     byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
     for (const w of idx.allWorkloads()) {
       const p = keyParts(idx, w);
-      const key = keyOf(p.kind, p.view, p.sel, p.excl);
+      const key = classKey(idx, w);
       let c = byKey.get(key);
       if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
       c.members.push(w);
@@ -110,14 +115,43 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
   const memo = idx.table<Service, ReadonlySet<string>>('dr', 'viewsMatching');
   let s = memo.get(svc);
   if (s) return s;
-  const cs = clientClasses(idx);
+  const hosts = viewHosts(idx);
   const fqdn = idx.fqdn(svc);
-  const out = new Set<string>();
-  for (const view of cs.byView.keys()) {
-    if (cs.special.has(view) || idx.destinationRules(view).some((dr) => hostMatches(drHost(idx, dr), fqdn))) out.add(view);
-  }
+  const out = new Set<string>(hosts.always);
+  for (const v of hosts.exact.get(fqdn) ?? []) out.add(v);
+  for (const [pattern, views] of hosts.wildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   memo.set(svc, s = out);
   return s;
+}
+
+/** The DR hosts of the views that have classes, inverted: which views a host pattern brings in. */
+interface ViewHosts {
+  readonly always: readonly string[];
+  readonly exact: ReadonlyMap<string, readonly string[]>;
+  readonly wildcard: ReadonlyMap<string, readonly string[]>;
+}
+
+function viewHosts(idx: MeshIndex): ViewHosts {
+  return idx.cached('dr', 'viewHosts', () => {
+    const cs = clientClasses(idx);
+    const always: string[] = [];
+    const exact = new Map<string, string[]>();
+    const wildcard = new Map<string, string[]>();
+    for (const view of cs.byView.keys()) {
+      if (cs.special.has(view)) {
+        always.push(view);
+        continue;
+      }
+      for (const dr of idx.destinationRules(view)) {
+        const h = drHost(idx, dr);
+        const m = isWildcard(h) ? wildcard : exact;
+        const l = m.get(h);
+        if (!l) m.set(h, [view]);
+        else if (!l.includes(view)) l.push(view);
+      }
+    }
+    return { always, exact, wildcard };
+  });
 }
 
 /** The classes that need their own evaluation towards a service: the shared ones, plus views that matter. */
@@ -130,9 +164,12 @@ export function classesAt(idx: MeshIndex, svc: Service): ClientClass[] {
 
 /** The class that represents a workload towards a service. */
 export function classAt(idx: MeshIndex, w: Workload, svc: Service): ClientClass {
-  const cs = clientClasses(idx);
-  const c = cs.byKey.get(classKey(idx, w))!;
-  return c.view === '*' || viewsMatching(idx, svc).has(c.view) ? c : cs.byKey.get(c.fallbackKey)!;
+  return classFor(idx, clientClasses(idx).byKey.get(classKey(idx, w))!, svc);
+}
+
+/** The class that represents the members of `c` towards a service: `c`, or its shared-view stand-in. */
+export function classFor(idx: MeshIndex, c: ClientClass, svc: Service): ClientClass {
+  return c.view === '*' || viewsMatching(idx, svc).has(c.view) ? c : clientClasses(idx).byKey.get(c.fallbackKey)!;
 }
 
 /** The classes whose members a class stands for towards a service. */

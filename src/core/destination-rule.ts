@@ -23,7 +23,10 @@ const NO_DR: DrResolution = { rule: null, tls: null, via: 'no DestinationRule' }
 
 /** The host pattern of a DR as Istio indexes it: short names resolved relative to the DR's namespace. */
 export function drHost(idx: MeshIndex, dr: DestinationRule): string {
-  return resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain);
+  const memo = idx.table<DestinationRule, string>('dr', 'host');
+  let h = memo.get(dr);
+  if (h === undefined) memo.set(dr, h = resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain));
+  return h;
 }
 
 function exportTo(idx: MeshIndex, dr: DestinationRule): readonly string[] {
@@ -78,12 +81,8 @@ function merged(drs: readonly DestinationRule[]): DestinationRule | null {
 
 /** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
 function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): DestinationRule | null | undefined {
-  const ns = client.namespace;
-  const own = idx.destinationRules(ns);
-  if (own.length === 0) return undefined;
-  const isRoot = ns === idx.root;
-  const visible = own.filter((dr) =>
-    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
+  const visible = visibleInOwnNamespace(idx, client.namespace);
+  if (visible.length === 0) return undefined;
   const host = mostSpecific(idx, visible, fqdn);
   if (host === undefined) return undefined;
   const same = visible.filter((d) => drHost(idx, d) === host);
@@ -92,6 +91,27 @@ function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): De
   if (sel) return sel;
   // A namespace that only holds non-matching selector DRs still wins the lookup, with no DR.
   return merged(same.filter((d) => !hasSelector(idx, d)));
+}
+
+/** The DRs of a namespace that its own clients see in step 1; the root namespace's clients see only its private ones. */
+function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly DestinationRule[] {
+  const memo = idx.cached('dr', 'visibleOwn', () => new Map<string, readonly DestinationRule[]>());
+  let l = memo.get(ns);
+  if (l) return l;
+  const isRoot = ns === idx.root;
+  l = idx.destinationRules(ns).filter((dr) =>
+    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
+  memo.set(ns, l);
+  return l;
+}
+
+/**
+ * True when step 1 of the lookup decides for every client of a namespace towards a host: some DR
+ * the namespace sees matches it. Rules elsewhere cannot then change what these clients use.
+ */
+export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): boolean {
+  if (idx.features.drGlobalLookup) return false;
+  return mostSpecific(idx, visibleInOwnNamespace(idx, ns), fqdn) !== undefined;
 }
 
 /** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */

@@ -34,6 +34,14 @@ export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
   return 'http';
 }
 
+/** `portProtocol`, memoised per Service port. */
+export function protocolAt(idx: MeshIndex, p: ServicePort): PortProtocol | 'udp' {
+  const memo = idx.table<ServicePort, PortProtocol | 'udp'>('static', 'protocol');
+  let proto = memo.get(p);
+  if (!proto) memo.set(p, proto = portProtocol(p));
+  return proto;
+}
+
 /** The container port a targetPort means on one workload, or null when the workload has no such port. */
 export function resolveTargetPort(w: Workload, target: number | string): number | null {
   if (typeof target === 'number') return target;

@@ -3,11 +3,11 @@ import { objectRef } from './model.js';
 import { BudgetExceededError } from './errors.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { classAt, classesAt, classKey, clientClasses, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
-import { connectionOutcome, drFor, failed, serviceMode, type Outcome } from './outcome.js';
-import { endpointsOf } from './endpoints.js';
-import { serverMode } from './peer-auth.js';
-import { drHost } from './destination-rule.js';
+import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
+import { classSignature, serverShape, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
+import { connectionOutcome, drFor, type Outcome } from './outcome.js';
+import { namespacePeerAuth, serverMode } from './peer-auth.js';
+import { drHost, ownNamespaceDecides } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
@@ -120,7 +120,7 @@ export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): Set<Service> 
     case 'MeshPolicy':
       return all();
     case 'PeerAuthentication': {
-      if (o.namespace === idx.root && isEmptySelector(o.selector)) return all();
+      if (o.namespace === idx.root && isEmptySelector(o.selector)) return meshLevelReach(idx);
       if (isEmptySelector(o.selector)) return new Set(idx.services(o.namespace));
       const s = new Set<Service>();
       for (const w of idx.workloads(o.namespace)) if (selectorMatches(o.selector!, w.labels)) for (const svc of idx.servicesOf(w)) s.add(svc);
@@ -140,6 +140,20 @@ export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): Set<Service> 
   }
 }
 
+/**
+ * The Services a mesh-level PeerAuthentication can reach: with PeerAuthentication alone in force,
+ * a namespace whose own policy sets a mode hides the mesh level from every workload in it.
+ */
+function meshLevelReach(idx: MeshIndex): Set<Service> {
+  if (idx.features.legacyPolicies) return new Set(idx.allServices());
+  const out = new Set<Service>();
+  for (const svc of idx.allServices()) {
+    const own = namespacePeerAuth(idx, svc.namespace);
+    if (!own || own.mode === 'UNSET') out.add(svc);
+  }
+  return out;
+}
+
 function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): Set<Service> {
   const host = drHost(idx, dr);
   if (!host.startsWith('*')) {
@@ -153,7 +167,8 @@ function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): Set<Service> {
 
 /**
  * One breakage: a class (or one workload whose class the change moves) whose connection to a
- * service port goes from working to failing.
+ * service port goes from working to failing. `was` and `now` carry reasons and are written on
+ * first read; the verdicts are known up front.
  */
 export interface Break {
   readonly cls: ClientClass;
@@ -161,24 +176,27 @@ export interface Break {
   readonly workload?: Workload;
   readonly service: Service;
   readonly port: ServicePort;
+  readonly wasVerdict: Verdict;
+  readonly nowVerdict: Verdict;
   readonly was: Outcome;
   readonly now: Outcome;
 }
 
-/**
- * True when a policy change leaves everything server-side of a service port as it was: the mode of
- * every endpoint and the mode auto mTLS infers. Client DR lookups do not depend on policies, so
- * such a port cannot change outcome.
- */
-function sameServerSide(before: MeshIndex, after: MeshIndex, svc: Service, port: ServicePort): boolean {
-  const a = serviceMode(before, svc, port);
-  const b = serviceMode(after, svc, port);
-  if ((typeof a === 'string' ? a : a.mode) !== (typeof b === 'string' ? b : b.mode)) return false;
-  for (const ep of endpointsOf(after, svc, port)) {
-    if (!ep.workload || ep.kind === 'none') continue;
-    if (serverMode(before, ep.workload, ep.containerPort, svc, port).mode !== serverMode(after, ep.workload, ep.containerPort, svc, port).mode) return false;
+class LazyBreak implements Break {
+  #was: Outcome | undefined;
+  #now: Outcome | undefined;
+
+  constructor(private readonly before: MeshIndex, private readonly after: MeshIndex, private readonly wasCls: ClientClass,
+    readonly cls: ClientClass, readonly workload: Workload | undefined, readonly service: Service, readonly port: ServicePort,
+    readonly wasVerdict: Verdict, readonly nowVerdict: Verdict) {}
+
+  get was(): Outcome {
+    return this.#was ??= outcomeAt(this.before, this.wasCls, this.service, this.port)!;
   }
-  return true;
+
+  get now(): Outcome {
+    return this.#now ??= outcomeAt(this.after, this.cls, this.service, this.port)!;
+  }
 }
 
 /** Namespaces whose workloads may change class with a DestinationRule change. */
@@ -190,38 +208,86 @@ function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
   return new Set([o.namespace, ...named]);
 }
 
-/** The connections that go from working to failing with a change. */
+/** A sidecar workload of a moved namespace with its class on each side. */
+interface Moved {
+  readonly w: Workload;
+  readonly before: ClientClass;
+  readonly after: ClientClass;
+}
+
+function movedWorkloads(before: MeshIndex, after: MeshIndex, moved: ReadonlySet<string>): Moved[] {
+  const out: Moved[] = [];
+  const bs = clientClasses(before).byKey;
+  const as = clientClasses(after).byKey;
+  for (const ns of moved) {
+    for (const w of after.workloads(ns)) {
+      if (w.mesh === 'sidecar') out.push({ w, before: bs.get(classKey(before, w))!, after: as.get(classKey(after, w))! });
+    }
+  }
+  return out;
+}
+
+/**
+ * The classes at a service whose DR lookup a DestinationRule change can alter: not those of the
+ * namespaces it moves (judged one by one), nor those whose own namespace's rules decide the host.
+ */
+function reachableClasses(after: MeshIndex, svc: Service, moved: ReadonlySet<string>): ClientClass[] {
+  const fqdn = after.fqdn(svc);
+  return classesAt(after, svc).filter((c) => !moved.has(c.view) && (c.view === '*' || !ownNamespaceDecides(after, c.view, fqdn)));
+}
+
+/** The verdict of a class towards a port whose server shape is known. */
+function verdictAt(idx: MeshIndex, c: ClientClass, shape: ServerShape, svc: Service, port: ServicePort): Verdict {
+  return verdictOf(idx, c, classSignature(idx, c, svc, port), shape, svc, port);
+}
+
+/**
+ * The connections that go from working to failing with a change. A port whose server shape is
+ * unchanged cannot break under a policy change (client DR lookups do not read policies); within a
+ * port, classes are judged once per client signature.
+ */
 export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): Break[] {
   const touched = servicesTouchedBy(after, change.object);
   const prev = before.find(change.object);
   if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
   const moved = movedNamespaces(before, change);
+  const movers = movedWorkloads(before, after, moved);
   const clientSideOnly = change.object.kind === 'DestinationRule';
+  const beforeClasses = clientClasses(before).byKey;
   const out: Break[] = [];
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
-    const inBefore = new Map(classesAt(before, svc).map((c) => [c.key, c]));
-    const classes = classesAt(after, svc).filter((c) => !moved.has(c.view));
+    let reachable: ClientClass[] | undefined;
     for (const port of svc.ports) {
-      if (!clientSideOnly && sameServerSide(before, after, svc, port)) continue;
-      for (const c of classes) {
-        const b = inBefore.get(c.key);
-        if (!b) continue;
-        const was = outcomeAt(before, b, svc, port);
-        if (!was || failed(was)) continue;
-        const now = outcomeAt(after, c, svc, port);
-        if (now && failed(now)) out.push({ cls: c, service: svc, port, was, now });
+      const sb = serverShape(before, svc, port);
+      const sa = serverShape(after, svc, port);
+      if (!sa || !sb || (!clientSideOnly && sa === sb)) continue;
+      if (clientSideOnly) {
+        for (const c of reachable ??= reachableClasses(after, svc, moved)) {
+          const b = beforeClasses.get(c.key);
+          if (!b) continue;
+          const now = verdictAt(after, c, sa, svc, port);
+          if (!now.failed) continue;
+          const was = verdictAt(before, b, sb, svc, port);
+          if (!was.failed) out.push(new LazyBreak(before, after, b, c, undefined, svc, port, was, now));
+        }
+      } else {
+        for (const g of signatureGroups(after, svc, port)) {
+          const now = verdictOf(after, g.classes[0]!, g.sig, sa, svc, port);
+          if (!now.failed) continue;
+          // A policy change leaves classes and DR lookups alone: each class is its own before.
+          const was = verdictOf(before, g.classes[0]!, g.sig, sb, svc, port);
+          if (!was.failed) for (const c of g.classes) out.push(new LazyBreak(before, after, c, c, undefined, svc, port, was, now));
+        }
       }
       // Workloads in the namespaces a DestinationRule change touches are compared one by one.
-      for (const ns of moved) {
-        for (const w of after.workloads(ns)) {
-          if (w.mesh !== 'sidecar') continue;
-          const was = outcomeAt(before, classAt(before, w, svc), svc, port);
-          if (!was || failed(was)) continue;
-          const cls = classAt(after, w, svc);
-          const now = outcomeAt(after, cls, svc, port);
-          if (now && failed(now)) out.push({ cls, workload: w, service: svc, port, was, now });
-        }
+      for (const m of movers) {
+        const cb = classFor(before, m.before, svc);
+        const was = verdictAt(before, cb, sb, svc, port);
+        if (was.failed) continue;
+        const ca = classFor(after, m.after, svc);
+        const now = verdictAt(after, ca, sa, svc, port);
+        if (now.failed) out.push(new LazyBreak(before, after, cb, ca, m.w, svc, port, was, now));
       }
     }
   }
@@ -240,53 +306,61 @@ interface Pending {
   readonly named: ReadonlySet<Workload>;
 }
 
+const NO_CLASSES: readonly ClientClass[] = [];
+const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
+
 /** Turns breaks into findings: observed and declared per workload, the rest summarised. */
 function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks: readonly Break[]): RawFinding[] {
   const out: RawFinding[] = [];
-  const possible = new Map<string, Pending[]>();
+  // Breaks that may share a summary: by class, then by what the connection turns into.
+  const possible = new Map<ClientClass, Map<string, Pending[]>>();
   for (const b of breaks) {
-    const represented = b.workload ? [] : representedAt(after, b.cls, b.service);
-    const named = new Set<Workload>();
-    // Evidence for single workloads comes from reverse lookups, never from a walk over all members.
-    for (const { w, ev } of witnesses(after, b, represented)) {
-      named.add(w);
-      out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
-    }
-    const certain = isCertain(b.now);
+    const represented = b.workload ? NO_CLASSES : representedAt(after, b.cls, b.service);
+    const named = witnessFindings(before, after, change, b, represented, out);
+    const certain = b.nowVerdict.certain;
     if (b.workload) {
       const w = b.workload;
-      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain));
+      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
       continue;
     }
-    if (b.cls.key === OUTSIDE_KEY) {
-      const unknown = unknownPlaintextInto(after, b.service);
-      if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
-      for (const c of declaredCallersInto(after, b.service, b.port)) {
-        const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
-        out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
-      }
-    }
+    if (b.cls.key === OUTSIDE_KEY) outsideFindings(before, after, change, b, out);
     if (!represented.some((c) => c.members.length > 0)) continue;
-    const key = `${b.cls.key} ${b.now.cause} ${b.was.code}>${b.now.code} ${certain ? 'certain' : 'possible'}`;
-    (possible.get(key) ?? possible.set(key, []).get(key)!).push({ b, represented, named });
+    let byVerdict = possible.get(b.cls);
+    if (!byVerdict) possible.set(b.cls, byVerdict = new Map());
+    const list = byVerdict.get(b.nowVerdict.key);
+    if (list) list.push({ b, represented, named });
+    else byVerdict.set(b.nowVerdict.key, [{ b, represented, named }]);
   }
-  for (const list of possible.values()) out.push(...summarise(before, after, change, list));
+  for (const byVerdict of possible.values()) for (const list of byVerdict.values()) out.push(...summarise(before, after, change, list));
   return out;
 }
 
-/** Workloads with observed or declared evidence for a break. */
-function witnesses(idx: MeshIndex, b: Break, represented: readonly ClientClass[]): { w: Workload; ev: EvidenceResult }[] {
-  const callers = callersOf(idx, b.service);
-  if (callers.length === 0) return [];
-  const keys = new Set(represented.map((c) => c.key));
-  const belongs = (w: Workload): boolean => (b.workload ? w === b.workload : keys.has(classKey(idx, w)));
-  const out: { w: Workload; ev: EvidenceResult }[] = [];
+/**
+ * Findings for the workloads with observed or declared evidence for a break, found by reverse
+ * lookups, never by a walk over all members. Returns the workloads so reported.
+ */
+function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, represented: readonly ClientClass[], out: RawFinding[]): ReadonlySet<Workload> {
+  const callers = callersOf(after, b.service);
+  if (callers.length === 0) return NO_WORKLOADS;
+  let named: Set<Workload> | undefined;
   for (const w of callers) {
-    if (!belongs(w)) continue;
-    const ev = evidenceFor(idx, w, b.service);
-    if (ev.level !== 'possible') out.push({ w, ev });
+    if (b.workload ? w !== b.workload : !represented.some((c) => c.key === classKey(after, w))) continue;
+    const ev = evidenceFor(after, w, b.service);
+    if (ev.level === 'possible') continue;
+    (named ??= new Set()).add(w);
+    out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
   }
-  return out;
+  return named ?? NO_WORKLOADS;
+}
+
+/** Findings for callers outside the mesh: unknown observed sources and declared callers. */
+function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): void {
+  const unknown = unknownPlaintextInto(after, b.service);
+  if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+  for (const c of declaredCallersInto(after, b.service, b.port)) {
+    const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
+    out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
+  }
 }
 
 /** Members of the represented classes by namespace, less those reported one by one. */
@@ -302,7 +376,7 @@ function byNamespace(p: Pending): Map<string, Workload[]> {
 }
 
 function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: readonly Pending[]): RawFinding[] {
-  const certain = isCertain(list[0]!.b.now);
+  const certain = list[0]!.b.nowVerdict.certain ? isCertain(list[0]!.b.now) : undefined;
   const level: Evidence = certain ? 'certain' : 'possible';
   // An upper bound of the detailed findings; past the limit the class gets one summary.
   const entries = list.reduce((n, p) => n + p.represented.reduce((k, c) => k + c.byNamespace.size, 0), 0);
@@ -331,11 +405,12 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
   const members = [...classes.values()].flatMap((c) => c.members);
   const namespaces = new Set(members.map((w) => w.namespace));
   const first = list[0]!.b;
-  const targets = list.map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
+  const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
+  if (list.length > MAX_NAMES) targets.push(`and ${list.length - MAX_NAMES} more`);
   const f = finding(before, after, change, first, `${members.length} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members));
   return [{
     ...f,
-    message: `${f.client} -> ${targets.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.was.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    message: `${f.client} -> ${list.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.was.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
     targets,
   }];
 }

@@ -24,7 +24,7 @@ export interface RawFinding {
   readonly clients?: readonly string[];
   /** What the evidence is: the telemetry series, the env var, the contradiction. */
   readonly evidenceDetail?: string;
-  /** The service ports a summary finding stands for (`service:port`). */
+  /** The service ports a summary finding stands for (`service:port`), the first 50 and `and N more`. */
   readonly targets?: readonly string[];
 }
 

@@ -20,8 +20,13 @@ export function resolveShortName(host: string, namespace: string, domain: string
 /** True when a (possibly wildcard) host pattern matches a concrete host. */
 export function hostMatches(pattern: string, host: string): boolean {
   if (pattern === host) return true;
-  if (pattern.startsWith('*')) return host.endsWith(pattern.slice(1));
-  return false;
+  if (pattern.charCodeAt(0) !== 42 /* '*' */) return false;
+  // The suffix after `*`, compared in place: this runs per (rule, service) and must not allocate.
+  const n = pattern.length - 1;
+  const off = host.length - n;
+  if (off < 0) return false;
+  for (let i = 0; i < n; i++) if (host.charCodeAt(off + i) !== pattern.charCodeAt(i + 1)) return false;
+  return true;
 }
 
 /**

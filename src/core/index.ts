@@ -125,7 +125,7 @@ class Inventory {
   readonly serviceEntries: readonly ServiceEntry[];
   readonly endpointCache = new Map<Service, readonly Workload[]>();
   readonly servicesOfWorkload = new Map<Workload, Service[]>();
-  readonly memo = new Map<string, unknown>();
+  readonly memo: Layer = { values: new Map(), tables: new Map() };
 
   constructor(data: MeshData) {
     for (const n of data.namespaces) this.namespaces.set(n.name, n);
@@ -170,13 +170,13 @@ export class MeshIndex {
    * `own` on everything. `apply` hands unaffected layers to the derived index, so a change only
    * recomputes what it can alter.
    */
-  private readonly layers: Record<MemoLayer, Map<string, unknown>>;
+  private readonly layers: Record<MemoLayer, Layer>;
 
-  private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex, layers?: Partial<Record<MemoLayer, Map<string, unknown>>>) {
+  private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex, layers?: Partial<Record<MemoLayer, Layer>>) {
     this.data = data;
     this.inv = inv;
     this.cfg = cfg;
-    this.layers = { static: inv.memo, dr: layers?.dr ?? new Map(), auth: layers?.auth ?? new Map(), own: new Map() };
+    this.layers = { static: inv.memo, dr: layers?.dr ?? newLayer(), auth: layers?.auth ?? newLayer(), own: newLayer() };
     this.features = features(data.version);
     this.autoMtls = this.features.autoMtlsAvailable
       && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
@@ -229,7 +229,7 @@ export class MeshIndex {
 
   /** Memoises `fn` under `key` in a layer. */
   cached<T>(layer: MemoLayer, key: string, fn: () => T): T {
-    const m = this.layers[layer];
+    const m = this.layers[layer].values;
     if (m.has(key)) return m.get(key) as T;
     const v = fn();
     m.set(key, v);
@@ -238,8 +238,21 @@ export class MeshIndex {
 
   /** A memo table keyed by objects (no key strings on hot paths), held in a layer. */
   table<K extends object, V>(layer: MemoLayer, name: string): Map<K, V> {
-    return this.cached(layer, `table|${name}`, () => new Map<K, V>());
+    const tables = this.layers[layer].tables;
+    let t = tables.get(name);
+    if (!t) tables.set(name, t = new Map());
+    return t as Map<K, V>;
   }
+}
+
+/** One memo layer: values by key, and tables keyed by objects. */
+interface Layer {
+  readonly values: Map<string, unknown>;
+  readonly tables: Map<string, Map<unknown, unknown>>;
+}
+
+function newLayer(): Layer {
+  return { values: new Map(), tables: new Map() };
 }
 
 function allObjects(d: MeshData): IstioObject[] {

@@ -1,7 +1,7 @@
 import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from './model.js';
 import type { MeshIndex } from './index.js';
 import type { Code } from './codes.js';
-import { endpointsOf, portProtocol, type Endpoint, type PortProtocol } from './endpoints.js';
+import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from './endpoints.js';
 import { resolveClientTls, type DrResolution } from './destination-rule.js';
 import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from './peer-auth.js';
 import { objectRef } from './model.js';
@@ -189,9 +189,7 @@ export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: S
  * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP.
  */
 export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort): Outcome | null {
-  const protocols = idx.table<ServicePort, ReturnType<typeof portProtocol>>('static', 'protocol');
-  let proto = protocols.get(port);
-  if (!proto) protocols.set(port, proto = portProtocol(port));
+  const proto = protocolAt(idx, port);
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;

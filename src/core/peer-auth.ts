@@ -33,10 +33,25 @@ export function namespacePeerAuth(idx: MeshIndex, ns: string): PeerAuthenticatio
  * matching workload policy is ignored entirely (oldest wins, lists are sorted by creation).
  */
 export function peerAuthLevels(idx: MeshIndex, w: Workload): PeerAuthLevels {
-  const ns = w.namespace;
-  const workload = ns === idx.root ? undefined
-    : idx.peerAuthentications(ns).find((p) => !isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels));
-  return { mesh: meshPeerAuth(idx), namespace: namespacePeerAuth(idx, ns), workload };
+  return { mesh: meshPeerAuth(idx), namespace: namespacePeerAuth(idx, w.namespace), workload: workloadPeerAuth(idx, w) };
+}
+
+/** The workload-level policy that applies: the oldest matching selector policy outside the root namespace. */
+function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthentication | undefined {
+  if (w.namespace === idx.root) return undefined;
+  for (const p of idx.peerAuthentications(w.namespace)) if (!isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels)) return p;
+  return undefined;
+}
+
+const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
+
+/** The mode a policy sets, written once per object (policies are immutable once parsed). */
+const modes = new WeakMap<PeerAuthentication, ResolvedMode>();
+
+function modeOf(p: PeerAuthentication): ResolvedMode {
+  let m = modes.get(p);
+  if (!m) modes.set(p, m = { mode: resolvedOf(p.mode), source: objectRef(p) });
+  return m;
 }
 
 /**
@@ -45,16 +60,24 @@ export function peerAuthLevels(idx: MeshIndex, w: Workload): PeerAuthLevels {
  * container port.
  */
 export function composePeerAuth(levels: PeerAuthLevels, containerPort: number): ResolvedMode {
-  let mode: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
-  for (const p of [levels.mesh, levels.namespace, levels.workload]) {
-    if (p && p.mode !== 'UNSET') mode = { mode: p.mode, source: objectRef(p) };
-  }
-  const wl = levels.workload;
-  const port = wl?.portLevel[containerPort];
-  if (wl && port !== undefined) {
-    return port === 'UNSET' ? mode : { mode: port, source: `${objectRef(wl)} port ${containerPort}` };
-  }
-  return mode;
+  return composeOn(composeOn(composeOn(DEFAULT_MODE, levels.mesh), levels.namespace), levels.workload, containerPort);
+}
+
+/** One level on top of the mode below it; a port-level setting only counts with a port. */
+function composeOn(below: ResolvedMode, p: PeerAuthentication | undefined, containerPort?: number): ResolvedMode {
+  if (!p) return below;
+  const mode = p.mode !== 'UNSET' ? modeOf(p) : below;
+  const port = containerPort === undefined ? undefined : p.portLevel[containerPort];
+  if (port === undefined || port === 'UNSET') return mode;
+  return { mode: port, source: `${objectRef(p)} port ${containerPort}` };
+}
+
+/** The mesh and namespace levels composed: what every workload of a namespace without a policy of its own gets. */
+function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
+  const memo = idx.cached('auth', 'namespaceBase', () => new Map<string, ResolvedMode>());
+  let m = memo.get(ns);
+  if (!m) memo.set(ns, m = composeOn(composeOn(DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));
+  return m;
 }
 
 /** True when any PeerAuthentication level applies to the workload (the 1.5 coexistence test). */
@@ -130,9 +153,9 @@ export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, s
 
 function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
   const f = idx.features;
-  const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
   let r: ResolvedMode;
-  if (levels && (!f.legacyPolicies || anyPeerAuth(levels))) r = composePeerAuth(levels, containerPort);
+  if (f.peerAuthentication && !f.legacyPolicies) r = composeOn(namespaceBase(idx, w.namespace), workloadPeerAuth(idx, w), containerPort);
+  else if (f.peerAuthentication && anyPeerAuth(peerAuthLevels(idx, w))) r = composePeerAuth(peerAuthLevels(idx, w), containerPort);
   else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
   else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
   if (w.mesh === 'ambient' && r.mode === 'DISABLE') {
@@ -147,10 +170,10 @@ function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, s
  * when neither sets a mode.
  */
 export function namespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefined {
-  const mesh = meshPeerAuth(idx);
   const nsp = namespacePeerAuth(idx, ns);
-  if (nsp && nsp.mode !== 'UNSET') return { mode: nsp.mode, source: objectRef(nsp) };
-  if (mesh && mesh.mode !== 'UNSET') return { mode: mesh.mode, source: objectRef(mesh) };
+  if (nsp && nsp.mode !== 'UNSET') return modeOf(nsp);
+  const mesh = meshPeerAuth(idx);
+  if (mesh && mesh.mode !== 'UNSET') return modeOf(mesh);
   return undefined;
 }
 

@@ -1,0 +1,144 @@
+import type { OutcomeCode, Service, ServicePort } from './model.js';
+import type { MeshIndex } from './index.js';
+import type { Code } from './codes.js';
+import { classesAt, type ClientClass } from './classes.js';
+import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
+import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
+import type { DrResolution } from './destination-rule.js';
+import { serverMode } from './peer-auth.js';
+import { isCertain } from './evidence.js';
+
+/*
+ * Outcome codes depend on far fewer inputs than outcome reasons: what the client puts on the wire
+ * (its signature) and what each endpoint accepts (the server shape). A change that reaches every
+ * service is judged by comparing shapes and looking codes up per (signature, shape); reasons are
+ * only written for the connections that end up in a finding.
+ */
+
+/** How a client treats one service port, as far as the outcome code goes. */
+export type ClientSig = 'none' | 'ambient' | 'disable' | 'istio' | 'tls' | 'tls-as-plaintext' | 'auto';
+
+/** The client signature of a class towards a port, from its DestinationRule resolution. */
+export function signatureOf(idx: MeshIndex, c: ClientClass, dr: DrResolution | null): ClientSig {
+  if (c.kind === 'ambient') return 'ambient';
+  // A sidecar client has no resolution only on an excluded outbound port: it then sends plaintext itself.
+  if (c.kind === 'none' || !dr) return 'none';
+  const tls = dr.tls;
+  if (!tls) return 'auto';
+  switch (tls.mode) {
+    case 'DISABLE': return 'disable';
+    case 'ISTIO_MUTUAL': return 'istio';
+    default:
+      return tls.credentialName && idx.features.credentialNameNeedsSelector && !dr.rule?.workloadSelector ? 'tls-as-plaintext' : 'tls';
+  }
+}
+
+/**
+ * Everything server-side of a service port that an outcome code reads: the protocol, the mode
+ * auto mTLS infers for the service and, per distinct endpoint, its kind, its tlsMode label and
+ * its inbound mode. Interned: two ports with equal shapes share one object.
+ */
+export interface ServerShape {
+  readonly key: number | string;
+}
+
+/** The server shape of a port, or null when the port has no outcome (UDP, no endpoints). Memoised with the policies it reads. */
+export function serverShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
+  const memo = idx.table<ServicePort, ServerShape | null>('auth', 'shape');
+  let s = memo.get(port);
+  if (s === undefined) memo.set(port, s = computeShape(idx, svc, port));
+  return s;
+}
+
+const PROTOCOL_CODE = { http: 0, tcp: 1, tls: 2 } as const;
+const KIND_CODE: Record<EndpointKind, number> = { sidecar: 0, ambient: 1, none: 2, apiserver: 3, external: 4 };
+const MODE_CODE = { '': 0, STRICT: 1, PERMISSIVE: 2, DISABLE: 3 } as const;
+/** Endpoint parts are 0..39, written as the digits 1..40. */
+const BASE = 41;
+
+function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
+  const proto = protocolAt(idx, port);
+  if (proto === 'udp') return null;
+  const eps = endpointsOf(idx, svc, port);
+  if (eps.length === 0) return null;
+  const sm = serviceMode(idx, svc, port);
+  // Shapes are keyed by a number on the hot path: one base-41 digit per distinct endpoint part.
+  // Every digit is at least 1, so that distinct sequences never give the same number.
+  let key: number | string = 1 + PROTOCOL_CODE[proto] * 3 + (sm === 'headless-plaintext' ? 0 : sm.mode === 'DISABLE' ? 1 : 2);
+  let seenLow = 0;
+  let seenHigh = 0;
+  for (const ep of eps) {
+    const w = ep.workload;
+    const mode = w && (ep.kind === 'sidecar' || ep.kind === 'ambient') ? serverMode(idx, w, ep.containerPort, svc, port).mode : '';
+    const part = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
+    // Repeats change neither the worst outcome nor whether some endpoint gets through.
+    if (part < 30) {
+      if (seenLow & (1 << part)) continue;
+      seenLow |= 1 << part;
+    } else {
+      if (seenHigh & (1 << (part - 30))) continue;
+      seenHigh |= 1 << (part - 30);
+    }
+    key = typeof key === 'number' && key < 2 ** 46 ? key * BASE + part + 1 : `${key}|${part}`;
+  }
+  const interned = idx.cached('static', 'shapes', () => new Map<number | string, ServerShape>());
+  let s = interned.get(key);
+  if (!s) interned.set(key, s = { key });
+  return s;
+}
+
+/** An outcome without its reason: enough to tell a break and to group findings. */
+export interface Verdict {
+  readonly code: OutcomeCode;
+  readonly cause: Code | undefined;
+  readonly failed: boolean;
+  /** True when the failure follows from the config alone (see evidence `isCertain`). */
+  readonly certain: boolean;
+  /** Equal for verdicts that read the same: code, cause and certainty. */
+  readonly key: string;
+}
+
+/**
+ * The verdict for a client signature towards a server shape. The first time a pair is seen it is
+ * computed from a real connection (the class towards the port), so codes never diverge from
+ * `connectionOutcome`; every later port with the same pair reuses it.
+ */
+export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape: ServerShape, svc: Service, port: ServicePort): Verdict {
+  const memo = idx.table<ServerShape, Map<ClientSig, Verdict>>('static', 'verdicts');
+  let perShape = memo.get(shape);
+  if (!perShape) memo.set(shape, perShape = new Map());
+  let v = perShape.get(sig);
+  if (!v) {
+    const o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!;
+    const certain = isCertain(o) !== undefined;
+    perShape.set(sig, v = { code: o.code, cause: o.cause, failed: failed(o), certain, key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}` });
+  }
+  return v;
+}
+
+/** The client signature of a class towards a service port, memoised with the DestinationRules it reads. */
+export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
+  return signatureOf(idx, c, drFor(idx, c.drKey, c.rep, svc, port));
+}
+
+/** Classes that need their own evaluation towards a service port, grouped by signature. */
+export interface SignatureGroup {
+  readonly sig: ClientSig;
+  readonly classes: readonly ClientClass[];
+}
+
+/** The classes at a service port by signature, memoised with the DestinationRules they read. */
+export function signatureGroups(idx: MeshIndex, svc: Service, port: ServicePort): readonly SignatureGroup[] {
+  const memo = idx.table<ServicePort, readonly SignatureGroup[]>('dr', 'groups');
+  let g = memo.get(port);
+  if (g) return g;
+  const by = new Map<ClientSig, ClientClass[]>();
+  for (const c of classesAt(idx, svc)) {
+    const sig = classSignature(idx, c, svc, port);
+    const l = by.get(sig);
+    if (l) l.push(c);
+    else by.set(sig, [c]);
+  }
+  memo.set(port, g = [...by].map(([sig, classes]) => ({ sig, classes })));
+  return g;
+}

@@ -1,0 +1,93 @@
+// The grouped engine (server shapes, client signatures, reachable classes) against a per-workload
+// reference: `simulate` before and after a change, compared connection by connection.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { Change, IstioObject, Workload } from '../../src/core/model.js';
+import type { MeshIndex } from '../../src/core/index.js';
+import { MeshIndex as Index } from '../../src/core/index.js';
+import { breakingConnections, simulate } from '../../src/core/evaluate.js';
+import { representedAt } from '../../src/core/classes.js';
+import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
+import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
+
+/** Connections of workload clients that go from 200 to a failure, by simulating both sides. */
+function reference(before: MeshIndex, after: MeshIndex): Set<string> {
+  const clients = new Set(before.allWorkloads().map((w) => `${w.name}.${w.namespace}`));
+  const was = new Map(simulate(before).filter((c) => clients.has(c.client)).map((c) => [`${c.client} ${c.service}:${c.port}`, c.outcome.code]));
+  const out = new Set<string>();
+  for (const c of simulate(after)) {
+    const k = `${c.client} ${c.service}:${c.port}`;
+    if (clients.has(c.client) && was.get(k) === '200' && c.outcome.code !== '200') out.add(k);
+  }
+  return out;
+}
+
+/** The same, from the engine's breaks: every member a breaking class stands for. */
+function grouped(before: MeshIndex, after: MeshIndex, change: Change): Set<string> {
+  const out = new Set<string>();
+  for (const b of breakingConnections(before, after, change)) {
+    const members: readonly Workload[] = b.workload ? [b.workload] : representedAt(after, b.cls, b.service).flatMap((c) => c.members);
+    for (const w of members) out.add(`${w.name}.${w.namespace} ${b.service.name}.${b.service.namespace}:${b.port.port}`);
+  }
+  return out;
+}
+
+function compare(t: Tap.Test, before: MeshIndex, change: Change, name: string): void {
+  const after = before.apply(change);
+  const want = reference(before, after);
+  const got = grouped(before, after, change);
+  t.same([...got].filter((k) => !want.has(k)), [], `${name}: no break the reference lacks`);
+  t.same([...want].filter((k) => !got.has(k)), [], `${name}: every break of the reference (${want.size})`);
+}
+
+t.test('every fixture change of test/fixtures/core', async (t) => {
+  let n = 0;
+  for (const { file, cases } of loadCases('test/fixtures/core')) {
+    for (const c of cases) {
+      if (!c.change) continue;
+      let idx = await buildIndex(c);
+      for (const object of changeObjects(c)) {
+        const change: Change = { operation: c.delete ? 'DELETE' : idx.find(object) ? 'UPDATE' : 'CREATE', object };
+        compare(t, idx, change, `${file}: ${c.rule}`);
+        idx = idx.apply(change);
+        n++;
+      }
+    }
+  }
+  t.ok(n > 50, `${n} changes compared`);
+});
+
+interface GeneratedCase {
+  mesh: MeshSize & { seed: number };
+  changes: { kind: 'PeerAuthentication' | 'DestinationRule'; namespace: string; name: string; mode?: string; selector?: Record<string, string>;
+    host?: string; tls?: string; exportTo?: string[]; workloadSelector?: Record<string, string> }[];
+}
+
+const meta = { created: '', annotations: {} };
+
+function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
+  if (c.kind === 'PeerAuthentication') {
+    return { kind: c.kind, name: c.name, namespace: c.namespace, ...meta, apiVersion: 'security.istio.io/v1', selector: c.selector ?? null, mode: c.mode as 'STRICT', portLevel: {} };
+  }
+  return {
+    kind: c.kind, name: c.name, namespace: c.namespace, ...meta, apiVersion: 'networking.istio.io/v1', host: c.host!, exportTo: c.exportTo ?? null,
+    workloadSelector: c.workloadSelector ?? null, trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
+  };
+}
+
+const generated = parse(readFileSync('test/fixtures/breaks/generated.yaml', 'utf8')) as GeneratedCase[];
+for (const g of generated) {
+  t.test(`generated mesh seed ${g.mesh.seed}`, async (t) => {
+    let idx = Index.build(generateMesh(g.mesh.seed, g.mesh));
+    for (const c of g.changes) {
+      const object = objectOf(c);
+      const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
+      compare(t, idx, change, `${c.kind} ${c.namespace}/${c.name}`);
+      const after = idx.apply(change);
+      // The undoing too: what the object's removal breaks.
+      compare(t, after, { operation: 'DELETE', object }, `DELETE ${c.kind} ${c.namespace}/${c.name}`);
+      idx = after;
+    }
+  });
+}
