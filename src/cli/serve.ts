@@ -12,6 +12,7 @@ import { DEFAULT_ROTATION } from '../tls/rotation.js';
 import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
 import { MeshIndex } from '../core/index.js';
+import { prepare } from '../core/evaluate.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
@@ -70,9 +71,14 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     for (const n of loaded.notes) io.err(`note: ${n}\n`);
     const at = Date.now();
     let idx = loaded.idx;
+    prepare(idx);
     return {
       index: () => idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {},
-      setTraffic: (t) => { idx = MeshIndex.build({ ...idx.data, traffic: t }); },
+      setTraffic: (t) => {
+        const next = MeshIndex.build({ ...idx.data, traffic: t });
+        prepare(next);
+        idx = next;
+      },
     };
   }
   const kc = loadKubeConfig(cfg.kubeconfig);

@@ -119,7 +119,11 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
   const fqdn = idx.fqdn(svc);
   const out = new Set<string>(hosts.always);
   for (const v of hosts.exact.get(fqdn) ?? []) out.add(v);
-  for (const [pattern, views] of hosts.wildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
+  if (hosts.wildcard.size) {
+    // `*.suffix` patterns are found by the host's own suffixes; odd wildcards are matched one by one.
+    for (const suffix of wildcardForms(idx, svc)) for (const v of hosts.wildcard.get(suffix) ?? []) out.add(v);
+    for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
+  }
   memo.set(svc, s = out);
   return s;
 }
@@ -128,7 +132,22 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
 interface ViewHosts {
   readonly always: readonly string[];
   readonly exact: ReadonlyMap<string, readonly string[]>;
+  /** `*.suffix` patterns and `*`. */
   readonly wildcard: ReadonlyMap<string, readonly string[]>;
+  /** Wildcards of another form (`*suffix`), rare. */
+  readonly oddWildcard: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The wildcard patterns of the `*.suffix` form that match a Service's host, and `*`; they depend on the name only. */
+export function wildcardForms(idx: MeshIndex, svc: Service): readonly string[] {
+  const memo = idx.table<Service, readonly string[]>('static', 'wildcardForms');
+  let forms = memo.get(svc);
+  if (forms) return forms;
+  const fqdn = idx.fqdn(svc);
+  const out = ['*'];
+  for (let i = fqdn.indexOf('.'); i >= 0; i = fqdn.indexOf('.', i + 1)) out.push(`*${fqdn.slice(i)}`);
+  memo.set(svc, out);
+  return out;
 }
 
 function viewHosts(idx: MeshIndex): ViewHosts {
@@ -137,6 +156,7 @@ function viewHosts(idx: MeshIndex): ViewHosts {
     const always: string[] = [];
     const exact = new Map<string, string[]>();
     const wildcard = new Map<string, string[]>();
+    const oddWildcard = new Map<string, string[]>();
     for (const view of cs.byView.keys()) {
       if (cs.special.has(view)) {
         always.push(view);
@@ -144,13 +164,13 @@ function viewHosts(idx: MeshIndex): ViewHosts {
       }
       for (const dr of idx.destinationRules(view)) {
         const h = drHost(idx, dr);
-        const m = isWildcard(h) ? wildcard : exact;
+        const m = !isWildcard(h) ? exact : h === '*' || h.startsWith('*.') ? wildcard : oddWildcard;
         const l = m.get(h);
         if (!l) m.set(h, [view]);
         else if (!l.includes(view)) l.push(view);
       }
     }
-    return { always, exact, wildcard };
+    return { always, exact, wildcard, oddWildcard };
   });
 }
 
@@ -174,9 +194,8 @@ export function classFor(idx: MeshIndex, c: ClientClass, svc: Service): ClientCl
 
 /** The classes whose members a class stands for towards a service. */
 export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): readonly ClientClass[] {
-  if (c.view !== '*') return [c];
   const cs = clientClasses(idx);
-  if (cs.byView.size === 0) return [c];
+  if (c.view !== '*' || cs.byView.size === 0) return alone(idx, c);
   const memo = idx.table<Service, Map<string, readonly ClientClass[]>>('dr', 'represented');
   let perSvc = memo.get(svc);
   if (!perSvc) memo.set(svc, perSvc = new Map());
@@ -187,13 +206,50 @@ export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): rea
   return r;
 }
 
+function alone(idx: MeshIndex, c: ClientClass): readonly ClientClass[] {
+  const memo = idx.table<ClientClass, readonly ClientClass[]>('dr', 'alone');
+  let l = memo.get(c);
+  if (!l) memo.set(c, l = [c]);
+  return l;
+}
+
 function computeRepresented(idx: MeshIndex, c: ClientClass, svc: Service): readonly ClientClass[] {
   const cs = clientClasses(idx);
   const matching = viewsMatching(idx, svc);
+  // Services that bring in the same views share one list, so summaries work per distinct list.
+  const key = `${c.key}|${[...matching].sort().join(',')}`;
+  const shared = idx.cached('dr', 'representedLists', () => new Map<string, readonly ClientClass[]>());
+  const hit = shared.get(key);
+  if (hit) return hit;
   const out = [c];
   for (const [view, list] of cs.byView) {
     if (matching.has(view)) continue;
     for (const x of list) if (x.fallbackKey === c.key) out.push(x);
   }
+  shared.set(key, out);
   return out;
+}
+
+/** Totals over a list of represented classes, computed once per list. */
+export interface Represented {
+  /** Members in all. */
+  readonly members: number;
+  /** (class, namespace) pairs with members: an upper bound of the detailed findings. */
+  readonly entries: number;
+}
+
+/** The totals of a list that `representedAt` returned. */
+export function representedTotals(idx: MeshIndex, list: readonly ClientClass[]): Represented {
+  const memo = idx.table<readonly ClientClass[], Represented>('dr', 'representedTotals');
+  let r = memo.get(list);
+  if (!r) {
+    let members = 0;
+    let entries = 0;
+    for (const c of list) {
+      members += c.members.length;
+      entries += c.byNamespace.size;
+    }
+    memo.set(list, r = { members, entries });
+  }
+  return r;
 }

@@ -3,7 +3,7 @@ import { objectRef } from './model.js';
 import { BudgetExceededError } from './errors.js';
 import type { MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, type ClientClass } from './classes.js';
+import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, type ClientClass } from './classes.js';
 import { classSignature, serverShape, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespacePeerAuth, serverMode } from './peer-auth.js';
@@ -324,7 +324,7 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks:
       continue;
     }
     if (b.cls.key === OUTSIDE_KEY) outsideFindings(before, after, change, b, out);
-    if (!represented.some((c) => c.members.length > 0)) continue;
+    if (representedTotals(after, represented).members === 0) continue;
     let byVerdict = possible.get(b.cls);
     if (!byVerdict) possible.set(b.cls, byVerdict = new Map());
     const list = byVerdict.get(b.nowVerdict.key);
@@ -379,7 +379,8 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
   const certain = list[0]!.b.nowVerdict.certain ? isCertain(list[0]!.b.now) : undefined;
   const level: Evidence = certain ? 'certain' : 'possible';
   // An upper bound of the detailed findings; past the limit the class gets one summary.
-  const entries = list.reduce((n, p) => n + p.represented.reduce((k, c) => k + c.byNamespace.size, 0), 0);
+  let entries = 0;
+  for (const p of list) entries += representedTotals(after, p.represented).entries;
   if (entries <= SUMMARY_LIMIT) {
     const out: RawFinding[] = [];
     for (const p of list) {
@@ -399,15 +400,24 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
     }
     return out;
   }
-  // A change that reaches many namespaces and services: one summary for the class.
+  // A change that reaches many namespaces and services: one summary for the class. Its members
+  // are counted per class, never listed in full, so the cost follows classes, not pods.
+  const lists = new Set<readonly ClientClass[]>();
+  for (const p of list) lists.add(p.represented);
   const classes = new Map<string, ClientClass>();
-  for (const p of list) for (const c of p.represented) classes.set(c.key, c);
-  const members = [...classes.values()].flatMap((c) => c.members);
-  const namespaces = new Set(members.map((w) => w.namespace));
+  for (const l of lists) for (const c of l) classes.set(c.key, c);
+  let count = 0;
+  const namespaces = new Set<string>();
+  const members: Workload[] = [];
+  for (const c of classes.values()) {
+    count += c.members.length;
+    for (const ns of c.byNamespace.keys()) namespaces.add(ns);
+    for (let i = 0; i < c.members.length && members.length <= MAX_NAMES; i++) members.push(c.members[i]!);
+  }
   const first = list[0]!.b;
   const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
   if (list.length > MAX_NAMES) targets.push(`and ${list.length - MAX_NAMES} more`);
-  const f = finding(before, after, change, first, `${members.length} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members));
+  const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
     ...f,
     message: `${f.client} -> ${list.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.was.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
@@ -418,9 +428,9 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
 /** At most this many client names are listed in one finding. */
 const MAX_NAMES = 50;
 
-function names(ws: readonly Workload[]): string[] {
+function names(ws: readonly Workload[], total = ws.length): string[] {
   const out = ws.slice(0, MAX_NAMES).map((w) => `${w.name}.${w.namespace}`);
-  if (ws.length > MAX_NAMES) out.push(`and ${ws.length - MAX_NAMES} more`);
+  if (total > MAX_NAMES) out.push(`and ${total - MAX_NAMES} more`);
   return out;
 }
 
@@ -503,4 +513,23 @@ export function describeChange(change: Change): string {
   else if (o.kind === 'DestinationRule') what = ` (${o.host}${o.trafficPolicy?.tls ? ` ${o.trafficPolicy.tls.mode}` : ''})`;
   else what = ` (${o.mode})`;
   return `${change.operation} ${objectRef(o)}${what}`;
+}
+
+/**
+ * Computes, ahead of any request, what every change reads from the snapshot side: each port's
+ * server shape, its classes by signature and their verdicts, and which classes each service's
+ * findings stand for. Shells call it where the index is built, off the request path, so a
+ * request pays only for what its change alters.
+ */
+export function prepare(idx: MeshIndex): void {
+  for (const svc of idx.allServices()) {
+    for (const port of svc.ports) {
+      const shape = serverShape(idx, svc, port);
+      if (!shape) continue;
+      for (const g of signatureGroups(idx, svc, port)) {
+        verdictOf(idx, g.classes[0]!, g.sig, shape, svc, port);
+        for (const c of g.classes) representedAt(idx, c, svc);
+      }
+    }
+  }
 }

@@ -58,8 +58,10 @@ class ConfigIndex {
   /** Objects by key; a derived index holds only its one change and defers to its parent. */
   private readonly own = new Map<string, IstioObject | null>();
 
-  private constructor(private readonly parent?: ConfigIndex) {
-    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> => new Map(parent?.lists[k]);
+  private constructor(private readonly parent?: ConfigIndex, changedKind?: IstioObject['kind']) {
+    // A derived index shares the lists of the kinds its change leaves alone.
+    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> =>
+      (parent && k !== changedKind ? parent.lists[k] : new Map(parent?.lists[k]));
     this.lists = { PeerAuthentication: copy('PeerAuthentication'), DestinationRule: copy('DestinationRule'), Policy: copy('Policy'), MeshPolicy: copy('MeshPolicy') };
   }
 
@@ -95,8 +97,8 @@ class ConfigIndex {
 
   /** A copy with one object replaced or removed; only the list it sits in is rebuilt. */
   with(key: string, obj: IstioObject | undefined, prev: IstioObject | undefined): ConfigIndex {
-    const next = new ConfigIndex(this);
     const o = (obj ?? prev)!;
+    const next = new ConfigIndex(this, o.kind);
     const m = next.lists[o.kind];
     const list = (m.get(o.namespace) ?? []).filter((x) => objectKey(x) !== key);
     if (obj) {

@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
+import { prepare } from '../core/evaluate.js';
 import { asObject, type Json } from '../core/objects.js';
 import { apiStatusOf } from '../core/errors.js';
 import type { LoadedDoc } from './manifests.js';
@@ -237,7 +238,9 @@ export class ClusterSnapshot {
     for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
     const t0 = this.opts.now();
     try {
-      this.idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
+      const idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
+      prepare(idx);
+      this.idx = idx;
     } catch (e) {
       this.opts.onError?.('snapshot', e as Error);
     }
