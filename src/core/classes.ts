@@ -124,13 +124,15 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
     for (const suffix of wildcardForms(idx, svc)) for (const v of hosts.wildcard.get(suffix) ?? []) out.add(v);
     for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   }
-  memo.set(svc, s = out);
+  // Services that bring in no view of their own share one set.
+  memo.set(svc, s = out.size === hosts.always.length ? hosts.alwaysSet : out);
   return s;
 }
 
 /** The DR hosts of the views that have classes, inverted: which views a host pattern brings in. */
 interface ViewHosts {
   readonly always: readonly string[];
+  readonly alwaysSet: ReadonlySet<string>;
   readonly exact: ReadonlyMap<string, readonly string[]>;
   /** `*.suffix` patterns and `*`. */
   readonly wildcard: ReadonlyMap<string, readonly string[]>;
@@ -170,7 +172,7 @@ function viewHosts(idx: MeshIndex): ViewHosts {
         else if (!l.includes(view)) l.push(view);
       }
     }
-    return { always, exact, wildcard, oddWildcard };
+    return { always, alwaysSet: new Set(always), exact, wildcard, oddWildcard };
   });
 }
 

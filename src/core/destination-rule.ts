@@ -165,6 +165,12 @@ export function tlsForPort(tp: TrafficPolicy | null, port: number): { tls: Clien
   return { tls: tp.tls, portLevel: false };
 }
 
+/** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
+export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): { rule: DestinationRule | null; tls: ClientTls | null } {
+  const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
+  return dr ? { rule: dr, tls: tlsForPort(dr.trafficPolicy, port).tls } : NO_DR;
+}
+
 /** Resolves the DR and the TLS settings for one client, host and service port. */
 export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): DrResolution {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);

@@ -9,7 +9,7 @@ import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespacePeerAuth, serverMode } from './peer-auth.js';
 import { drHost, ownNamespaceDecides } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
-import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
+import { callersOf, evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
 import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
@@ -517,8 +517,7 @@ export function describeChange(change: Change): string {
 
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
- * server shape, its classes by signature and their verdicts, and which classes each service's
- * findings stand for. Shells call it where the index is built, off the request path, so a
+ * server shape, and its classes by signature with their verdicts. Shells call it where the index is built, off the request path, so a
  * request pays only for what its change alters.
  */
 export function prepare(idx: MeshIndex): void {
@@ -526,10 +525,7 @@ export function prepare(idx: MeshIndex): void {
     for (const port of svc.ports) {
       const shape = serverShape(idx, svc, port);
       if (!shape) continue;
-      for (const g of signatureGroups(idx, svc, port)) {
-        verdictOf(idx, g.classes[0]!, g.sig, shape, svc, port);
-        for (const c of g.classes) representedAt(idx, c, svc);
-      }
+      for (const g of signatureGroups(idx, svc, port)) verdictOf(idx, g.classes[0]!, g.sig, shape, svc, port);
     }
   }
 }

@@ -139,6 +139,10 @@ export const BETA_DEFAULT: ResolvedMode = { mode: 'PERMISSIVE', source: 'the def
  * 1.5, legacy policies up to 1.5 with the 1.5 coexistence rule, ambient ignores DISABLE.
  */
 export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
+  const f = idx.features;
+  // PeerAuthentication alone: a namespace base and at most one workload policy, each resolved once;
+  // nothing is kept per workload.
+  if (f.peerAuthentication && !f.legacyPolicies) return modernMode(idx, w, containerPort);
   const memo = idx.table<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
   let perWorkload = memo.get(w);
   if (!perWorkload) memo.set(w, perWorkload = new Map());
@@ -151,17 +155,40 @@ export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, s
   return r;
 }
 
+function modernMode(idx: MeshIndex, w: Workload, containerPort: number): ResolvedMode {
+  const base = namespaceBase(idx, w.namespace);
+  const wpa = workloadPeerAuth(idx, w);
+  let r = base;
+  if (wpa) {
+    const memo = idx.table<PeerAuthentication, Map<number, ResolvedMode>>('auth', 'workloadModes');
+    let perPort = memo.get(wpa);
+    if (!perPort) memo.set(wpa, perPort = new Map());
+    const hit = perPort.get(containerPort);
+    if (hit) r = hit;
+    else perPort.set(containerPort, r = composeOn(base, wpa, containerPort));
+  }
+  return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientOf(idx, r) : r;
+}
+
+/** DISABLE as an ambient workload gets it: ignored. One object per source. */
+function ambientOf(idx: MeshIndex, r: ResolvedMode): ResolvedMode {
+  const memo = idx.table<ResolvedMode, ResolvedMode>('auth', 'ambientModes');
+  let a = memo.get(r);
+  if (!a) memo.set(r, a = ambientIgnoresDisable(r));
+  return a;
+}
+
+function ambientIgnoresDisable(r: ResolvedMode): ResolvedMode {
+  return { mode: 'PERMISSIVE', source: `${r.source} (DISABLE is ignored for ambient workloads)` };
+}
+
 function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
   const f = idx.features;
   let r: ResolvedMode;
-  if (f.peerAuthentication && !f.legacyPolicies) r = composeOn(namespaceBase(idx, w.namespace), workloadPeerAuth(idx, w), containerPort);
-  else if (f.peerAuthentication && anyPeerAuth(peerAuthLevels(idx, w))) r = composePeerAuth(peerAuthLevels(idx, w), containerPort);
+  if (f.peerAuthentication && anyPeerAuth(peerAuthLevels(idx, w))) r = composePeerAuth(peerAuthLevels(idx, w), containerPort);
   else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
   else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
-  if (w.mesh === 'ambient' && r.mode === 'DISABLE') {
-    return { mode: 'PERMISSIVE', source: `${r.source} (DISABLE is ignored for ambient workloads)` };
-  }
-  return r;
+  return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientIgnoresDisable(r) : r;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Code } from './codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
-import type { DrResolution } from './destination-rule.js';
+import { clientTls, type DrResolution } from './destination-rule.js';
 import { serverMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
 
@@ -19,7 +19,7 @@ import { isCertain } from './evidence.js';
 export type ClientSig = 'none' | 'ambient' | 'disable' | 'istio' | 'tls' | 'tls-as-plaintext' | 'auto';
 
 /** The client signature of a class towards a port, from its DestinationRule resolution. */
-export function signatureOf(idx: MeshIndex, c: ClientClass, dr: DrResolution | null): ClientSig {
+export function signatureOf(idx: MeshIndex, c: ClientClass, dr: Pick<DrResolution, 'rule' | 'tls'> | null): ClientSig {
   if (c.kind === 'ambient') return 'ambient';
   // A sidecar client has no resolution only on an excluded outbound port: it then sends plaintext itself.
   if (c.kind === 'none' || !dr) return 'none';
@@ -118,7 +118,9 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
 
 /** The client signature of a class towards a service port, memoised with the DestinationRules it reads. */
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
-  return signatureOf(idx, c, drFor(idx, c.drKey, c.rep, svc, port));
+  // Resolved without the memo of full resolutions: signatures are kept per port group, not per class.
+  if (c.kind !== 'sidecar' || c.rep.excludeOutboundPorts.includes(port.port)) return signatureOf(idx, c, null);
+  return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
 }
 
 /** Classes that need their own evaluation towards a service port, grouped by signature. */
@@ -139,6 +141,12 @@ export function signatureGroups(idx: MeshIndex, svc: Service, port: ServicePort)
     if (l) l.push(c);
     else by.set(sig, [c]);
   }
-  memo.set(port, g = [...by].map(([sig, classes]) => ({ sig, classes })));
+  // Most ports group their classes alike; they share one list.
+  let key = '';
+  for (const [sig, classes] of by) key += `${sig}:${classes.map((c) => c.key).join(',')};`;
+  const shared = idx.cached('dr', 'groupLists', () => new Map<string, readonly SignatureGroup[]>());
+  g = shared.get(key);
+  if (!g) shared.set(key, g = [...by].map(([sig, classes]) => ({ sig, classes })));
+  memo.set(port, g);
   return g;
 }
