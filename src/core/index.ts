@@ -51,6 +51,9 @@ export function objectKey(o: { kind: string; namespace: string; name: string }):
 /** What a memo table depends on (see MeshIndex). */
 export type MemoLayer = 'static' | 'dr' | 'auth' | 'own';
 
+/** The longest chain of derived configuration indexes before one is flattened. */
+const MAX_DEPTH = 32;
+
 /** The Istio security configuration, grouped by namespace and sorted by creation. */
 class ConfigIndex {
   /** Lists by kind, then namespace; the cluster-scoped MeshPolicy sits under the namespace ''. */
@@ -58,7 +61,11 @@ class ConfigIndex {
   /** Objects by key; a derived index holds only its one change and defers to its parent. */
   private readonly own = new Map<string, IstioObject | null>();
 
+  /** How many changes this index sits on top of; lookups walk that far. */
+  private readonly depth: number;
+
   private constructor(private readonly parent?: ConfigIndex, changedKind?: IstioObject['kind']) {
+    this.depth = parent ? parent.depth + 1 : 0;
     // A derived index shares the lists of the kinds its change leaves alone.
     const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> =>
       (parent && k !== changedKind ? parent.lists[k] : new Map(parent?.lists[k]));
@@ -108,7 +115,15 @@ class ConfigIndex {
     if (list.length) m.set(o.namespace, list);
     else m.delete(o.namespace);
     next.own.set(key, obj ?? null);
-    return next;
+    // A long-lived source applies change after change: past a few dozen, start a fresh chain.
+    return next.depth > MAX_DEPTH ? next.flattened() : next;
+  }
+
+  /** The same objects in an index of its own, with no parent to walk. */
+  private flattened(): ConfigIndex {
+    const all: IstioObject[] = [];
+    for (const m of Object.values(this.lists)) for (const l of m.values()) all.push(...l);
+    return ConfigIndex.of(all);
   }
 }
 

@@ -1,10 +1,10 @@
 import * as k8s from '@kubernetes/client-node';
-import type { Traffic } from '../core/model.js';
+import type { IstioObject, Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
 import { prepare } from '../core/evaluate.js';
-import { asObject, type Json } from '../core/objects.js';
+import { asObject, isJudged, parseIstioObject, type Json } from '../core/objects.js';
 import { apiStatusOf } from '../core/errors.js';
-import type { LoadedDoc } from './manifests.js';
+import { docLocation, type LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
 import { compact, Interner, materialize, Store } from './intern.js';
@@ -88,8 +88,8 @@ function namespaceOf(o: Json): string {
 /**
  * The mesh snapshot from a live cluster: a paginated list and a watch (with bookmarks) per kind,
  * relisting on 410 Gone and reconnecting with backoff. It keeps pruned projections, not whole
- * objects, and rebuilds the engine's index in the background after changes (debounced), so an
- * admission request only ever reads the last index.
+ * objects. Istio security objects change the engine's index in place; other kinds rebuild it in
+ * the background (debounced). An admission request only ever reads the last index.
  */
 export class ClusterSnapshot {
   private readonly kinds: KindState[];
@@ -102,6 +102,9 @@ export class ClusterSnapshot {
   private traffic: Traffic | null;
   private readonly interner = new Interner();
   private lastRebuildMs = 0;
+  private prepareTimer: NodeJS.Timeout | undefined;
+  private inPlace = 0;
+  private rebuilds = 0;
   /** Optional kinds the cluster does not serve, for the one warning. */
   readonly missing: string[] = [];
 
@@ -179,7 +182,7 @@ export class ClusterSnapshot {
         const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
         if (type === 'DELETED') k.objects.delete(namespaceOf(o), String(asObject(o['metadata'])['name'] ?? ''));
         else k.objects.set(namespaceOf(o), compact(o, this.interner));
-        this.changed();
+        if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
     });
   }
@@ -220,6 +223,40 @@ export class ClusterSnapshot {
     }
   }
 
+  /**
+   * A judged Istio object (PeerAuthentication, DestinationRule, Policy, MeshPolicy) updates the
+   * index in place: the next request already sees it, and nothing is rebuilt. False when it cannot
+   * (no index yet, another kind, an object the engine refuses), so that a rebuild handles it.
+   */
+  private applyInPlace(k: KindState, deleted: boolean, o: Json): boolean {
+    if (!this.idx || !isJudged(o)) return false;
+    let object: IstioObject;
+    try {
+      object = { ...parseIstioObject(o), origin: docLocation({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 }) };
+    } catch {
+      // The rebuild reports it, as it would for any object it cannot read.
+      return false;
+    }
+    this.idx = this.idx.apply({ operation: deleted ? 'DELETE' : 'UPDATE', object });
+    this.inPlace++;
+    this.schedulePrepare();
+    return true;
+  }
+
+  /** Prepares the index again after in-place changes, once they pause (see `prepare`). */
+  private schedulePrepare(): void {
+    if (this.prepareTimer) return;
+    this.prepareTimer = setTimeout(() => {
+      this.prepareTimer = undefined;
+      if (this.idx) prepare(this.idx);
+    }, this.opts.debounceMs);
+  }
+
+  /** How many changes were applied to the index in place, and how many full rebuilds ran. */
+  updateCounts(): { inPlace: number; rebuilds: number } {
+    return { inPlace: this.inPlace, rebuilds: this.rebuilds };
+  }
+
   private changed(): void {
     if (this.rebuildTimer) return;
     // Under constant churn a large cluster would rebuild back to back: waiting four times the last
@@ -241,6 +278,7 @@ export class ClusterSnapshot {
       const idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic }).data);
       prepare(idx);
       this.idx = idx;
+      this.rebuilds++;
     } catch (e) {
       this.opts.onError?.('snapshot', e as Error);
     }
@@ -279,6 +317,7 @@ export class ClusterSnapshot {
   stop(): void {
     this.stopped = true;
     if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    if (this.prepareTimer) clearTimeout(this.prepareTimer);
     for (const k of this.kinds) k.abort?.abort();
   }
 }

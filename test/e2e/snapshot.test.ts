@@ -81,9 +81,13 @@ t.test('the first lists make the snapshot ready, with projections of every kind'
 });
 
 t.test('a PeerAuthentication applied with kubectl reaches the engine through the watch', async (t) => {
+  const counts = snap.updateCounts();
   const r = await cluster.kubectl(['apply', '-f', '-'], 'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n');
   t.equal(r.code, 0, r.stderr);
   await until('the policy', () => (snap.index()?.peerAuthentications('foo').length ?? 0) === 1);
+  // Nothing else changes in this cluster (no controllers run), so any rebuild would be this one's.
+  t.equal(snap.updateCounts().inPlace, counts.inPlace + 1, 'applied to the index in place');
+  t.equal(snap.updateCounts().rebuilds, counts.rebuilds, 'without rebuilding the index');
   const line = simulate(snap.index()!).find((c) => c.client === 'sleep.legacy' && c.service === 'httpbin.foo');
   t.equal(line?.outcome.code, '000', 'sleep.legacy to httpbin.foo:8000: 000');
   await cluster.kubectl(['delete', 'peerauthentications.security.istio.io', 'default', '-n', 'foo']);
