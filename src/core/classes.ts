@@ -1,9 +1,16 @@
 import type { MeshKind, Service, Workload } from './model.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { drHost, namedExportNamespaces } from './destination-rule.js';
 import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
+
+const T_CLASS_KEY = memoTable<Workload, string>('dr', 'classKey');
+const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('dr', 'viewsMatching');
+const T_WILDCARD_FORMS = memoTable<Service, readonly string[]>('static', 'wildcardForms');
+const T_REPRESENTED = memoTable<Service, Map<string, readonly ClientClass[]>>('dr', 'represented');
+const T_ALONE = memoTable<ClientClass, readonly ClientClass[]>('dr', 'alone');
+const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('dr', 'representedTotals');
 
 /**
  * A class of client workloads that behave identically towards every service: same mesh kind,
@@ -68,7 +75,7 @@ function keyOf(kind: MeshKind, view: string, sel: string, excl: string): string 
 
 /** The class key of a workload. */
 export function classKey(idx: MeshIndex, w: Workload): string {
-  const memo = idx.table<Workload, string>('dr', 'classKey');
+  const memo = idx.memo(T_CLASS_KEY);
   let k = memo.get(w);
   if (k === undefined) {
     const p = keyParts(idx, w);
@@ -112,7 +119,7 @@ export function clientClasses(idx: MeshIndex): ClassSet {
 
 /** Views whose own namespace holds a DR matching the service's host, or that always matter. */
 export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string> {
-  const memo = idx.table<Service, ReadonlySet<string>>('dr', 'viewsMatching');
+  const memo = idx.memo(T_VIEWS_MATCHING);
   let s = memo.get(svc);
   if (s) return s;
   const hosts = viewHosts(idx);
@@ -142,7 +149,7 @@ interface ViewHosts {
 
 /** The wildcard patterns of the `*.suffix` form that match a Service's host, and `*`; they depend on the name only. */
 export function wildcardForms(idx: MeshIndex, svc: Service): readonly string[] {
-  const memo = idx.table<Service, readonly string[]>('static', 'wildcardForms');
+  const memo = idx.memo(T_WILDCARD_FORMS);
   let forms = memo.get(svc);
   if (forms) return forms;
   const fqdn = idx.fqdn(svc);
@@ -198,7 +205,7 @@ export function classFor(idx: MeshIndex, c: ClientClass, svc: Service): ClientCl
 export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): readonly ClientClass[] {
   const cs = clientClasses(idx);
   if (c.view !== '*' || cs.byView.size === 0) return alone(idx, c);
-  const memo = idx.table<Service, Map<string, readonly ClientClass[]>>('dr', 'represented');
+  const memo = idx.memo(T_REPRESENTED);
   let perSvc = memo.get(svc);
   if (!perSvc) memo.set(svc, perSvc = new Map());
   const hit = perSvc.get(c.key);
@@ -209,7 +216,7 @@ export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): rea
 }
 
 function alone(idx: MeshIndex, c: ClientClass): readonly ClientClass[] {
-  const memo = idx.table<ClientClass, readonly ClientClass[]>('dr', 'alone');
+  const memo = idx.memo(T_ALONE);
   let l = memo.get(c);
   if (!l) memo.set(c, l = [c]);
   return l;
@@ -242,7 +249,7 @@ export interface Represented {
 
 /** The totals of a list that `representedAt` returned. */
 export function representedTotals(idx: MeshIndex, list: readonly ClientClass[]): Represented {
-  const memo = idx.table<readonly ClientClass[], Represented>('dr', 'representedTotals');
+  const memo = idx.memo(T_REPRESENTED_TOTALS);
   let r = memo.get(list);
   if (!r) {
     let members = 0;

@@ -1,7 +1,9 @@
 import type { ClientTls, DestinationRule, Labels, TrafficPolicy } from './model.js';
 import { objectRef } from './model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
-import { byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+
+const T_HOST = memoTable<DestinationRule, string>('dr', 'host');
 
 /** The client side of a DestinationRule lookup. */
 export interface DrClient {
@@ -23,7 +25,7 @@ const NO_DR: DrResolution = { rule: null, tls: null, via: 'no DestinationRule' }
 
 /** The host pattern of a DR as Istio indexes it: short names resolved relative to the DR's namespace. */
 export function drHost(idx: MeshIndex, dr: DestinationRule): string {
-  const memo = idx.table<DestinationRule, string>('dr', 'host');
+  const memo = idx.memo(T_HOST);
   let h = memo.get(dr);
   if (h === undefined) memo.set(dr, h = resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain));
   return h;

@@ -1,5 +1,8 @@
 import type { Service, ServicePort, Workload } from './model.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
+
+const T_PROTOCOL = memoTable<ServicePort, PortProtocol | 'udp'>('static', 'protocol');
+const T_ENDPOINTS = memoTable<ServicePort, readonly Endpoint[]>('static', 'endpoints');
 
 /** What sits behind a Service port. */
 export type EndpointKind = 'sidecar' | 'ambient' | 'none' | 'apiserver' | 'external';
@@ -36,7 +39,7 @@ export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
 
 /** `portProtocol`, memoised per Service port. */
 export function protocolAt(idx: MeshIndex, p: ServicePort): PortProtocol | 'udp' {
-  const memo = idx.table<ServicePort, PortProtocol | 'udp'>('static', 'protocol');
+  const memo = idx.memo(T_PROTOCOL);
   let proto = memo.get(p);
   if (!proto) memo.set(p, proto = portProtocol(p));
   return proto;
@@ -57,7 +60,7 @@ export function isApiServer(s: Service): boolean {
 
 /** The endpoints of a Service port. Services without a selector have one endpoint outside the mesh. */
 export function endpointsOf(idx: MeshIndex, s: Service, p: ServicePort): readonly Endpoint[] {
-  const memo = idx.table<ServicePort, readonly Endpoint[]>('static', 'endpoints');
+  const memo = idx.memo(T_ENDPOINTS);
   let e = memo.get(p);
   if (!e) memo.set(p, e = computeEndpoints(idx, s, p));
   return e;

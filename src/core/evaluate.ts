@@ -1,7 +1,7 @@
 import type { Change, DestinationRule, Evidence, IstioObject, MeshKind, Service, ServicePort, Workload } from './model.js';
 import { objectRef } from './model.js';
 import { BudgetExceededError } from './errors.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, type ClientClass } from './classes.js';
 import { classSignature, serverShape, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
@@ -14,6 +14,8 @@ import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, 
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
+
+const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
 
 /** One simulated connection. */
 export interface Connection {
@@ -28,7 +30,7 @@ export interface Connection {
 
 /** The memoised outcome of a class towards a service port. */
 export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
-  const memo = idx.table<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
+  const memo = idx.memo(T_OUTCOME);
   let perPort = memo.get(port);
   if (!perPort) memo.set(port, perPort = new Map());
   let o = perPort.get(c.key);

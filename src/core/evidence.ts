@@ -1,6 +1,10 @@
 import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
 import type { Outcome } from './outcome.js';
+
+const T_BARE_HOSTS = memoTable<Workload, ReadonlySet<string>>('static', 'bareHosts');
+const T_DECLARED = memoTable<Workload, ReadonlySet<string>>('static', 'declared');
+const T_CALLERS = memoTable<Service, readonly Workload[]>('static', 'callers');
 
 /** The evidence for one client → service breakage, and what it rests on. */
 export interface EvidenceResult {
@@ -63,7 +67,7 @@ const BARE_PORT = /(?:^|[\s=,])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):\d+/g;
  * as `sleep` is too common to count.
  */
 function bareHosts(idx: MeshIndex, w: Workload): ReadonlySet<string> {
-  const memo = idx.table<Workload, ReadonlySet<string>>('static', 'bareHosts');
+  const memo = idx.memo(T_BARE_HOSTS);
   let s = memo.get(w);
   if (!s) {
     const found = new Set<string>();
@@ -84,7 +88,7 @@ function namesBare(idx: MeshIndex, w: Workload, name: string): boolean {
 const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
 
 function declaredTokens(idx: MeshIndex, w: Workload): ReadonlySet<string> {
-  const memo = idx.table<Workload, ReadonlySet<string>>('static', 'declared');
+  const memo = idx.memo(T_DECLARED);
   let s = memo.get(w);
   if (!s) {
     const tokens = new Set<string>();
@@ -153,7 +157,7 @@ function declarers(idx: MeshIndex): { byToken: ReadonlyMap<string, readonly Work
  * not grow with the number of clients.
  */
 export function callersOf(idx: MeshIndex, svc: Service): readonly Workload[] {
-  const memo = idx.table<Service, readonly Workload[]>('static', 'callers');
+  const memo = idx.memo(T_CALLERS);
   let hit = memo.get(svc);
   if (!hit) memo.set(svc, hit = findCallers(idx, svc));
   return hit;

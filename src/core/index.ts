@@ -142,7 +142,7 @@ class Inventory {
   readonly serviceEntries: readonly ServiceEntry[];
   readonly endpointCache = new Map<Service, readonly Workload[]>();
   readonly servicesOfWorkload = new Map<Workload, Service[]>();
-  readonly memo: Layer = { values: new Map(), tables: new Map() };
+  readonly memo: Layer = newLayer();
 
   constructor(data: MeshData) {
     for (const n of data.namespaces) this.namespaces.set(n.name, n);
@@ -253,23 +253,40 @@ export class MeshIndex {
     return v;
   }
 
-  /** A memo table keyed by objects (no key strings on hot paths), held in a layer. */
-  table<K extends object, V>(layer: MemoLayer, name: string): Map<K, V> {
-    const tables = this.layers[layer].tables;
-    let t = tables.get(name);
-    if (!t) tables.set(name, t = new Map());
-    return t as Map<K, V>;
+  /** The map of a memo table in this index (see `memoTable`): a slot lookup, no key strings. */
+  memo<K extends object, V>(t: MemoTable<K, V>): Map<K, V> {
+    const slots = this.layers[t.layer].slots;
+    let m = slots[t.slot];
+    if (!m) slots[t.slot] = m = new Map();
+    return m as Map<K, V>;
   }
 }
 
-/** One memo layer: values by key, and tables keyed by objects. */
+/** One memo layer: values by key, and tables keyed by objects, by slot. */
 interface Layer {
   readonly values: Map<string, unknown>;
-  readonly tables: Map<string, Map<unknown, unknown>>;
+  readonly slots: (Map<unknown, unknown> | undefined)[];
 }
 
 function newLayer(): Layer {
-  return { values: new Map(), tables: new Map() };
+  return { values: new Map(), slots: [] };
+}
+
+/** A memo table keyed by objects: the layer its entries depend on, and its slot in that layer. */
+export interface MemoTable<K extends object, V> {
+  readonly layer: MemoLayer;
+  readonly slot: number;
+  /** For reading heap snapshots and debuggers only. */
+  readonly name: string;
+  /** Carries the key and value types; never set. */
+  readonly types?: [K, V];
+}
+
+let slotCount = 0;
+
+/** Declares a memo table, once per module: `MeshIndex.memo` then finds its map by slot. */
+export function memoTable<K extends object, V>(layer: MemoLayer, name: string): MemoTable<K, V> {
+  return { layer, slot: slotCount++, name };
 }
 
 function allObjects(d: MeshData): IstioObject[] {

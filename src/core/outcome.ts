@@ -1,10 +1,13 @@
 import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from './model.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
 import type { Code } from './codes.js';
 import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from './endpoints.js';
 import { resolveClientTls, type DrResolution } from './destination-rule.js';
 import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from './peer-auth.js';
 import { objectRef } from './model.js';
+
+const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth', 'serviceMode');
+const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr', 'resolution');
 
 /** A client as the engine sees it: one representative of a class of workloads. */
 export interface ClientRep {
@@ -51,7 +54,7 @@ export function failed(o: Outcome): boolean {
 
 /** The service-wide mode that auto mTLS infers on the client side, memoised with the policies it reads. */
 export function serviceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
-  const modes = idx.table<ServicePort, ResolvedMode | 'headless-plaintext'>('auth', 'serviceMode');
+  const modes = idx.memo(T_SERVICE_MODE);
   let m = modes.get(port);
   if (!m) modes.set(port, m = inferredServiceMode(idx, svc, port));
   return m;
@@ -176,7 +179,7 @@ function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: 
 /** The DR resolution for a sidecar client, memoised per client view (and selector DRs), service port. */
 export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: Service, port: ServicePort): DrResolution | null {
   if (client.kind !== 'sidecar' || client.excludeOutboundPorts.includes(port.port)) return null;
-  const memo = idx.table<ServicePort, Map<string, DrResolution>>('dr', 'resolution');
+  const memo = idx.memo(T_RESOLUTION);
   let perPort = memo.get(port);
   if (!perPort) memo.set(port, perPort = new Map());
   let r = perPort.get(viewKey);

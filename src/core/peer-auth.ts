@@ -1,7 +1,12 @@
 import type { LegacyPolicy, PeerAuthentication, PeerMode, Service, ServicePort, Workload } from './model.js';
 import { objectRef } from './model.js';
-import { isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+import { memoTable, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
 import { resolveShortName, serviceFqdn } from './hosts.js';
+
+const T_LEGACY = memoTable<ServicePort, LegacyPolicy | undefined>('auth', 'legacy');
+const T_SERVER_MODE = memoTable<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
+const T_WORKLOAD_MODES = memoTable<PeerAuthentication, Map<number, ResolvedMode>>('auth', 'workloadModes');
+const T_AMBIENT_MODES = memoTable<ResolvedMode, ResolvedMode>('auth', 'ambientModes');
 
 /** A resolved server-side mode (never UNSET) and the object it comes from. */
 export interface ResolvedMode {
@@ -90,7 +95,7 @@ export function anyPeerAuth(l: PeerAuthLevels): boolean {
  * service, then the namespace `default` Policy, then MeshPolicy `default`. Undefined when none.
  */
 export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort): LegacyPolicy | undefined {
-  const memo = idx.table<ServicePort, LegacyPolicy | undefined>('auth', 'legacy');
+  const memo = idx.memo(T_LEGACY);
   if (memo.has(port)) return memo.get(port);
   const found = ((): LegacyPolicy | undefined => {
     const fqdn = serviceFqdn(svc.name, svc.namespace, idx.mesh.clusterDomain);
@@ -143,7 +148,7 @@ export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, s
   // PeerAuthentication alone: a namespace base and at most one workload policy, each resolved once;
   // nothing is kept per workload.
   if (f.peerAuthentication && !f.legacyPolicies) return modernMode(idx, w, containerPort);
-  const memo = idx.table<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
+  const memo = idx.memo(T_SERVER_MODE);
   let perWorkload = memo.get(w);
   if (!perWorkload) memo.set(w, perWorkload = new Map());
   // Legacy policies are keyed by the Service port, PeerAuthentication by the container port.
@@ -160,7 +165,7 @@ function modernMode(idx: MeshIndex, w: Workload, containerPort: number): Resolve
   const wpa = workloadPeerAuth(idx, w);
   let r = base;
   if (wpa) {
-    const memo = idx.table<PeerAuthentication, Map<number, ResolvedMode>>('auth', 'workloadModes');
+    const memo = idx.memo(T_WORKLOAD_MODES);
     let perPort = memo.get(wpa);
     if (!perPort) memo.set(wpa, perPort = new Map());
     const hit = perPort.get(containerPort);
@@ -172,7 +177,7 @@ function modernMode(idx: MeshIndex, w: Workload, containerPort: number): Resolve
 
 /** DISABLE as an ambient workload gets it: ignored. One object per source. */
 function ambientOf(idx: MeshIndex, r: ResolvedMode): ResolvedMode {
-  const memo = idx.table<ResolvedMode, ResolvedMode>('auth', 'ambientModes');
+  const memo = idx.memo(T_AMBIENT_MODES);
   let a = memo.get(r);
   if (!a) memo.set(r, a = ambientIgnoresDisable(r));
   return a;

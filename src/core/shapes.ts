@@ -1,5 +1,5 @@
 import type { OutcomeCode, Service, ServicePort } from './model.js';
-import type { MeshIndex } from './index.js';
+import { memoTable, type MeshIndex } from './index.js';
 import type { Code } from './codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
@@ -7,6 +7,10 @@ import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
 import { clientTls, type DrResolution } from './destination-rule.js';
 import { serverMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
+
+const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth', 'shape');
+const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static', 'verdicts');
+const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr', 'groups');
 
 /*
  * Outcome codes depend on far fewer inputs than outcome reasons: what the client puts on the wire
@@ -44,7 +48,7 @@ export interface ServerShape {
 
 /** The server shape of a port, or null when the port has no outcome (UDP, no endpoints). Memoised with the policies it reads. */
 export function serverShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
-  const memo = idx.table<ServicePort, ServerShape | null>('auth', 'shape');
+  const memo = idx.memo(T_SHAPE);
   let s = memo.get(port);
   if (s === undefined) memo.set(port, s = computeShape(idx, svc, port));
   return s;
@@ -104,7 +108,7 @@ export interface Verdict {
  * `connectionOutcome`; every later port with the same pair reuses it.
  */
 export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape: ServerShape, svc: Service, port: ServicePort): Verdict {
-  const memo = idx.table<ServerShape, Map<ClientSig, Verdict>>('static', 'verdicts');
+  const memo = idx.memo(T_VERDICTS);
   let perShape = memo.get(shape);
   if (!perShape) memo.set(shape, perShape = new Map());
   let v = perShape.get(sig);
@@ -131,7 +135,7 @@ export interface SignatureGroup {
 
 /** The classes at a service port by signature, memoised with the DestinationRules they read. */
 export function signatureGroups(idx: MeshIndex, svc: Service, port: ServicePort): readonly SignatureGroup[] {
-  const memo = idx.table<ServicePort, readonly SignatureGroup[]>('dr', 'groups');
+  const memo = idx.memo(T_GROUPS);
   let g = memo.get(port);
   if (g) return g;
   const by = new Map<ClientSig, ClientClass[]>();
