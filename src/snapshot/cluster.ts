@@ -7,7 +7,7 @@ import { apiStatusOf } from '../core/errors.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
-import { compact, Interner, materialize, Store } from './intern.js';
+import { compact, Interner, materialize, Store, type Compact } from './intern.js';
 
 /** A kind the snapshot lists and watches. `group` '' is the core API. */
 export interface KindSpec {
@@ -85,11 +85,32 @@ function namespaceOf(o: Json): string {
   return String(asObject(o['metadata'])['namespace'] ?? '');
 }
 
+/** A Pod shape that names a controller: every Pod with it projects to the same workload. */
+function ownedByController(shape: Json): boolean {
+  const refs = asObject(shape['metadata'])['ownerReferences'];
+  return Array.isArray(refs) && refs.length > 0 && asObject(refs[0])['controller'] === true;
+}
+
+/**
+ * True when an event changes nothing the engine reads, so that the index stays as it is. Pruned
+ * projections are interned, so equal ones are the same object: a status-only update keeps its
+ * shape; a Pod added next to (or deleted from beside) a Pod of the same shape and controller adds
+ * or removes no workload, only one in its count, which the engine does not read.
+ */
+function changesNothing(k: KindState, prev: Compact | undefined, next: Compact | undefined): boolean {
+  if (prev && next) return prev.shape === next.shape;
+  if (k.spec.kind !== 'Pod') return false;
+  const shape = (next ?? prev)?.shape;
+  // After the store was updated: another Pod still (or already) uses this shape.
+  return shape !== undefined && ownedByController(shape) && k.objects.usesOf(shape) >= (next ? 2 : 1);
+}
+
 /**
  * The mesh snapshot from a live cluster: a paginated list and a watch (with bookmarks) per kind,
  * relisting on 410 Gone and reconnecting with backoff. It keeps pruned projections, not whole
- * objects. Istio security objects change the engine's index in place; other kinds rebuild it in
- * the background (debounced). An admission request only ever reads the last index.
+ * objects. Events that change nothing the engine reads leave the index alone; Istio security
+ * objects change it in place; other kinds rebuild it in the background (debounced). An admission
+ * request only ever reads the last index.
  */
 export class ClusterSnapshot {
   private readonly kinds: KindState[];
@@ -105,6 +126,7 @@ export class ClusterSnapshot {
   private prepareTimer: NodeJS.Timeout | undefined;
   private inPlace = 0;
   private rebuilds = 0;
+  private unchanged = 0;
   /** Optional kinds the cluster does not serve, for the one warning. */
   readonly missing: string[] = [];
 
@@ -180,9 +202,14 @@ export class ClusterSnapshot {
         if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
         if (type === 'BOOKMARK') return;
         const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        if (type === 'DELETED') k.objects.delete(namespaceOf(o), String(asObject(o['metadata'])['name'] ?? ''));
-        else k.objects.set(namespaceOf(o), compact(o, this.interner));
-        if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
+        const ns = namespaceOf(o);
+        const name = String(asObject(o['metadata'])['name'] ?? '');
+        const prev = k.objects.get(ns, name);
+        let next: Compact | undefined;
+        if (type === 'DELETED') k.objects.delete(ns, name);
+        else k.objects.set(ns, next = compact(o, this.interner));
+        if (changesNothing(k, prev, next)) this.unchanged++;
+        else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
     });
   }
@@ -252,9 +279,9 @@ export class ClusterSnapshot {
     }, this.opts.debounceMs);
   }
 
-  /** How many changes were applied to the index in place, and how many full rebuilds ran. */
-  updateCounts(): { inPlace: number; rebuilds: number } {
-    return { inPlace: this.inPlace, rebuilds: this.rebuilds };
+  /** How many events were applied to the index in place, left it as it was, or led to a full rebuild. */
+  updateCounts(): { inPlace: number; rebuilds: number; unchanged: number } {
+    return { inPlace: this.inPlace, rebuilds: this.rebuilds, unchanged: this.unchanged };
   }
 
   private changed(): void {

@@ -47,18 +47,41 @@ export function materialize(c: Compact): Json {
  */
 export class Store {
   private readonly byNs = new Map<string, Map<string, Compact>>();
+  /** How many stored projections use each shape. */
+  private readonly uses = new Map<Json, number>();
 
   set(ns: string, c: Compact): void {
     let m = this.byNs.get(ns);
     if (!m) this.byNs.set(ns, m = new Map());
+    const prev = m.get(c.name);
+    if (prev) this.release(prev.shape);
     m.set(c.name, c);
+    this.uses.set(c.shape, (this.uses.get(c.shape) ?? 0) + 1);
   }
 
   delete(ns: string, name: string): void {
     const m = this.byNs.get(ns);
-    if (!m) return;
+    const prev = m?.get(name);
+    if (!m || !prev) return;
     m.delete(name);
+    this.release(prev.shape);
     if (m.size === 0) this.byNs.delete(ns);
+  }
+
+  /** The stored projection of an object, if any. */
+  get(ns: string, name: string): Compact | undefined {
+    return this.byNs.get(ns)?.get(name);
+  }
+
+  /** How many stored projections share a shape. */
+  usesOf(shape: Json): number {
+    return this.uses.get(shape) ?? 0;
+  }
+
+  private release(shape: Json): void {
+    const n = (this.uses.get(shape) ?? 0) - 1;
+    if (n > 0) this.uses.set(shape, n);
+    else this.uses.delete(shape);
   }
 
   *values(): IterableIterator<Compact> {

@@ -104,6 +104,45 @@ t.test('a Pod created later is in the snapshot within seconds', async (t) => {
   t.ok((ages.get('Pod') ?? -1) >= 0, 'the time since the last Pod event is known');
 });
 
+/** A Pod owned by a ReplicaSet (none exists: no controllers run here, and nothing collects it). */
+function replica(name: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: legacy
+  labels: {app: web, pod-template-hash: 5f7c9}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5f7c9, uid: 6f1c2d2e-0000-4000-8000-000000000001, controller: true}]
+spec:
+  containers:
+  - {name: app, image: example/web:1, ports: [{containerPort: 8080}]}
+`;
+}
+
+t.test('events that change nothing the engine reads leave the index as it is', async (t) => {
+  const first = await cluster.kubectl(['apply', '-f', '-'], replica('web-5f7c9-aaaaa'));
+  t.equal(first.code, 0, first.stderr);
+  await until('the first replica', () => snap.index()?.workloads('legacy').some((w) => w.name === 'web') ?? false, 10_000);
+  const counts = snap.updateCounts();
+  const idx = snap.index();
+  const second = await cluster.kubectl(['apply', '-f', '-'], replica('web-5f7c9-bbbbb'));
+  t.equal(second.code, 0, second.stderr);
+  const note = await cluster.kubectl(['annotate', 'pod', 'web-5f7c9-aaaaa', '-n', 'legacy', 'example.com/note=kept-out']);
+  t.equal(note.code, 0, note.stderr);
+  await until('both events', () => snap.updateCounts().unchanged >= counts.unchanged + 2, 10_000);
+  // A rebuild would have waited for the debounce; give it the time to show if it were coming.
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(snap.updateCounts().rebuilds, counts.rebuilds, 'no rebuild for a second replica of the same shape, nor for an annotation the engine does not read');
+  t.equal(snap.index(), idx, 'the same index serves');
+  const del = await cluster.kubectl(['delete', 'pod', 'web-5f7c9-bbbbb', '-n', 'legacy', '--wait=false']);
+  t.equal(del.code, 0, del.stderr);
+  await until('the delete', () => snap.updateCounts().unchanged >= counts.unchanged + 3, 10_000);
+  t.equal(snap.updateCounts().rebuilds, counts.rebuilds, 'nor for deleting one of two replicas');
+  await cluster.kubectl(['delete', 'pod', 'web-5f7c9-aaaaa', '-n', 'legacy', '--wait=false']);
+  await until('the last replica gone', () => !(snap.index()?.workloads('legacy').some((w) => w.name === 'web') ?? true), 10_000);
+  t.ok(snap.updateCounts().rebuilds > counts.rebuilds, 'deleting the last replica rebuilds: the workload is gone');
+});
+
 t.test('projections keep what the engine reads and drop the rest', async (t) => {
   const idx = snap.index()!;
   const w = idx.workloads('foo').find((x) => x.name === 'httpbin')!;
