@@ -96,11 +96,14 @@ export function clientClasses(idx: MeshIndex): ClassSet {
   return idx.cached('dr', 'classes', () => {
     const byKey = new Map<string, ClientClass>();
     byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
+    const keys = idx.memo(T_CLASS_KEY);
     for (const w of idx.allWorkloads()) {
       const p = keyParts(idx, w);
       const key = classKey(idx, w);
       let c = byKey.get(key);
       if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
+      // One key string per class, not one per workload.
+      else keys.set(w, c.key);
       c.members.push(w);
       const l = c.byNamespace.get(w.namespace);
       if (l) l.push(w);

@@ -79,5 +79,6 @@ function computeEndpoints(idx: MeshIndex, s: Service, p: ServicePort): readonly 
     const bypass = w.excludeInboundPorts.includes(cp);
     out.push({ kind: bypass ? 'none' : w.mesh, workload: w, containerPort: cp });
   }
-  return out;
+  // Memoised for the life of the index: without the room push keeps for more.
+  return out.slice();
 }

@@ -155,6 +155,10 @@ class Inventory {
     for (const s of data.services) {
       for (const w of this.endpoints(s)) push(this.servicesOfWorkload, w, s);
     }
+    // Arrays grown by push keep room for more; these are read for the life of the index.
+    for (const m of [this.workloadsByNs, this.servicesByNs, this.servicesOfWorkload] as Map<unknown, unknown[]>[]) {
+      for (const [k, l] of m) m.set(k, l.slice());
+    }
   }
 
   endpoints(s: Service): readonly Workload[] {

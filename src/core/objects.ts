@@ -57,12 +57,12 @@ function str(v: unknown, field: string, required = false): string | undefined {
 /** Reads a string map (labels, matchLabels). */
 export function labels(v: unknown, field: string): Labels {
   const o = obj(v, field);
-  const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(o)) {
     if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${k}`, `expected a string, got ${JSON.stringify(val)}`);
-    out[k] = val;
   }
-  return out;
+  // Parsed input is never written to, so the checked object itself serves: a live snapshot's
+  // projections and the index then share one copy.
+  return o as Labels;
 }
 
 function port(v: unknown, field: string): number {

@@ -7,7 +7,7 @@ import { apiStatusOf } from '../core/errors.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
 import { projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
-import { compact, Interner, materialize, Store, type Compact } from './intern.js';
+import { compact, Interner, materialize, sameShape, Store, type Compact } from './intern.js';
 
 /** A kind the snapshot lists and watches. `group` '' is the core API. */
 export interface KindSpec {
@@ -92,13 +92,13 @@ function ownedByController(shape: Json): boolean {
 }
 
 /**
- * True when an event changes nothing the engine reads, so that the index stays as it is. Pruned
- * projections are interned, so equal ones are the same object: a status-only update keeps its
- * shape; a Pod added next to (or deleted from beside) a Pod of the same shape and controller adds
- * or removes no workload, only one in its count, which the engine does not read.
+ * True when an event changes nothing the engine reads, so that the index stays as it is: a
+ * status-only update keeps the pruned shape (for Pods, interned, the very same object); a Pod
+ * added next to (or deleted from beside) a Pod of the same shape and controller adds or removes no
+ * workload, only one in its count, which the engine does not read.
  */
 function changesNothing(k: KindState, prev: Compact | undefined, next: Compact | undefined): boolean {
-  if (prev && next) return prev.shape === next.shape;
+  if (prev && next) return sameShape(prev.shape, next.shape);
   if (k.spec.kind !== 'Pod') return false;
   const shape = (next ?? prev)?.shape;
   // After the store was updated: another Pod still (or already) uses this shape.
@@ -135,7 +135,7 @@ export class ClusterSnapshot {
     this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.watch = new k8s.Watch(kc);
     this.traffic = opts.traffic ?? null;
-    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Store(), relists: 0 }));
+    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Store(spec.kind === 'Pod'), relists: 0 }));
   }
 
   /** Discovers which versions are served, then starts a list+watch loop per kind. */
@@ -167,14 +167,14 @@ export class ClusterSnapshot {
   }
 
   private async list(k: KindState): Promise<void> {
-    const fresh = new Store();
+    const fresh = new Store(k.spec.kind === 'Pod');
     let cont: string | undefined;
     let rv = '';
     do {
       const page = await this.api.list(this.apiVersion(k), k.spec.kind, undefined, undefined, undefined, undefined, k.spec.fieldSelector, undefined, this.opts.pageSize, cont);
       for (const item of page.items as unknown as Json[]) {
         const o = prune({ ...item, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        fresh.set(namespaceOf(o), compact(o, this.interner));
+        fresh.set(namespaceOf(o), compact(o, this.internerFor(k)));
       }
       cont = page.metadata?._continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
@@ -207,7 +207,7 @@ export class ClusterSnapshot {
         const prev = k.objects.get(ns, name);
         let next: Compact | undefined;
         if (type === 'DELETED') k.objects.delete(ns, name);
-        else k.objects.set(ns, next = compact(o, this.interner));
+        else k.objects.set(ns, next = compact(o, this.internerFor(k)));
         if (changesNothing(k, prev, next)) this.unchanged++;
         else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
@@ -248,6 +248,11 @@ export class ClusterSnapshot {
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
       }
     }
+  }
+
+  /** Pods repeat (every Pod of an owner has one shape): only they are interned. */
+  private internerFor(k: KindState): Interner | null {
+    return k.spec.kind === 'Pod' ? this.interner : null;
   }
 
   /**

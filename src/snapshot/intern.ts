@@ -29,11 +29,21 @@ export interface Compact {
   readonly shape: Json;
 }
 
-/** Splits a pruned projection into its name and a shared shape. */
-export function compact(o: Json, i: Interner): Compact {
+/**
+ * Splits a pruned projection into its name and its shape, shared through the interner when one
+ * is given. Only kinds whose objects repeat (the Pods of one owner) are worth interning; for the
+ * others a digest per object would cost more than it saves.
+ */
+export function compact(o: Json, i: Interner | null): Compact {
   const md = asObject(o['metadata']);
   const { name, ...rest } = md;
-  return { name: typeof name === 'string' ? name : '', shape: i.share({ ...o, metadata: rest }) };
+  const shape = { ...o, metadata: rest };
+  return { name: typeof name === 'string' ? name : '', shape: i ? i.share(shape) : shape };
+}
+
+/** True when two shapes are equal as JSON (an interned pair is simply the same object). */
+export function sameShape(a: Json, b: Json): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** The projection again, for a rebuild. */
@@ -46,17 +56,21 @@ export function materialize(c: Compact): Json {
  * built and held per object: the name string is the one the projection keeps anyway.
  */
 export class Store {
-  private readonly byNs = new Map<string, Map<string, Compact>>();
-  /** How many stored projections use each shape. */
+  /** Shapes by namespace, then name: the name is the map's key, with no object per entry. */
+  private readonly byNs = new Map<string, Map<string, Json>>();
+  /** How many stored projections use each shape, when counted. */
   private readonly uses = new Map<Json, number>();
+
+  /** `counted`: keep use counts of shapes (for interned kinds, whose shapes repeat). */
+  constructor(private readonly counted = false) {}
 
   set(ns: string, c: Compact): void {
     let m = this.byNs.get(ns);
     if (!m) this.byNs.set(ns, m = new Map());
     const prev = m.get(c.name);
-    if (prev) this.release(prev.shape);
-    m.set(c.name, c);
-    this.uses.set(c.shape, (this.uses.get(c.shape) ?? 0) + 1);
+    if (prev) this.release(prev);
+    m.set(c.name, c.shape);
+    if (this.counted) this.uses.set(c.shape, (this.uses.get(c.shape) ?? 0) + 1);
   }
 
   delete(ns: string, name: string): void {
@@ -64,13 +78,14 @@ export class Store {
     const prev = m?.get(name);
     if (!m || !prev) return;
     m.delete(name);
-    this.release(prev.shape);
+    this.release(prev);
     if (m.size === 0) this.byNs.delete(ns);
   }
 
   /** The stored projection of an object, if any. */
   get(ns: string, name: string): Compact | undefined {
-    return this.byNs.get(ns)?.get(name);
+    const shape = this.byNs.get(ns)?.get(name);
+    return shape ? { name, shape } : undefined;
   }
 
   /** How many stored projections share a shape. */
@@ -79,12 +94,13 @@ export class Store {
   }
 
   private release(shape: Json): void {
+    if (!this.counted) return;
     const n = (this.uses.get(shape) ?? 0) - 1;
     if (n > 0) this.uses.set(shape, n);
     else this.uses.delete(shape);
   }
 
   *values(): IterableIterator<Compact> {
-    for (const m of this.byNs.values()) yield* m.values();
+    for (const m of this.byNs.values()) for (const [name, shape] of m) yield { name, shape };
   }
 }

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type {
   AuthorizationPolicy, ContainerPort, DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication, IstioVersion, Labels, MeshConfig, MeshData, Namespace,
-  Probe, Service, ServiceEntry, ServicePort, Traffic, VersionSource, Workload,
+  Origin, Probe, Service, ServiceEntry, ServicePort, Traffic, VersionSource, Workload,
 } from '../core/model.js';
 import { DEFAULT_MESH } from '../core/model.js';
 import { InvalidObjectError, MtlsGuardError } from '../core/errors.js';
@@ -33,8 +33,16 @@ function strs(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-function portList(v: string | undefined): number[] {
-  if (!v) return [];
+/** One empty list for every workload without such entries: a live snapshot holds thousands. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A list kept for the life of an index: exactly as long as it is (push leaves room for more). */
+function exact<T>(l: T[]): readonly T[] {
+  return l.length ? l.slice() : NONE;
+}
+
+function portList(v: string | undefined): readonly number[] {
+  if (!v) return NONE;
   return v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
 }
 
@@ -73,7 +81,7 @@ function shape(t: { spec: Json; labels: Labels; annotations: Labels }): PodShape
   };
 }
 
-function probes(spec: Json): Probe[] {
+function probes(spec: Json): readonly Probe[] {
   const out: Probe[] = [];
   for (const c of arr(spec['containers'])) {
     if (c['name'] === 'istio-proxy') continue;
@@ -92,10 +100,10 @@ function probes(spec: Json): Probe[] {
       else if (tp !== undefined) out.push({ container, kind, type: 'tcp', port: tp });
     }
   }
-  return out;
+  return exact(out);
 }
 
-function containerPorts(spec: Json): ContainerPort[] {
+function containerPorts(spec: Json): readonly ContainerPort[] {
   const out: ContainerPort[] = [];
   for (const c of arr(spec['containers'])) {
     if (c['name'] === 'istio-proxy') continue;
@@ -104,17 +112,17 @@ function containerPorts(spec: Json): ContainerPort[] {
       out.push(typeof p['name'] === 'string' ? { name: p['name'], port: p['containerPort'] } : { port: p['containerPort'] });
     }
   }
-  return out;
+  return exact(out);
 }
 
-function declared(spec: Json): string[] {
+function declared(spec: Json): readonly string[] {
   const out: string[] = [];
   for (const c of arr(spec['containers'])) {
     if (c['name'] === 'istio-proxy') continue;
     out.push(...strs(c['command']), ...strs(c['args']));
     for (const e of arr(c['env'])) if (typeof e['value'] === 'string') out.push(e['value']);
   }
-  return out;
+  return exact(out);
 }
 
 interface OwnerInfo { name: string; kind: string }
@@ -141,6 +149,16 @@ function ownerOf(pod: Json, replicaSets: Map<string, Json>): OwnerInfo {
   return { name, kind };
 }
 
+const clusterOrigins = new Map<string, Origin>();
+
+/** Where an object came from; objects of a live snapshot share one per kind. */
+function originOf(d: LoadedDoc): Origin {
+  if (!d.file.startsWith('cluster:') || d.doc !== 0 || d.item !== undefined) return docLocation(d);
+  let o = clusterOrigins.get(d.file);
+  if (!o) clusterOrigins.set(d.file, o = docLocation(d));
+  return o;
+}
+
 function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, podCount: number): Workload {
   const t = podTemplate(obj)!;
   const isPod = String(obj['kind']) === 'Pod';
@@ -163,7 +181,7 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
     excludeOutboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeOutboundPorts']),
     excludeInboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeInboundPorts']),
     pods: podCount,
-    origin: docLocation(d),
+    origin: originOf(d),
   };
 }
 
@@ -185,7 +203,7 @@ function service(obj: Json, d: LoadedDoc): Service {
   });
   return {
     name: m.name, ...(Object.keys(m.labels).length ? { labels: m.labels } : {}), namespace: m.namespace, selector: sel && Object.keys(sel).length ? sel : null, ports,
-    headless: spec['clusterIP'] === 'None', type: String(spec['type'] ?? 'ClusterIP'), origin: docLocation(d),
+    headless: spec['clusterIP'] === 'None', type: String(spec['type'] ?? 'ClusterIP'), origin: originOf(d),
   };
 }
 
