@@ -5,12 +5,12 @@ import { drHost, namedExportNamespaces } from './destination-rule.js';
 import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
 
-const T_CLASS_KEY = memoTable<Workload, string>('dr', 'classKey');
-const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('dr', 'viewsMatching');
+const T_CLASS_KEY = memoTable<Workload, string>('views', 'classKey');
+const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views', 'viewsMatching');
 const T_WILDCARD_FORMS = memoTable<Service, readonly string[]>('static', 'wildcardForms');
-const T_REPRESENTED = memoTable<Service, Map<string, readonly ClientClass[]>>('dr', 'represented');
-const T_ALONE = memoTable<ClientClass, readonly ClientClass[]>('dr', 'alone');
-const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('dr', 'representedTotals');
+const T_REPRESENTED = memoTable<Service, Map<string, readonly ClientClass[]>>('views', 'represented');
+const T_ALONE = memoTable<ClientClass, readonly ClientClass[]>('views', 'alone');
+const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('views', 'representedTotals');
 
 /**
  * A class of client workloads that behave identically towards every service: same mesh kind,
@@ -93,7 +93,7 @@ function newClass(key: string, kind: MeshKind, view: string, sel: string, excl: 
 
 /** The client classes of an index, memoised with the DestinationRules they depend on. */
 export function clientClasses(idx: MeshIndex): ClassSet {
-  return idx.cached('dr', 'classes', () => {
+  return idx.cached('views', 'classes', () => {
     const byKey = new Map<string, ClientClass>();
     byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
     const keys = idx.memo(T_CLASS_KEY);
@@ -163,7 +163,7 @@ export function wildcardForms(idx: MeshIndex, svc: Service): readonly string[] {
 }
 
 function viewHosts(idx: MeshIndex): ViewHosts {
-  return idx.cached('dr', 'viewHosts', () => {
+  return idx.cached('views', 'viewHosts', () => {
     const cs = clientClasses(idx);
     const always: string[] = [];
     const exact = new Map<string, string[]>();
@@ -230,7 +230,7 @@ function computeRepresented(idx: MeshIndex, c: ClientClass, svc: Service): reado
   const matching = viewsMatching(idx, svc);
   // Services that bring in the same views share one list, so summaries work per distinct list.
   const key = `${c.key}|${[...matching].sort().join(',')}`;
-  const shared = idx.cached('dr', 'representedLists', () => new Map<string, readonly ClientClass[]>());
+  const shared = idx.cached('views', 'representedLists', () => new Map<string, readonly ClientClass[]>());
   const hit = shared.get(key);
   if (hit) return hit;
   const out = [c];

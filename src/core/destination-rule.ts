@@ -51,7 +51,7 @@ function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
 
 /** Namespaces that some DR's exportTo names explicitly: their clients see a view of their own. */
 export function namedExportNamespaces(idx: MeshIndex): ReadonlySet<string> {
-  return idx.cached('dr', 'named', () => {
+  return idx.cached('views', 'named', () => {
     const s = new Set<string>();
     for (const ns of idx.drNamespaces()) {
       for (const dr of idx.destinationRules(ns)) {

@@ -3,7 +3,7 @@ import type {
   Namespace, PeerAuthentication, Service, ServiceEntry, Workload,
 } from './model.js';
 import { features, type VersionFeatures } from './version.js';
-import { serviceFqdn } from './hosts.js';
+import { resolveShortName, serviceFqdn } from './hosts.js';
 
 /** True when every label of `selector` is on `labels`. */
 export function selectorMatches(selector: Labels, labels: Labels): boolean {
@@ -49,7 +49,7 @@ export function objectKey(o: { kind: string; namespace: string; name: string }):
 }
 
 /** What a memo table depends on (see MeshIndex). */
-export type MemoLayer = 'static' | 'dr' | 'auth' | 'own';
+export type MemoLayer = 'static' | 'views' | 'dr' | 'auth' | 'own';
 
 /** The longest chain of derived configuration indexes before one is flattened. */
 const MAX_DEPTH = 32;
@@ -93,6 +93,13 @@ class ConfigIndex {
     return this.lists[kind].keys();
   }
 
+  /** Every object in force. */
+  all(): IstioObject[] {
+    const out: IstioObject[] = [];
+    for (const m of Object.values(this.lists)) for (const l of m.values()) out.push(...l);
+    return out;
+  }
+
   /** The object with this key, if any. */
   get(key: string): IstioObject | undefined {
     for (let c: ConfigIndex | undefined = this; c; c = c.parent) {
@@ -121,9 +128,7 @@ class ConfigIndex {
 
   /** The same objects in an index of its own, with no parent to walk. */
   private flattened(): ConfigIndex {
-    const all: IstioObject[] = [];
-    for (const m of Object.values(this.lists)) for (const l of m.values()) all.push(...l);
-    return ConfigIndex.of(all);
+    return ConfigIndex.of(this.all());
   }
 }
 
@@ -187,9 +192,10 @@ export class MeshIndex {
   readonly autoMtls: boolean;
   /**
    * Memo tables by what they depend on: `static` on workloads and services only (shared by every
-   * derived index), `dr` on DestinationRules, `auth` on PeerAuthentications and legacy policies,
-   * `own` on everything. `apply` hands unaffected layers to the derived index, so a change only
-   * recomputes what it can alter.
+   * derived index), `views` on client classes and DR views (which namespaces have rules, with which
+   * hosts, selectors and exportTo), `dr` on DestinationRules, `auth` on PeerAuthentications and
+   * legacy policies, `own` on everything. `apply` hands unaffected layers to the derived index, so
+   * a change only recomputes what it can alter.
    */
   private readonly layers: Record<MemoLayer, Layer>;
 
@@ -197,7 +203,7 @@ export class MeshIndex {
     this.data = data;
     this.inv = inv;
     this.cfg = cfg;
-    this.layers = { static: inv.memo, dr: layers?.dr ?? newLayer(), auth: layers?.auth ?? newLayer(), own: newLayer() };
+    this.layers = { static: inv.memo, views: layers?.views ?? newLayer(), dr: layers?.dr ?? newLayer(), auth: layers?.auth ?? newLayer(), own: newLayer() };
     this.features = features(data.version);
     this.autoMtls = this.features.autoMtlsAvailable
       && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
@@ -223,9 +229,36 @@ export class MeshIndex {
     }
     if (!obj && !prev) return this;
     const cfg = this.cfg.with(key, obj, prev);
-    const isDr = change.object.kind === 'DestinationRule';
     // `data` stays the snapshot as loaded: the configuration in force is read through `cfg` only.
-    return new MeshIndex(this.data, this.inv, cfg, isDr ? { auth: this.layers.auth } : { dr: this.layers.dr });
+    if (change.object.kind !== 'DestinationRule') return new MeshIndex(this.data, this.inv, cfg, { views: this.layers.views, dr: this.layers.dr });
+    const views = this.viewsStable(prev as DestinationRule | undefined, obj as DestinationRule | undefined) ? { views: this.layers.views } : {};
+    return new MeshIndex(this.data, this.inv, cfg, { ...views, auth: this.layers.auth });
+  }
+
+  /**
+   * True when a DestinationRule change leaves client classes and DR views as they are: no
+   * workload selector and no exportTo naming a namespace on either side, and a namespace that
+   * keeps a view of its own with the same hosts (the root namespace always has one).
+   */
+  private viewsStable(prev: DestinationRule | undefined, next: DestinationRule | undefined): boolean {
+    if (this.features.drGlobalLookup) return true;
+    const either = [prev, next].filter((d): d is DestinationRule => d !== undefined);
+    for (const d of either) {
+      if (this.features.drWorkloadSelector && !isEmptySelector(d.workloadSelector)) return false;
+      if (d.exportTo?.some((e) => e !== '*' && e !== '.')) return false;
+    }
+    const ns = either[0]!.namespace;
+    if (ns === this.root) return true;
+    const host = (d: DestinationRule): string => resolveShortName(d.host, ns, this.mesh.clusterDomain);
+    return prev !== undefined && next !== undefined && host(prev) === host(next);
+  }
+
+  /** The snapshot with the Istio configuration in force here (after every change applied), for a fresh build. */
+  snapshot(): MeshData {
+    const objects = this.cfg.all();
+    const of = <K extends IstioObject['kind']>(...kinds: K[]): Extract<IstioObject, { kind: K }>[] =>
+      objects.filter((o): o is Extract<IstioObject, { kind: K }> => (kinds as string[]).includes(o.kind));
+    return { ...this.data, peerAuthentications: of('PeerAuthentication'), destinationRules: of('DestinationRule'), legacyPolicies: of('Policy', 'MeshPolicy') };
   }
 
   /** The object with the same kind, namespace and name, if any. */

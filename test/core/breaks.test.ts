@@ -11,8 +11,13 @@ import { representedAt } from '../../src/core/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 
-/** Connections of workload clients that go from 200 to a failure, by simulating both sides. */
-function reference(before: MeshIndex, after: MeshIndex): Set<string> {
+/**
+ * Connections of workload clients that go from 200 to a failure, by simulating both sides, each
+ * on an index built afresh (so that what `apply` shares between indexes is checked too).
+ */
+function reference(derivedBefore: MeshIndex, derivedAfter: MeshIndex): Set<string> {
+  const before = Index.build(derivedBefore.snapshot());
+  const after = Index.build(derivedAfter.snapshot());
   const clients = new Set(before.allWorkloads().map((w) => `${w.name}.${w.namespace}`));
   const was = new Map(simulate(before).filter((c) => clients.has(c.client)).map((c) => [`${c.client} ${c.service}:${c.port}`, c.outcome.code]));
   const out = new Set<string>();
