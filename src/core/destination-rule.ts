@@ -107,6 +107,11 @@ function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly Destination
   return l;
 }
 
+/** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
+export function seesAllOwnRules(idx: MeshIndex, ns: string): boolean {
+  return visibleInOwnNamespace(idx, ns).length === idx.destinationRules(ns).length;
+}
+
 /**
  * True when step 1 of the lookup decides for every client of a namespace towards a host: some DR
  * the namespace sees matches it. Rules elsewhere cannot then change what these clients use.

@@ -7,7 +7,7 @@ import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, rep
 import { classSignature, serverShape, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespacePeerAuth, serverMode } from './peer-auth.js';
-import { drHost, ownNamespaceDecides } from './destination-rule.js';
+import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
 import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
@@ -234,8 +234,12 @@ function movedWorkloads(before: MeshIndex, after: MeshIndex, moved: ReadonlySet<
  * namespaces it moves (judged one by one), nor those whose own namespace's rules decide the host.
  */
 function reachableClasses(after: MeshIndex, svc: Service, moved: ReadonlySet<string>): ClientClass[] {
-  const fqdn = after.fqdn(svc);
-  return classesAt(after, svc).filter((c) => !moved.has(c.view) && (c.view === '*' || !ownNamespaceDecides(after, c.view, fqdn)));
+  const special = clientClasses(after).special;
+  const decides = (view: string): boolean =>
+    // A view at a service that is not special is there because one of its rules matches the host;
+    // when its namespace sees all of its own rules, that one decides.
+    (!special.has(view) && seesAllOwnRules(after, view)) || ownNamespaceDecides(after, view, after.fqdn(svc));
+  return classesAt(after, svc).filter((c) => !moved.has(c.view) && (c.view === '*' || !decides(c.view)));
 }
 
 /** The verdict of a class towards a port whose server shape is known. */
