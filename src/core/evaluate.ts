@@ -15,6 +15,7 @@ import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
 
+const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
 const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
 
 /** One simulated connection. */
@@ -370,7 +371,9 @@ function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b:
 }
 
 /** Members of the represented classes by namespace, less those reported one by one. */
-function byNamespace(p: Pending): Map<string, Workload[]> {
+function byNamespace(p: Pending): ReadonlyMap<string, readonly Workload[]> {
+  // One class and nobody reported apart: its own lists serve as they are.
+  if (p.represented.length === 1 && p.named.size === 0) return p.represented[0]!.byNamespace;
   const m = new Map<string, Workload[]>();
   for (const c of p.represented) {
     for (const [ns, ws] of c.byNamespace) {
@@ -398,10 +401,11 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
         out.push(finding(before, after, change, p.b, `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(ws)));
         continue;
       }
+      const own = namespaces === p.represented[0]!.byNamespace;
       for (const [ns, ws] of namespaces) {
         const only = ws.length === 1 ? ws[0]! : undefined;
         const label = only ? `${only.name}.${ns}` : `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${ns}`;
-        out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : names(ws)));
+        out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : own ? classNames(after, ws) : names(ws)));
       }
     }
     return out;
@@ -433,6 +437,14 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
 
 /** At most this many client names are listed in one finding. */
 const MAX_NAMES = 50;
+
+/** `names` of a class's own list of members in a namespace, written once per list. */
+function classNames(idx: MeshIndex, ws: readonly Workload[]): string[] {
+  const memo = idx.memo(T_CLASS_NAMES);
+  let n = memo.get(ws);
+  if (!n) memo.set(ws, n = names(ws));
+  return n;
+}
 
 function names(ws: readonly Workload[], total = ws.length): string[] {
   const out = ws.slice(0, MAX_NAMES).map((w) => `${w.name}.${w.namespace}`);
