@@ -260,7 +260,6 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   const moved = movedNamespaces(before, change);
   const movers = movedWorkloads(before, after, moved);
   const clientSideOnly = change.object.kind === 'DestinationRule';
-  const beforeClasses = clientClasses(before).byKey;
   const out: Break[] = [];
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
@@ -269,36 +268,52 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
       const sb = serverShape(before, svc, port);
       const sa = serverShape(after, svc, port);
       if (!sa || !sb || (!clientSideOnly && sa === sb)) continue;
-      if (clientSideOnly) {
-        for (const c of reachable ??= reachableClasses(after, svc, moved)) {
-          const b = beforeClasses.get(c.key);
-          if (!b) continue;
-          const now = verdictAt(after, c, sa, svc, port);
-          if (!now.failed) continue;
-          const was = verdictAt(before, b, sb, svc, port);
-          if (!was.failed) out.push(new LazyBreak(before, after, b, c, undefined, svc, port, was, now));
-        }
-      } else {
-        for (const g of signatureGroups(after, svc, port)) {
-          const now = verdictOf(after, g.classes[0]!, g.sig, sa, svc, port);
-          if (!now.failed) continue;
-          // A policy change leaves classes and DR lookups alone: each class is its own before.
-          const was = verdictOf(before, g.classes[0]!, g.sig, sb, svc, port);
-          if (!was.failed) for (const c of g.classes) out.push(new LazyBreak(before, after, c, c, undefined, svc, port, was, now));
-        }
-      }
+      const at: PortPair = { svc, port, before: sb, after: sa };
+      if (clientSideOnly) ruleBreaks(before, after, at, reachable ??= reachableClasses(after, svc, moved), out);
+      else policyBreaks(before, after, at, out);
       // Workloads in the namespaces a DestinationRule change touches are compared one by one.
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);
-        const was = verdictAt(before, cb, sb, svc, port);
+        const was = verdictAt(before, cb, at.before, svc, port);
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
-        const now = verdictAt(after, ca, sa, svc, port);
+        const now = verdictAt(after, ca, at.after, svc, port);
         if (now.failed) out.push(new LazyBreak(before, after, cb, ca, m.w, svc, port, was, now));
       }
     }
   }
   return out;
+}
+
+/** A service port with its server shape on each side of a change. */
+interface PortPair {
+  readonly svc: Service;
+  readonly port: ServicePort;
+  readonly before: ServerShape;
+  readonly after: ServerShape;
+}
+
+/** A policy change leaves classes and DR lookups alone: each class is its own before, judged once per signature. */
+function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Break[]): void {
+  for (const g of signatureGroups(after, at.svc, at.port)) {
+    const now = verdictOf(after, g.classes[0]!, g.sig, at.after, at.svc, at.port);
+    if (!now.failed) continue;
+    const was = verdictOf(before, g.classes[0]!, g.sig, at.before, at.svc, at.port);
+    if (!was.failed) for (const c of g.classes) out.push(new LazyBreak(before, after, c, c, undefined, at.svc, at.port, was, now));
+  }
+}
+
+/** A DestinationRule change: the classes it can reach, each against its own before. */
+function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: readonly ClientClass[], out: Break[]): void {
+  const beforeClasses = clientClasses(before).byKey;
+  for (const c of reachable) {
+    const b = beforeClasses.get(c.key);
+    if (!b) continue;
+    const now = verdictAt(after, c, at.after, at.svc, at.port);
+    if (!now.failed) continue;
+    const was = verdictAt(before, b, at.before, at.svc, at.port);
+    if (!was.failed) out.push(new LazyBreak(before, after, b, c, undefined, at.svc, at.port, was, now));
+  }
 }
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
