@@ -33,8 +33,11 @@ export const JUDGED_KINDS: Readonly<Record<string, { group: string; versions: re
 const PEER_MODES: readonly PeerMode[] = ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'];
 const TLS_MODES: readonly TlsMode[] = ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'];
 
+/** What an absent map reads as; shared, and never written to. */
+const NO_ENTRIES: Json = Object.freeze({});
+
 function obj(v: unknown, field: string): Json {
-  if (v === undefined || v === null) return {};
+  if (v === undefined || v === null) return NO_ENTRIES;
   if (!isObject(v)) throw new InvalidObjectError(field, `expected an object, got ${typeof v === 'object' ? 'a list' : JSON.stringify(v)}`);
   return v;
 }
@@ -57,13 +60,19 @@ function str(v: unknown, field: string, required = false): string | undefined {
 /** Reads a string map (labels, matchLabels). */
 export function labels(v: unknown, field: string): Labels {
   const o = obj(v, field);
-  for (const [k, val] of Object.entries(o)) {
+  if (checkedLabels.has(o)) return o as Labels;
+  for (const k in o) {
+    const val = o[k];
     if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${k}`, `expected a string, got ${JSON.stringify(val)}`);
   }
+  checkedLabels.add(o);
   // Parsed input is never written to, so the checked object itself serves: a live snapshot's
   // projections and the index then share one copy.
   return o as Labels;
 }
+
+/** Label maps already checked: the Pods of one owner share theirs, and rebuilds see them again. */
+const checkedLabels = new WeakSet<object>();
 
 function port(v: unknown, field: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;

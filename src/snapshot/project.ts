@@ -18,6 +18,8 @@ export interface ProjectOptions {
   readonly traffic?: Traffic | null;
   /** The root namespace when the mesh config does not name one (Istio: istiod's namespace). */
   readonly rootNamespace?: string;
+  /** The documents name each object once (a live snapshot's stores): no later copy to prefer. */
+  readonly unique?: boolean;
 }
 
 /** A projected snapshot and the notes on what was not used. */
@@ -299,7 +301,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   let rewrite: boolean | undefined;
   const callerDocs: Json[] = [];
 
-  for (const d of lastWins(docs)) {
+  for (const d of opts.unique ? docs : lastWins(docs)) {
     const kind = String(d.obj['kind'] ?? '');
     if (isJudged(d.obj)) {
       istio.push(withLocation(d, () => ({ ...parseIstioObject(d.obj), origin: docLocation(d) })));
@@ -338,14 +340,17 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const nsLabels = (ns: string): Labels => namespaces.get(ns)?.labels ?? {};
   const workloads = new Map<string, Workload>();
   const podCounts = new Map<string, number>();
-  const owners = pods.map((d) => ({ d, owner: ownerOf(d.obj, replicaSets) }));
-  for (const { d, owner } of owners) {
-    const k = `${meta(d.obj).namespace}/${owner.name}`;
+  // One owner lookup per Pod; the first Pod of an owner stands for it.
+  const first = new Map<string, { d: LoadedDoc; owner: OwnerInfo; ns: string }>();
+  for (const d of pods) {
+    const owner = ownerOf(d.obj, replicaSets);
+    const ns = String(o(d.obj['metadata'])['namespace'] ?? 'default');
+    const k = `${ns}/${owner.name}`;
     podCounts.set(k, (podCounts.get(k) ?? 0) + 1);
+    if (!first.has(k)) first.set(k, { d, owner, ns });
   }
-  for (const { d, owner } of owners) {
-    const k = `${meta(d.obj).namespace}/${owner.name}`;
-    if (!workloads.has(k)) workloads.set(k, withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(meta(d.obj).namespace), d, podCounts.get(k) ?? 1)));
+  for (const [k, { d, owner, ns }] of first) {
+    workloads.set(k, withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(ns), d, podCounts.get(k) ?? 1)));
   }
   for (const d of templates) {
     const m = meta(d.obj);
