@@ -445,7 +445,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
     ...f,
-    message: `${f.client} -> ${list.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.was.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    message: `${f.client} -> ${list.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
     targets,
   }];
 }
@@ -469,13 +469,14 @@ function names(ws: readonly Workload[], total = ws.length): string[] {
 
 function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
   evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
-  const ctx: BreakContext = { before, after, change, client, clientNamespace: ns, clientWorkload: workload, service: b.service, port: b.port, was: b.was, now: b.now };
+  // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
+  const ctx: BreakContext = { before, after, change, client, clientNamespace: ns, clientWorkload: workload, service: b.service, port: b.port, get was() { return b.was; }, now: b.now };
   const svcLabel = `${b.service.name}.${b.service.namespace}`;
   const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
   return {
-    code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.was.code, after: b.now.code,
+    code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
     ...(b.now.exit !== undefined ? { exit: b.now.exit } : {}),
-    message: `${client} -> ${svcLabel}:${b.port.port} (${b.was.code} → ${b.now.code}${exit})`,
+    message: `${client} -> ${svcLabel}:${b.port.port} (${b.wasVerdict.code} → ${b.now.code}${exit})`,
     reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
     ...(clients ? { clients } : {}), ...(detail ? { evidenceDetail: detail } : {}),
   };
