@@ -51,6 +51,9 @@ export function objectKey(o: { kind: string; namespace: string; name: string }):
 /** What a memo table depends on (see MeshIndex). */
 export type MemoLayer = 'static' | 'views' | 'dr' | 'auth' | 'own';
 
+/** The empty list, shared: most namespaces hold no object of a kind. */
+const NOTHING: readonly never[] = Object.freeze([]);
+
 /** The longest chain of derived configuration indexes before one is flattened. */
 const MAX_DEPTH = 32;
 
@@ -85,7 +88,7 @@ class ConfigIndex {
 
   /** The objects of a kind in a namespace, oldest first. */
   list<T extends IstioObject>(kind: T['kind'], ns: string): readonly T[] {
-    return (this.lists[kind].get(ns) ?? []) as T[];
+    return (this.lists[kind].get(ns) ?? NOTHING) as readonly T[];
   }
 
   /** Namespaces that hold objects of a kind. */
