@@ -4,9 +4,9 @@ import { BudgetExceededError } from './errors.js';
 import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, type ClientClass } from './classes.js';
-import { classSignature, serverShape, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
+import { classSignature, serverShape, shapeWithBase, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
-import { namespacePeerAuth, serverMode } from './peer-auth.js';
+import { namespaceBase, namespaceMode, namespacePeerAuth, serverMode, type ResolvedMode } from './peer-auth.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
 import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
@@ -260,13 +260,15 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   const moved = movedNamespaces(before, change);
   const movers = movedWorkloads(before, after, moved);
   const clientSideOnly = change.object.kind === 'DestinationRule';
+  const uniform = uniformBase(after, change, prev);
   const out: Break[] = [];
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
     let reachable: ClientClass[] | undefined;
+    const base = uniform?.(svc.namespace);
     for (const port of svc.ports) {
       const sb = serverShape(before, svc, port);
-      const sa = serverShape(after, svc, port);
+      const sa = base && sb ? shapeWithBase(after, sb, base.mode, base.disabled) : serverShape(after, svc, port);
       if (!sa || !sb || (!clientSideOnly && sa === sb)) continue;
       const at: PortPair = { svc, port, before: sb, after: sa };
       if (clientSideOnly) ruleBreaks(before, after, at, reachable ??= reachableClasses(after, svc, moved), out);
@@ -283,6 +285,27 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
     }
   }
   return out;
+}
+
+/**
+ * For a PeerAuthentication change of the namespace or mesh level, with PeerAuthentication alone in
+ * force: per namespace where no workload policy applies, the base mode every endpoint takes after
+ * the change, and whether the namespace is DISABLE. Undefined for other changes and namespaces.
+ */
+function uniformBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): ((ns: string) => { mode: ResolvedMode['mode']; disabled: boolean } | undefined) | undefined {
+  const o = change.object;
+  if (o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return undefined;
+  if (prev && (prev.kind !== 'PeerAuthentication' || !isEmptySelector(prev.selector))) return undefined;
+  if (!after.features.peerAuthentication || after.features.legacyPolicies) return undefined;
+  const memo = new Map<string, { mode: ResolvedMode['mode']; disabled: boolean } | undefined>();
+  return (ns) => {
+    if (memo.has(ns)) return memo.get(ns);
+    // Selector policies of the root namespace are ignored; elsewhere any one may apply to an endpoint.
+    const free = ns === after.root || after.peerAuthentications(ns).every((p) => isEmptySelector(p.selector));
+    const r = free ? { mode: namespaceBase(after, ns).mode, disabled: namespaceMode(after, ns)?.mode === 'DISABLE' } : undefined;
+    memo.set(ns, r);
+    return r;
+  };
 }
 
 /** A service port with its server shape on each side of a change. */

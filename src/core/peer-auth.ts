@@ -78,7 +78,7 @@ function composeOn(below: ResolvedMode, p: PeerAuthentication | undefined, conta
 }
 
 /** The mesh and namespace levels composed: what every workload of a namespace without a policy of its own gets. */
-function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
+export function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
   const memo = idx.cached('auth', 'namespaceBase', () => new Map<string, ResolvedMode>());
   let m = memo.get(ns);
   if (!m) memo.set(ns, m = composeOn(composeOn(DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));

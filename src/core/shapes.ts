@@ -5,7 +5,7 @@ import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
 import { clientTls, type DrResolution } from './destination-rule.js';
-import { serverMode } from './peer-auth.js';
+import { serverMode, type ResolvedMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
 
 const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth', 'shape');
@@ -44,6 +44,10 @@ export function signatureOf(idx: MeshIndex, c: ClientClass, dr: Pick<DrResolutio
  */
 export interface ServerShape {
   readonly key: number | string;
+  /** Protocol and inferred service mode: `1 + protocol × 3 + (headless-plaintext 0, DISABLE 1, other 2)`. */
+  readonly lead: number;
+  /** The distinct endpoint parts, in order of first appearance: `(kind × 2 + labelled) × 4 + mode`. */
+  readonly parts: readonly number[];
 }
 
 /** The server shape of a port, or null when the port has no outcome (UDP, no endpoints). Memoised with the policies it reads. */
@@ -60,21 +64,34 @@ const MODE_CODE = { '': 0, STRICT: 1, PERMISSIVE: 2, DISABLE: 3 } as const;
 /** Endpoint parts are 0..39, written as the digits 1..40. */
 const BASE = 41;
 
+function leadOf(proto: keyof typeof PROTOCOL_CODE, disabled: boolean | 'headless'): number {
+  return 1 + PROTOCOL_CODE[proto] * 3 + (disabled === 'headless' ? 0 : disabled ? 1 : 2);
+}
+
 function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
   const proto = protocolAt(idx, port);
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
   const sm = serviceMode(idx, svc, port);
-  // Shapes are keyed by a number on the hot path: one base-41 digit per distinct endpoint part.
-  // Every digit is at least 1, so that distinct sequences never give the same number.
-  let key: number | string = 1 + PROTOCOL_CODE[proto] * 3 + (sm === 'headless-plaintext' ? 0 : sm.mode === 'DISABLE' ? 1 : 2);
-  let seenLow = 0;
-  let seenHigh = 0;
+  const parts: number[] = [];
   for (const ep of eps) {
     const w = ep.workload;
     const mode = w && (ep.kind === 'sidecar' || ep.kind === 'ambient') ? serverMode(idx, w, ep.containerPort, svc, port).mode : '';
-    const part = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
+    parts.push((KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode]);
+  }
+  return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts);
+}
+
+/** The interned shape of a lead and endpoint parts; repeated parts count once. */
+function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): ServerShape {
+  // Shapes are keyed by a number on the hot path: one base-41 digit per distinct endpoint part.
+  // Every digit is at least 1, so that distinct sequences never give the same number.
+  let key: number | string = lead;
+  let seenLow = 0;
+  let seenHigh = 0;
+  const distinct: number[] = [];
+  for (const part of parts) {
     // Repeats change neither the worst outcome nor whether some endpoint gets through.
     if (part < 30) {
       if (seenLow & (1 << part)) continue;
@@ -83,11 +100,38 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
       if (seenHigh & (1 << (part - 30))) continue;
       seenHigh |= 1 << (part - 30);
     }
+    distinct.push(part);
     key = typeof key === 'number' && key < 2 ** 46 ? key * BASE + part + 1 : `${key}|${part}`;
   }
   const interned = idx.cached('static', 'shapes', () => new Map<number | string, ServerShape>());
   let s = interned.get(key);
-  if (!s) interned.set(key, s = { key });
+  if (!s) interned.set(key, s = { key, lead, parts: distinct });
+  return s;
+}
+
+/**
+ * The shape of a port after a change of the namespace or mesh level, from its shape before, for a
+ * namespace where no workload policy applies (PeerAuthentication alone in force): every sidecar
+ * and ambient endpoint then takes the namespace's base mode, and the service its namespace mode.
+ * Transforms are memoised per (shape, base mode, DISABLE or not), so most ports cost a lookup.
+ */
+export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: ResolvedMode['mode'], disabled: boolean): ServerShape {
+  const memo = idx.cached('static', 'baseTransforms', () => new Map<ServerShape, Map<string, ServerShape>>());
+  let perShape = memo.get(before);
+  if (!perShape) memo.set(before, perShape = new Map());
+  const k = disabled ? `${base}|d` : base;
+  let s = perShape.get(k);
+  if (s) return s;
+  const leadRest = (before.lead - 1) % 3;
+  const lead = leadRest === 0 ? before.lead : before.lead - leadRest + (disabled ? 1 : 2);
+  const ambient = base === 'DISABLE' ? MODE_CODE.PERMISSIVE : MODE_CODE[base];
+  const parts = before.parts.map((p) => {
+    const kind = p >> 3;
+    if (kind === KIND_CODE.sidecar) return (p & ~3) | MODE_CODE[base];
+    if (kind === KIND_CODE.ambient) return (p & ~3) | ambient;
+    return p;
+  });
+  perShape.set(k, s = internShape(idx, lead, parts));
   return s;
 }
 

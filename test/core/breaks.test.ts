@@ -9,6 +9,7 @@ import { MeshIndex as Index } from '../../src/core/index.js';
 import { breakingConnections, simulate } from '../../src/core/evaluate.js';
 import { representedAt } from '../../src/core/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
+import { parseVersion } from '../../src/core/version.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 
 /**
@@ -65,6 +66,8 @@ t.test('every fixture change of test/fixtures/core', async (t) => {
 
 interface GeneratedCase {
   mesh: MeshSize & { seed: number };
+  /** The Istio version, when not the generator's current one. */
+  version?: string;
   changes: { kind: 'PeerAuthentication' | 'DestinationRule'; namespace: string; name: string; mode?: string; selector?: Record<string, string>;
     host?: string; tls?: string; exportTo?: string[]; workloadSelector?: Record<string, string> }[];
 }
@@ -83,8 +86,9 @@ function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
 
 const generated = parse(readFileSync('test/fixtures/breaks/generated.yaml', 'utf8')) as GeneratedCase[];
 for (const g of generated) {
-  t.test(`generated mesh seed ${g.mesh.seed}`, async (t) => {
-    let idx = Index.build(generateMesh(g.mesh.seed, g.mesh));
+  t.test(`generated mesh seed ${g.mesh.seed}${g.version ? `, Istio ${g.version}` : ''}`, async (t) => {
+    const data = generateMesh(g.mesh.seed, g.mesh);
+    let idx = Index.build(g.version ? { ...data, version: parseVersion(g.version)! } : data);
     for (const c of g.changes) {
       const object = objectOf(c);
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
