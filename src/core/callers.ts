@@ -14,8 +14,11 @@ function key(ns: string, name: string): string {
   return `${ns}/${name}`;
 }
 
+const NO_CALLERS: readonly DeclaredCaller[] = Object.freeze([]);
+
 /** Declared callers into one Service port (by number or name). */
-export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServicePort): DeclaredCaller[] {
+export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServicePort): readonly DeclaredCaller[] {
+  if (!idx.data.callers?.length) return NO_CALLERS;
   const bySvc = idx.cached('static', 'declaredCallers', () => {
     const m = new Map<string, DeclaredCaller[]>();
     for (const c of idx.data.callers ?? []) {

@@ -351,6 +351,27 @@ interface Pending {
   readonly named: ReadonlySet<Workload>;
 }
 
+/**
+ * Breaks of one class that turn into the same outcome. Only the first few are kept: past the
+ * summary limit a summary needs their count, the first targets and the represented lists alone.
+ */
+class PendingGroup {
+  readonly kept: Pending[] = [];
+  /** Breaks in all. */
+  count = 0;
+  /** An upper bound of the detailed findings: (class, namespace) pairs over all breaks. */
+  entries = 0;
+  readonly lists = new Set<readonly ClientClass[]>();
+  private last: readonly ClientClass[] | undefined;
+
+  add(p: Pending, entries: number): void {
+    this.count++;
+    this.entries += entries;
+    if (p.represented !== this.last) this.lists.add(this.last = p.represented);
+    if (this.kept.length < KEPT) this.kept.push(p);
+  }
+}
+
 const NO_CLASSES: readonly ClientClass[] = [];
 const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
 
@@ -358,7 +379,7 @@ const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
 function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks: readonly Break[]): RawFinding[] {
   const out: RawFinding[] = [];
   // Breaks that may share a summary: by class, then by what the connection turns into.
-  const possible = new Map<ClientClass, Map<string, Pending[]>>();
+  const possible = new Map<ClientClass, Map<string, PendingGroup>>();
   for (const b of breaks) {
     const represented = b.workload ? NO_CLASSES : representedAt(after, b.cls, b.service);
     const named = witnessFindings(before, after, change, b, represented, out);
@@ -369,14 +390,15 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks:
       continue;
     }
     if (b.cls.key === OUTSIDE_KEY) outsideFindings(before, after, change, b, out);
-    if (representedTotals(after, represented).members === 0) continue;
+    const totals = representedTotals(after, represented);
+    if (totals.members === 0) continue;
     let byVerdict = possible.get(b.cls);
     if (!byVerdict) possible.set(b.cls, byVerdict = new Map());
-    const list = byVerdict.get(b.nowVerdict.key);
-    if (list) list.push({ b, represented, named });
-    else byVerdict.set(b.nowVerdict.key, [{ b, represented, named }]);
+    let group = byVerdict.get(b.nowVerdict.key);
+    if (!group) byVerdict.set(b.nowVerdict.key, group = new PendingGroup());
+    group.add({ b, represented, named }, totals.entries);
   }
-  for (const byVerdict of possible.values()) for (const list of byVerdict.values()) out.push(...summarise(before, after, change, list));
+  for (const byVerdict of possible.values()) for (const group of byVerdict.values()) out.push(...summarise(before, after, change, group));
   return out;
 }
 
@@ -422,13 +444,12 @@ function byNamespace(p: Pending): ReadonlyMap<string, readonly Workload[]> {
   return m;
 }
 
-function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: readonly Pending[]): RawFinding[] {
+function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: PendingGroup): RawFinding[] {
+  const list = group.kept;
   const certain = list[0]!.b.nowVerdict.certain ? isCertain(list[0]!.b.now) : undefined;
   const level: Evidence = certain ? 'certain' : 'possible';
-  // An upper bound of the detailed findings; past the limit the class gets one summary.
-  let entries = 0;
-  for (const p of list) entries += representedTotals(after, p.represented).entries;
-  if (entries <= SUMMARY_LIMIT) {
+  // Every kept break has at least one entry, so within the limit all of them were kept.
+  if (group.entries <= SUMMARY_LIMIT) {
     const out: RawFinding[] = [];
     for (const p of list) {
       const namespaces = byNamespace(p);
@@ -450,10 +471,8 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
   }
   // A change that reaches many namespaces and services: one summary for the class. Its members
   // are counted per class, never listed in full, so the cost follows classes, not pods.
-  const lists = new Set<readonly ClientClass[]>();
-  for (const p of list) lists.add(p.represented);
   const classes = new Map<string, ClientClass>();
-  for (const l of lists) for (const c of l) classes.set(c.key, c);
+  for (const l of group.lists) for (const c of l) classes.set(c.key, c);
   let count = 0;
   const namespaces = new Set<string>();
   const members: Workload[] = [];
@@ -464,17 +483,20 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, list: re
   }
   const first = list[0]!.b;
   const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
-  if (list.length > MAX_NAMES) targets.push(`and ${list.length - MAX_NAMES} more`);
+  if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
     ...f,
-    message: `${f.client} -> ${list.length} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
     targets,
   }];
 }
 
 /** At most this many client names are listed in one finding. */
 const MAX_NAMES = 50;
+
+/** Breaks kept per group: enough for every detailed finding and for a summary's targets. */
+const KEPT = Math.max(SUMMARY_LIMIT + 1, MAX_NAMES);
 
 /** `names` of a class's own list of members in a namespace, written once per list. */
 function classNames(idx: MeshIndex, ws: readonly Workload[]): string[] {
