@@ -99,11 +99,11 @@ export function clientClasses(idx: MeshIndex): ClassSet {
     const keys = idx.memo(T_CLASS_KEY);
     for (const w of idx.allWorkloads()) {
       const p = keyParts(idx, w);
-      const key = classKey(idx, w);
+      const key = keyOf(p.kind, p.view, p.sel, p.excl);
       let c = byKey.get(key);
       if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
       // One key string per class, not one per workload.
-      else keys.set(w, c.key);
+      keys.set(w, c.key);
       c.members.push(w);
       const l = c.byNamespace.get(w.namespace);
       if (l) l.push(w);

@@ -596,8 +596,8 @@ export function describeChange(change: Change): string {
 
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
- * server shape, and its classes by signature with their verdicts. Shells call it where the index is built, off the request path, so a
- * request pays only for what its change alters.
+ * server shape, and its classes by signature with their verdicts. Shells call it where the index
+ * is built, off the request path, so a request pays only for what its change alters.
  */
 export function prepare(idx: MeshIndex): void {
   for (const svc of idx.allServices()) {

@@ -189,8 +189,9 @@ function ambientIgnoresDisable(r: ResolvedMode): ResolvedMode {
 
 function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
   const f = idx.features;
+  const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
   let r: ResolvedMode;
-  if (f.peerAuthentication && anyPeerAuth(peerAuthLevels(idx, w))) r = composePeerAuth(peerAuthLevels(idx, w), containerPort);
+  if (levels && anyPeerAuth(levels)) r = composePeerAuth(levels, containerPort);
   else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
   else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
   return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientIgnoresDisable(r) : r;

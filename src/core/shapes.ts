@@ -164,9 +164,11 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
   return v;
 }
 
-/** The client signature of a class towards a service port, memoised with the DestinationRules it reads. */
+/**
+ * The client signature of a class towards a service port. Not memoised: callers keep the result
+ * per port group (`signatureGroups`), and the worded resolutions of `drFor` are not needed here.
+ */
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
-  // Resolved without the memo of full resolutions: signatures are kept per port group, not per class.
   if (c.kind !== 'sidecar' || c.rep.excludeOutboundPorts.includes(port.port)) return signatureOf(idx, c, null);
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
 }
