@@ -2,10 +2,10 @@ import * as k8s from '@kubernetes/client-node';
 import type { IstioObject, Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
 import { prepare } from '../core/evaluate.js';
-import { asObject, isJudged, parseIstioObject, type Json } from '../core/objects.js';
+import { asObject, isJudged, type Json } from '../core/objects.js';
 import { apiStatusOf } from '../core/errors.js';
-import { docLocation, type LoadedDoc } from './manifests.js';
-import { projectSnapshot, type ProjectOptions } from './project.js';
+import type { LoadedDoc } from './manifests.js';
+import { istioObjectOf, projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
 import { compact, Interner, materialize, sameShape, Store, type Compact } from './intern.js';
 
@@ -264,7 +264,8 @@ export class ClusterSnapshot {
     if (!this.idx || !isJudged(o)) return false;
     let object: IstioObject;
     try {
-      object = { ...parseIstioObject(o), origin: docLocation({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 }) };
+      // The same projection a rebuild makes of this object.
+      object = istioObjectOf({ obj: o, file: `cluster:${k.spec.kind}`, doc: 0 });
     } catch {
       // The rebuild reports it, as it would for any object it cannot read.
       return false;

@@ -153,6 +153,11 @@ function ownerOf(pod: Json, replicaSets: Map<string, Json>): OwnerInfo {
 
 const clusterOrigins = new Map<string, Origin>();
 
+/** A judged Istio object as the engine keeps it, with where it came from; errors name the document. */
+export function istioObjectOf(d: LoadedDoc): IstioObject {
+  return withLocation(d, () => ({ ...parseIstioObject(d.obj), origin: docLocation(d) }));
+}
+
 /** Where an object came from; objects of a live snapshot share one per kind. */
 function originOf(d: LoadedDoc): Origin {
   if (!d.file.startsWith('cluster:') || d.doc !== 0 || d.item !== undefined) return docLocation(d);
@@ -304,7 +309,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   for (const d of opts.unique ? docs : lastWins(docs)) {
     const kind = String(d.obj['kind'] ?? '');
     if (isJudged(d.obj)) {
-      istio.push(withLocation(d, () => ({ ...parseIstioObject(d.obj), origin: docLocation(d) })));
+      istio.push(istioObjectOf(d));
       continue;
     }
     if (CALLER_KINDS.has(kind)) {
