@@ -19,6 +19,8 @@ export interface MeshSize {
     readonly headless?: number;
     /** Fraction of sidecar services whose grpc port bypasses the sidecar inbound. */
     readonly excludeInbound?: number;
+    /** Fraction of sidecar services whose pods send port 80 around their sidecar (excludeOutboundPorts). */
+    readonly excludeOutbound?: number;
   };
 }
 
@@ -64,6 +66,7 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
     const labelled = sidecar && !roll(v?.unlabelled);
     const headless = roll(v?.headless);
     const bypass = sidecar && roll(v?.excludeInbound);
+    const bypassOut = sidecar && roll(v?.excludeOutbound);
     // Two versions per service share the app label; pods are split between them.
     for (const version of ['v1', 'v2']) {
       const pods = Math.max(1, Math.round(perService / 2));
@@ -75,7 +78,7 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
         predicted: false, ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9090 }],
         probes: [{ container: 'app', kind: 'readiness', type: 'http', port: 8080 }],
         declaredHosts: r() < 0.2 ? [`http://svc-${Math.floor(r() * size.services)}.ns-${Math.floor(r() * size.namespaces)}:80`] : [],
-        hostNetwork: false, excludeOutboundPorts: [], excludeInboundPorts: bypass ? [9090] : [], pods,
+        hostNetwork: false, excludeOutboundPorts: bypassOut ? [80] : [], excludeInboundPorts: bypass ? [9090] : [], pods,
       });
     }
     services.push({

@@ -138,6 +138,45 @@ function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string
   return same.length ? merged(same) ?? undefined : undefined;
 }
 
+/**
+ * Steps 2 and 3 of the lookup for the clients whose own namespace does not decide the host: one
+ * rule (or null) for all of them when every rule these steps settle on is exported to all
+ * namespaces. Undefined when the answer depends on the client's namespace (an exportTo that names
+ * namespaces) and under Istio 1.0's global lookup.
+ */
+export function exportedForAll(idx: MeshIndex, fqdn: string, serviceNs: string): DestinationRule | null | undefined {
+  if (idx.features.drGlobalLookup) return undefined;
+  const fromService = forAllIn(idx, serviceNs, fqdn);
+  if (fromService !== null || serviceNs === idx.root) return fromService;
+  return forAllIn(idx, idx.root, fqdn);
+}
+
+/** Step 3 alone (`exportedForAll` when the service's namespace has no rule for the host). */
+export function rootForAll(idx: MeshIndex, fqdn: string): DestinationRule | null | undefined {
+  return forAllIn(idx, idx.root, fqdn);
+}
+
+function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | null | undefined {
+  const exported = exportedRules(idx, ns);
+  if (exported.length === 0) return null;
+  const host = mostSpecific(idx, exported, fqdn);
+  if (host === undefined) return null;
+  // Runs per service for a change that reaches them all: no lists are built on the way.
+  let first: DestinationRule | undefined;
+  let withPolicy: DestinationRule | undefined;
+  for (const d of exported) {
+    if (drHost(idx, d) !== host) continue;
+    if (!exportedToAll(idx, d)) return undefined;
+    first ??= d;
+    if (!withPolicy && d.trafficPolicy) withPolicy = d;
+  }
+  return withPolicy ?? first ?? null;
+}
+
+function exportedToAll(idx: MeshIndex, dr: DestinationRule): boolean {
+  return dr.exportTo && dr.exportTo.length ? dr.exportTo.includes('*') : (idx.mesh.defaultDestinationRuleExportTo?.includes('*') ?? true);
+}
+
 /** Istio 1.0: every DR in every namespace, one most-specific match, the newest DR for equal hosts. */
 function globalLookup(idx: MeshIndex, fqdn: string): DestinationRule | null {
   const all = [...idx.drNamespaces()].flatMap((ns) => idx.destinationRules(ns));

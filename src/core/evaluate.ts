@@ -4,11 +4,11 @@ import { BudgetExceededError } from './errors.js';
 import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, type ClientClass } from './classes.js';
-import { classSignature, serverShape, shapeWithBase, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
+import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, serverMode, type ResolvedMode } from './peer-auth.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
-import { hostMatches, resolveShortName, serviceFqdn } from './hosts.js';
+import { hostMatches, resolveShortName } from './hosts.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
 import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
@@ -17,6 +17,7 @@ import type { BreakContext } from './rules/rule.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
 const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
+const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr', 'undecided');
 
 /** One simulated connection. */
 export interface Connection {
@@ -164,7 +165,7 @@ function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): Set<Service> {
     return new Set(svc ? [svc] : []);
   }
   const s = new Set<Service>();
-  for (const svc of idx.allServices()) if (hostMatches(host, serviceFqdn(svc.name, svc.namespace, idx.mesh.clusterDomain))) s.add(svc);
+  for (const svc of idx.allServices()) if (hostMatches(host, idx.fqdn(svc))) s.add(svc);
   return s;
 }
 
@@ -234,13 +235,27 @@ function movedWorkloads(before: MeshIndex, after: MeshIndex, moved: ReadonlySet<
  * The classes at a service whose DR lookup a DestinationRule change can alter: not those of the
  * namespaces it moves (judged one by one), nor those whose own namespace's rules decide the host.
  */
-function reachableClasses(after: MeshIndex, svc: Service, moved: ReadonlySet<string>): ClientClass[] {
-  const special = clientClasses(after).special;
+function reachableClasses(before: MeshIndex, after: MeshIndex, svc: Service, moved: ReadonlySet<string>): ClientClass[] {
+  // With the same classes on both sides, a view outside the moved namespaces decides as it did.
+  const undecided = after.sharesLayer(before, 'views') ? undecidedClasses(before, svc) : findUndecided(after, svc);
+  return undecided.filter((c) => !moved.has(c.view));
+}
+
+/** The classes at a service that no rule of their own namespace decides for, memoised with the rules. */
+function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] {
+  const memo = idx.memo(T_UNDECIDED);
+  let l = memo.get(svc);
+  if (!l) memo.set(svc, l = findUndecided(idx, svc));
+  return l;
+}
+
+function findUndecided(idx: MeshIndex, svc: Service): ClientClass[] {
+  const special = clientClasses(idx).special;
   const decides = (view: string): boolean =>
     // A view at a service that is not special is there because one of its rules matches the host;
     // when its namespace sees all of its own rules, that one decides.
-    (!special.has(view) && seesAllOwnRules(after, view)) || ownNamespaceDecides(after, view, after.fqdn(svc));
-  return classesAt(after, svc).filter((c) => !moved.has(c.view) && (c.view === '*' || !decides(c.view)));
+    (!special.has(view) && seesAllOwnRules(idx, view)) || ownNamespaceDecides(idx, view, idx.fqdn(svc));
+  return classesAt(idx, svc).filter((c) => c.view === '*' || !decides(c.view));
 }
 
 /** The verdict of a class towards a port whose server shape is known. */
@@ -257,34 +272,59 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   const touched = servicesTouchedBy(after, change.object);
   const prev = before.find(change.object);
   if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
-  const moved = movedNamespaces(before, change);
-  const movers = movedWorkloads(before, after, moved);
-  const clientSideOnly = change.object.kind === 'DestinationRule';
-  const uniform = uniformBase(after, change, prev);
   const out: Break[] = [];
+  if (change.object.kind === 'DestinationRule') ruleChangeBreaks(before, after, change, touched, out, overBudget);
+  else policyChangeBreaks(before, after, change, prev, touched, out, overBudget);
+  return out;
+}
+
+/** A policy change: ports whose server shape moves, judged once per signature group. */
+function policyChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: IstioObject | undefined, touched: ReadonlySet<Service>, out: Break[], overBudget?: () => boolean): void {
+  const uniform = uniformBase(after, change, prev);
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
-    let reachable: ClientClass[] | undefined;
     const base = uniform?.(svc.namespace);
     for (const port of svc.ports) {
       const sb = serverShape(before, svc, port);
-      const sa = base && sb ? shapeWithBase(after, sb, base.mode, base.disabled) : serverShape(after, svc, port);
-      if (!sa || !sb || (!clientSideOnly && sa === sb)) continue;
-      const at: PortPair = { svc, port, before: sb, after: sa };
-      if (clientSideOnly) ruleBreaks(before, after, at, reachable ??= reachableClasses(after, svc, moved), out);
-      else policyBreaks(before, after, at, out);
-      // Workloads in the namespaces a DestinationRule change touches are compared one by one.
+      if (!sb) continue;
+      const sa = base ? shapeWithBase(after, sb, base.mode, base.disabled) : serverShape(after, svc, port);
+      if (sa && sa !== sb) policyBreaks(before, after, { svc, port, before: sb, after: sa }, out);
+    }
+  }
+}
+
+/**
+ * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
+ * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
+ */
+function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: ReadonlySet<Service>, out: Break[], overBudget?: () => boolean): void {
+  const moved = movedNamespaces(before, change);
+  const movers = movedWorkloads(before, after, moved);
+  const ns = change.object.namespace;
+  for (const svc of touched) {
+    if (overBudget?.()) throw new BudgetExceededError();
+    let reachable: ClientClass[] | undefined;
+    const reach = (): readonly ClientClass[] => reachable ??= reachableClasses(before, after, svc, moved);
+    // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
+    const ruleWas = sharedRule(before, svc);
+    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(before, after, ns, svc);
+    const shared = ruleWas === undefined || ruleNow === undefined ? undefined : { was: ruleWas, now: ruleNow };
+    for (const port of svc.ports) {
+      // Rules do not read policies: the shape is the same on both sides.
+      const shape = serverShape(before, svc, port);
+      if (!shape) continue;
+      const at: PortPair = { svc, port, before: shape, after: shape };
+      ruleBreaks(before, after, at, shared, reach, out);
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);
-        const was = verdictAt(before, cb, at.before, svc, port);
+        const was = verdictAt(before, cb, shape, svc, port);
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
-        const now = verdictAt(after, ca, at.after, svc, port);
+        const now = verdictAt(after, ca, shape, svc, port);
         if (now.failed) out.push(new LazyBreak(before, after, cb, ca, m.w, svc, port, was, now));
       }
     }
   }
-  return out;
 }
 
 /**
@@ -326,16 +366,53 @@ function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Br
   }
 }
 
-/** A DestinationRule change: the classes it can reach, each against its own before. */
-function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: readonly ClientClass[], out: Break[]): void {
+/**
+ * A DestinationRule change: the classes it can reach, against their own before. Most ports are
+ * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
+ * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
+ */
+function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, shared: SharedRules | undefined, reachable: () => readonly ClientClass[], out: Break[]): void {
+  if (shared) {
+    // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
+    if (shared.was === shared.now) return;
+    const sigWas = sharedSignature(before, shared.was, at.port);
+    const sigNow = sharedSignature(after, shared.now, at.port);
+    if (sigNow === sigWas) return;
+    const now = knownVerdict(after, sigNow, at.after);
+    const was = knownVerdict(before, sigWas, at.before);
+    if (now && was) {
+      if (now.failed && !was.failed) sharedBreaks(before, after, at, reachable, was, now, out);
+      return;
+    }
+  }
   const beforeClasses = clientClasses(before).byKey;
-  for (const c of reachable) {
+  for (const c of reachable()) {
     const b = beforeClasses.get(c.key);
     if (!b) continue;
     const now = verdictAt(after, c, at.after, at.svc, at.port);
     if (!now.failed) continue;
     const was = verdictAt(before, b, at.before, at.svc, at.port);
     if (!was.failed) out.push(new LazyBreak(before, after, b, c, undefined, at.svc, at.port, was, now));
+  }
+}
+
+/** The rule on each side that the classes a DestinationRule change reaches share towards a Service (`sharedRule`). */
+interface SharedRules {
+  readonly was: DestinationRule | null;
+  readonly now: DestinationRule | null;
+}
+
+/** True when a reachable class takes the shared signature towards a port: a sidecar that does not exclude it. */
+function takesShared(c: ClientClass, port: ServicePort): boolean {
+  return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
+}
+
+function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: () => readonly ClientClass[], was: Verdict, now: Verdict, out: Break[]): void {
+  const beforeClasses = clientClasses(before).byKey;
+  for (const c of reachable()) {
+    if (!takesShared(c, at.port)) continue;
+    const b = beforeClasses.get(c.key);
+    if (b) out.push(new LazyBreak(before, after, b, c, undefined, at.svc, at.port, was, now));
   }
 }
 

@@ -149,6 +149,8 @@ class Inventory {
   readonly servicesByFqdn = new Map<string, Service>();
   readonly serviceEntries: readonly ServiceEntry[];
   readonly endpointCache = new Map<Service, readonly Workload[]>();
+  /** Each Service's host, built once: host matching runs per (rule, service) on flat strings. */
+  readonly fqdnOf = new Map<Service, string>();
   readonly servicesOfWorkload = new Map<Workload, Service[]>();
   readonly memo: Layer = newLayer();
 
@@ -157,7 +159,9 @@ class Inventory {
     for (const w of data.workloads) push(this.workloadsByNs, w.namespace, w);
     for (const s of data.services) {
       push(this.servicesByNs, s.namespace, s);
-      this.servicesByFqdn.set(serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain), s);
+      const fqdn = serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain);
+      this.servicesByFqdn.set(fqdn, s);
+      this.fqdnOf.set(s, fqdn);
     }
     this.serviceEntries = data.serviceEntries;
     for (const s of data.services) {
@@ -277,12 +281,17 @@ export class MeshIndex {
   endpoints(s: Service): readonly Workload[] { return this.inv.endpoints(s); }
   servicesOf(w: Workload): readonly Service[] { return this.inv.servicesOfWorkload.get(w) ?? []; }
   serviceByFqdn(fqdn: string): Service | undefined { return this.inv.servicesByFqdn.get(fqdn); }
-  fqdn(s: Service): string { return serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain); }
+  fqdn(s: Service): string { return this.inv.fqdnOf.get(s) ?? serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain); }
   peerAuthentications(ns: string): readonly PeerAuthentication[] { return this.cfg.list<PeerAuthentication>('PeerAuthentication', ns); }
   destinationRules(ns: string): readonly DestinationRule[] { return this.cfg.list<DestinationRule>('DestinationRule', ns); }
   drNamespaces(): Iterable<string> { return this.cfg.namespaces('DestinationRule'); }
   policies(ns: string): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('Policy', ns); }
   meshPolicies(): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('MeshPolicy', ''); }
+
+  /** True when two indexes share a memo layer: what it holds is the same in both. */
+  sharesLayer(other: MeshIndex, layer: MemoLayer): boolean {
+    return this.layers[layer] === other.layers[layer];
+  }
 
   /** Memoises `fn` under `key` in a layer. */
   cached<T>(layer: MemoLayer, key: string, fn: () => T): T {

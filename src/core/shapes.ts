@@ -1,16 +1,19 @@
-import type { OutcomeCode, Service, ServicePort } from './model.js';
+import type { ClientTls, DestinationRule, OutcomeCode, Service, ServicePort } from './model.js';
 import { memoTable, type MeshIndex } from './index.js';
 import type { Code } from './codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
-import { clientTls, type DrResolution } from './destination-rule.js';
+import { clientTls, exportedForAll, rootForAll, tlsForPort, type DrResolution } from './destination-rule.js';
 import { serverMode, type ResolvedMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
 
 const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth', 'shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static', 'verdicts');
 const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr', 'groups');
+const T_SHARED_RULE = memoTable<Service, DestinationRule | null | typeof VARIES>('dr', 'sharedRule');
+/** A memoised `undefined`. */
+const VARIES = 0;
 
 /*
  * Outcome codes depend on far fewer inputs than outcome reasons: what the client puts on the wire
@@ -27,13 +30,16 @@ export function signatureOf(idx: MeshIndex, c: ClientClass, dr: Pick<DrResolutio
   if (c.kind === 'ambient') return 'ambient';
   // A sidecar client has no resolution only on an excluded outbound port: it then sends plaintext itself.
   if (c.kind === 'none' || !dr) return 'none';
-  const tls = dr.tls;
+  return sidecarSignature(idx, dr.rule, dr.tls);
+}
+
+function sidecarSignature(idx: MeshIndex, rule: DestinationRule | null, tls: ClientTls | null): ClientSig {
   if (!tls) return 'auto';
   switch (tls.mode) {
     case 'DISABLE': return 'disable';
     case 'ISTIO_MUTUAL': return 'istio';
     default:
-      return tls.credentialName && idx.features.credentialNameNeedsSelector && !dr.rule?.workloadSelector ? 'tls-as-plaintext' : 'tls';
+      return tls.credentialName && idx.features.credentialNameNeedsSelector && !rule?.workloadSelector ? 'tls-as-plaintext' : 'tls';
   }
 }
 
@@ -171,6 +177,44 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
   if (c.kind !== 'sidecar' || c.rep.excludeOutboundPorts.includes(port.port)) return signatureOf(idx, c, null);
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
+}
+
+/**
+ * The rule that every sidecar class without a rule of its own namespace for a Service's host uses
+ * (see `exportedForAll`): null for none, undefined when it depends on the client's namespace.
+ * Memoised with the rules.
+ */
+export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null | undefined {
+  const memo = idx.memo(T_SHARED_RULE);
+  let r = memo.get(svc);
+  if (r === undefined) {
+    const found = exportedForAll(idx, idx.fqdn(svc), svc.namespace);
+    memo.set(svc, r = found === undefined ? VARIES : found);
+  }
+  return r === VARIES ? undefined : r;
+}
+
+/**
+ * `sharedRule` after a change of a rule in namespace `ns`, from the one before: a lookup step is
+ * read again only where the change is. The index after is judged once, so nothing is memoised.
+ */
+export function sharedRuleAfter(before: MeshIndex, after: MeshIndex, ns: string, svc: Service): DestinationRule | null | undefined {
+  const was = sharedRule(before, svc);
+  if (was === undefined || (ns !== svc.namespace && ns !== after.root)) return was;
+  if (ns === svc.namespace) return exportedForAll(after, after.fqdn(svc), svc.namespace);
+  // A root rule: the service's namespace settled the lookup before, and still does.
+  return was !== null && was.namespace === svc.namespace ? was : rootForAll(after, after.fqdn(svc));
+}
+
+/** The signature of a sidecar class towards a port through its shared rule. */
+export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, port: ServicePort): ClientSig {
+  return rule ? sidecarSignature(idx, rule, tlsForPort(rule.trafficPolicy, port.port).tls) : 'auto';
+}
+
+
+/** The verdict for a signature towards a shape if some port has already computed it. */
+export function knownVerdict(idx: MeshIndex, sig: ClientSig, shape: ServerShape): Verdict | undefined {
+  return idx.memo(T_VERDICTS).get(shape)?.get(sig);
 }
 
 /** Classes that need their own evaluation towards a service port, grouped by signature. */

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { Change, IstioObject, Workload } from '../../src/core/model.js';
 import type { MeshIndex } from '../../src/core/index.js';
 import { MeshIndex as Index } from '../../src/core/index.js';
-import { breakingConnections, simulate } from '../../src/core/evaluate.js';
+import { breakingConnections, prepare, simulate } from '../../src/core/evaluate.js';
 import { representedAt } from '../../src/core/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
 import { parseVersion } from '../../src/core/version.js';
@@ -89,6 +89,8 @@ for (const g of generated) {
   t.test(`generated mesh seed ${g.mesh.seed}${g.version ? `, Istio ${g.version}` : ''}`, async (t) => {
     const data = generateMesh(g.mesh.seed, g.mesh);
     let idx = Index.build(g.version ? { ...data, version: parseVersion(g.version)! } : data);
+    // As `serve` does: verdicts known up front, so that port-wide shortcuts are taken.
+    prepare(idx);
     for (const c of g.changes) {
       const object = objectOf(c);
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
