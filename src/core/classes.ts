@@ -134,8 +134,15 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
     for (const suffix of wildcardForms(idx, svc)) for (const v of hosts.wildcard.get(suffix) ?? []) out.add(v);
     for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   }
-  // Services that bring in no view of their own share one set.
-  memo.set(svc, s = out.size === hosts.always.length ? hosts.alwaysSet : out);
+  // Services that bring in the same views share one set: most bring in none of their own.
+  if (out.size === hosts.always.length) s = hosts.alwaysSet;
+  else {
+    const key = [...out].sort().join(',');
+    const shared = idx.cached('views', 'viewSets', () => new Map<string, ReadonlySet<string>>());
+    s = shared.get(key);
+    if (!s) shared.set(key, s = out);
+  }
+  memo.set(svc, s);
   return s;
 }
 

@@ -3,13 +3,13 @@ import { objectRef } from './model.js';
 import { BudgetExceededError } from './errors.js';
 import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
-import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, type ClientClass } from './classes.js';
+import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from './classes.js';
 import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, serverMode, type ResolvedMode } from './peer-auth.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
 import { hostMatches, resolveShortName } from './hosts.js';
-import { callersOf, evidenceFor, isCertain, unknownPlaintextInto } from './evidence.js';
+import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES, CONFIG_RULES } from './rules/index.js';
@@ -203,6 +203,27 @@ class LazyBreak implements Break {
   }
 }
 
+/**
+ * Breaks at one service port with the same verdicts on each side: the classes of a signature
+ * group, or one workload that a DestinationRule change moves. The engine works on these; a
+ * break per class is only made for the few that a finding reports.
+ */
+interface BreakSet {
+  readonly service: Service;
+  readonly port: ServicePort;
+  readonly wasVerdict: Verdict;
+  readonly nowVerdict: Verdict;
+  /** The classes after the change. */
+  readonly classes: readonly ClientClass[];
+  /** The same classes before it: `classes` itself unless the change rebuilt the classes. */
+  readonly wasClasses: readonly ClientClass[];
+  readonly workload?: Workload;
+}
+
+function breakAt(before: MeshIndex, after: MeshIndex, s: BreakSet, i: number): Break {
+  return new LazyBreak(before, after, s.wasClasses[i]!, s.classes[i]!, s.workload, s.service, s.port, s.wasVerdict, s.nowVerdict);
+}
+
 /** Namespaces whose workloads may change class with a DestinationRule change. */
 function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
   const o = change.object;
@@ -235,17 +256,25 @@ function movedWorkloads(before: MeshIndex, after: MeshIndex, moved: ReadonlySet<
  * The classes at a service whose DR lookup a DestinationRule change can alter: not those of the
  * namespaces it moves (judged one by one), nor those whose own namespace's rules decide the host.
  */
-function reachableClasses(before: MeshIndex, after: MeshIndex, svc: Service, moved: ReadonlySet<string>): ClientClass[] {
+function reachableClasses(before: MeshIndex, after: MeshIndex, svc: Service, moved: ReadonlySet<string>): readonly ClientClass[] {
   // With the same classes on both sides, a view outside the moved namespaces decides as it did.
   const undecided = after.sharesLayer(before, 'views') ? undecidedClasses(before, svc) : findUndecided(after, svc);
-  return undecided.filter((c) => !moved.has(c.view));
+  // The list itself when nothing is taken out: equal lists are one object, and findings group by it.
+  return undecided.some((c) => moved.has(c.view)) ? undecided.filter((c) => !moved.has(c.view)) : undecided;
 }
 
 /** The classes at a service that no rule of their own namespace decides for, memoised with the rules. */
 function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] {
   const memo = idx.memo(T_UNDECIDED);
   let l = memo.get(svc);
-  if (!l) memo.set(svc, l = findUndecided(idx, svc));
+  if (!l) {
+    const found = findUndecided(idx, svc);
+    const shared = idx.cached('dr', 'undecidedLists', () => new Map<string, readonly ClientClass[]>());
+    const key = found.map((c) => c.key).join('\n');
+    l = shared.get(key);
+    if (!l) shared.set(key, l = found);
+    memo.set(svc, l);
+  }
   return l;
 }
 
@@ -269,17 +298,23 @@ function verdictAt(idx: MeshIndex, c: ClientClass, shape: ServerShape, svc: Serv
  * port, classes are judged once per client signature.
  */
 export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): Break[] {
+  const out: Break[] = [];
+  for (const set of breakSets(before, after, change, overBudget)) for (let i = 0; i < set.classes.length; i++) out.push(breakAt(before, after, set, i));
+  return out;
+}
+
+function breakSets(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): BreakSet[] {
   const touched = servicesTouchedBy(after, change.object);
   const prev = before.find(change.object);
   if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
-  const out: Break[] = [];
+  const out: BreakSet[] = [];
   if (change.object.kind === 'DestinationRule') ruleChangeBreaks(before, after, change, touched, out, overBudget);
   else policyChangeBreaks(before, after, change, prev, touched, out, overBudget);
   return out;
 }
 
 /** A policy change: ports whose server shape moves, judged once per signature group. */
-function policyChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: IstioObject | undefined, touched: ReadonlySet<Service>, out: Break[], overBudget?: () => boolean): void {
+function policyChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: IstioObject | undefined, touched: ReadonlySet<Service>, out: BreakSet[], overBudget?: () => boolean): void {
   const uniform = uniformBase(after, change, prev);
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
@@ -297,13 +332,13 @@ function policyChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change,
  * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
  * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
  */
-function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: ReadonlySet<Service>, out: Break[], overBudget?: () => boolean): void {
+function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: ReadonlySet<Service>, out: BreakSet[], overBudget?: () => boolean): void {
   const moved = movedNamespaces(before, change);
   const movers = movedWorkloads(before, after, moved);
   const ns = change.object.namespace;
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
-    let reachable: ClientClass[] | undefined;
+    let reachable: readonly ClientClass[] | undefined;
     const reach = (): readonly ClientClass[] => reachable ??= reachableClasses(before, after, svc, moved);
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
     const ruleWas = sharedRule(before, svc);
@@ -321,7 +356,7 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, t
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
         const now = verdictAt(after, ca, shape, svc, port);
-        if (now.failed) out.push(new LazyBreak(before, after, cb, ca, m.w, svc, port, was, now));
+        if (now.failed) out.push({ service: svc, port, wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
       }
     }
   }
@@ -357,12 +392,12 @@ interface PortPair {
 }
 
 /** A policy change leaves classes and DR lookups alone: each class is its own before, judged once per signature. */
-function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Break[]): void {
+function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: BreakSet[]): void {
   for (const g of signatureGroups(after, at.svc, at.port)) {
     const now = verdictOf(after, g.classes[0]!, g.sig, at.after, at.svc, at.port);
     if (!now.failed) continue;
     const was = verdictOf(before, g.classes[0]!, g.sig, at.before, at.svc, at.port);
-    if (!was.failed) for (const c of g.classes) out.push(new LazyBreak(before, after, c, c, undefined, at.svc, at.port, was, now));
+    if (!was.failed) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
   }
 }
 
@@ -371,7 +406,7 @@ function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Br
  * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
  * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
  */
-function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, shared: SharedRules | undefined, reachable: () => readonly ClientClass[], out: Break[]): void {
+function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, shared: SharedRules | undefined, reachable: () => readonly ClientClass[], out: BreakSet[]): void {
   if (shared) {
     // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
     if (shared.was === shared.now) return;
@@ -392,7 +427,7 @@ function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, shared: S
     const now = verdictAt(after, c, at.after, at.svc, at.port);
     if (!now.failed) continue;
     const was = verdictAt(before, b, at.before, at.svc, at.port);
-    if (!was.failed) out.push(new LazyBreak(before, after, b, c, undefined, at.svc, at.port, was, now));
+    if (!was.failed) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
   }
 }
 
@@ -402,18 +437,45 @@ interface SharedRules {
   readonly now: DestinationRule | null;
 }
 
+/** The sidecar classes of a list, once per list; undefined when one excludes outbound ports. */
+const sidecarLists = new WeakMap<readonly ClientClass[], readonly ClientClass[] | null>();
+
+function sidecarsOf(all: readonly ClientClass[]): readonly ClientClass[] | undefined {
+  let l = sidecarLists.get(all);
+  if (l === undefined) {
+    l = all.some((c) => c.kind === 'sidecar' && c.rep.excludeOutboundPorts.length > 0) ? null : all.filter((c) => c.kind === 'sidecar');
+    sidecarLists.set(all, l);
+  }
+  return l ?? undefined;
+}
+
 /** True when a reachable class takes the shared signature towards a port: a sidecar that does not exclude it. */
 function takesShared(c: ClientClass, port: ServicePort): boolean {
   return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
 }
 
-function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: () => readonly ClientClass[], was: Verdict, now: Verdict, out: Break[]): void {
-  const beforeClasses = clientClasses(before).byKey;
-  for (const c of reachable()) {
-    if (!takesShared(c, at.port)) continue;
-    const b = beforeClasses.get(c.key);
-    if (b) out.push(new LazyBreak(before, after, b, c, undefined, at.svc, at.port, was, now));
+function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: () => readonly ClientClass[], was: Verdict, now: Verdict, out: BreakSet[]): void {
+  const same = after.sharesLayer(before, 'views');
+  const all = reachable();
+  const sidecars = same ? sidecarsOf(all) : undefined;
+  let classes: readonly ClientClass[] = sidecars ?? all;
+  let wasClasses: readonly ClientClass[] = classes;
+  // Usually no class excludes a port and the classes are the same objects on both sides: the
+  // sidecar classes of the reachable list are the set's, one list shared by many ports.
+  if (!sidecars) {
+    const beforeClasses = clientClasses(before).byKey;
+    const now: ClientClass[] = [];
+    const then: ClientClass[] = [];
+    for (const c of all) {
+      const b = same ? c : beforeClasses.get(c.key);
+      if (!b || !takesShared(c, at.port)) continue;
+      now.push(c);
+      then.push(b);
+    }
+    classes = now;
+    wasClasses = same ? now : then;
   }
+  if (classes.length) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes, wasClasses });
 }
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
@@ -433,68 +495,162 @@ interface Pending {
  * summary limit a summary needs their count, the first targets and the represented lists alone.
  */
 class PendingGroup {
-  readonly kept: Pending[] = [];
+  kept: Pending[] = [];
   /** Breaks in all. */
   count = 0;
   /** An upper bound of the detailed findings: (class, namespace) pairs over all breaks. */
   entries = 0;
-  readonly lists = new Set<readonly ClientClass[]>();
-  private last: readonly ClientClass[] | undefined;
+  /** The represented lists, in the order their first break came. */
+  lists: (readonly ClientClass[])[] = [];
+  /** Where the group's first break came: its set, then its class in the set. */
+  readonly first: [number, number];
+  /** The first breaks by order, with their represented lists: at most KEPT from each bucket. */
+  readonly candidates: { seq: number; set: BreakSet; i: number; represented: readonly ClientClass[] }[] = [];
+  readonly listSeq = new Map<readonly ClientClass[], number>();
 
-  add(p: Pending, entries: number): void {
-    this.count++;
-    this.entries += entries;
-    if (p.represented !== this.last) this.lists.add(this.last = p.represented);
-    if (this.kept.length < KEPT) this.kept.push(p);
+  constructor(seq: number, i: number) {
+    this.first = [seq, i];
   }
 }
 
-const NO_CLASSES: readonly ClientClass[] = [];
+/** Sets at the ports of one bucket: the same classes, the same verdict after, the same views. */
+interface Bucket {
+  readonly sets: BreakSet[];
+  readonly seqs: number[];
+}
+
 const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
 
-/** Turns breaks into findings: observed and declared per workload, the rest summarised. */
-function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, breaks: readonly Break[]): RawFinding[] {
-  const out: RawFinding[] = [];
-  // Breaks that may share a summary: by class, then by what the connection turns into.
-  const possible = new Map<ClientClass, Map<string, PendingGroup>>();
-  for (const b of breaks) {
-    const represented = b.workload ? NO_CLASSES : representedAt(after, b.cls, b.service);
-    const named = witnessFindings(before, after, change, b, represented, out);
-    const certain = b.nowVerdict.certain;
-    if (b.workload) {
-      const w = b.workload;
-      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
-      continue;
-    }
-    if (b.cls.key === OUTSIDE_KEY) outsideFindings(before, after, change, b, out);
-    const totals = representedTotals(after, represented);
-    if (totals.members === 0) continue;
-    let byVerdict = possible.get(b.cls);
-    if (!byVerdict) possible.set(b.cls, byVerdict = new Map());
-    let group = byVerdict.get(b.nowVerdict.key);
-    if (!group) byVerdict.set(b.nowVerdict.key, group = new PendingGroup());
-    group.add({ b, represented, named }, totals.entries);
-  }
-  for (const byVerdict of possible.values()) for (const group of byVerdict.values()) out.push(...summarise(before, after, change, group));
-  return out;
+function before2(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }
 
 /**
- * Findings for the workloads with observed or declared evidence for a break, found by reverse
- * lookups, never by a walk over all members. Returns the workloads so reported.
+ * Turns breaks into findings: observed and declared per workload, the rest summarised. Sets at
+ * ports with the same classes, verdict and DR views fall into one bucket, whose classes are
+ * counted once for all its ports: a mesh-wide change costs per bucket and class, not per port.
  */
-function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, represented: readonly ClientClass[], out: RawFinding[]): ReadonlySet<Workload> {
-  const callers = callersOf(after, b.service);
-  if (callers.length === 0) return NO_WORKLOADS;
-  let named: Set<Workload> | undefined;
+function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: readonly BreakSet[]): RawFinding[] {
+  const out: RawFinding[] = [];
+  // Breaks already made for witnesses or callers outside the mesh, and who they reported.
+  const made = new Map<BreakSet, Map<number, { b: Break; named: ReadonlySet<Workload> }>>();
+  const buckets = new Map<readonly ClientClass[], Map<string, Map<ReadonlySet<string>, Bucket>>>();
+  for (let seq = 0; seq < sets.length; seq++) {
+    const set = sets[seq]!;
+    const callers = callersOf(after, set.service);
+    const witnesses = callers.length ? witnessesOf(after, set, callers) : undefined;
+    if (set.workload) {
+      const b = breakAt(before, after, set, 0);
+      const w = set.workload;
+      const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
+      const certain = set.nowVerdict.certain;
+      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
+      continue;
+    }
+    for (let i = 0; i < set.classes.length; i++) {
+      const seen = witnesses?.get(i);
+      const outside = set.classes[i]!.key === OUTSIDE_KEY;
+      if (!seen && !outside) continue;
+      const b = breakAt(before, after, set, i);
+      const named = witnessFindings(before, after, change, b, seen, out);
+      if (outside) outsideFindings(before, after, change, b, out);
+      let m = made.get(set);
+      if (!m) made.set(set, m = new Map());
+      m.set(i, { b, named });
+    }
+    let byVerdict = buckets.get(set.classes);
+    if (!byVerdict) buckets.set(set.classes, byVerdict = new Map());
+    let byViews = byVerdict.get(set.nowVerdict.key);
+    if (!byViews) byVerdict.set(set.nowVerdict.key, byViews = new Map());
+    const views = viewsMatching(after, set.service);
+    const bucket = byViews.get(views);
+    if (bucket) {
+      bucket.sets.push(set);
+      bucket.seqs.push(seq);
+    } else byViews.set(views, { sets: [set], seqs: [seq] });
+  }
+  const groups = new Map<ClientClass, Map<string, PendingGroup>>();
+  for (const [classes, byVerdict] of buckets) {
+    for (const [verdict, byViews] of byVerdict) {
+      for (const bucket of byViews.values()) {
+        const n = bucket.sets.length;
+        for (let i = 0; i < classes.length; i++) {
+          const cls = classes[i]!;
+          // Represented lists follow the views at the service, the same for the whole bucket.
+          const represented = representedAt(after, cls, bucket.sets[0]!.service);
+          const totals = representedTotals(after, represented);
+          if (totals.members === 0) continue;
+          let byV = groups.get(cls);
+          if (!byV) groups.set(cls, byV = new Map());
+          let group = byV.get(verdict);
+          if (!group) byV.set(verdict, group = new PendingGroup(bucket.seqs[0]!, i));
+          else if (before2([bucket.seqs[0]!, i], group.first)) group.first.splice(0, 2, bucket.seqs[0]!, i);
+          group.count += n;
+          group.entries += n * totals.entries;
+          const at = group.listSeq.get(represented);
+          if (at === undefined || bucket.seqs[0]! < at) group.listSeq.set(represented, bucket.seqs[0]!);
+          for (let k = 0; k < n && k < KEPT; k++) group.candidates.push({ seq: bucket.seqs[k]!, set: bucket.sets[k]!, i, represented });
+        }
+      }
+    }
+  }
+  // Findings come out in the order of each class's first break, then of each outcome's.
+  const ordered: { cls: ClientClass; first: [number, number]; groups: PendingGroup[] }[] = [];
+  for (const [cls, byV] of groups) {
+    const gs = [...byV.values()].sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
+    ordered.push({ cls, first: gs[0]!.first, groups: gs });
+  }
+  ordered.sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
+  for (const { groups: gs } of ordered) {
+    for (const group of gs) {
+      group.candidates.sort((a, b) => a.seq - b.seq);
+      group.kept = group.candidates.slice(0, KEPT).map((c) => {
+        const m = made.get(c.set)?.get(c.i);
+        return { b: m?.b ?? breakAt(before, after, c.set, c.i), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
+      });
+      group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+      out.push(...summarise(before, after, change, group));
+    }
+  }
+  return out;
+}
+
+/** A caller of a service with observed or declared evidence. */
+interface Witness {
+  readonly w: Workload;
+  readonly ev: EvidenceResult;
+}
+
+/**
+ * The callers of a break set's service with observed or declared evidence, by the index of the
+ * class that represents them there (or 0 for a set of one moved workload). Found by reverse
+ * lookups from the service, never by a walk over a class's members.
+ */
+function witnessesOf(after: MeshIndex, set: BreakSet, callers: readonly Workload[]): Map<number, Witness[]> | undefined {
+  let out: Map<number, Witness[]> | undefined;
+  const byKey = clientClasses(after).byKey;
   for (const w of callers) {
-    if (b.workload ? w !== b.workload : !represented.some((c) => c.key === classKey(after, w))) continue;
-    const ev = evidenceFor(after, w, b.service);
+    const i = set.workload ? (w === set.workload ? 0 : -1) : set.classes.indexOf(classFor(after, byKey.get(classKey(after, w))!, set.service));
+    if (i < 0) continue;
+    const ev = evidenceFor(after, w, set.service);
     if (ev.level === 'possible') continue;
-    (named ??= new Set()).add(w);
+    out ??= new Map();
+    const l = out.get(i);
+    if (l) l.push({ w, ev });
+    else out.set(i, [{ w, ev }]);
+  }
+  return out;
+}
+
+/** Findings for the witnesses of one break. Returns the workloads so reported. */
+function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, seen: readonly Witness[] | undefined, out: RawFinding[]): ReadonlySet<Workload> {
+  if (!seen) return NO_WORKLOADS;
+  const named = new Set<Workload>();
+  for (const { w, ev } of seen) {
+    named.add(w);
     out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
   }
-  return named ?? NO_WORKLOADS;
+  return named;
 }
 
 /** Findings for callers outside the mesh: unknown observed sources and declared callers. */
@@ -648,7 +804,7 @@ export interface ChangeEvaluation {
 export function evaluateChange(before: MeshIndex, change: Change, overBudget?: () => boolean): ChangeEvaluation {
   const after = before.apply(change);
   const findings: RawFinding[] = [];
-  findings.push(...findingsOf(before, after, change, breakingConnections(before, after, change, overBudget)));
+  findings.push(...findingsOf(before, after, change, breakSets(before, after, change, overBudget)));
   if (change.object.kind !== 'DestinationRule') findings.push(...podTargetFindings(before, after));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
   return { object: change.object, operation: change.operation, findings: sortFindings(findings), after };

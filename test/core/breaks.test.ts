@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { Change, IstioObject, Workload } from '../../src/core/model.js';
 import type { MeshIndex } from '../../src/core/index.js';
 import { MeshIndex as Index } from '../../src/core/index.js';
-import { breakingConnections, prepare, simulate } from '../../src/core/evaluate.js';
+import { breakingConnections, evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
 import { representedAt } from '../../src/core/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
 import { parseVersion } from '../../src/core/version.js';
@@ -84,6 +84,34 @@ function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
   };
 }
 
+/**
+ * Summaries against the breaks they stand for: each summary's count and targets are those of one
+ * class's breaks with one outcome, in the order the engine found them.
+ */
+function checkSummaries(t: Tap.Test, before: MeshIndex, change: Change, name: string): number {
+  const after = before.apply(change);
+  const groups = new Map<string, { code: string; targets: string[] }>();
+  for (const b of breakingConnections(before, after, change)) {
+    if (b.workload) continue;
+    const members = representedAt(after, b.cls, b.service).reduce((n, c) => n + c.members.length, 0);
+    if (members === 0) continue;
+    const k = `${b.cls.key} ${b.nowVerdict.key}`;
+    const g = groups.get(k) ?? groups.set(k, { code: b.nowVerdict.cause ?? '', targets: [] }).get(k)!;
+    g.targets.push(`${b.service.name}.${b.service.namespace}:${b.port.port}`);
+  }
+  let n = 0;
+  for (const f of evaluateChange(before, change).findings) {
+    if (!f.targets) continue;
+    n++;
+    const count = Number(/-> (\d+) service ports/.exec(f.message)?.[1]);
+    const g = [...groups.values()].find((x) => x.code === f.code && x.targets.length === count && x.targets[0] === f.targets![0]);
+    t.ok(g, `${name}: ${f.client} -> ${count} service ports matches one class's breaks`);
+    if (g) t.same(f.targets.slice(0, 50), g.targets.slice(0, 50), `${name}: the summary's targets are its first breaks, in order`);
+  }
+  return n;
+}
+
+let summaries = 0;
 const generated = parse(readFileSync('test/fixtures/breaks/generated.yaml', 'utf8')) as GeneratedCase[];
 for (const g of generated) {
   t.test(`generated mesh seed ${g.mesh.seed}${g.version ? `, Istio ${g.version}` : ''}`, async (t) => {
@@ -95,6 +123,7 @@ for (const g of generated) {
       const object = objectOf(c);
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
       compare(t, idx, change, `${c.kind} ${c.namespace}/${c.name}`);
+      summaries += checkSummaries(t, idx, change, `${c.kind} ${c.namespace}/${c.name}`);
       const after = idx.apply(change);
       // The undoing too: what the object's removal breaks.
       compare(t, after, { operation: 'DELETE', object }, `DELETE ${c.kind} ${c.namespace}/${c.name}`);
@@ -102,3 +131,7 @@ for (const g of generated) {
     }
   });
 }
+
+t.test('summaries were checked', async (t) => {
+  t.ok(summaries >= 5, `${summaries} summaries compared with their breaks`);
+});
