@@ -532,8 +532,10 @@ function before2(a: readonly [number, number], b: readonly [number, number]): bo
  */
 function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: readonly BreakSet[]): RawFinding[] {
   const out: RawFinding[] = [];
-  // Breaks already made for witnesses or callers outside the mesh, and who they reported.
-  const made = new Map<BreakSet, Map<number, { b: Break; named: ReadonlySet<Workload> }>>();
+  // Breaks already made for witnesses or callers outside the mesh, and who they reported, by
+  // set and class: `seq × stride + i`.
+  const made = new Map<number, { b: Break; named: ReadonlySet<Workload> }>();
+  const stride = clientClasses(after).byKey.size;
   const buckets = new Map<readonly ClientClass[], Map<string, Map<ReadonlySet<string>, Bucket>>>();
   for (let seq = 0; seq < sets.length; seq++) {
     const set = sets[seq]!;
@@ -549,14 +551,12 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: r
     }
     for (let i = 0; i < set.classes.length; i++) {
       const seen = witnesses?.get(i);
-      const outside = set.classes[i]!.key === OUTSIDE_KEY;
+      const outside = set.classes[i]!.key === OUTSIDE_KEY && hasOutsideCallers(after, set.service, set.port);
       if (!seen && !outside) continue;
       const b = breakAt(before, after, set, i);
       const named = witnessFindings(before, after, change, b, seen, out);
       if (outside) outsideFindings(before, after, change, b, out);
-      let m = made.get(set);
-      if (!m) made.set(set, m = new Map());
-      m.set(i, { b, named });
+      made.set(seq * stride + i, { b, named });
     }
     let byVerdict = buckets.get(set.classes);
     if (!byVerdict) buckets.set(set.classes, byVerdict = new Map());
@@ -603,9 +603,11 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: r
   ordered.sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
-      group.candidates.sort((a, b) => a.seq - b.seq);
-      group.kept = group.candidates.slice(0, KEPT).map((c) => {
-        const m = made.get(c.set)?.get(c.i);
+      const c = group.candidates;
+      // Candidates come bucket by bucket; with one bucket they are in order already.
+      if (c.some((x, k) => k > 0 && x.seq < c[k - 1]!.seq)) c.sort((a, b) => a.seq - b.seq);
+      group.kept = c.slice(0, KEPT).map((c) => {
+        const m = made.get(c.seq * stride + c.i);
         return { b: m?.b ?? breakAt(before, after, c.set, c.i), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
       });
       group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
@@ -651,6 +653,11 @@ function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b:
     out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
   }
   return named;
+}
+
+/** True when a service port has callers outside the mesh to report: unknown observed sources or declared callers. */
+function hasOutsideCallers(after: MeshIndex, svc: Service, port: ServicePort): boolean {
+  return unknownPlaintextInto(after, svc) !== undefined || declaredCallersInto(after, svc, port).length > 0;
 }
 
 /** Findings for callers outside the mesh: unknown observed sources and declared callers. */
