@@ -138,7 +138,7 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
   if (out.size === hosts.always.length) s = hosts.alwaysSet;
   else {
     const key = [...out].sort().join(',');
-    const shared = idx.cached('views', 'viewSets', () => new Map<string, ReadonlySet<string>>());
+    const shared = idx.cachedMap<string, ReadonlySet<string>>('views', 'viewSets');
     s = shared.get(key);
     if (!s) shared.set(key, s = out);
   }
@@ -237,7 +237,7 @@ function computeRepresented(idx: MeshIndex, c: ClientClass, svc: Service): reado
   const matching = viewsMatching(idx, svc);
   // Services that bring in the same views share one list, so summaries work per distinct list.
   const key = `${c.key}|${[...matching].sort().join(',')}`;
-  const shared = idx.cached('views', 'representedLists', () => new Map<string, readonly ClientClass[]>());
+  const shared = idx.cachedMap<string, readonly ClientClass[]>('views', 'representedLists');
   const hit = shared.get(key);
   if (hit) return hit;
   const out = [c];

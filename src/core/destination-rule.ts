@@ -97,7 +97,7 @@ function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): De
 
 /** The DRs of a namespace that its own clients see in step 1; the root namespace's clients see only its private ones. */
 function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  const memo = idx.cached('dr', 'visibleOwn', () => new Map<string, readonly DestinationRule[]>());
+  const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'visibleOwn');
   let l = memo.get(ns);
   if (l) return l;
   const isRoot = ns === idx.root;
@@ -123,7 +123,7 @@ export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): b
 
 /** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */
 function exportedRules(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  const memo = idx.cached('dr', 'exported', () => new Map<string, readonly DestinationRule[]>());
+  const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'exported');
   let l = memo.get(ns);
   if (!l) memo.set(ns, l = idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)));
   return l;

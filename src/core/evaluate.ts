@@ -4,7 +4,7 @@ import { BudgetExceededError } from './errors.js';
 import { memoTable, type MeshIndex } from './index.js';
 import { isEmptySelector, selectorMatches } from './index.js';
 import { classAt, classesAt, classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from './classes.js';
-import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type Verdict } from './shapes.js';
+import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, serverMode, type ResolvedMode } from './peer-auth.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
@@ -118,20 +118,19 @@ function dedupe(list: Connection[]): Connection[] {
 }
 
 /** The Services whose outcomes an object can change, on either side of the connection. */
-export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): Set<Service> {
-  const all = (): Set<Service> => new Set(idx.allServices());
+export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): ReadonlySet<Service> | readonly Service[] {
   switch (o.kind) {
     case 'MeshPolicy':
-      return all();
+      return idx.allServices();
     case 'PeerAuthentication': {
       if (o.namespace === idx.root && isEmptySelector(o.selector)) return meshLevelReach(idx);
-      if (isEmptySelector(o.selector)) return new Set(idx.services(o.namespace));
+      if (isEmptySelector(o.selector)) return idx.services(o.namespace);
       const s = new Set<Service>();
       for (const w of idx.workloads(o.namespace)) if (selectorMatches(o.selector!, w.labels)) for (const svc of idx.servicesOf(w)) s.add(svc);
       return s;
     }
     case 'Policy': {
-      if (o.targets.length === 0) return new Set(idx.services(o.namespace));
+      if (o.targets.length === 0) return idx.services(o.namespace);
       const s = new Set<Service>();
       for (const t of o.targets) {
         const svc = idx.serviceByFqdn(resolveShortName(t.name, o.namespace, idx.mesh.clusterDomain));
@@ -148,8 +147,8 @@ export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): Set<Service> 
  * The Services a mesh-level PeerAuthentication can reach: with PeerAuthentication alone in force,
  * a namespace whose own policy sets a mode hides the mesh level from every workload in it.
  */
-function meshLevelReach(idx: MeshIndex): Set<Service> {
-  if (idx.features.legacyPolicies) return new Set(idx.allServices());
+function meshLevelReach(idx: MeshIndex): ReadonlySet<Service> | readonly Service[] {
+  if (idx.features.legacyPolicies) return idx.allServices();
   const out = new Set<Service>();
   for (const svc of idx.allServices()) {
     const own = namespacePeerAuth(idx, svc.namespace);
@@ -158,15 +157,13 @@ function meshLevelReach(idx: MeshIndex): Set<Service> {
   return out;
 }
 
-function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): Set<Service> {
+function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): readonly Service[] {
   const host = drHost(idx, dr);
   if (!host.startsWith('*')) {
     const svc = idx.serviceByFqdn(host);
-    return new Set(svc ? [svc] : []);
+    return svc ? [svc] : [];
   }
-  const s = new Set<Service>();
-  for (const svc of idx.allServices()) if (hostMatches(host, idx.fqdn(svc))) s.add(svc);
-  return s;
+  return host === '*' ? idx.allServices() : idx.allServices().filter((svc) => hostMatches(host, idx.fqdn(svc)));
 }
 
 /**
@@ -203,14 +200,20 @@ class LazyBreak implements Break {
   }
 }
 
+/** A service port. */
+interface PortRef {
+  readonly svc: Service;
+  readonly port: ServicePort;
+}
+
 /**
- * Breaks at one service port with the same verdicts on each side: the classes of a signature
- * group, or one workload that a DestinationRule change moves. The engine works on these; a
- * break per class is only made for the few that a finding reports.
+ * Breaks with the same verdicts on each side at one or more service ports that share their DR
+ * views: the classes of a signature group, or one workload that a DestinationRule change moves.
+ * The engine works on these; a break per class and port is only made for the few that a finding
+ * reports.
  */
 interface BreakSet {
-  readonly service: Service;
-  readonly port: ServicePort;
+  readonly at: readonly PortRef[];
   readonly wasVerdict: Verdict;
   readonly nowVerdict: Verdict;
   /** The classes after the change. */
@@ -220,8 +223,9 @@ interface BreakSet {
   readonly workload?: Workload;
 }
 
-function breakAt(before: MeshIndex, after: MeshIndex, s: BreakSet, i: number): Break {
-  return new LazyBreak(before, after, s.wasClasses[i]!, s.classes[i]!, s.workload, s.service, s.port, s.wasVerdict, s.nowVerdict);
+function breakAt(before: MeshIndex, after: MeshIndex, s: BreakSet, i: number, k: number): Break {
+  const at = s.at[k]!;
+  return new LazyBreak(before, after, s.wasClasses[i]!, s.classes[i]!, s.workload, at.svc, at.port, s.wasVerdict, s.nowVerdict);
 }
 
 /** Namespaces whose workloads may change class with a DestinationRule change. */
@@ -269,7 +273,7 @@ function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] 
   let l = memo.get(svc);
   if (!l) {
     const found = findUndecided(idx, svc);
-    const shared = idx.cached('dr', 'undecidedLists', () => new Map<string, readonly ClientClass[]>());
+    const shared = idx.cachedMap<string, readonly ClientClass[]>('dr', 'undecidedLists');
     const key = found.map((c) => c.key).join('\n');
     l = shared.get(key);
     if (!l) shared.set(key, l = found);
@@ -299,64 +303,134 @@ function verdictAt(idx: MeshIndex, c: ClientClass, shape: ServerShape, svc: Serv
  */
 export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): Break[] {
   const out: Break[] = [];
-  for (const set of breakSets(before, after, change, overBudget)) for (let i = 0; i < set.classes.length; i++) out.push(breakAt(before, after, set, i));
+  for (const set of breakSets(before, after, change, overBudget)) {
+    for (let k = 0; k < set.at.length; k++) for (let i = 0; i < set.classes.length; i++) out.push(breakAt(before, after, set, i, k));
+  }
   return out;
 }
 
 function breakSets(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): BreakSet[] {
-  const touched = servicesTouchedBy(after, change.object);
-  const prev = before.find(change.object);
-  if (prev) for (const s of servicesTouchedBy(before, prev)) touched.add(s);
   const out: BreakSet[] = [];
+  const prev = before.find(change.object);
+  const uniform = uniformBase(after, change, prev);
+  if (uniform) {
+    uniformBreaks(before, after, change, uniform, out, overBudget);
+    return out;
+  }
+  let touched = servicesTouchedBy(after, change.object);
+  if (prev) touched = new Set([...touched, ...servicesTouchedBy(before, prev)]);
   if (change.object.kind === 'DestinationRule') ruleChangeBreaks(before, after, change, touched, out, overBudget);
-  else policyChangeBreaks(before, after, change, prev, touched, out, overBudget);
+  else for (const svc of touched) portBreaks(before, after, svc, out, overBudget);
   return out;
 }
 
-/** A policy change: ports whose server shape moves, judged once per signature group. */
-function policyChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: IstioObject | undefined, touched: ReadonlySet<Service>, out: BreakSet[], overBudget?: () => boolean): void {
-  const uniform = uniformBase(after, change, prev);
-  for (const svc of touched) {
+/** A policy change at the ports of one service: those whose server shape moves, judged once per signature group. */
+function portBreaks(before: MeshIndex, after: MeshIndex, svc: Service, out: BreakSet[], overBudget?: () => boolean): void {
+  if (overBudget?.()) throw new BudgetExceededError();
+  for (const port of svc.ports) {
+    const sb = serverShape(before, svc, port);
+    if (!sb) continue;
+    const sa = serverShape(after, svc, port);
+    if (sa && sa !== sb) policyBreaks(before, after, { svc, port, before: sb, after: sa }, out);
+  }
+}
+
+/**
+ * A namespace- or mesh-level policy change (see `uniformBase`): in each namespace it reaches
+ * where no workload policy applies, ports are judged by bucket (`portBuckets`), one shape
+ * transform and one verdict lookup per signature group for all the ports of a bucket.
+ */
+function uniformBreaks(before: MeshIndex, after: MeshIndex, change: Change, uniform: UniformBase, out: BreakSet[], overBudget?: () => boolean): void {
+  const o = change.object;
+  const mesh = o.namespace === after.root;
+  for (const ns of mesh ? after.serviceNamespaces() : [o.namespace]) {
     if (overBudget?.()) throw new BudgetExceededError();
-    const base = uniform?.(svc.namespace);
-    for (const port of svc.ports) {
-      const sb = serverShape(before, svc, port);
-      if (!sb) continue;
-      const sa = base ? shapeWithBase(after, sb, base.mode, base.disabled) : serverShape(after, svc, port);
-      if (sa && sa !== sb) policyBreaks(before, after, { svc, port, before: sb, after: sa }, out);
+    // A namespace whose own policy sets a mode hides the mesh level from every workload in it.
+    if (mesh && ns !== after.root && (namespacePeerAuth(after, ns)?.mode ?? 'UNSET') !== 'UNSET') continue;
+    const base = uniform(ns);
+    if (!base) {
+      for (const svc of after.services(ns)) portBreaks(before, after, svc, out, overBudget);
+      continue;
+    }
+    for (const b of portBuckets(before, ns)) {
+      const sa = shapeWithBase(after, b.shape, base.mode, base.disabled);
+      if (sa === b.shape) continue;
+      const first = b.at[0]!;
+      for (const g of b.groups) {
+        const now = verdictOf(after, g.classes[0]!, g.sig, sa, first.svc, first.port);
+        if (!now.failed) continue;
+        const was = verdictOf(before, g.classes[0]!, g.sig, b.shape, first.svc, first.port);
+        if (!was.failed) out.push({ at: b.at, wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
+      }
     }
   }
+}
+
+/** Ports of a namespace that a policy change judges alike: the same server shape, signature groups and DR views. */
+interface PortBucket {
+  readonly shape: ServerShape;
+  readonly groups: readonly SignatureGroup[];
+  readonly at: readonly PortRef[];
+}
+
+/** The port buckets of a namespace, in the order of their first port; memoised with everything they read. */
+function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
+  const memo = idx.cachedMap<string, readonly PortBucket[]>('own', 'portBuckets');
+  let l = memo.get(ns);
+  if (l) return l;
+  const by = new Map<ServerShape, Map<readonly SignatureGroup[], Map<ReadonlySet<string>, { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }>>>();
+  const out: { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }[] = [];
+  for (const svc of idx.services(ns)) {
+    const views = viewsMatching(idx, svc);
+    for (const port of svc.ports) {
+      const shape = serverShape(idx, svc, port);
+      if (!shape) continue;
+      const groups = signatureGroups(idx, svc, port);
+      let byGroups = by.get(shape);
+      if (!byGroups) by.set(shape, byGroups = new Map());
+      let byViews = byGroups.get(groups);
+      if (!byViews) byGroups.set(groups, byViews = new Map());
+      const b = byViews.get(views);
+      if (b) b.at.push({ svc, port });
+      else {
+        const nb = { shape, groups, at: [{ svc, port }] };
+        byViews.set(views, nb);
+        out.push(nb);
+      }
+    }
+  }
+  memo.set(ns, l = out);
+  return l;
 }
 
 /**
  * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
  * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
  */
-function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: ReadonlySet<Service>, out: BreakSet[], overBudget?: () => boolean): void {
+function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: Iterable<Service>, out: BreakSet[], overBudget?: () => boolean): void {
   const moved = movedNamespaces(before, change);
   const movers = movedWorkloads(before, after, moved);
   const ns = change.object.namespace;
   for (const svc of touched) {
     if (overBudget?.()) throw new BudgetExceededError();
-    let reachable: readonly ClientClass[] | undefined;
-    const reach = (): readonly ClientClass[] => reachable ??= reachableClasses(before, after, svc, moved);
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
     const ruleWas = sharedRule(before, svc);
     const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(before, after, ns, svc);
-    const shared = ruleWas === undefined || ruleNow === undefined ? undefined : { was: ruleWas, now: ruleNow };
     for (const port of svc.ports) {
       // Rules do not read policies: the shape is the same on both sides.
       const shape = serverShape(before, svc, port);
       if (!shape) continue;
+      // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
+      if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
       const at: PortPair = { svc, port, before: shape, after: shape };
-      ruleBreaks(before, after, at, shared, reach, out);
+      ruleBreaks(before, after, at, ruleWas, ruleNow, moved, out);
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);
         const was = verdictAt(before, cb, shape, svc, port);
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
         const now = verdictAt(after, ca, shape, svc, port);
-        if (now.failed) out.push({ service: svc, port, wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
+        if (now.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
       }
     }
   }
@@ -367,7 +441,9 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, t
  * force: per namespace where no workload policy applies, the base mode every endpoint takes after
  * the change, and whether the namespace is DISABLE. Undefined for other changes and namespaces.
  */
-function uniformBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): ((ns: string) => { mode: ResolvedMode['mode']; disabled: boolean } | undefined) | undefined {
+type UniformBase = (ns: string) => { mode: ResolvedMode['mode']; disabled: boolean } | undefined;
+
+function uniformBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): UniformBase | undefined {
   const o = change.object;
   if (o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return undefined;
   if (prev && (prev.kind !== 'PeerAuthentication' || !isEmptySelector(prev.selector))) return undefined;
@@ -397,7 +473,7 @@ function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Br
     const now = verdictOf(after, g.classes[0]!, g.sig, at.after, at.svc, at.port);
     if (!now.failed) continue;
     const was = verdictOf(before, g.classes[0]!, g.sig, at.before, at.svc, at.port);
-    if (!was.failed) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
+    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
   }
 }
 
@@ -406,35 +482,30 @@ function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Br
  * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
  * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
  */
-function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, shared: SharedRules | undefined, reachable: () => readonly ClientClass[], out: BreakSet[]): void {
-  if (shared) {
+function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined,
+  moved: ReadonlySet<string>, out: BreakSet[]): void {
+  if (ruleWas !== undefined && ruleNow !== undefined) {
     // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
-    if (shared.was === shared.now) return;
-    const sigWas = sharedSignature(before, shared.was, at.port);
-    const sigNow = sharedSignature(after, shared.now, at.port);
+    if (ruleWas === ruleNow) return;
+    const sigWas = sharedSignature(before, ruleWas, at.port);
+    const sigNow = sharedSignature(after, ruleNow, at.port);
     if (sigNow === sigWas) return;
     const now = knownVerdict(after, sigNow, at.after);
     const was = knownVerdict(before, sigWas, at.before);
     if (now && was) {
-      if (now.failed && !was.failed) sharedBreaks(before, after, at, reachable, was, now, out);
+      if (now.failed && !was.failed) sharedBreaks(before, after, at, reachableClasses(before, after, at.svc, moved), was, now, out);
       return;
     }
   }
   const beforeClasses = clientClasses(before).byKey;
-  for (const c of reachable()) {
+  for (const c of reachableClasses(before, after, at.svc, moved)) {
     const b = beforeClasses.get(c.key);
     if (!b) continue;
     const now = verdictAt(after, c, at.after, at.svc, at.port);
     if (!now.failed) continue;
     const was = verdictAt(before, b, at.before, at.svc, at.port);
-    if (!was.failed) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
+    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
   }
-}
-
-/** The rule on each side that the classes a DestinationRule change reaches share towards a Service (`sharedRule`). */
-interface SharedRules {
-  readonly was: DestinationRule | null;
-  readonly now: DestinationRule | null;
 }
 
 /** The sidecar classes of a list, once per list; undefined when one excludes outbound ports. */
@@ -454,9 +525,8 @@ function takesShared(c: ClientClass, port: ServicePort): boolean {
   return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
 }
 
-function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachable: () => readonly ClientClass[], was: Verdict, now: Verdict, out: BreakSet[]): void {
+function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, all: readonly ClientClass[], was: Verdict, now: Verdict, out: BreakSet[]): void {
   const same = after.sharesLayer(before, 'views');
-  const all = reachable();
   const sidecars = same ? sidecarsOf(all) : undefined;
   let classes: readonly ClientClass[] = sidecars ?? all;
   let wasClasses: readonly ClientClass[] = classes;
@@ -475,7 +545,7 @@ function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, reachab
     classes = now;
     wasClasses = same ? now : then;
   }
-  if (classes.length) out.push({ service: at.svc, port: at.port, wasVerdict: was, nowVerdict: now, classes, wasClasses });
+  if (classes.length) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses });
 }
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
@@ -502,21 +572,52 @@ class PendingGroup {
   entries = 0;
   /** The represented lists, in the order their first break came. */
   lists: (readonly ClientClass[])[] = [];
-  /** Where the group's first break came: its set, then its class in the set. */
+  /** Where the group's first break came: its port's position, then its class in the set. */
   readonly first: [number, number];
   /** The first breaks by order, with their represented lists: at most KEPT from each bucket. */
-  readonly candidates: { seq: number; set: BreakSet; i: number; represented: readonly ClientClass[] }[] = [];
+  candidates: Candidate[] = [];
   readonly listSeq = new Map<readonly ClientClass[], number>();
+  /** The last position among the candidates once KEPT of them are in. */
+  private bound = Number.POSITIVE_INFINITY;
 
   constructor(seq: number, i: number) {
     this.first = [seq, i];
   }
+
+  /** Takes a break as a candidate unless KEPT earlier ones are in; false when it is not taken. */
+  offer(pos: number, set: BreakSet, k: number, i: number, represented: readonly ClientClass[]): boolean {
+    if (pos > this.bound) return false;
+    this.candidates.push({ pos, set, k, i, represented });
+    if (this.candidates.length >= 2 * KEPT) {
+      // The earliest KEPT are all a group ever needs; the bound then only falls.
+      this.candidates = this.sorted().slice(0, KEPT);
+      this.bound = this.candidates[KEPT - 1]!.pos;
+    }
+    return true;
+  }
+
+  /** The candidates by position. */
+  sorted(): Candidate[] {
+    const c = this.candidates;
+    return c.some((x, k) => k > 0 && x.pos < c[k - 1]!.pos) ? c.sort((a, b) => a.pos - b.pos) : c;
+  }
+}
+
+/** A break that a summary group may keep: its port's position, set, port and class. */
+interface Candidate {
+  readonly pos: number;
+  readonly set: BreakSet;
+  readonly k: number;
+  readonly i: number;
+  readonly represented: readonly ClientClass[];
 }
 
 /** Sets at the ports of one bucket: the same classes, the same verdict after, the same views. */
 interface Bucket {
   readonly sets: BreakSet[];
-  readonly seqs: number[];
+  /** The position of each set's first port among all the ports of all sets. */
+  readonly firsts: number[];
+  ports: number;
 }
 
 const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
@@ -526,89 +627,97 @@ function before2(a: readonly [number, number], b: readonly [number, number]): bo
 }
 
 /**
- * Turns breaks into findings: observed and declared per workload, the rest summarised. Sets at
- * ports with the same classes, verdict and DR views fall into one bucket, whose classes are
- * counted once for all its ports: a mesh-wide change costs per bucket and class, not per port.
+ * Turns breaks into findings: observed and declared per workload, the rest summarised. Sets with
+ * the same classes, verdict and DR views fall into one bucket, whose classes are counted once for
+ * all its ports: a mesh-wide change costs per bucket and class, not per port and class.
  */
 function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: readonly BreakSet[]): RawFinding[] {
   const out: RawFinding[] = [];
   // Breaks already made for witnesses or callers outside the mesh, and who they reported, by
-  // set and class: `seq × stride + i`.
+  // port position and class: `pos × stride + i`.
   const made = new Map<number, { b: Break; named: ReadonlySet<Workload> }>();
   const stride = clientClasses(after).byKey.size;
   const buckets = new Map<readonly ClientClass[], Map<string, Map<ReadonlySet<string>, Bucket>>>();
-  for (let seq = 0; seq < sets.length; seq++) {
-    const set = sets[seq]!;
-    const callers = callersOf(after, set.service);
-    const witnesses = callers.length ? witnessesOf(after, set, callers) : undefined;
-    if (set.workload) {
-      const b = breakAt(before, after, set, 0);
-      const w = set.workload;
-      const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
-      const certain = set.nowVerdict.certain;
-      if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
-      continue;
+  let pos = 0;
+  for (const set of sets) {
+    const first = pos;
+    for (let k = 0; k < set.at.length; k++, pos++) {
+      const { svc, port } = set.at[k]!;
+      const callers = callersOf(after, svc);
+      const witnesses = callers.length ? witnessesOf(after, set, svc, callers) : undefined;
+      if (set.workload) {
+        const b = breakAt(before, after, set, 0, k);
+        const w = set.workload;
+        const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
+        const certain = set.nowVerdict.certain;
+        if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
+        continue;
+      }
+      for (let i = 0; i < set.classes.length; i++) {
+        const seen = witnesses?.get(i);
+        const outside = set.classes[i]!.key === OUTSIDE_KEY && hasOutsideCallers(after, svc, port);
+        if (!seen && !outside) continue;
+        const b = breakAt(before, after, set, i, k);
+        const named = witnessFindings(before, after, change, b, seen, out);
+        if (outside) outsideFindings(before, after, change, b, out);
+        made.set(pos * stride + i, { b, named });
+      }
     }
-    for (let i = 0; i < set.classes.length; i++) {
-      const seen = witnesses?.get(i);
-      const outside = set.classes[i]!.key === OUTSIDE_KEY && hasOutsideCallers(after, set.service, set.port);
-      if (!seen && !outside) continue;
-      const b = breakAt(before, after, set, i);
-      const named = witnessFindings(before, after, change, b, seen, out);
-      if (outside) outsideFindings(before, after, change, b, out);
-      made.set(seq * stride + i, { b, named });
-    }
+    if (set.workload) continue;
     let byVerdict = buckets.get(set.classes);
     if (!byVerdict) buckets.set(set.classes, byVerdict = new Map());
     let byViews = byVerdict.get(set.nowVerdict.key);
     if (!byViews) byVerdict.set(set.nowVerdict.key, byViews = new Map());
-    const views = viewsMatching(after, set.service);
+    const views = viewsMatching(after, set.at[0]!.svc);
     const bucket = byViews.get(views);
     if (bucket) {
       bucket.sets.push(set);
-      bucket.seqs.push(seq);
-    } else byViews.set(views, { sets: [set], seqs: [seq] });
+      bucket.firsts.push(first);
+      bucket.ports += set.at.length;
+    } else byViews.set(views, { sets: [set], firsts: [first], ports: set.at.length });
   }
   const groups = new Map<ClientClass, Map<string, PendingGroup>>();
   for (const [classes, byVerdict] of buckets) {
     for (const [verdict, byViews] of byVerdict) {
       for (const bucket of byViews.values()) {
-        const n = bucket.sets.length;
+        const n = bucket.ports;
+        const start = bucket.firsts[0]!;
         for (let i = 0; i < classes.length; i++) {
           const cls = classes[i]!;
           // Represented lists follow the views at the service, the same for the whole bucket.
-          const represented = representedAt(after, cls, bucket.sets[0]!.service);
+          const represented = representedAt(after, cls, bucket.sets[0]!.at[0]!.svc);
           const totals = representedTotals(after, represented);
           if (totals.members === 0) continue;
           let byV = groups.get(cls);
           if (!byV) groups.set(cls, byV = new Map());
           let group = byV.get(verdict);
-          if (!group) byV.set(verdict, group = new PendingGroup(bucket.seqs[0]!, i));
-          else if (before2([bucket.seqs[0]!, i], group.first)) group.first.splice(0, 2, bucket.seqs[0]!, i);
+          if (!group) byV.set(verdict, group = new PendingGroup(start, i));
+          else if (before2([start, i], group.first)) group.first.splice(0, 2, start, i);
           group.count += n;
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
-          if (at === undefined || bucket.seqs[0]! < at) group.listSeq.set(represented, bucket.seqs[0]!);
-          for (let k = 0; k < n && k < KEPT; k++) group.candidates.push({ seq: bucket.seqs[k]!, set: bucket.sets[k]!, i, represented });
+          if (at === undefined || start < at) group.listSeq.set(represented, start);
+          // Positions rise within a bucket: once one is not taken, no later one is.
+          offer: for (let s = 0; s < bucket.sets.length; s++) {
+            const set = bucket.sets[s]!;
+            for (let k = 0; k < set.at.length; k++) if (!group.offer(bucket.firsts[s]! + k, set, k, i, represented)) break offer;
+          }
         }
       }
     }
   }
   // Findings come out in the order of each class's first break, then of each outcome's.
-  const ordered: { cls: ClientClass; first: [number, number]; groups: PendingGroup[] }[] = [];
-  for (const [cls, byV] of groups) {
+  const ordered: { first: [number, number]; groups: PendingGroup[] }[] = [];
+  for (const byV of groups.values()) {
     const gs = [...byV.values()].sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
-    ordered.push({ cls, first: gs[0]!.first, groups: gs });
+    ordered.push({ first: gs[0]!.first, groups: gs });
   }
   ordered.sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
-      const c = group.candidates;
-      // Candidates come bucket by bucket; with one bucket they are in order already.
-      if (c.some((x, k) => k > 0 && x.seq < c[k - 1]!.seq)) c.sort((a, b) => a.seq - b.seq);
-      group.kept = c.slice(0, KEPT).map((c) => {
-        const m = made.get(c.seq * stride + c.i);
-        return { b: m?.b ?? breakAt(before, after, c.set, c.i), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
+      group.kept = group.sorted().slice(0, KEPT).map((c) => {
+        const m = made.get(c.pos * stride + c.i);
+        return { b: m?.b ?? breakAt(before, after, c.set, c.i, c.k), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
       });
       group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
       out.push(...summarise(before, after, change, group));
@@ -628,13 +737,13 @@ interface Witness {
  * class that represents them there (or 0 for a set of one moved workload). Found by reverse
  * lookups from the service, never by a walk over a class's members.
  */
-function witnessesOf(after: MeshIndex, set: BreakSet, callers: readonly Workload[]): Map<number, Witness[]> | undefined {
+function witnessesOf(after: MeshIndex, set: BreakSet, svc: Service, callers: readonly Workload[]): Map<number, Witness[]> | undefined {
   let out: Map<number, Witness[]> | undefined;
   const byKey = clientClasses(after).byKey;
   for (const w of callers) {
-    const i = set.workload ? (w === set.workload ? 0 : -1) : set.classes.indexOf(classFor(after, byKey.get(classKey(after, w))!, set.service));
+    const i = set.workload ? (w === set.workload ? 0 : -1) : set.classes.indexOf(classFor(after, byKey.get(classKey(after, w))!, svc));
     if (i < 0) continue;
-    const ev = evidenceFor(after, w, set.service);
+    const ev = evidenceFor(after, w, svc);
     if (ev.level === 'possible') continue;
     out ??= new Map();
     const l = out.get(i);

@@ -5,6 +5,7 @@ import type { Outcome } from './outcome.js';
 const T_BARE_HOSTS = memoTable<Workload, ReadonlySet<string>>('static', 'bareHosts');
 const T_DECLARED = memoTable<Workload, ReadonlySet<string>>('static', 'declared');
 const T_CALLERS = memoTable<Service, readonly Workload[]>('static', 'callers');
+const T_EDGES = memoTable<Service, readonly ObservedEdge[]>('static', 'edges');
 
 /** The evidence for one client → service breakage, and what it rests on. */
 export interface EvidenceResult {
@@ -36,9 +37,22 @@ function trafficIndex(idx: MeshIndex): TrafficIndex | null {
 }
 
 /** Observed series into a Service: by its FQDN or by one of its endpoint workloads. */
-export function edgesInto(idx: MeshIndex, svc: Service): ObservedEdge[] {
+export function edgesInto(idx: MeshIndex, svc: Service): readonly ObservedEdge[] {
   const ti = trafficIndex(idx);
-  if (!ti) return [];
+  if (!ti) return NO_EDGES;
+  const memo = idx.memo(T_EDGES);
+  let l = memo.get(svc);
+  if (!l) {
+    const found = findEdges(idx, ti, svc);
+    // Most services have no observed series: they share one empty list.
+    memo.set(svc, l = found.length ? found : NO_EDGES);
+  }
+  return l;
+}
+
+const NO_EDGES: readonly ObservedEdge[] = Object.freeze([]);
+
+function findEdges(idx: MeshIndex, ti: TrafficIndex, svc: Service): ObservedEdge[] {
   const out = [...(ti.byService.get(idx.fqdn(svc)) ?? [])];
   for (const w of idx.endpoints(svc)) {
     for (const e of ti.byWorkload.get(`${w.name}.${w.namespace}`) ?? []) {

@@ -278,6 +278,8 @@ export class MeshIndex {
   allWorkloads(): readonly Workload[] { return this.data.workloads; }
   services(ns: string): readonly Service[] { return this.inv.servicesByNs.get(ns) ?? []; }
   allServices(): readonly Service[] { return this.data.services; }
+  /** Namespaces that hold Services, in the order of their first Service. */
+  serviceNamespaces(): Iterable<string> { return this.inv.servicesByNs.keys(); }
   endpoints(s: Service): readonly Workload[] { return this.inv.endpoints(s); }
   servicesOf(w: Workload): readonly Service[] { return this.inv.servicesOfWorkload.get(w) ?? []; }
   serviceByFqdn(fqdn: string): Service | undefined { return this.inv.servicesByFqdn.get(fqdn); }
@@ -291,6 +293,14 @@ export class MeshIndex {
   /** True when two indexes share a memo layer: what it holds is the same in both. */
   sharesLayer(other: MeshIndex, layer: MemoLayer): boolean {
     return this.layers[layer] === other.layers[layer];
+  }
+
+  /** A map memoised under `key` in a layer: `cached` without a closure, for hot paths. */
+  cachedMap<K, V>(layer: MemoLayer, key: string): Map<K, V> {
+    const m = this.layers[layer].values;
+    let v = m.get(key) as Map<K, V> | undefined;
+    if (!v) m.set(key, v = new Map<K, V>());
+    return v;
   }
 
   /** Memoises `fn` under `key` in a layer. */

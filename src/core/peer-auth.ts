@@ -44,9 +44,28 @@ export function peerAuthLevels(idx: MeshIndex, w: Workload): PeerAuthLevels {
 /** The workload-level policy that applies: the oldest matching selector policy outside the root namespace. */
 function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthentication | undefined {
   if (w.namespace === idx.root) return undefined;
-  for (const p of idx.peerAuthentications(w.namespace)) if (!isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels)) return p;
-  return undefined;
+  const list = idx.peerAuthentications(w.namespace);
+  if (list.length === 0) return undefined;
+  let perWorkload = workloadPolicies.get(list);
+  if (perWorkload === undefined) {
+    perWorkload = list.some((p) => !isEmptySelector(p.selector)) ? new Map() : null;
+    workloadPolicies.set(list, perWorkload);
+  }
+  if (perWorkload === null) return undefined;
+  let found = perWorkload.get(w);
+  if (found === undefined) {
+    found = list.find((p) => !isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels)) ?? null;
+    perWorkload.set(w, found);
+  }
+  return found ?? undefined;
 }
+
+/**
+ * The workload policy of each workload, by the policy list of its namespace (null: the list has
+ * no selector policy). Derived indexes share the lists a change leaves alone, and with them these:
+ * a namespace- or mesh-level change does not match selectors again.
+ */
+const workloadPolicies = new WeakMap<readonly PeerAuthentication[], Map<Workload, PeerAuthentication | null> | null>();
 
 const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
 
@@ -79,7 +98,7 @@ function composeOn(below: ResolvedMode, p: PeerAuthentication | undefined, conta
 
 /** The mesh and namespace levels composed: what every workload of a namespace without a policy of its own gets. */
 export function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
-  const memo = idx.cached('auth', 'namespaceBase', () => new Map<string, ResolvedMode>());
+  const memo = idx.cachedMap<string, ResolvedMode>('auth', 'namespaceBase');
   let m = memo.get(ns);
   if (!m) memo.set(ns, m = composeOn(composeOn(DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));
   return m;

@@ -109,7 +109,7 @@ function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): Se
     distinct.push(part);
     key = typeof key === 'number' && key < 2 ** 46 ? key * BASE + part + 1 : `${key}|${part}`;
   }
-  const interned = idx.cached('static', 'shapes', () => new Map<number | string, ServerShape>());
+  const interned = idx.cachedMap<number | string, ServerShape>('static', 'shapes');
   let s = interned.get(key);
   if (!s) interned.set(key, s = { key, lead, parts: distinct });
   return s;
@@ -122,7 +122,7 @@ function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): Se
  * Transforms are memoised per (shape, base mode, DISABLE or not), so most ports cost a lookup.
  */
 export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: ResolvedMode['mode'], disabled: boolean): ServerShape {
-  const memo = idx.cached('static', 'baseTransforms', () => new Map<ServerShape, Map<string, ServerShape>>());
+  const memo = idx.cachedMap<ServerShape, Map<string, ServerShape>>('static', 'baseTransforms');
   let perShape = memo.get(before);
   if (!perShape) memo.set(before, perShape = new Map());
   const k = disabled ? `${base}|d` : base;
@@ -238,7 +238,7 @@ export function signatureGroups(idx: MeshIndex, svc: Service, port: ServicePort)
   // Most ports group their classes alike; they share one list.
   let key = '';
   for (const [sig, classes] of by) key += `${sig}:${classes.map((c) => c.key).join(',')};`;
-  const shared = idx.cached('dr', 'groupLists', () => new Map<string, readonly SignatureGroup[]>());
+  const shared = idx.cachedMap<string, readonly SignatureGroup[]>('dr', 'groupLists');
   g = shared.get(key);
   if (!g) shared.set(key, g = [...by].map(([sig, classes]) => ({ sig, classes })));
   memo.set(port, g);
