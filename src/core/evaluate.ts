@@ -353,6 +353,7 @@ function uniformBreaks(before: MeshIndex, after: MeshIndex, change: Change, unif
       continue;
     }
     for (const b of portBuckets(before, ns)) {
+      if (overBudget?.()) throw new BudgetExceededError();
       const sa = shapeWithBase(after, b.shape, base.mode, base.disabled);
       if (sa === b.shape) continue;
       const first = b.at[0]!;
@@ -573,7 +574,7 @@ class PendingGroup {
   /** The represented lists, in the order their first break came. */
   lists: (readonly ClientClass[])[] = [];
   /** Where the group's first break came: its port's position, then its class in the set. */
-  readonly first: [number, number];
+  first: readonly [number, number];
   /** The first breaks by order, with their represented lists: at most KEPT from each bucket. */
   candidates: Candidate[] = [];
   readonly listSeq = new Map<readonly ClientClass[], number>();
@@ -622,7 +623,8 @@ interface Bucket {
 
 const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
 
-function before2(a: readonly [number, number], b: readonly [number, number]): boolean {
+/** True when position `a` (port, then class) comes before `b`. */
+function earlier(a: readonly [number, number], b: readonly [number, number]): boolean {
   return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }
 
@@ -692,7 +694,7 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: r
           if (!byV) groups.set(cls, byV = new Map());
           let group = byV.get(verdict);
           if (!group) byV.set(verdict, group = new PendingGroup(start, i));
-          else if (before2([start, i], group.first)) group.first.splice(0, 2, start, i);
+          else if (earlier([start, i], group.first)) group.first = [start, i];
           group.count += n;
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
@@ -707,12 +709,12 @@ function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: r
     }
   }
   // Findings come out in the order of each class's first break, then of each outcome's.
-  const ordered: { first: [number, number]; groups: PendingGroup[] }[] = [];
+  const ordered: { first: readonly [number, number]; groups: PendingGroup[] }[] = [];
   for (const byV of groups.values()) {
-    const gs = [...byV.values()].sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
+    const gs = [...byV.values()].sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
     ordered.push({ first: gs[0]!.first, groups: gs });
   }
-  ordered.sort((a, b) => (before2(a.first, b.first) ? -1 : 1));
+  ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
       group.kept = group.sorted().slice(0, KEPT).map((c) => {
