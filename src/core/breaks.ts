@@ -1,0 +1,458 @@
+/**
+ * Which connections a change breaks, as break sets: the ports whose server shape or client
+ * signatures move, judged per signature group, port bucket or shared rule rather than per client.
+ */
+import type { Change, DestinationRule, IstioObject, Service, ServicePort, Workload } from './model.js';
+import { BudgetExceededError } from './errors.js';
+import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './index.js';
+import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from './classes.js';
+import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
+import { connectionOutcome, drFor, type Outcome } from './outcome.js';
+import { namespaceBase, namespaceMode, namespacePeerAuth, type ResolvedMode } from './peer-auth.js';
+import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
+import { hostMatches, resolveShortName } from './hosts.js';
+
+const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
+const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr', 'undecided');
+
+/** The memoised outcome of a class towards a service port. */
+export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
+  const memo = idx.memo(T_OUTCOME);
+  let perPort = memo.get(port);
+  if (!perPort) memo.set(port, perPort = new Map());
+  let o = perPort.get(c.key);
+  if (o === undefined) perPort.set(c.key, o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port));
+  return o;
+}
+
+/** The Services whose outcomes an object can change, on either side of the connection. */
+export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): ReadonlySet<Service> | readonly Service[] {
+  switch (o.kind) {
+    case 'MeshPolicy':
+      return idx.allServices();
+    case 'PeerAuthentication': {
+      if (o.namespace === idx.root && isEmptySelector(o.selector)) return meshLevelReach(idx);
+      if (isEmptySelector(o.selector)) return idx.services(o.namespace);
+      const s = new Set<Service>();
+      for (const w of idx.workloads(o.namespace)) if (selectorMatches(o.selector!, w.labels)) for (const svc of idx.servicesOf(w)) s.add(svc);
+      return s;
+    }
+    case 'Policy': {
+      if (o.targets.length === 0) return idx.services(o.namespace);
+      const s = new Set<Service>();
+      for (const t of o.targets) {
+        const svc = idx.serviceByFqdn(resolveShortName(t.name, o.namespace, idx.mesh.clusterDomain));
+        if (svc) s.add(svc);
+      }
+      return s;
+    }
+    case 'DestinationRule':
+      return servicesMatchedBy(idx, o);
+  }
+}
+
+/**
+ * The Services a mesh-level PeerAuthentication can reach: with PeerAuthentication alone in force,
+ * a namespace whose own policy sets a mode hides the mesh level from every workload in it.
+ */
+function meshLevelReach(idx: MeshIndex): ReadonlySet<Service> | readonly Service[] {
+  if (idx.features.legacyPolicies) return idx.allServices();
+  const out = new Set<Service>();
+  for (const svc of idx.allServices()) {
+    const own = namespacePeerAuth(idx, svc.namespace);
+    if (!own || own.mode === 'UNSET') out.add(svc);
+  }
+  return out;
+}
+
+function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): readonly Service[] {
+  const host = drHost(idx, dr);
+  if (!host.startsWith('*')) {
+    const svc = idx.serviceByFqdn(host);
+    return svc ? [svc] : [];
+  }
+  return host === '*' ? idx.allServices() : idx.allServices().filter((svc) => hostMatches(host, idx.fqdn(svc)));
+}
+
+/**
+ * One breakage: a class (or one workload whose class the change moves) whose connection to a
+ * service port goes from working to failing. `was` and `now` carry reasons and are written on
+ * first read; the verdicts are known up front.
+ */
+export interface Break {
+  readonly cls: ClientClass;
+  /** Set when the break concerns one workload rather than a whole class. */
+  readonly workload?: Workload;
+  readonly service: Service;
+  readonly port: ServicePort;
+  readonly wasVerdict: Verdict;
+  readonly nowVerdict: Verdict;
+  readonly was: Outcome;
+  readonly now: Outcome;
+}
+
+class LazyBreak implements Break {
+  #was: Outcome | undefined;
+  #now: Outcome | undefined;
+
+  constructor(private readonly before: MeshIndex, private readonly after: MeshIndex, private readonly wasCls: ClientClass,
+    readonly cls: ClientClass, readonly workload: Workload | undefined, readonly service: Service, readonly port: ServicePort,
+    readonly wasVerdict: Verdict, readonly nowVerdict: Verdict) {}
+
+  get was(): Outcome {
+    return this.#was ??= outcomeAt(this.before, this.wasCls, this.service, this.port)!;
+  }
+
+  get now(): Outcome {
+    return this.#now ??= outcomeAt(this.after, this.cls, this.service, this.port)!;
+  }
+}
+
+/** A service port. */
+interface PortRef {
+  readonly svc: Service;
+  readonly port: ServicePort;
+}
+
+/**
+ * Breaks with the same verdicts on each side at one or more service ports that share their DR
+ * views: the classes of a signature group, or one workload that a DestinationRule change moves.
+ * The engine works on these; a break per class and port is only made for the few that a finding
+ * reports.
+ */
+export interface BreakSet {
+  readonly at: readonly PortRef[];
+  readonly wasVerdict: Verdict;
+  readonly nowVerdict: Verdict;
+  /** The classes after the change. */
+  readonly classes: readonly ClientClass[];
+  /** The same classes before it: `classes` itself unless the change rebuilt the classes. */
+  readonly wasClasses: readonly ClientClass[];
+  readonly workload?: Workload;
+}
+
+export function breakAt(before: MeshIndex, after: MeshIndex, s: BreakSet, i: number, k: number): Break {
+  const at = s.at[k]!;
+  return new LazyBreak(before, after, s.wasClasses[i]!, s.classes[i]!, s.workload, at.svc, at.port, s.wasVerdict, s.nowVerdict);
+}
+
+/** Namespaces whose workloads may change class with a DestinationRule change. */
+function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
+  const o = change.object;
+  if (o.kind !== 'DestinationRule') return new Set();
+  const prev = before.find(o) as DestinationRule | undefined;
+  const named = [...(o.exportTo ?? []), ...(prev?.exportTo ?? [])].filter((e) => e !== '*' && e !== '.');
+  return new Set([o.namespace, ...named]);
+}
+
+/** A sidecar workload of a moved namespace with its class on each side. */
+interface Moved {
+  readonly w: Workload;
+  readonly before: ClientClass;
+  readonly after: ClientClass;
+}
+
+function movedWorkloads(before: MeshIndex, after: MeshIndex, moved: ReadonlySet<string>): Moved[] {
+  const out: Moved[] = [];
+  const bs = clientClasses(before).byKey;
+  const as = clientClasses(after).byKey;
+  for (const ns of moved) {
+    for (const w of after.workloads(ns)) {
+      if (w.mesh === 'sidecar') out.push({ w, before: bs.get(classKey(before, w))!, after: as.get(classKey(after, w))! });
+    }
+  }
+  return out;
+}
+
+/**
+ * The classes at a service whose DR lookup a DestinationRule change can alter: not those of the
+ * namespaces it moves (judged one by one), nor those whose own namespace's rules decide the host.
+ */
+function reachableClasses(before: MeshIndex, after: MeshIndex, svc: Service, moved: ReadonlySet<string>): readonly ClientClass[] {
+  // With the same classes on both sides, a view outside the moved namespaces decides as it did.
+  const undecided = after.sharesLayer(before, 'views') ? undecidedClasses(before, svc) : findUndecided(after, svc);
+  // The list itself when nothing is taken out: equal lists are one object, and findings group by it.
+  return undecided.some((c) => moved.has(c.view)) ? undecided.filter((c) => !moved.has(c.view)) : undecided;
+}
+
+/** The classes at a service that no rule of their own namespace decides for, memoised with the rules. */
+function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] {
+  const memo = idx.memo(T_UNDECIDED);
+  let l = memo.get(svc);
+  if (!l) {
+    const found = findUndecided(idx, svc);
+    const shared = idx.cachedMap<string, readonly ClientClass[]>('dr', 'undecidedLists');
+    const key = found.map((c) => c.key).join('\n');
+    l = shared.get(key);
+    if (!l) shared.set(key, l = found);
+    memo.set(svc, l);
+  }
+  return l;
+}
+
+function findUndecided(idx: MeshIndex, svc: Service): ClientClass[] {
+  const special = clientClasses(idx).special;
+  const decides = (view: string): boolean =>
+    // A view at a service that is not special is there because one of its rules matches the host;
+    // when its namespace sees all of its own rules, that one decides.
+    (!special.has(view) && seesAllOwnRules(idx, view)) || ownNamespaceDecides(idx, view, idx.fqdn(svc));
+  return classesAt(idx, svc).filter((c) => c.view === '*' || !decides(c.view));
+}
+
+/** The verdict of a class towards a port whose server shape is known. */
+function verdictAt(idx: MeshIndex, c: ClientClass, shape: ServerShape, svc: Service, port: ServicePort): Verdict {
+  return verdictOf(idx, c, classSignature(idx, c, svc, port), shape, svc, port);
+}
+
+/**
+ * The connections that go from working to failing with a change. A port whose server shape is
+ * unchanged cannot break under a policy change (client DR lookups do not read policies); within a
+ * port, classes are judged once per client signature.
+ */
+export function breakingConnections(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): Break[] {
+  const out: Break[] = [];
+  for (const set of breakSets(before, after, change, overBudget)) {
+    for (let k = 0; k < set.at.length; k++) for (let i = 0; i < set.classes.length; i++) out.push(breakAt(before, after, set, i, k));
+  }
+  return out;
+}
+
+export function breakSets(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): BreakSet[] {
+  const out: BreakSet[] = [];
+  const prev = before.find(change.object);
+  const uniform = uniformBase(after, change, prev);
+  if (uniform) {
+    uniformBreaks(before, after, change, uniform, out, overBudget);
+    return out;
+  }
+  let touched = servicesTouchedBy(after, change.object);
+  if (prev) touched = new Set([...touched, ...servicesTouchedBy(before, prev)]);
+  if (change.object.kind === 'DestinationRule') ruleChangeBreaks(before, after, change, touched, out, overBudget);
+  else for (const svc of touched) portBreaks(before, after, svc, out, overBudget);
+  return out;
+}
+
+/** A policy change at the ports of one service: those whose server shape moves, judged once per signature group. */
+function portBreaks(before: MeshIndex, after: MeshIndex, svc: Service, out: BreakSet[], overBudget?: () => boolean): void {
+  if (overBudget?.()) throw new BudgetExceededError();
+  for (const port of svc.ports) {
+    const sb = serverShape(before, svc, port);
+    if (!sb) continue;
+    const sa = serverShape(after, svc, port);
+    if (sa && sa !== sb) policyBreaks(before, after, { svc, port, before: sb, after: sa }, out);
+  }
+}
+
+/**
+ * A namespace- or mesh-level policy change (see `uniformBase`): in each namespace it reaches
+ * where no workload policy applies, ports are judged by bucket (`portBuckets`), one shape
+ * transform and one verdict lookup per signature group for all the ports of a bucket.
+ */
+function uniformBreaks(before: MeshIndex, after: MeshIndex, change: Change, uniform: UniformBase, out: BreakSet[], overBudget?: () => boolean): void {
+  const o = change.object;
+  const mesh = o.namespace === after.root;
+  for (const ns of mesh ? after.serviceNamespaces() : [o.namespace]) {
+    if (overBudget?.()) throw new BudgetExceededError();
+    // A namespace whose own policy sets a mode hides the mesh level from every workload in it.
+    if (mesh && ns !== after.root && (namespacePeerAuth(after, ns)?.mode ?? 'UNSET') !== 'UNSET') continue;
+    const base = uniform(ns);
+    if (!base) {
+      for (const svc of after.services(ns)) portBreaks(before, after, svc, out, overBudget);
+      continue;
+    }
+    for (const b of portBuckets(before, ns)) {
+      if (overBudget?.()) throw new BudgetExceededError();
+      const sa = shapeWithBase(after, b.shape, base.mode, base.disabled);
+      if (sa === b.shape) continue;
+      const first = b.at[0]!;
+      for (const g of b.groups) {
+        const now = verdictOf(after, g.classes[0]!, g.sig, sa, first.svc, first.port);
+        if (!now.failed) continue;
+        const was = verdictOf(before, g.classes[0]!, g.sig, b.shape, first.svc, first.port);
+        if (!was.failed) out.push({ at: b.at, wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
+      }
+    }
+  }
+}
+
+/** Ports of a namespace that a policy change judges alike: the same server shape, signature groups and DR views. */
+interface PortBucket {
+  readonly shape: ServerShape;
+  readonly groups: readonly SignatureGroup[];
+  readonly at: readonly PortRef[];
+}
+
+/** The port buckets of a namespace, in the order of their first port; memoised with everything they read. */
+function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
+  const memo = idx.cachedMap<string, readonly PortBucket[]>('own', 'portBuckets');
+  let l = memo.get(ns);
+  if (l) return l;
+  const by = new Map<ServerShape, Map<readonly SignatureGroup[], Map<ReadonlySet<string>, { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }>>>();
+  const out: { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }[] = [];
+  for (const svc of idx.services(ns)) {
+    const views = viewsMatching(idx, svc);
+    for (const port of svc.ports) {
+      const shape = serverShape(idx, svc, port);
+      if (!shape) continue;
+      const groups = signatureGroups(idx, svc, port);
+      let byGroups = by.get(shape);
+      if (!byGroups) by.set(shape, byGroups = new Map());
+      let byViews = byGroups.get(groups);
+      if (!byViews) byGroups.set(groups, byViews = new Map());
+      const b = byViews.get(views);
+      if (b) b.at.push({ svc, port });
+      else {
+        const nb = { shape, groups, at: [{ svc, port }] };
+        byViews.set(views, nb);
+        out.push(nb);
+      }
+    }
+  }
+  memo.set(ns, l = out);
+  return l;
+}
+
+/**
+ * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
+ * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
+ */
+function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: Iterable<Service>, out: BreakSet[], overBudget?: () => boolean): void {
+  const moved = movedNamespaces(before, change);
+  const movers = movedWorkloads(before, after, moved);
+  const ns = change.object.namespace;
+  for (const svc of touched) {
+    if (overBudget?.()) throw new BudgetExceededError();
+    // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
+    const ruleWas = sharedRule(before, svc);
+    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(before, after, ns, svc);
+    for (const port of svc.ports) {
+      // Rules do not read policies: the shape is the same on both sides.
+      const shape = serverShape(before, svc, port);
+      if (!shape) continue;
+      // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
+      if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
+      const at: PortPair = { svc, port, before: shape, after: shape };
+      ruleBreaks(before, after, at, ruleWas, ruleNow, moved, out);
+      for (const m of movers) {
+        const cb = classFor(before, m.before, svc);
+        const was = verdictAt(before, cb, shape, svc, port);
+        if (was.failed) continue;
+        const ca = classFor(after, m.after, svc);
+        const now = verdictAt(after, ca, shape, svc, port);
+        if (now.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
+      }
+    }
+  }
+}
+
+/**
+ * For a PeerAuthentication change of the namespace or mesh level, with PeerAuthentication alone in
+ * force: per namespace where no workload policy applies, the base mode every endpoint takes after
+ * the change, and whether the namespace is DISABLE. Undefined for other changes and namespaces.
+ */
+type UniformBase = (ns: string) => { mode: ResolvedMode['mode']; disabled: boolean } | undefined;
+
+function uniformBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): UniformBase | undefined {
+  const o = change.object;
+  if (o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return undefined;
+  if (prev && (prev.kind !== 'PeerAuthentication' || !isEmptySelector(prev.selector))) return undefined;
+  if (!after.features.peerAuthentication || after.features.legacyPolicies) return undefined;
+  const memo = new Map<string, { mode: ResolvedMode['mode']; disabled: boolean } | undefined>();
+  return (ns) => {
+    if (memo.has(ns)) return memo.get(ns);
+    // Selector policies of the root namespace are ignored; elsewhere any one may apply to an endpoint.
+    const free = ns === after.root || after.peerAuthentications(ns).every((p) => isEmptySelector(p.selector));
+    const r = free ? { mode: namespaceBase(after, ns).mode, disabled: namespaceMode(after, ns)?.mode === 'DISABLE' } : undefined;
+    memo.set(ns, r);
+    return r;
+  };
+}
+
+/** A service port with its server shape on each side of a change. */
+interface PortPair {
+  readonly svc: Service;
+  readonly port: ServicePort;
+  readonly before: ServerShape;
+  readonly after: ServerShape;
+}
+
+/** A policy change leaves classes and DR lookups alone: each class is its own before, judged once per signature. */
+function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: BreakSet[]): void {
+  for (const g of signatureGroups(after, at.svc, at.port)) {
+    const now = verdictOf(after, g.classes[0]!, g.sig, at.after, at.svc, at.port);
+    if (!now.failed) continue;
+    const was = verdictOf(before, g.classes[0]!, g.sig, at.before, at.svc, at.port);
+    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
+  }
+}
+
+/**
+ * A DestinationRule change: the classes it can reach, against their own before. Most ports are
+ * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
+ * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
+ */
+function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined,
+  moved: ReadonlySet<string>, out: BreakSet[]): void {
+  if (ruleWas !== undefined && ruleNow !== undefined) {
+    // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
+    if (ruleWas === ruleNow) return;
+    const sigWas = sharedSignature(before, ruleWas, at.port);
+    const sigNow = sharedSignature(after, ruleNow, at.port);
+    if (sigNow === sigWas) return;
+    const now = knownVerdict(after, sigNow, at.after);
+    const was = knownVerdict(before, sigWas, at.before);
+    if (now && was) {
+      if (now.failed && !was.failed) sharedBreaks(before, after, at, reachableClasses(before, after, at.svc, moved), was, now, out);
+      return;
+    }
+  }
+  const beforeClasses = clientClasses(before).byKey;
+  for (const c of reachableClasses(before, after, at.svc, moved)) {
+    const b = beforeClasses.get(c.key);
+    if (!b) continue;
+    const now = verdictAt(after, c, at.after, at.svc, at.port);
+    if (!now.failed) continue;
+    const was = verdictAt(before, b, at.before, at.svc, at.port);
+    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
+  }
+}
+
+/** The sidecar classes of a list, once per list; undefined when one excludes outbound ports. */
+const sidecarLists = new WeakMap<readonly ClientClass[], readonly ClientClass[] | null>();
+
+function sidecarsOf(all: readonly ClientClass[]): readonly ClientClass[] | undefined {
+  let l = sidecarLists.get(all);
+  if (l === undefined) {
+    l = all.some((c) => c.kind === 'sidecar' && c.rep.excludeOutboundPorts.length > 0) ? null : all.filter((c) => c.kind === 'sidecar');
+    sidecarLists.set(all, l);
+  }
+  return l ?? undefined;
+}
+
+/** True when a reachable class takes the shared signature towards a port: a sidecar that does not exclude it. */
+function takesShared(c: ClientClass, port: ServicePort): boolean {
+  return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
+}
+
+function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, all: readonly ClientClass[], was: Verdict, now: Verdict, out: BreakSet[]): void {
+  const same = after.sharesLayer(before, 'views');
+  const sidecars = same ? sidecarsOf(all) : undefined;
+  let classes: readonly ClientClass[] = sidecars ?? all;
+  let wasClasses: readonly ClientClass[] = classes;
+  // Usually no class excludes a port and the classes are the same objects on both sides: the
+  // sidecar classes of the reachable list are the set's, one list shared by many ports.
+  if (!sidecars) {
+    const beforeClasses = clientClasses(before).byKey;
+    const now: ClientClass[] = [];
+    const then: ClientClass[] = [];
+    for (const c of all) {
+      const b = same ? c : beforeClasses.get(c.key);
+      if (!b || !takesShared(c, at.port)) continue;
+      now.push(c);
+      then.push(b);
+    }
+    classes = now;
+    wasClasses = same ? now : then;
+  }
+  if (classes.length) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses });
+}

@@ -1,0 +1,344 @@
+/**
+ * Findings from break sets: observed and declared callers one by one, the rest per class and
+ * outcome, in detail or as one summary, counted per bucket of ports rather than per port.
+ */
+import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from './model.js';
+import { memoTable, type MeshIndex } from './index.js';
+import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from './classes.js';
+import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
+import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
+import type { RawFinding } from './findings.js';
+import { CONNECTION_RULES } from './rules/index.js';
+import type { BreakContext } from './rules/rule.js';
+import { breakAt, type Break, type BreakSet } from './breaks.js';
+
+const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
+
+const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
+
+/** Above this many (namespace × service port) entries, possible findings of a class are one summary. */
+const SUMMARY_LIMIT = 60;
+
+interface Pending {
+  readonly b: Break;
+  readonly represented: readonly ClientClass[];
+  /** Workloads already reported one by one (observed or declared). */
+  readonly named: ReadonlySet<Workload>;
+}
+
+/**
+ * Breaks of one class that turn into the same outcome. Only the first few are kept: past the
+ * summary limit a summary needs their count, the first targets and the represented lists alone.
+ */
+class PendingGroup {
+  kept: Pending[] = [];
+  /** Breaks in all. */
+  count = 0;
+  /** An upper bound of the detailed findings: (class, namespace) pairs over all breaks. */
+  entries = 0;
+  /** The represented lists, in the order their first break came. */
+  lists: (readonly ClientClass[])[] = [];
+  /** Where the group's first break came: its port's position, then its class in the set. */
+  first: readonly [number, number];
+  /** The first breaks by order, with their represented lists: at most KEPT from each bucket. */
+  candidates: Candidate[] = [];
+  readonly listSeq = new Map<readonly ClientClass[], number>();
+  /** The last position among the candidates once KEPT of them are in. */
+  private bound = Number.POSITIVE_INFINITY;
+
+  constructor(seq: number, i: number) {
+    this.first = [seq, i];
+  }
+
+  /** Takes a break as a candidate unless KEPT earlier ones are in; false when it is not taken. */
+  offer(pos: number, set: BreakSet, k: number, i: number, represented: readonly ClientClass[]): boolean {
+    if (pos > this.bound) return false;
+    this.candidates.push({ pos, set, k, i, represented });
+    if (this.candidates.length >= 2 * KEPT) {
+      // The earliest KEPT are all a group ever needs; the bound then only falls.
+      this.candidates = this.sorted().slice(0, KEPT);
+      this.bound = this.candidates[KEPT - 1]!.pos;
+    }
+    return true;
+  }
+
+  /** The candidates by position. */
+  sorted(): Candidate[] {
+    const c = this.candidates;
+    return c.some((x, k) => k > 0 && x.pos < c[k - 1]!.pos) ? c.sort((a, b) => a.pos - b.pos) : c;
+  }
+}
+
+/** A break that a summary group may keep: its port's position, set, port and class. */
+interface Candidate {
+  readonly pos: number;
+  readonly set: BreakSet;
+  readonly k: number;
+  readonly i: number;
+  readonly represented: readonly ClientClass[];
+}
+
+/** Sets at the ports of one bucket: the same classes, the same verdict after, the same views. */
+interface Bucket {
+  readonly sets: BreakSet[];
+  /** The position of each set's first port among all the ports of all sets. */
+  readonly firsts: number[];
+  ports: number;
+}
+
+const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
+
+/** True when position `a` (port, then class) comes before `b`. */
+function earlier(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+}
+
+/**
+ * Turns breaks into findings: observed and declared per workload, the rest summarised. Sets with
+ * the same classes, verdict and DR views fall into one bucket, whose classes are counted once for
+ * all its ports: a mesh-wide change costs per bucket and class, not per port and class.
+ */
+export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, sets: readonly BreakSet[]): RawFinding[] {
+  const out: RawFinding[] = [];
+  // Breaks already made for witnesses or callers outside the mesh, and who they reported, by
+  // port position and class: `pos × stride + i`.
+  const made = new Map<number, { b: Break; named: ReadonlySet<Workload> }>();
+  const stride = clientClasses(after).byKey.size;
+  const buckets = new Map<readonly ClientClass[], Map<string, Map<ReadonlySet<string>, Bucket>>>();
+  let pos = 0;
+  for (const set of sets) {
+    const first = pos;
+    for (let k = 0; k < set.at.length; k++, pos++) {
+      const { svc, port } = set.at[k]!;
+      const callers = callersOf(after, svc);
+      const witnesses = callers.length ? witnessesOf(after, set, svc, callers) : undefined;
+      if (set.workload) {
+        const b = breakAt(before, after, set, 0, k);
+        const w = set.workload;
+        const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
+        const certain = set.nowVerdict.certain;
+        if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
+        continue;
+      }
+      for (let i = 0; i < set.classes.length; i++) {
+        const seen = witnesses?.get(i);
+        const outside = set.classes[i]!.key === OUTSIDE_KEY && hasOutsideCallers(after, svc, port);
+        if (!seen && !outside) continue;
+        const b = breakAt(before, after, set, i, k);
+        const named = witnessFindings(before, after, change, b, seen, out);
+        if (outside) outsideFindings(before, after, change, b, out);
+        made.set(pos * stride + i, { b, named });
+      }
+    }
+    if (set.workload) continue;
+    let byVerdict = buckets.get(set.classes);
+    if (!byVerdict) buckets.set(set.classes, byVerdict = new Map());
+    let byViews = byVerdict.get(set.nowVerdict.key);
+    if (!byViews) byVerdict.set(set.nowVerdict.key, byViews = new Map());
+    const views = viewsMatching(after, set.at[0]!.svc);
+    const bucket = byViews.get(views);
+    if (bucket) {
+      bucket.sets.push(set);
+      bucket.firsts.push(first);
+      bucket.ports += set.at.length;
+    } else byViews.set(views, { sets: [set], firsts: [first], ports: set.at.length });
+  }
+  const groups = new Map<ClientClass, Map<string, PendingGroup>>();
+  for (const [classes, byVerdict] of buckets) {
+    for (const [verdict, byViews] of byVerdict) {
+      for (const bucket of byViews.values()) {
+        const n = bucket.ports;
+        const start = bucket.firsts[0]!;
+        for (let i = 0; i < classes.length; i++) {
+          const cls = classes[i]!;
+          // Represented lists follow the views at the service, the same for the whole bucket.
+          const represented = representedAt(after, cls, bucket.sets[0]!.at[0]!.svc);
+          const totals = representedTotals(after, represented);
+          if (totals.members === 0) continue;
+          let byV = groups.get(cls);
+          if (!byV) groups.set(cls, byV = new Map());
+          let group = byV.get(verdict);
+          if (!group) byV.set(verdict, group = new PendingGroup(start, i));
+          else if (earlier([start, i], group.first)) group.first = [start, i];
+          group.count += n;
+          group.entries += n * totals.entries;
+          const at = group.listSeq.get(represented);
+          if (at === undefined || start < at) group.listSeq.set(represented, start);
+          // Positions rise within a bucket: once one is not taken, no later one is.
+          offer: for (let s = 0; s < bucket.sets.length; s++) {
+            const set = bucket.sets[s]!;
+            for (let k = 0; k < set.at.length; k++) if (!group.offer(bucket.firsts[s]! + k, set, k, i, represented)) break offer;
+          }
+        }
+      }
+    }
+  }
+  // Findings come out in the order of each class's first break, then of each outcome's.
+  const ordered: { first: readonly [number, number]; groups: PendingGroup[] }[] = [];
+  for (const byV of groups.values()) {
+    const gs = [...byV.values()].sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
+    ordered.push({ first: gs[0]!.first, groups: gs });
+  }
+  ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
+  for (const { groups: gs } of ordered) {
+    for (const group of gs) {
+      group.kept = group.sorted().slice(0, KEPT).map((c) => {
+        const m = made.get(c.pos * stride + c.i);
+        return { b: m?.b ?? breakAt(before, after, c.set, c.i, c.k), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
+      });
+      group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+      out.push(...summarise(before, after, change, group));
+    }
+  }
+  return out;
+}
+
+/** A caller of a service with observed or declared evidence. */
+interface Witness {
+  readonly w: Workload;
+  readonly ev: EvidenceResult;
+}
+
+/**
+ * The callers of a break set's service with observed or declared evidence, by the index of the
+ * class that represents them there (or 0 for a set of one moved workload). Found by reverse
+ * lookups from the service, never by a walk over a class's members.
+ */
+function witnessesOf(after: MeshIndex, set: BreakSet, svc: Service, callers: readonly Workload[]): Map<number, Witness[]> | undefined {
+  let out: Map<number, Witness[]> | undefined;
+  const byKey = clientClasses(after).byKey;
+  for (const w of callers) {
+    const i = set.workload ? (w === set.workload ? 0 : -1) : set.classes.indexOf(classFor(after, byKey.get(classKey(after, w))!, svc));
+    if (i < 0) continue;
+    const ev = evidenceFor(after, w, svc);
+    if (ev.level === 'possible') continue;
+    out ??= new Map();
+    const l = out.get(i);
+    if (l) l.push({ w, ev });
+    else out.set(i, [{ w, ev }]);
+  }
+  return out;
+}
+
+/** Findings for the witnesses of one break. Returns the workloads so reported. */
+function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, seen: readonly Witness[] | undefined, out: RawFinding[]): ReadonlySet<Workload> {
+  if (!seen) return NO_WORKLOADS;
+  const named = new Set<Workload>();
+  for (const { w, ev } of seen) {
+    named.add(w);
+    out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
+  }
+  return named;
+}
+
+/** True when a service port has callers outside the mesh to report: unknown observed sources or declared callers. */
+function hasOutsideCallers(after: MeshIndex, svc: Service, port: ServicePort): boolean {
+  return unknownPlaintextInto(after, svc) !== undefined || declaredCallersInto(after, svc, port).length > 0;
+}
+
+/** Findings for callers outside the mesh: unknown observed sources and declared callers. */
+function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): void {
+  const unknown = unknownPlaintextInto(after, b.service);
+  if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+  for (const c of declaredCallersInto(after, b.service, b.port)) {
+    const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
+    out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
+  }
+}
+
+/** Members of the represented classes by namespace, less those reported one by one. */
+function byNamespace(p: Pending): ReadonlyMap<string, readonly Workload[]> {
+  // One class and nobody reported apart: its own lists serve as they are.
+  if (p.represented.length === 1 && p.named.size === 0) return p.represented[0]!.byNamespace;
+  const m = new Map<string, Workload[]>();
+  for (const c of p.represented) {
+    for (const [ns, ws] of c.byNamespace) {
+      const rest = p.named.size ? ws.filter((w) => !p.named.has(w)) : ws;
+      if (rest.length) m.set(ns, [...(m.get(ns) ?? []), ...rest]);
+    }
+  }
+  return m;
+}
+
+function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: PendingGroup): RawFinding[] {
+  const list = group.kept;
+  const certain = list[0]!.b.nowVerdict.certain ? isCertain(list[0]!.b.now) : undefined;
+  const level: Evidence = certain ? 'certain' : 'possible';
+  // Every kept break has at least one entry, so within the limit all of them were kept.
+  if (group.entries <= SUMMARY_LIMIT) {
+    const out: RawFinding[] = [];
+    for (const p of list) {
+      const namespaces = byNamespace(p);
+      if (namespaces.size === 0) continue;
+      if (certain && namespaces.size > 1) {
+        // A contradiction in the config breaks every such client alike: one finding per service port.
+        const ws = [...namespaces.values()].flat();
+        out.push(finding(before, after, change, p.b, `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(ws)));
+        continue;
+      }
+      const own = namespaces === p.represented[0]!.byNamespace;
+      for (const [ns, ws] of namespaces) {
+        const only = ws.length === 1 ? ws[0]! : undefined;
+        const label = only ? `${only.name}.${ns}` : `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${ns}`;
+        out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : own ? classNames(after, ws) : names(ws)));
+      }
+    }
+    return out;
+  }
+  // A change that reaches many namespaces and services: one summary for the class. Its members
+  // are counted per class, never listed in full, so the cost follows classes, not pods.
+  const classes = new Map<string, ClientClass>();
+  for (const l of group.lists) for (const c of l) classes.set(c.key, c);
+  let count = 0;
+  const namespaces = new Set<string>();
+  const members: Workload[] = [];
+  for (const c of classes.values()) {
+    count += c.members.length;
+    for (const ns of c.byNamespace.keys()) namespaces.add(ns);
+    for (let i = 0; i < c.members.length && members.length <= MAX_NAMES; i++) members.push(c.members[i]!);
+  }
+  const first = list[0]!.b;
+  const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
+  if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
+  const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members, count));
+  return [{
+    ...f,
+    message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    targets,
+  }];
+}
+
+/** At most this many client names are listed in one finding. */
+const MAX_NAMES = 50;
+
+/** Breaks kept per group: enough for every detailed finding and for a summary's targets. */
+const KEPT = Math.max(SUMMARY_LIMIT + 1, MAX_NAMES);
+
+/** `names` of a class's own list of members in a namespace, written once per list. */
+function classNames(idx: MeshIndex, ws: readonly Workload[]): string[] {
+  const memo = idx.memo(T_CLASS_NAMES);
+  let n = memo.get(ws);
+  if (!n) memo.set(ws, n = names(ws));
+  return n;
+}
+
+function names(ws: readonly Workload[], total = ws.length): string[] {
+  const out = ws.slice(0, MAX_NAMES).map((w) => `${w.name}.${w.namespace}`);
+  if (total > MAX_NAMES) out.push(`and ${total - MAX_NAMES} more`);
+  return out;
+}
+
+function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
+  evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
+  // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
+  const ctx: BreakContext = { before, after, change, client, clientNamespace: ns, clientWorkload: workload, service: b.service, port: b.port, get was() { return b.was; }, now: b.now };
+  const svcLabel = `${b.service.name}.${b.service.namespace}`;
+  const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
+  return {
+    code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
+    ...(b.now.exit !== undefined ? { exit: b.now.exit } : {}),
+    message: `${client} -> ${svcLabel}:${b.port.port} (${b.wasVerdict.code} → ${b.now.code}${exit})`,
+    reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
+    ...(clients ? { clients } : {}), ...(detail ? { evidenceDetail: detail } : {}),
+  };
+}
