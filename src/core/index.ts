@@ -70,8 +70,13 @@ class ConfigIndex {
   private constructor(private readonly parent?: ConfigIndex, changedKind?: IstioObject['kind']) {
     this.depth = parent ? parent.depth + 1 : 0;
     // A derived index shares the lists of the kinds its change leaves alone.
-    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> =>
-      (parent && k !== changedKind ? parent.lists[k] : new Map(parent?.lists[k]));
+    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> => {
+      if (parent && k !== changedKind) return parent.lists[k];
+      // Copied entry by entry: a Map built from another's iterator allocates a pair per entry.
+      const m = new Map<string, IstioObject[]>();
+      parent?.lists[k].forEach((l, ns) => m.set(ns, l));
+      return m;
+    };
     this.lists = { PeerAuthentication: copy('PeerAuthentication'), DestinationRule: copy('DestinationRule'), Policy: copy('Policy'), MeshPolicy: copy('MeshPolicy') };
   }
 

@@ -291,22 +291,35 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   const classes = new Map<string, ClientClass>();
   for (const l of group.lists) for (const c of l) classes.set(c.key, c);
   let count = 0;
-  const namespaces = new Set<string>();
   const members: Workload[] = [];
   for (const c of classes.values()) {
     count += c.members.length;
-    for (const ns of c.byNamespace.keys()) namespaces.add(ns);
     for (let i = 0; i < c.members.length && members.length <= MAX_NAMES; i++) members.push(c.members[i]!);
   }
+  const namespaces = namespaceCount(after, classes);
   const first = list[0]!.b;
   const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
   if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
-  const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(members, count));
+  const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
     ...f,
     message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
     targets,
   }];
+}
+
+/** The namespaces the members of some classes live in, counted once per set of classes. */
+function namespaceCount(idx: MeshIndex, classes: ReadonlyMap<string, ClientClass>): number {
+  if (classes.size === 1) return classes.values().next().value!.byNamespace.size;
+  const memo = idx.cachedMap<string, number>('views', 'namespaceCounts');
+  const key = [...classes.keys()].join('\n');
+  let n = memo.get(key);
+  if (n === undefined) {
+    const namespaces = new Set<string>();
+    for (const c of classes.values()) for (const ns of c.byNamespace.keys()) namespaces.add(ns);
+    memo.set(key, n = namespaces.size);
+  }
+  return n;
 }
 
 /** At most this many client names are listed in one finding. */
