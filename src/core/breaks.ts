@@ -8,7 +8,8 @@ import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './i
 import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from './classes.js';
 import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
-import { namespaceBase, namespaceMode, namespacePeerAuth, type ResolvedMode } from './peer-auth.js';
+import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from './peer-auth.js';
+import { endpointsOf } from './endpoints.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
 import { hostMatches, resolveShortName } from './hosts.js';
 
@@ -220,9 +221,8 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
 export function breakSets(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): BreakSet[] {
   const out: BreakSet[] = [];
   const prev = before.find(change.object);
-  const uniform = uniformBase(after, change, prev);
-  if (uniform) {
-    uniformBreaks(before, after, change, uniform, out, overBudget);
+  if (shiftsBase(after, change, prev)) {
+    baseShiftBreaks(before, after, change, out, overBudget);
     return out;
   }
   let touched = servicesTouchedBy(after, change.object);
@@ -244,25 +244,30 @@ function portBreaks(before: MeshIndex, after: MeshIndex, svc: Service, out: Brea
 }
 
 /**
- * A namespace- or mesh-level policy change (see `uniformBase`): in each namespace it reaches
- * where no workload policy applies, ports are judged by bucket (`portBuckets`), one shape
- * transform and one verdict lookup per signature group for all the ports of a bucket.
+ * A namespace- or mesh-level policy change (see `shiftsBase`). In each namespace it reaches, ports
+ * are judged by bucket (`portBuckets`): where no workload policy selects an endpoint, one shape
+ * transform and one verdict lookup per signature group serve all the ports of a bucket; elsewhere
+ * each port's shape is computed again.
  */
-function uniformBreaks(before: MeshIndex, after: MeshIndex, change: Change, uniform: UniformBase, out: BreakSet[], overBudget?: () => boolean): void {
+function baseShiftBreaks(before: MeshIndex, after: MeshIndex, change: Change, out: BreakSet[], overBudget?: () => boolean): void {
   const o = change.object;
   const mesh = o.namespace === after.root;
   for (const ns of mesh ? after.serviceNamespaces() : [o.namespace]) {
     if (overBudget?.()) throw new BudgetExceededError();
     // A namespace whose own policy sets a mode hides the mesh level from every workload in it.
     if (mesh && ns !== after.root && (namespacePeerAuth(after, ns)?.mode ?? 'UNSET') !== 'UNSET') continue;
-    const base = uniform(ns);
-    if (!base) {
-      for (const svc of after.services(ns)) portBreaks(before, after, svc, out, overBudget);
-      continue;
-    }
+    const base = namespaceBase(after, ns).mode;
+    const disabled = namespaceMode(after, ns)?.mode === 'DISABLE';
     for (const b of portBuckets(before, ns)) {
       if (overBudget?.()) throw new BudgetExceededError();
-      const sa = shapeWithBase(after, b.shape, base.mode, base.disabled);
+      if (!b.free) {
+        for (const { svc, port } of b.at) {
+          const sa = serverShape(after, svc, port);
+          if (sa && sa !== b.shape) policyBreaks(before, after, { svc, port, before: b.shape, after: sa }, out);
+        }
+        continue;
+      }
+      const sa = shapeWithBase(after, b.shape, base, disabled);
       if (sa === b.shape) continue;
       const first = b.at[0]!;
       for (const g of b.groups) {
@@ -279,6 +284,8 @@ function uniformBreaks(before: MeshIndex, after: MeshIndex, change: Change, unif
 interface PortBucket {
   readonly shape: ServerShape;
   readonly groups: readonly SignatureGroup[];
+  /** True when no workload policy selects an endpoint of these ports: they take the namespace's base mode. */
+  readonly free: boolean;
   readonly at: readonly PortRef[];
 }
 
@@ -287,23 +294,25 @@ function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
   const memo = idx.cachedMap<string, readonly PortBucket[]>('own', 'portBuckets');
   let l = memo.get(ns);
   if (l) return l;
-  const by = new Map<ServerShape, Map<readonly SignatureGroup[], Map<ReadonlySet<string>, { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }>>>();
-  const out: { shape: ServerShape; groups: readonly SignatureGroup[]; at: PortRef[] }[] = [];
+  type Open = { shape: ServerShape; groups: readonly SignatureGroup[]; free: boolean; at: PortRef[] };
+  const by = new Map<string, Open>();
+  const out: Open[] = [];
+  const ids = new Map<object, number>();
+  const id = (o: object): number => ids.get(o) ?? ids.set(o, ids.size).get(o)!;
   for (const svc of idx.services(ns)) {
     const views = viewsMatching(idx, svc);
     for (const port of svc.ports) {
       const shape = serverShape(idx, svc, port);
       if (!shape) continue;
       const groups = signatureGroups(idx, svc, port);
-      let byGroups = by.get(shape);
-      if (!byGroups) by.set(shape, byGroups = new Map());
-      let byViews = byGroups.get(groups);
-      if (!byViews) byGroups.set(groups, byViews = new Map());
-      const b = byViews.get(views);
+      // Selector policies of the root namespace are ignored.
+      const free = ns === idx.root || endpointsOf(idx, svc, port).every((ep) => !ep.workload || !workloadPeerAuth(idx, ep.workload));
+      const key = `${id(shape)} ${id(groups)} ${id(views)} ${free}`;
+      const b = by.get(key);
       if (b) b.at.push({ svc, port });
       else {
-        const nb = { shape, groups, at: [{ svc, port }] };
-        byViews.set(views, nb);
+        const nb = { shape, groups, free, at: [{ svc, port }] };
+        by.set(key, nb);
         out.push(nb);
       }
     }
@@ -346,26 +355,15 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, t
 }
 
 /**
- * For a PeerAuthentication change of the namespace or mesh level, with PeerAuthentication alone in
- * force: per namespace where no workload policy applies, the base mode every endpoint takes after
- * the change, and whether the namespace is DISABLE. Undefined for other changes and namespaces.
+ * True for a PeerAuthentication change of the namespace or mesh level with PeerAuthentication
+ * alone in force: an endpoint that no workload policy selects then takes its namespace's base
+ * mode, and each Service its namespace's mode, so shapes move by a transform (`shapeWithBase`).
  */
-type UniformBase = (ns: string) => { mode: ResolvedMode['mode']; disabled: boolean } | undefined;
-
-function uniformBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): UniformBase | undefined {
+function shiftsBase(after: MeshIndex, change: Change, prev: IstioObject | undefined): boolean {
   const o = change.object;
-  if (o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return undefined;
-  if (prev && (prev.kind !== 'PeerAuthentication' || !isEmptySelector(prev.selector))) return undefined;
-  if (!after.features.peerAuthentication || after.features.legacyPolicies) return undefined;
-  const memo = new Map<string, { mode: ResolvedMode['mode']; disabled: boolean } | undefined>();
-  return (ns) => {
-    if (memo.has(ns)) return memo.get(ns);
-    // Selector policies of the root namespace are ignored; elsewhere any one may apply to an endpoint.
-    const free = ns === after.root || after.peerAuthentications(ns).every((p) => isEmptySelector(p.selector));
-    const r = free ? { mode: namespaceBase(after, ns).mode, disabled: namespaceMode(after, ns)?.mode === 'DISABLE' } : undefined;
-    memo.set(ns, r);
-    return r;
-  };
+  if (o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return false;
+  if (prev && (prev.kind !== 'PeerAuthentication' || !isEmptySelector(prev.selector))) return false;
+  return after.features.peerAuthentication && !after.features.legacyPolicies;
 }
 
 /** A service port with its server shape on each side of a change. */

@@ -42,7 +42,7 @@ export function peerAuthLevels(idx: MeshIndex, w: Workload): PeerAuthLevels {
 }
 
 /** The workload-level policy that applies: the oldest matching selector policy outside the root namespace. */
-function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthentication | undefined {
+export function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthentication | undefined {
   if (w.namespace === idx.root) return undefined;
   const list = idx.peerAuthentications(w.namespace);
   if (list.length === 0) return undefined;
