@@ -109,6 +109,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   let pos = 0;
   for (const set of sets) {
     const first = pos;
+    const outsideAt = set.workload ? -1 : set.classes.findIndex((c) => c.key === OUTSIDE_KEY);
     for (let k = 0; k < set.at.length; k++, pos++) {
       const { svc, port } = set.at[k]!;
       const callers = callersOf(after, svc);
@@ -121,13 +122,15 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
         if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
         continue;
       }
-      for (let i = 0; i < set.classes.length; i++) {
+      const outside = outsideAt >= 0 && hasOutsideCallers(after, svc, port);
+      if (!witnesses && !outside) continue;
+      // Most ports have neither: only the classes that have are visited, in order.
+      const classes = witnesses ? [...witnesses.keys(), ...(outside && !witnesses.has(outsideAt) ? [outsideAt] : [])].sort((a, b) => a - b) : [outsideAt];
+      for (const i of classes) {
         const seen = witnesses?.get(i);
-        const outside = set.classes[i]!.key === OUTSIDE_KEY && hasOutsideCallers(after, svc, port);
-        if (!seen && !outside) continue;
         const b = breakAt(before, after, set, i, k);
         const named = witnessFindings(before, after, change, b, seen, out);
-        if (outside) outsideFindings(before, after, change, b, out);
+        if (outside && i === outsideAt) outsideFindings(before, after, change, b, out);
         made.set(pos * stride + i, { b, named });
       }
     }

@@ -6,16 +6,16 @@ import { resolveTargetPort } from '../endpoints.js';
 import { serverMode, type ResolvedMode } from '../peer-auth.js';
 
 /** The server workloads whose inbound mode an object can change. DestinationRules change none. */
-export function workloadsTouchedBy(idx: MeshIndex, o: IstioObject): Workload[] {
+export function workloadsTouchedBy(idx: MeshIndex, o: IstioObject): readonly Workload[] {
   switch (o.kind) {
     case 'MeshPolicy':
-      return [...idx.allWorkloads()];
+      return idx.allWorkloads();
     case 'PeerAuthentication':
-      if (isEmptySelector(o.selector)) return o.namespace === idx.root ? [...idx.allWorkloads()] : [...idx.workloads(o.namespace)];
+      if (isEmptySelector(o.selector)) return o.namespace === idx.root ? idx.allWorkloads() : idx.workloads(o.namespace);
       if (o.namespace === idx.root) return [];
       return idx.workloads(o.namespace).filter((w) => selectorMatches(o.selector!, w.labels));
     case 'Policy': {
-      if (o.targets.length === 0) return [...idx.workloads(o.namespace)];
+      if (o.targets.length === 0) return idx.workloads(o.namespace);
       const out = new Set<Workload>();
       for (const t of o.targets) {
         const svc = idx.serviceByFqdn(resolveShortName(t.name, o.namespace, idx.mesh.clusterDomain));
