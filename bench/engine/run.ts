@@ -60,11 +60,7 @@ const scenarios: Scenario[] = [
 const WARMUP = 30;
 for (let i = 1; i <= WARMUP; i++) for (const s of scenarios) evaluateChange(idx, { operation: 'CREATE', object: s.make(-i) });
 
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-
 const results = scenarios.map((s) => {
-  // A full collection first, untimed: one scenario's garbage is not collected in another's rounds.
-  gc();
   const times: number[] = [];
   let findings = 0;
   for (let i = 0; i < ITERATIONS; i++) {
