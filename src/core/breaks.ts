@@ -333,13 +333,13 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, t
     if (overBudget?.()) throw new BudgetExceededError();
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
     const ruleWas = sharedRule(before, svc);
-    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(before, after, ns, svc);
+    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(after, ns, svc, ruleWas);
+    // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
+    if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
     for (const port of svc.ports) {
       // Rules do not read policies: the shape is the same on both sides.
       const shape = serverShape(before, svc, port);
       if (!shape) continue;
-      // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
-      if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
       const at: PortPair = { svc, port, before: shape, after: shape };
       ruleBreaks(before, after, at, ruleWas, ruleNow, moved, out);
       for (const m of movers) {
@@ -452,5 +452,19 @@ function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, all: re
     classes = now;
     wasClasses = same ? now : then;
   }
-  if (classes.length) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses });
+  if (classes.length === 0) return;
+  // A port like the one before it joins that port's set: a rule that reaches every service then
+  // makes few sets, and findings work per set.
+  const last = out[out.length - 1];
+  if (last && growable.has(last) && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now
+    && viewsMatching(after, last.at[0]!.svc) === viewsMatching(after, at.svc)) {
+    (last.at as PortRef[]).push(at);
+    return;
+  }
+  const set: BreakSet = { at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses };
+  growable.add(set);
+  out.push(set);
 }
+
+/** Break sets whose own port list later ports may join (never a port bucket's memoised list). */
+const growable = new WeakSet<BreakSet>();

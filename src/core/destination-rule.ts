@@ -211,6 +211,13 @@ export function tlsForPort(tp: TrafficPolicy | null, port: number): { tls: Clien
   return { tls: tp.tls, portLevel: false };
 }
 
+/** `tlsForPort` without the record of where the settings came from: nothing is allocated. */
+export function portTls(tp: TrafficPolicy | null, port: number): ClientTls | null {
+  if (!tp) return null;
+  for (const p of tp.portLevel) if (p.port === port) return p.tls;
+  return tp.tls;
+}
+
 /** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
 export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): { rule: DestinationRule | null; tls: ClientTls | null } {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);

@@ -4,7 +4,7 @@ import type { Code } from './codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
-import { clientTls, exportedForAll, rootForAll, tlsForPort, type DrResolution } from './destination-rule.js';
+import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } from './destination-rule.js';
 import { serverMode, type ResolvedMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
 
@@ -195,11 +195,11 @@ export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null
 }
 
 /**
- * `sharedRule` after a change of a rule in namespace `ns`, from the one before: a lookup step is
- * read again only where the change is. The index after is judged once, so nothing is memoised.
+ * `sharedRule` after a change of a rule in namespace `ns`, from `was`, the one before: a lookup
+ * step is read again only where the change is. The index after is judged once, so nothing is
+ * memoised.
  */
-export function sharedRuleAfter(before: MeshIndex, after: MeshIndex, ns: string, svc: Service): DestinationRule | null | undefined {
-  const was = sharedRule(before, svc);
+export function sharedRuleAfter(after: MeshIndex, ns: string, svc: Service, was: DestinationRule | null | undefined): DestinationRule | null | undefined {
   if (was === undefined || (ns !== svc.namespace && ns !== after.root)) return was;
   if (ns === svc.namespace) return exportedForAll(after, after.fqdn(svc), svc.namespace);
   // A root rule: the service's namespace settled the lookup before, and still does.
@@ -208,7 +208,7 @@ export function sharedRuleAfter(before: MeshIndex, after: MeshIndex, ns: string,
 
 /** The signature of a sidecar class towards a port through its shared rule. */
 export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, port: ServicePort): ClientSig {
-  return rule ? sidecarSignature(idx, rule, tlsForPort(rule.trafficPolicy, port.port).tls) : 'auto';
+  return rule ? sidecarSignature(idx, rule, portTls(rule.trafficPolicy, port.port)) : 'auto';
 }
 
 
