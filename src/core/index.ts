@@ -51,6 +51,8 @@ export function objectKey(o: { kind: string; namespace: string; name: string }):
 /** What a memo table depends on (see MeshIndex). */
 export type MemoLayer = 'static' | 'views' | 'dr' | 'auth' | 'own';
 
+const LAYERS: readonly MemoLayer[] = ['static', 'views', 'dr', 'auth', 'own'];
+
 /** The empty list, shared: most namespaces hold no object of a kind. */
 const NOTHING: readonly never[] = Object.freeze([]);
 
@@ -210,12 +212,15 @@ export class MeshIndex {
    * a change only recomputes what it can alter.
    */
   private readonly layers: Record<MemoLayer, Layer>;
+  /** The slot tables of the layers, by `LAYERS` index: `memo` runs on every hot path. */
+  private readonly slots: readonly (Map<unknown, unknown> | undefined)[][];
 
   private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex, layers?: Partial<Record<MemoLayer, Layer>>) {
     this.data = data;
     this.inv = inv;
     this.cfg = cfg;
     this.layers = { static: inv.memo, views: layers?.views ?? newLayer(), dr: layers?.dr ?? newLayer(), auth: layers?.auth ?? newLayer(), own: newLayer() };
+    this.slots = LAYERS.map((l) => this.layers[l].slots);
     this.features = features(data.version);
     this.autoMtls = this.features.autoMtlsAvailable
       && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
@@ -319,7 +324,7 @@ export class MeshIndex {
 
   /** The map of a memo table in this index (see `memoTable`): a slot lookup, no key strings. */
   memo<K extends object, V>(t: MemoTable<K, V>): Map<K, V> {
-    const slots = this.layers[t.layer].slots;
+    const slots = this.slots[t.layerIndex]!;
     let m = slots[t.slot];
     if (!m) slots[t.slot] = m = new Map();
     return m as Map<K, V>;
@@ -339,6 +344,8 @@ function newLayer(): Layer {
 /** A memo table keyed by objects: the layer its entries depend on, and its slot in that layer. */
 export interface MemoTable<K extends object, V> {
   readonly layer: MemoLayer;
+  /** The layer's index in `LAYERS`. */
+  readonly layerIndex: number;
   readonly slot: number;
   /** For reading heap snapshots and debuggers only. */
   readonly name: string;
@@ -350,7 +357,7 @@ let slotCount = 0;
 
 /** Declares a memo table, once per module: `MeshIndex.memo` then finds its map by slot. */
 export function memoTable<K extends object, V>(layer: MemoLayer, name: string): MemoTable<K, V> {
-  return { layer, slot: slotCount++, name };
+  return { layer, layerIndex: LAYERS.indexOf(layer), slot: slotCount++, name };
 }
 
 function allObjects(d: MeshData): IstioObject[] {
