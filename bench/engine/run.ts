@@ -8,7 +8,7 @@ import { decide } from '../../src/core/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
 
 const SEED = 20261122;
-const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 200);
+const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
 
 interface Scenario {
   readonly name: string;
