@@ -132,6 +132,7 @@ export interface BreakSet {
   readonly workload?: Workload;
 }
 
+/** The break of class `i` of a set at its `k`-th port, with its outcomes worded on first read. */
 export function breakAt(before: MeshIndex, after: MeshIndex, s: BreakSet, i: number, k: number): Break {
   const at = s.at[k]!;
   return new LazyBreak(before, after, s.wasClasses[i]!, s.classes[i]!, s.workload, at.svc, at.port, s.wasVerdict, s.nowVerdict);
@@ -218,6 +219,10 @@ export function breakingConnections(before: MeshIndex, after: MeshIndex, change:
   return out;
 }
 
+/**
+ * The break sets of a change, in the order their ports are judged. `overBudget` is asked between
+ * services and between port buckets; it stops the work with BudgetExceededError.
+ */
 export function breakSets(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): BreakSet[] {
   const out: BreakSet[] = [];
   const prev = before.find(change.object);
