@@ -183,11 +183,7 @@ function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] 
   let l = memo.get(svc);
   if (!l) {
     const found = findUndecided(idx, svc);
-    const shared = idx.cachedMap<string, readonly ClientClass[]>('dr', 'undecidedLists');
-    const key = found.map((c) => c.key).join('\n');
-    l = shared.get(key);
-    if (!l) shared.set(key, l = found);
-    memo.set(svc, l);
+    memo.set(svc, l = idx.intern<readonly ClientClass[]>('dr', 'undecidedLists', found.map((c) => c.key).join('\n'), found));
   }
   return l;
 }

@@ -313,6 +313,19 @@ export class MeshIndex {
     return v;
   }
 
+  /**
+   * One object per key in a layer's table `name`: `value` unless an equal one (same key) is there
+   * already. Lists that many ports or services would build alike are shared this way, so that
+   * later work can group by identity.
+   */
+  intern<V>(layer: MemoLayer, name: string, key: string, value: V): V {
+    const shared = this.cachedMap<string, V>(layer, name);
+    const hit = shared.get(key);
+    if (hit !== undefined) return hit;
+    shared.set(key, value);
+    return value;
+  }
+
   /** Memoises `fn` under `key` in a layer. */
   cached<T>(layer: MemoLayer, key: string, fn: () => T): T {
     const m = this.layers[layer].values;
