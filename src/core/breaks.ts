@@ -58,12 +58,13 @@ export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): ReadonlySet<S
  */
 function meshLevelReach(idx: MeshIndex): ReadonlySet<Service> | readonly Service[] {
   if (idx.features.legacyPolicies) return idx.allServices();
-  const out = new Set<Service>();
-  for (const svc of idx.allServices()) {
-    const own = namespacePeerAuth(idx, svc.namespace);
-    if (!own || own.mode === 'UNSET') out.add(svc);
-  }
-  return out;
+  return idx.allServices().filter((svc) => !hidesMeshLevel(idx, svc.namespace));
+}
+
+/** True when a namespace's own policy sets a mode: the mesh level then reaches none of its workloads. */
+function hidesMeshLevel(idx: MeshIndex, ns: string): boolean {
+  const own = namespacePeerAuth(idx, ns);
+  return own !== undefined && own.mode !== 'UNSET';
 }
 
 function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): readonly Service[] {
@@ -255,8 +256,7 @@ function baseShiftBreaks(before: MeshIndex, after: MeshIndex, change: Change, ou
   const mesh = o.namespace === after.root;
   for (const ns of mesh ? after.serviceNamespaces() : [o.namespace]) {
     if (overBudget?.()) throw new BudgetExceededError();
-    // A namespace whose own policy sets a mode hides the mesh level from every workload in it.
-    if (mesh && ns !== after.root && (namespacePeerAuth(after, ns)?.mode ?? 'UNSET') !== 'UNSET') continue;
+    if (mesh && hidesMeshLevel(after, ns)) continue;
     const base = namespaceBase(after, ns).mode;
     const disabled = namespaceMode(after, ns)?.mode === 'DISABLE';
     for (const b of portBuckets(before, ns)) {
@@ -269,14 +269,7 @@ function baseShiftBreaks(before: MeshIndex, after: MeshIndex, change: Change, ou
         continue;
       }
       const sa = shapeWithBase(after, b.shape, base, disabled);
-      if (sa === b.shape) continue;
-      const first = b.at[0]!;
-      for (const g of b.groups) {
-        const now = verdictOf(after, g.classes[0]!, g.sig, sa, first.svc, first.port);
-        if (!now.failed) continue;
-        const was = verdictOf(before, g.classes[0]!, g.sig, b.shape, first.svc, first.port);
-        if (!was.failed) out.push({ at: b.at, wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
-      }
+      if (sa !== b.shape) groupBreaks(before, after, b.groups, b.shape, sa, b.at, out);
     }
   }
 }
@@ -377,11 +370,20 @@ interface PortPair {
 
 /** A policy change leaves classes and DR lookups alone: each class is its own before, judged once per signature. */
 function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: BreakSet[]): void {
-  for (const g of signatureGroups(after, at.svc, at.port)) {
-    const now = verdictOf(after, g.classes[0]!, g.sig, at.after, at.svc, at.port);
-    if (!now.failed) continue;
-    const was = verdictOf(before, g.classes[0]!, g.sig, at.before, at.svc, at.port);
-    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: g.classes, wasClasses: g.classes });
+  groupBreaks(before, after, signatureGroups(after, at.svc, at.port), at.before, at.after, [at], out);
+}
+
+/**
+ * The signature groups that break at ports whose shape goes from `was` to `now`, one set per
+ * group. The verdicts are computed at the first port; every port given has those shapes.
+ */
+function groupBreaks(before: MeshIndex, after: MeshIndex, groups: readonly SignatureGroup[], was: ServerShape, now: ServerShape, at: readonly PortRef[], out: BreakSet[]): void {
+  const { svc, port } = at[0]!;
+  for (const g of groups) {
+    const vNow = verdictOf(after, g.classes[0]!, g.sig, now, svc, port);
+    if (!vNow.failed) continue;
+    const vWas = verdictOf(before, g.classes[0]!, g.sig, was, svc, port);
+    if (!vWas.failed) out.push({ at, wasVerdict: vWas, nowVerdict: vNow, classes: g.classes, wasClasses: g.classes });
   }
 }
 

@@ -31,8 +31,11 @@ export function drHost(idx: MeshIndex, dr: DestinationRule): string {
   return h;
 }
 
+/** Istio's default when neither the rule nor the mesh config sets exportTo: every namespace. */
+const EVERYWHERE: readonly string[] = Object.freeze(['*']);
+
 function exportTo(idx: MeshIndex, dr: DestinationRule): readonly string[] {
-  return dr.exportTo && dr.exportTo.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? ['*']);
+  return dr.exportTo && dr.exportTo.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? EVERYWHERE);
 }
 
 /** True when a DR is visible only in its own namespace (`exportTo: ["."]`, or a selector DR). */
@@ -174,7 +177,7 @@ function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | n
 }
 
 function exportedToAll(idx: MeshIndex, dr: DestinationRule): boolean {
-  return dr.exportTo && dr.exportTo.length ? dr.exportTo.includes('*') : (idx.mesh.defaultDestinationRuleExportTo?.includes('*') ?? true);
+  return exportTo(idx, dr).includes('*');
 }
 
 /** Istio 1.0: every DR in every namespace, one most-specific match, the newest DR for equal hosts. */
@@ -221,7 +224,7 @@ export function portTls(tp: TrafficPolicy | null, port: number): ClientTls | nul
 /** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
 export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): { rule: DestinationRule | null; tls: ClientTls | null } {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
-  return dr ? { rule: dr, tls: tlsForPort(dr.trafficPolicy, port).tls } : NO_DR;
+  return dr ? { rule: dr, tls: portTls(dr.trafficPolicy, port) } : NO_DR;
 }
 
 /** Resolves the DR and the TLS settings for one client, host and service port. */
