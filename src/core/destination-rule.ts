@@ -164,7 +164,7 @@ function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | n
   if (exported.length === 0) return null;
   const host = mostSpecific(idx, exported, fqdn);
   if (host === undefined) return null;
-  // Runs per service for a change that reaches them all: no lists are built on the way.
+  // Runs per service for a change that reaches them all: `merged`'s choice, with no list built.
   let first: DestinationRule | undefined;
   let withPolicy: DestinationRule | undefined;
   for (const d of exported) {

@@ -41,7 +41,7 @@ class PendingGroup {
   lists: (readonly ClientClass[])[] = [];
   /** Where the group's first break came: its port's position, then its class in the set. */
   first: readonly [number, number];
-  /** The first breaks by order, with their represented lists: at most KEPT from each bucket. */
+  /** The earliest breaks offered, with their represented lists: fewer than 2 × KEPT (see `offer`). */
   candidates: Candidate[] = [];
   readonly listSeq = new Map<readonly ClientClass[], number>();
   /** The last position among the candidates once KEPT of them are in. */
