@@ -70,15 +70,10 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     const loaded = await loadIndex(cfg.cluster, cfg, cfg.telemetry, traffic ?? undefined);
     for (const n of loaded.notes) io.err(`note: ${n}\n`);
     const at = Date.now();
-    let idx = loaded.idx;
-    prepare(idx);
+    let idx = prepare(loaded.idx);
     return {
       index: () => idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {},
-      setTraffic: (t) => {
-        const next = MeshIndex.build({ ...idx.data, traffic: t });
-        prepare(next);
-        idx = next;
-      },
+      setTraffic: (t) => { idx = prepare(MeshIndex.build({ ...idx.data, traffic: t })); },
     };
   }
   const kc = loadKubeConfig(cfg.kubeconfig);

@@ -171,9 +171,10 @@ export function describeChange(change: Change): string {
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
  * server shape, and its classes by signature with their verdicts. Shells call it where the index
- * is built, off the request path, so a request pays only for what its change alters.
+ * is built, off the request path, so a request pays only for what its change alters. Returns the
+ * index, for `idx = prepare(MeshIndex.build(data))`.
  */
-export function prepare(idx: MeshIndex): void {
+export function prepare(idx: MeshIndex): MeshIndex {
   for (const svc of idx.allServices()) {
     for (const port of svc.ports) {
       const shape = serverShape(idx, svc, port);
@@ -181,4 +182,5 @@ export function prepare(idx: MeshIndex): void {
       for (const g of signatureGroups(idx, svc, port)) verdictOf(idx, g.classes[0]!, g.sig, shape, svc, port);
     }
   }
+  return idx;
 }

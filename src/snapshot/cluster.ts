@@ -308,9 +308,7 @@ export class ClusterSnapshot {
     for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
     const t0 = this.opts.now();
     try {
-      const idx = MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic, unique: true }).data);
-      prepare(idx);
-      this.idx = idx;
+      this.idx = prepare(MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic, unique: true }).data));
       this.rebuilds++;
     } catch (e) {
       this.opts.onError?.('snapshot', e as Error);
