@@ -13,6 +13,7 @@ import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { NO_EVENTS } from '../../src/admission/events.js';
+import { loadKubeConfig } from '../../src/cli/load.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const SERVICES = Math.round(PODS / 5);
@@ -29,8 +30,8 @@ async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>
 
 /** Child mode: sync a snapshot from the given kubeconfig and print its numbers as JSON. */
 async function child(kubeconfig: string): Promise<void> {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  // As `serve` loads it: requests share one connection pool.
+  const kc = loadKubeConfig(kubeconfig);
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   const t = performance.now();
@@ -49,6 +50,7 @@ async function child(kubeconfig: string): Promise<void> {
   }
   rebuilds.sort((a, b) => a - b);
   snap.stop();
+  await kc.close();
   console.log(JSON.stringify({ syncS, perPod, totalBytes: perPod * PODS, workloads: snap.index()!.allWorkloads().length, rebuildMs: +rebuilds[2]!.toFixed(1) }));
   process.exit(0);
 }

@@ -4,6 +4,7 @@ import { EvidenceError } from '../core/errors.js';
 import { MeshIndex } from '../core/index.js';
 import { loadManifests } from '../snapshot/manifests.js';
 import { projectSnapshot } from '../snapshot/project.js';
+import { PooledKubeConfig } from '../snapshot/kubeconfig.js';
 import { trafficFromFile } from '../evidence/file.js';
 import type { SnapshotArgs } from '../config/cli-args.js';
 import type { PrometheusConfig } from '../config/serve.js';
@@ -26,12 +27,12 @@ export async function loadTraffic(file: string | undefined, prometheus?: Prometh
   return file ? trafficFromFile(file) : null;
 }
 
-/** A kubeconfig from a file, else in-cluster or ~/.kube/config. */
-export function loadKubeConfig(file?: string): k8s.KubeConfig {
+/** A kubeconfig from a file, else in-cluster or ~/.kube/config, with its requests sharing one connection pool. */
+export function loadKubeConfig(file?: string): PooledKubeConfig {
   const kc = new k8s.KubeConfig();
   if (file) kc.loadFromFile(file);
   else kc.loadFromDefault();
-  return kc;
+  return PooledKubeConfig.from(kc);
 }
 
 /**

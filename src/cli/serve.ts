@@ -17,6 +17,7 @@ import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
 import { loadIndex, loadKubeConfig, loadTraffic } from './load.js';
+import type { PooledKubeConfig } from '../snapshot/kubeconfig.js';
 import { EXIT, type Io } from './io.js';
 
 /** A running server and how to stop it. */
@@ -40,7 +41,7 @@ interface Source {
   kindAges?(): ReadonlyMap<string, number>;
   notes(): string[];
   stop(): void;
-  readonly kubeConfig?: k8s.KubeConfig;
+  readonly kubeConfig?: PooledKubeConfig;
 }
 
 /** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
@@ -179,6 +180,8 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       evidence?.stop();
       source.stop();
       await app.close();
+      // After the app: a request that was still being answered may record an Event.
+      await source.kubeConfig?.close();
     })();
     return closing;
   };
