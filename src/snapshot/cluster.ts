@@ -7,7 +7,7 @@ import { apiStatusOf } from '../core/errors.js';
 import type { LoadedDoc } from './manifests.js';
 import { istioObjectOf, projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';
-import { compact, Interner, materialize, sameShape, Store, type Compact } from './intern.js';
+import { compact, materializer, Store, type Compact } from './intern.js';
 
 /** A kind the snapshot lists and watches. `group` '' is the core API. */
 export interface KindSpec {
@@ -86,19 +86,19 @@ function namespaceOf(o: Json): string {
 }
 
 /** A Pod shape that names a controller: every Pod with it projects to the same workload. */
-function ownedByController(shape: Json): boolean {
-  const refs = asObject(shape['metadata'])['ownerReferences'];
+function ownedByController(shape: string): boolean {
+  const refs = asObject(asObject(JSON.parse(shape) as Json)['metadata'])['ownerReferences'];
   return Array.isArray(refs) && refs.length > 0 && asObject(refs[0])['controller'] === true;
 }
 
 /**
  * True when an event changes nothing the engine reads, so that the index stays as it is: a
- * status-only update keeps the pruned shape (for Pods, interned, the very same object); a Pod
+ * status-only update keeps the pruned shape (the same text); a Pod
  * added next to (or deleted from beside) a Pod of the same shape and controller adds or removes no
  * workload, only one in its count, which the engine does not read.
  */
 function changesNothing(k: KindState, prev: Compact | undefined, next: Compact | undefined): boolean {
-  if (prev && next) return sameShape(prev.shape, next.shape);
+  if (prev && next) return prev.shape === next.shape;
   if (k.spec.kind !== 'Pod') return false;
   const shape = (next ?? prev)?.shape;
   // After the store was updated: another Pod still (or already) uses this shape.
@@ -121,7 +121,6 @@ export class ClusterSnapshot {
   private rebuildTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private traffic: Traffic | null;
-  private readonly interner = new Interner();
   private lastRebuildMs = 0;
   private prepareTimer: NodeJS.Timeout | undefined;
   private inPlace = 0;
@@ -174,7 +173,7 @@ export class ClusterSnapshot {
       const page = await this.api.list(this.apiVersion(k), k.spec.kind, undefined, undefined, undefined, undefined, k.spec.fieldSelector, undefined, this.opts.pageSize, cont);
       for (const item of page.items as unknown as Json[]) {
         const o = prune({ ...item, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        fresh.set(namespaceOf(o), compact(o, this.internerFor(k)));
+        fresh.set(namespaceOf(o), compact(o));
       }
       cont = page.metadata?._continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
@@ -207,7 +206,7 @@ export class ClusterSnapshot {
         const prev = k.objects.get(ns, name);
         let next: Compact | undefined;
         if (type === 'DELETED') k.objects.delete(ns, name);
-        else k.objects.set(ns, next = compact(o, this.internerFor(k)));
+        else next = k.objects.set(ns, compact(o));
         if (changesNothing(k, prev, next)) this.unchanged++;
         else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
@@ -248,11 +247,6 @@ export class ClusterSnapshot {
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
       }
     }
-  }
-
-  /** Pods repeat (every Pod of an owner has one shape): only they are interned. */
-  private internerFor(k: KindState): Interner | null {
-    return k.spec.kind === 'Pod' ? this.interner : null;
   }
 
   /**
@@ -305,6 +299,7 @@ export class ClusterSnapshot {
   rebuild(): void {
     if (!this.ready()) return;
     const docs: LoadedDoc[] = [];
+    const materialize = materializer();
     for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
     const t0 = this.opts.now();
     try {

@@ -1,54 +1,31 @@
-import { createHash } from 'node:crypto';
 import { asObject, type Json } from '../core/objects.js';
 
 /**
- * Shares equal projections. The Pods of one owner differ only in their names, so everything but
- * the name is one object for all of them. Entries go away with the last projection that uses them
- * (weak references), so churn does not leak; keys are digests, so a large spec is not held twice.
+ * A projection as kept: its name, and the rest as JSON text. Text costs about a third of the
+ * object tree it stands for, is compared by value, and is read only when the index is rebuilt.
  */
-export class Interner {
-  private readonly objects = new Map<string, WeakRef<object>>();
-  private readonly registry = new FinalizationRegistry<string>((key) => {
-    if (!this.objects.get(key)?.deref()) this.objects.delete(key);
-  });
-
-  /** The shared copy of a JSON object equal to `v` (v itself the first time). */
-  share<T extends object>(v: T): T {
-    const key = createHash('sha256').update(JSON.stringify(v)).digest('base64');
-    const hit = this.objects.get(key)?.deref();
-    if (hit) return hit as T;
-    this.objects.set(key, new WeakRef(v));
-    this.registry.register(v, key);
-    return v;
-  }
-}
-
-/** A projection as kept: its name, and the rest shared with every projection equal but for the name. */
 export interface Compact {
   readonly name: string;
-  readonly shape: Json;
+  readonly shape: string;
+}
+
+/** Splits a pruned projection into its name and the text of everything else. */
+export function compact(o: Json): Compact {
+  const { name, ...rest } = asObject(o['metadata']);
+  return { name: typeof name === 'string' ? name : '', shape: JSON.stringify({ ...o, metadata: rest }) };
 }
 
 /**
- * Splits a pruned projection into its name and its shape, shared through the interner when one
- * is given. Only kinds whose objects repeat (the Pods of one owner) are worth interning; for the
- * others a digest per object would cost more than it saves.
+ * Turns kept projections back into objects, for a rebuild. Projections that share a shape (the
+ * Pods of one owner) share one parsed copy of it, so a rebuild parses each shape once.
  */
-export function compact(o: Json, i: Interner | null): Compact {
-  const md = asObject(o['metadata']);
-  const { name, ...rest } = md;
-  const shape = { ...o, metadata: rest };
-  return { name: typeof name === 'string' ? name : '', shape: i ? i.share(shape) : shape };
-}
-
-/** True when two shapes are equal as JSON (an interned pair is simply the same object). */
-export function sameShape(a: Json, b: Json): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** The projection again, for a rebuild. */
-export function materialize(c: Compact): Json {
-  return { ...c.shape, metadata: { ...(c.shape['metadata'] as Json), name: c.name } };
+export function materializer(): (c: Compact) => Json {
+  const parsed = new Map<string, Json>();
+  return (c) => {
+    let o = parsed.get(c.shape);
+    if (!o) parsed.set(c.shape, o = JSON.parse(c.shape) as Json);
+    return { ...o, metadata: { ...asObject(o['metadata']), name: c.name } };
+  };
 }
 
 /**
@@ -57,26 +34,35 @@ export function materialize(c: Compact): Json {
  */
 export class Store {
   /** Shapes by namespace, then name: the name is the map's key, with no object per entry. */
-  private readonly byNs = new Map<string, Map<string, Json>>();
-  /** How many stored projections use each shape, when counted. */
-  private readonly uses = new Map<Json, number>();
+  private readonly byNs = new Map<string, Map<string, string>>();
+  /** For shared kinds: each distinct shape's one kept copy, and how many projections use it. */
+  private readonly shared = new Map<string, { readonly text: string; n: number }>();
 
-  /** `counted`: keep use counts of shapes (for interned kinds, whose shapes repeat). */
-  constructor(private readonly counted = false) {}
+  /**
+   * `shared`: projections of this kind repeat (every Pod of an owner has one shape), so equal
+   * shapes are kept once and counted.
+   */
+  constructor(private readonly sharing = false) {}
 
-  set(ns: string, c: Compact): void {
+  /** Stores a projection, and returns it as kept (with the shared copy of its shape). */
+  set(ns: string, c: Compact): Compact {
     let m = this.byNs.get(ns);
     if (!m) this.byNs.set(ns, m = new Map());
     const prev = m.get(c.name);
-    if (prev) this.release(prev);
-    m.set(c.name, c.shape);
-    if (this.counted) this.uses.set(c.shape, (this.uses.get(c.shape) ?? 0) + 1);
+    let shape = c.shape;
+    if (this.sharing) {
+      const s = this.shared.get(shape);
+      if (s) { s.n++; shape = s.text; } else this.shared.set(shape, { text: shape, n: 1 });
+    }
+    m.set(c.name, shape);
+    if (prev !== undefined) this.release(prev);
+    return shape === c.shape ? c : { name: c.name, shape };
   }
 
   delete(ns: string, name: string): void {
     const m = this.byNs.get(ns);
     const prev = m?.get(name);
-    if (!m || !prev) return;
+    if (!m || prev === undefined) return;
     m.delete(name);
     this.release(prev);
     if (m.size === 0) this.byNs.delete(ns);
@@ -85,19 +71,17 @@ export class Store {
   /** The stored projection of an object, if any. */
   get(ns: string, name: string): Compact | undefined {
     const shape = this.byNs.get(ns)?.get(name);
-    return shape ? { name, shape } : undefined;
+    return shape === undefined ? undefined : { name, shape };
   }
 
-  /** How many stored projections share a shape. */
-  usesOf(shape: Json): number {
-    return this.uses.get(shape) ?? 0;
+  /** How many stored projections share a shape (for shared kinds). */
+  usesOf(shape: string): number {
+    return this.shared.get(shape)?.n ?? 0;
   }
 
-  private release(shape: Json): void {
-    if (!this.counted) return;
-    const n = (this.uses.get(shape) ?? 0) - 1;
-    if (n > 0) this.uses.set(shape, n);
-    else this.uses.delete(shape);
+  private release(shape: string): void {
+    const s = this.sharing ? this.shared.get(shape) : undefined;
+    if (s && --s.n === 0) this.shared.delete(shape);
   }
 
   *values(): IterableIterator<Compact> {
