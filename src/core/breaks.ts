@@ -284,7 +284,7 @@ interface PortBucket {
 }
 
 /** The port buckets of a namespace, in the order of their first port; memoised with everything they read. */
-function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
+export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
   const memo = idx.cachedMap<string, readonly PortBucket[]>('own', 'portBuckets');
   let l = memo.get(ns);
   if (l) return l;

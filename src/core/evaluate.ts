@@ -8,7 +8,7 @@ import { serverMode } from './peer-auth.js';
 import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONFIG_RULES } from './rules/index.js';
-import { breakSets, outcomeAt } from './breaks.js';
+import { breakSets, outcomeAt, portBuckets } from './breaks.js';
 import { findingsOf } from './summaries.js';
 
 
@@ -170,7 +170,8 @@ export function describeChange(change: Change): string {
 
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
- * server shape, and its classes by signature with their verdicts. Shells call it where the index
+ * server shape, its classes by signature with their verdicts, and each namespace's port buckets
+ * (what a namespace- or mesh-level policy change walks). Shells call it where the index
  * is built, off the request path, so a request pays only for what its change alters. Returns the
  * index, for `idx = prepare(MeshIndex.build(data))`.
  */
@@ -182,5 +183,6 @@ export function prepare(idx: MeshIndex): MeshIndex {
       for (const g of signatureGroups(idx, svc, port)) verdictOf(idx, g.classes[0]!, g.sig, shape, svc, port);
     }
   }
+  for (const ns of idx.serviceNamespaces()) portBuckets(idx, ns);
   return idx;
 }
