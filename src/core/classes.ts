@@ -93,31 +93,33 @@ function newClass(key: string, kind: MeshKind, view: string, sel: string, excl: 
 
 /** The client classes of an index, memoised with the DestinationRules they depend on. */
 export function clientClasses(idx: MeshIndex): ClassSet {
-  return idx.cached('views', 'classes', () => {
-    const byKey = new Map<string, ClientClass>();
-    byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
-    const keys = idx.memo(T_CLASS_KEY);
-    for (const w of idx.allWorkloads()) {
-      const p = keyParts(idx, w);
-      const key = keyOf(p.kind, p.view, p.sel, p.excl);
-      let c = byKey.get(key);
-      if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
-      // One key string per class, not one per workload.
-      keys.set(w, c.key);
-      c.members.push(w);
-      const l = c.byNamespace.get(w.namespace);
-      if (l) l.push(w);
-      else c.byNamespace.set(w.namespace, [w]);
-    }
-    // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
-    for (const c of [...byKey.values()]) {
-      if (!byKey.has(c.fallbackKey)) byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts));
-    }
-    const byView = new Map<string, ClientClass[]>();
-    for (const c of byKey.values()) if (c.view !== '*') (byView.get(c.view) ?? byView.set(c.view, []).get(c.view)!).push(c);
-    const special = new Set([idx.root, ...namedExportNamespaces(idx)]);
-    return { byKey, fallbacks: [...byKey.values()].filter((c) => c.view === '*'), byView, special };
-  });
+  return idx.cached('views', 'classes', buildClasses);
+}
+
+function buildClasses(idx: MeshIndex): ClassSet {
+  const byKey = new Map<string, ClientClass>();
+  byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
+  const keys = idx.memo(T_CLASS_KEY);
+  for (const w of idx.allWorkloads()) {
+    const p = keyParts(idx, w);
+    const key = keyOf(p.kind, p.view, p.sel, p.excl);
+    let c = byKey.get(key);
+    if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
+    // One key string per class, not one per workload.
+    keys.set(w, c.key);
+    c.members.push(w);
+    const l = c.byNamespace.get(w.namespace);
+    if (l) l.push(w);
+    else c.byNamespace.set(w.namespace, [w]);
+  }
+  // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
+  for (const c of [...byKey.values()]) {
+    if (!byKey.has(c.fallbackKey)) byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts));
+  }
+  const byView = new Map<string, ClientClass[]>();
+  for (const c of byKey.values()) if (c.view !== '*') (byView.get(c.view) ?? byView.set(c.view, []).get(c.view)!).push(c);
+  const special = new Set([idx.root, ...namedExportNamespaces(idx)]);
+  return { byKey, fallbacks: [...byKey.values()].filter((c) => c.view === '*'), byView, special };
 }
 
 /** Views whose own namespace holds a DR matching the service's host, or that always matter. */

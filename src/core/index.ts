@@ -326,11 +326,14 @@ export class MeshIndex {
     return value;
   }
 
-  /** Memoises `fn` under `key` in a layer. */
-  cached<T>(layer: MemoLayer, key: string, fn: () => T): T {
+  /**
+   * Memoises `fn` under `key` in a layer. `fn` gets the index, so that hot callers can pass a
+   * module-level function instead of a closure made on every call.
+   */
+  cached<T>(layer: MemoLayer, key: string, fn: (idx: MeshIndex) => T): T {
     const m = this.layers[layer].values;
     if (m.has(key)) return m.get(key) as T;
-    const v = fn();
+    const v = fn(this);
     m.set(key, v);
     return v;
   }

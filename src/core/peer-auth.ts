@@ -24,7 +24,11 @@ export interface PeerAuthLevels {
 
 /** The oldest mesh-level PeerAuthentication: root namespace, no selector. */
 export function meshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
-  return idx.cached('auth', 'meshPeerAuth', () => idx.peerAuthentications(idx.root).find((p) => isEmptySelector(p.selector)));
+  return idx.cached('auth', 'meshPeerAuth', findMeshPeerAuth);
+}
+
+function findMeshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
+  return idx.peerAuthentications(idx.root).find((p) => isEmptySelector(p.selector));
 }
 
 /** The oldest namespace-level PeerAuthentication of a (non-root) namespace. */

@@ -14,6 +14,7 @@ import type { BreakContext } from './rules/rule.js';
 import { breakAt, type Break, type BreakSet } from './breaks.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
+const T_TARGET_LABELS = memoTable<ServicePort, string>('static', 'targetLabels');
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
 
@@ -32,7 +33,10 @@ interface Pending {
  * summary limit a summary needs their count, the first targets and the represented lists alone.
  */
 class PendingGroup {
+  /** The kept breaks: all of them for detailed findings, only the first for a summary. */
   kept: Pending[] = [];
+  /** For a summary: the ports of the first MAX_NAMES kept breaks, in order. */
+  targets: readonly PortAt[] = [];
   /** Breaks in all. */
   count = 0;
   /** An upper bound of the detailed findings: (class, namespace) pairs over all breaks. */
@@ -69,6 +73,9 @@ class PendingGroup {
     return c.some((x, k) => k > 0 && x.pos < c[k - 1]!.pos) ? c.sort((a, b) => a.pos - b.pos) : c;
   }
 }
+
+/** A service port, as a break set holds it. */
+type PortAt = BreakSet['at'][number];
 
 /** A break that a summary group may keep: its port's position, set, port and class. */
 interface Candidate {
@@ -186,10 +193,14 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
-      group.kept = group.sorted().slice(0, KEPT).map((c) => {
+      const cands = group.sorted();
+      // A summary words only its first break; its targets need no more than the ports.
+      const detailed = group.entries <= SUMMARY_LIMIT;
+      group.kept = cands.slice(0, detailed ? KEPT : 1).map((c) => {
         const m = made.get(c.pos * stride + c.i);
         return { b: m?.b ?? breakAt(before, after, c.set, c.i, c.k), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
       });
+      if (!detailed) group.targets = cands.slice(0, MAX_NAMES).map((c) => c.set.at[c.k]!);
       group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
       out.push(...summarise(before, after, change, group));
     }
@@ -301,7 +312,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   }
   const namespaces = namespaceCount(after, classes);
   const first = list[0]!.b;
-  const targets = list.slice(0, MAX_NAMES).map((p) => `${p.b.service.name}.${p.b.service.namespace}:${p.b.port.port}`);
+  const targets = group.targets.map((at) => targetLabel(before, at));
   if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
@@ -309,6 +320,14 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
     message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
     targets,
   }];
+}
+
+/** `name.namespace:port`, written once per service port and snapshot. */
+function targetLabel(idx: MeshIndex, at: PortAt): string {
+  const memo = idx.memo(T_TARGET_LABELS);
+  let l = memo.get(at.port);
+  if (l === undefined) memo.set(at.port, l = `${at.svc.name}.${at.svc.namespace}:${at.port.port}`);
+  return l;
 }
 
 /** The namespaces the members of some classes live in, counted once per set of classes. */
