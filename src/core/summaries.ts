@@ -316,9 +316,9 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
-    ...f,
+    code: f.code, evidence: f.evidence, client: f.client, service: f.service, port: f.port, before: f.before, after: f.after, exit: f.exit,
     message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
-    targets,
+    reason: f.reason, fix: f.fix, clients: f.clients, evidenceDetail: f.evidenceDetail, targets,
   }];
 }
 
@@ -387,11 +387,13 @@ function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, 
   const ctx = new FindingContext(before, after, change, client, ns, workload, b);
   const svcLabel = `${b.service.name}.${b.service.namespace}`;
   const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
+  // Every connection finding has every key (unset ones undefined): one shape for the sort and the
+  // shells, where optional keys spread in made a dozen.
   return {
     code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
-    ...(b.now.exit !== undefined ? { exit: b.now.exit } : {}),
+    exit: b.now.exit,
     message: `${client} -> ${svcLabel}:${b.port.port} (${b.wasVerdict.code} → ${b.now.code}${exit})`,
     reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
-    ...(clients ? { clients } : {}), ...(detail ? { evidenceDetail: detail } : {}),
+    clients, evidenceDetail: detail || undefined, targets: undefined,
   };
 }
