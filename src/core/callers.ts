@@ -1,5 +1,5 @@
 import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from './model.js';
-import type { MeshIndex } from './index.js';
+import { pushInto, type MeshIndex } from './index.js';
 import { serverMode } from './peer-auth.js';
 import { endpointsOf, resolveTargetPort } from './endpoints.js';
 
@@ -24,7 +24,7 @@ export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServiceP
     for (const c of idx.data.callers ?? []) {
       if (!c.service) continue;
       const k = key(c.namespace, c.service);
-      (m.get(k) ?? m.set(k, []).get(k)!).push(c);
+      pushInto(m, k, c);
     }
     return m;
   });

@@ -1,6 +1,5 @@
 import type { MeshKind, Service, Workload } from './model.js';
-import { memoTable, type MeshIndex } from './index.js';
-import { isEmptySelector, selectorMatches } from './index.js';
+import { isEmptySelector, memoTable, pushInto, selectorMatches, type MeshIndex } from './index.js';
 import { drHost, namedExportNamespaces } from './destination-rule.js';
 import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
@@ -117,7 +116,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
     if (!byKey.has(c.fallbackKey)) byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts));
   }
   const byView = new Map<string, ClientClass[]>();
-  for (const c of byKey.values()) if (c.view !== '*') (byView.get(c.view) ?? byView.set(c.view, []).get(c.view)!).push(c);
+  for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);
   const special = new Set([idx.root, ...namedExportNamespaces(idx)]);
   return { byKey, fallbacks: [...byKey.values()].filter((c) => c.view === '*'), byView, special };
 }

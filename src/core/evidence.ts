@@ -1,5 +1,5 @@
 import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model.js';
-import { memoTable, type MeshIndex } from './index.js';
+import { memoTable, pushInto, type MeshIndex } from './index.js';
 import type { Outcome } from './outcome.js';
 
 const T_BARE_HOSTS = memoTable<Workload, ReadonlySet<string>>('static', 'bareHosts');
@@ -28,9 +28,9 @@ function trafficIndex(idx: MeshIndex): TrafficIndex | null {
     const byWorkload = new Map<string, ObservedEdge[]>();
     for (const e of t.edges) {
       if (!(e.value > 0)) continue;
-      if (e.destinationService) (byService.get(e.destinationService) ?? byService.set(e.destinationService, []).get(e.destinationService)!).push(e);
+      if (e.destinationService) pushInto(byService, e.destinationService, e);
       const wk = `${e.destinationWorkload}.${e.destinationNamespace}`;
-      if (e.destinationWorkload && e.destinationWorkload !== 'unknown') (byWorkload.get(wk) ?? byWorkload.set(wk, []).get(wk)!).push(e);
+      if (e.destinationWorkload && e.destinationWorkload !== 'unknown') pushInto(byWorkload, wk, e);
     }
     return { byService, byWorkload };
   });
@@ -141,25 +141,14 @@ export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResu
   return e ? { level: 'observed', detail: describe(e, idx.data.traffic) } : undefined;
 }
 
-function byName(idx: MeshIndex): ReadonlyMap<string, readonly Workload[]> {
-  return idx.cached('static', 'workloadsByName', () => {
-    const m = new Map<string, Workload[]>();
-    for (const w of idx.allWorkloads()) {
-      const k = `${w.name}.${w.namespace}`;
-      (m.get(k) ?? m.set(k, []).get(k)!).push(w);
-    }
-    return m;
-  });
-}
-
 function declarers(idx: MeshIndex): { byToken: ReadonlyMap<string, readonly Workload[]>; byNamespace: ReadonlyMap<string, readonly Workload[]> } {
   return idx.cached('static', 'declarers', () => {
     const byToken = new Map<string, Workload[]>();
     const byNamespace = new Map<string, Workload[]>();
     for (const w of idx.allWorkloads()) {
       if (w.declaredHosts.length === 0) continue;
-      (byNamespace.get(w.namespace) ?? byNamespace.set(w.namespace, []).get(w.namespace)!).push(w);
-      for (const t of declaredTokens(idx, w)) (byToken.get(t) ?? byToken.set(t, []).get(t)!).push(w);
+      pushInto(byNamespace, w.namespace, w);
+      for (const t of declaredTokens(idx, w)) pushInto(byToken, t, w);
     }
     return { byToken, byNamespace };
   });
@@ -179,8 +168,8 @@ export function callersOf(idx: MeshIndex, svc: Service): readonly Workload[] {
 
 function findCallers(idx: MeshIndex, svc: Service): Workload[] {
   const out = new Set<Workload>();
-  const names = byName(idx);
-  for (const e of edgesInto(idx, svc)) for (const w of names.get(`${e.sourceWorkload}.${e.sourceNamespace}`) ?? []) out.add(w);
+  // Sources by namespace, then name: no index-wide map of `name.namespace` keys to build and hold.
+  for (const e of edgesInto(idx, svc)) for (const w of idx.workloads(e.sourceNamespace)) if (w.name === e.sourceWorkload) out.add(w);
   const d = declarers(idx);
   for (const h of hostForms(idx, svc)) for (const w of d.byToken.get(h) ?? []) out.add(w);
   for (const w of d.byNamespace.get(svc.namespace) ?? []) if (namesBare(idx, w, svc.name)) out.add(w);

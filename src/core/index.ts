@@ -87,7 +87,7 @@ class ConfigIndex {
     const c = new ConfigIndex();
     for (const o of objects) {
       c.own.set(objectKey(o), o);
-      push(c.lists[o.kind], o.namespace, o);
+      pushInto(c.lists[o.kind], o.namespace, o);
     }
     for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(byCreation);
     return c;
@@ -142,7 +142,11 @@ class ConfigIndex {
   }
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+/**
+ * Adds `v` to the list of `k`. A new list is `[v]`, not `[]` pushed to: a push to an empty array
+ * reserves room for 17, and most lists of a lookup hold one or two.
+ */
+export function pushInto<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
   if (l) l.push(v);
   else m.set(k, [v]);
@@ -163,16 +167,16 @@ class Inventory {
 
   constructor(data: MeshData) {
     for (const n of data.namespaces) this.namespaces.set(n.name, n);
-    for (const w of data.workloads) push(this.workloadsByNs, w.namespace, w);
+    for (const w of data.workloads) pushInto(this.workloadsByNs, w.namespace, w);
     for (const s of data.services) {
-      push(this.servicesByNs, s.namespace, s);
+      pushInto(this.servicesByNs, s.namespace, s);
       const fqdn = serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain);
       this.servicesByFqdn.set(fqdn, s);
       this.fqdnOf.set(s, fqdn);
     }
     this.serviceEntries = data.serviceEntries;
     for (const s of data.services) {
-      for (const w of this.endpoints(s)) push(this.servicesOfWorkload, w, s);
+      for (const w of this.endpoints(s)) pushInto(this.servicesOfWorkload, w, s);
     }
     // Arrays grown by push keep room for more; these are read for the life of the index.
     for (const m of [this.workloadsByNs, this.servicesByNs, this.servicesOfWorkload] as Map<unknown, unknown[]>[]) {
