@@ -227,11 +227,22 @@ export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, servic
   return dr ? { rule: dr, tls: portTls(dr.trafficPolicy, port) } : NO_DR;
 }
 
+/**
+ * Resolutions by rule, then by port for a port-level entry (-1 for the top-level policy): the same
+ * for every client and service that land on them, so each is worded once. Rules are immutable
+ * once parsed, and the entries go with them.
+ */
+const resolutions = new WeakMap<DestinationRule, Map<number, DrResolution>>();
+
 /** Resolves the DR and the TLS settings for one client, host and service port. */
 export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): DrResolution {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
   if (!dr) return NO_DR;
   const { tls, portLevel } = tlsForPort(dr.trafficPolicy, port);
-  const where = `${objectRef(dr)} (host ${dr.host}${portLevel ? `, port ${port}` : ''})`;
-  return { rule: dr, tls, via: where };
+  let byPort = resolutions.get(dr);
+  if (!byPort) resolutions.set(dr, byPort = new Map());
+  const key = portLevel ? port : -1;
+  let r = byPort.get(key);
+  if (!r) byPort.set(key, r = { rule: dr, tls, via: `${objectRef(dr)} (host ${dr.host}${portLevel ? `, port ${port}` : ''})` });
+  return r;
 }
