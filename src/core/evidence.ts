@@ -2,8 +2,9 @@ import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model
 import { memoTable, pushInto, type MeshIndex } from './index.js';
 import type { Outcome } from './outcome.js';
 
-const T_BARE_HOSTS = memoTable<Workload, ReadonlySet<string>>('static', 'bareHosts');
-const T_DECLARED = memoTable<Workload, ReadonlySet<string>>('static', 'declared');
+// Lists, not Sets: a workload names a handful of hosts, and a Set's table costs about 200 bytes.
+const T_BARE_HOSTS = memoTable<Workload, readonly string[]>('static', 'bareHosts');
+const T_DECLARED = memoTable<Workload, readonly string[]>('static', 'declared');
 const T_CALLERS = memoTable<Service, readonly Workload[]>('static', 'callers');
 const T_EDGES = memoTable<Service, readonly ObservedEdge[]>('static', 'edges');
 
@@ -80,7 +81,7 @@ const BARE_PORT = /(?:^|[\s=,])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):\d+/g;
  * Bare names a workload uses as hosts: only as a URL host or `name:port`, because a bare word such
  * as `sleep` is too common to count.
  */
-function bareHosts(idx: MeshIndex, w: Workload): ReadonlySet<string> {
+function bareHosts(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_BARE_HOSTS);
   let s = memo.get(w);
   if (!s) {
@@ -90,24 +91,26 @@ function bareHosts(idx: MeshIndex, w: Workload): ReadonlySet<string> {
       for (const m of lower.matchAll(BARE_URL)) found.add(m[1]!);
       for (const m of lower.matchAll(BARE_PORT)) found.add(m[1]!);
     }
-    memo.set(w, s = found);
+    memo.set(w, s = found.size ? [...found] : NONE);
   }
   return s;
 }
 
 function namesBare(idx: MeshIndex, w: Workload, name: string): boolean {
-  return bareHosts(idx, w).has(name);
+  return bareHosts(idx, w).includes(name);
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
 
-function declaredTokens(idx: MeshIndex, w: Workload): ReadonlySet<string> {
+function declaredTokens(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_DECLARED);
   let s = memo.get(w);
   if (!s) {
     const tokens = new Set<string>();
     for (const h of w.declaredHosts) for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) tokens.add(m[0]);
-    memo.set(w, s = tokens);
+    memo.set(w, s = tokens.size ? [...tokens] : NONE);
   }
   return s;
 }
@@ -130,7 +133,7 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
   const seen = edgesInto(idx, svc).find((e) => e.sourceWorkload === w.name && e.sourceNamespace === w.namespace);
   if (seen) return { level: 'observed', detail: describe(seen, idx.data.traffic) };
   const tokens = declaredTokens(idx, w);
-  const host = hostForms(idx, svc).find((h) => tokens.has(h)) ?? (w.namespace === svc.namespace && namesBare(idx, w, svc.name) ? svc.name : undefined);
+  const host = hostForms(idx, svc).find((h) => tokens.includes(h)) ?? (w.namespace === svc.namespace && namesBare(idx, w, svc.name) ? svc.name : undefined);
   if (host) return { level: 'declared', detail: `the pod spec of ${w.name}.${w.namespace} names ${host}` };
   return { level: 'possible' };
 }
