@@ -39,7 +39,7 @@ export class Store {
   private readonly shared = new Map<string, { readonly text: string; n: number }>();
 
   /**
-   * `shared`: projections of this kind repeat (every Pod of an owner has one shape), so equal
+   * `sharing`: projections of this kind repeat (every Pod of an owner has one shape), so equal
    * shapes are kept once and counted.
    */
   constructor(private readonly sharing = false) {}

@@ -23,6 +23,7 @@ export class PooledKubeConfig extends k8s.KubeConfig {
     return p;
   }
 
+  /** client-node's per-request setup, with the request's fresh Agent swapped for the pool. */
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     // An Agent that has not dispatched holds no socket: the fresh one is simply dropped.
