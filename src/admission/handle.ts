@@ -1,4 +1,4 @@
-import type { Evidence, Mode } from '../core/model.js';
+import type { Evidence, Labels, Mode } from '../core/model.js';
 import { objectRef } from '../core/model.js';
 import { BudgetExceededError, MtlsGuardError } from '../core/errors.js';
 import type { MeshIndex } from '../core/index.js';
@@ -13,6 +13,11 @@ import { allowWith, decideResponse, type Decision } from './respond.js';
 export interface HandleOptions {
   readonly defaultMode: Mode;
   readonly denyOn: Evidence;
+  /**
+   * A namespace's labels as the source last saw them, when it knows the namespace: label changes
+   * reach it before its next index, and the mode label must hold from the next request.
+   */
+  readonly namespaceLabels?: (ns: string) => Labels | undefined;
 }
 
 /** A decision and what to record about it (logs, metrics, Events). */
@@ -50,7 +55,7 @@ export function handleRequest(req: AdmissionRequest, idx: MeshIndex | null, opts
   if (decoded.kind === 'skip') return { ...base, object: '', outcome: 'skip', note: decoded.why, decision: allowWith(req.uid, [], opts.defaultMode) };
   const { change } = decoded;
   const object = objectRef(change.object);
-  const md = modeFor(idx, change.object, opts.defaultMode);
+  const md = modeFor(idx, change.object, opts.defaultMode, opts.namespaceLabels);
   const extra = [...notes, ...(md.invalid ? [md.invalid] : [])];
   if (md.mode === 'off') return { ...base, object, outcome: 'skip', note: `mode off (${md.source})`, decision: allowWith(req.uid, extra, 'off') };
   let verdict: Verdict;

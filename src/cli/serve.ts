@@ -5,7 +5,7 @@ import { buildApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { EvidenceRefresher } from '../evidence/refresher.js';
 import { queryTraffic } from '../evidence/prometheus.js';
-import type { Traffic } from '../core/model.js';
+import type { Labels, Traffic } from '../core/model.js';
 import { CertReloader, readPair, type ServedPair, type ServingSource } from '../tls/files.js';
 import { SelfManagedCerts } from '../tls/self-managed.js';
 import { DEFAULT_ROTATION } from '../tls/rotation.js';
@@ -42,6 +42,8 @@ interface Source {
   notes(): string[];
   stop(): void;
   readonly kubeConfig?: PooledKubeConfig;
+  /** A namespace's labels as last seen, ahead of the index (see `HandleOptions.namespaceLabels`). */
+  namespaceLabels?(ns: string): Labels | undefined;
 }
 
 /** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
@@ -95,6 +97,7 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
   return {
     kubeConfig: kc,
     index: () => snap.index(),
+    namespaceLabels: (ns) => snap.namespaceLabels(ns),
     ready: () => snap.ready() && snap.index() !== null,
     ageSeconds: () => snap.ageSeconds(),
     kindAges: () => snap.kindAges(),
@@ -154,7 +157,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       const reasons = [...(draining ? ['shutting down'] : []), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
       return { ok: reasons.length === 0, reasons };
     },
-    options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn },
+    options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, ...(source.namespaceLabels ? { namespaceLabels: (ns: string) => source.namespaceLabels!(ns) } : {}) },
     metrics,
     events: source.kubeConfig ? clusterEvents(source.kubeConfig, (e) => logWarn(`recording an Event failed: ${e.message}`)) : NO_EVENTS,
     clock: () => performance.now(),

@@ -1,4 +1,4 @@
-import type { IstioObject, Mode } from './model.js';
+import type { IstioObject, Labels, Mode } from './model.js';
 import { MODES } from './model.js';
 import type { MeshIndex } from './index.js';
 
@@ -18,11 +18,13 @@ export interface ModeDecision {
 
 /**
  * The mode for an object: the label on its namespace; for mesh-wide objects (root namespace,
- * MeshPolicy) the label on the root namespace; else the configured default.
+ * MeshPolicy) the label on the root namespace; else the configured default. `liveLabels`, when
+ * it knows the namespace, is read instead of the index: a source that sees label changes before
+ * its next index (the live snapshot) passes it, so that a new mode holds at once.
  */
-export function modeFor(idx: MeshIndex, o: IstioObject, dflt: Mode): ModeDecision {
+export function modeFor(idx: MeshIndex, o: IstioObject, dflt: Mode, liveLabels?: (ns: string) => Labels | undefined): ModeDecision {
   const ns = o.namespace || idx.root;
-  const v = idx.namespace(ns)?.labels[MODE_LABEL];
+  const v = (liveLabels?.(ns) ?? idx.namespace(ns)?.labels)?.[MODE_LABEL];
   if (v === undefined) return { mode: dflt, source: 'default' };
   if ((MODES as readonly string[]).includes(v)) return { mode: v as Mode, source: `namespace ${ns} label ${MODE_LABEL}=${v}` };
   return { mode: dflt, source: 'default', invalid: `namespace ${ns} has ${MODE_LABEL}=${JSON.stringify(v)}, which is not one of ${MODES.join(', ')}; using ${dflt}` };

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import type { IstioObject, Traffic } from '../core/model.js';
+import type { IstioObject, Labels, Traffic } from '../core/model.js';
 import { MeshIndex } from '../core/index.js';
 import { prepare } from '../core/evaluate.js';
 import { asObject, isJudged, type Json } from '../core/objects.js';
@@ -315,6 +315,17 @@ export class ClusterSnapshot {
   setTraffic(t: Traffic | null): void {
     this.traffic = t;
     this.changed();
+  }
+
+  /**
+   * A namespace's labels as the last watch event left them, before any rebuild: what the mode
+   * label says now. Undefined for a namespace not seen.
+   */
+  namespaceLabels(ns: string): Labels | undefined {
+    const c = this.kinds.find((k) => k.spec.kind === 'Namespace')?.objects.get('', ns);
+    if (!c) return undefined;
+    const labels = asObject(asObject(JSON.parse(c.shape) as Json)['metadata'])['labels'];
+    return (labels && typeof labels === 'object' ? labels : {}) as Labels;
   }
 
   /** True once every served kind has been listed once. */

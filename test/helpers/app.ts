@@ -5,7 +5,7 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import type { AdmissionEvent } from '../../src/admission/events.js';
 import type { MeshIndex } from '../../src/core/index.js';
 import { loadIndex } from '../../src/cli/load.js';
-import type { Evidence, Mode } from '../../src/core/model.js';
+import type { Evidence, Labels, Mode } from '../../src/core/model.js';
 
 /** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */
 export async function demoIndex(extra: string[] = []): Promise<MeshIndex> {
@@ -21,7 +21,7 @@ export interface TestApp {
   ready: { ok: boolean; reasons: string[] };
 }
 
-export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence } = {}): TestApp {
+export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence; liveLabels?: Record<string, Labels> } = {}): TestApp {
   const events: AdmissionEvent[] = [];
   // Every read of the clock advances it by `step`, so a test can make evaluation "slow".
   const clock = { now: 0, step: 0 };
@@ -30,7 +30,10 @@ export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyO
   (t as { app: FastifyInstance }).app = buildApp({
     snapshot: () => idx,
     ready: () => t.ready,
-    options: { defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared' },
+    options: {
+      defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared',
+      ...(opts.liveLabels ? { namespaceLabels: (ns: string) => opts.liveLabels![ns] } : {}),
+    },
     metrics,
     events: { record: (e) => events.push(e) },
     clock: () => (clock.now += clock.step),

@@ -11,7 +11,7 @@ import { demoIndex, review, testApp } from '../helpers/app.js';
 interface Case {
   name: string; review?: string; set?: Record<string, unknown>; body?: unknown; raw?: string; contentType?: string;
   method?: 'GET' | 'POST'; url?: string; extraSnapshot?: string; defaultMode?: 'warn'; clockStep?: number;
-  noSnapshot?: boolean; notReady?: string[];
+  noSnapshot?: boolean; notReady?: string[]; liveLabels?: Record<string, Record<string, string>>;
   expect: { status: number; json?: unknown; events?: number; noWarnings?: boolean };
   messageHas?: string[];
 }
@@ -33,7 +33,7 @@ for (const c of cases) {
       idx = MeshIndex.build(projectSnapshot(docs, { traffic: await trafficFromFile('examples/telemetry/legacy-plaintext.prom') }).data);
     }
     if (c.noSnapshot) idx = null;
-    const ta = testApp(idx, c.defaultMode ? { defaultMode: c.defaultMode } : {});
+    const ta = testApp(idx, { ...(c.defaultMode ? { defaultMode: c.defaultMode } : {}), ...(c.liveLabels ? { liveLabels: c.liveLabels } : {}) });
     if (c.notReady) ta.ready = { ok: false, reasons: c.notReady };
     ta.clock.step = c.clockStep ?? 0;
     let payload: string | undefined;
