@@ -1,4 +1,4 @@
-import type { ClientTls, DestinationRule, Labels, TrafficPolicy } from './model.js';
+import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TrafficPolicy } from './model.js';
 import { objectRef } from './model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
 import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
@@ -203,22 +203,19 @@ export function lookupDestinationRule(idx: MeshIndex, client: DrClient, fqdn: st
   return null;
 }
 
+/** The `portLevelSettings` entry for a service port, if any. */
+function portEntry(tp: TrafficPolicy, port: number): PortTrafficPolicy | undefined {
+  for (const p of tp.portLevel) if (p.port === port) return p;
+  return undefined;
+}
+
 /**
  * The effective client TLS for a service port: a matching `portLevelSettings` entry replaces the
  * top-level policy wholesale, so an entry without `tls` leaves auto mTLS to decide.
  */
-export function tlsForPort(tp: TrafficPolicy | null, port: number): { tls: ClientTls | null; portLevel: boolean } {
-  if (!tp) return { tls: null, portLevel: false };
-  const entry = tp.portLevel.find((p) => p.port === port);
-  if (entry) return { tls: entry.tls, portLevel: true };
-  return { tls: tp.tls, portLevel: false };
-}
-
-/** `tlsForPort` without the record of where the settings came from: nothing is allocated. */
 export function portTls(tp: TrafficPolicy | null, port: number): ClientTls | null {
   if (!tp) return null;
-  for (const p of tp.portLevel) if (p.port === port) return p.tls;
-  return tp.tls;
+  return (portEntry(tp, port) ?? tp).tls;
 }
 
 /** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
@@ -238,11 +235,12 @@ const resolutions = new WeakMap<DestinationRule, Map<number, DrResolution>>();
 export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): DrResolution {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
   if (!dr) return NO_DR;
-  const { tls, portLevel } = tlsForPort(dr.trafficPolicy, port);
+  const tp = dr.trafficPolicy;
+  const entry = tp ? portEntry(tp, port) : undefined;
   let byPort = resolutions.get(dr);
   if (!byPort) resolutions.set(dr, byPort = new Map());
-  const key = portLevel ? port : -1;
+  const key = entry ? port : -1;
   let r = byPort.get(key);
-  if (!r) byPort.set(key, r = { rule: dr, tls, via: `${objectRef(dr)} (host ${dr.host}${portLevel ? `, port ${port}` : ''})` });
+  if (!r) byPort.set(key, r = { rule: dr, tls: (entry ?? tp)?.tls ?? null, via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` });
   return r;
 }

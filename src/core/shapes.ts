@@ -211,7 +211,6 @@ export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, po
   return rule ? sidecarSignature(idx, rule, portTls(rule.trafficPolicy, port.port)) : 'auto';
 }
 
-
 /** The verdict for a signature towards a shape if some port has already computed it. */
 export function knownVerdict(idx: MeshIndex, sig: ClientSig, shape: ServerShape): Verdict | undefined {
   return idx.memo(T_VERDICTS).get(shape)?.get(sig);
