@@ -184,7 +184,7 @@ function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] 
   let l = memo.get(svc);
   if (!l) {
     const found = findUndecided(idx, svc);
-    memo.set(svc, l = idx.intern<readonly ClientClass[]>('dr', 'undecidedLists', found.map((c) => c.key).join('\n'), found));
+    memo.set(svc, l = idx.intern<readonly ClientClass[]>('dr', 'undecidedLists', found.map((c) => c.key).join('\n'), () => found));
   }
   return l;
 }

@@ -136,7 +136,7 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
     for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   }
   // Services that bring in the same views share one set: most bring in none of their own.
-  s = out.size === hosts.always.length ? hosts.alwaysSet : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), out);
+  s = out.size === hosts.always.length ? hosts.alwaysSet : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), () => out);
   memo.set(svc, s);
   return s;
 }
@@ -231,12 +231,14 @@ function computeRepresented(idx: MeshIndex, c: ClientClass, svc: Service): reado
   const cs = clientClasses(idx);
   const matching = viewsMatching(idx, svc);
   // Services that bring in the same views share one list, so summaries work per distinct list.
-  const out = [c];
-  for (const [view, list] of cs.byView) {
-    if (matching.has(view)) continue;
-    for (const x of list) if (x.fallbackKey === c.key) out.push(x);
-  }
-  return idx.intern<readonly ClientClass[]>('views', 'representedLists', `${c.key}|${[...matching].sort().join(',')}`, out);
+  return idx.intern<readonly ClientClass[]>('views', 'representedLists', `${c.key}|${[...matching].sort().join(',')}`, () => {
+    const out = [c];
+    for (const [view, list] of cs.byView) {
+      if (matching.has(view)) continue;
+      for (const x of list) if (x.fallbackKey === c.key) out.push(x);
+    }
+    return out;
+  });
 }
 
 /** Totals over a list of represented classes, computed once per list. */

@@ -318,16 +318,15 @@ export class MeshIndex {
   }
 
   /**
-   * One object per key in a layer's table `name`: `value` unless an equal one (same key) is there
-   * already. Lists that many ports or services would build alike are shared this way, so that
-   * later work can group by identity.
+   * One object per key in a layer's table `name`: the one there already, else what `make` builds.
+   * Lists that many ports or services would build alike are shared this way, so that later work
+   * can group by identity.
    */
-  intern<V>(layer: MemoLayer, name: string, key: string, value: V): V {
+  intern<V>(layer: MemoLayer, name: string, key: string, make: () => V): V {
     const shared = this.cachedMap<string, V>(layer, name);
-    const hit = shared.get(key);
-    if (hit !== undefined) return hit;
-    shared.set(key, value);
-    return value;
+    let v = shared.get(key);
+    if (v === undefined) shared.set(key, v = make());
+    return v;
   }
 
   /**

@@ -237,7 +237,7 @@ export function signatureGroups(idx: MeshIndex, svc: Service, port: ServicePort)
   // Most ports group their classes alike; they share one list.
   let key = '';
   for (const [sig, classes] of by) key += `${sig}:${classes.map((c) => c.key).join(',')};`;
-  g = idx.intern<readonly SignatureGroup[]>('dr', 'groupLists', key, [...by].map(([sig, classes]) => ({ sig, classes })));
+  g = idx.intern<readonly SignatureGroup[]>('dr', 'groupLists', key, () => [...by].map(([sig, classes]) => ({ sig, classes })));
   memo.set(port, g);
   return g;
 }
