@@ -43,7 +43,7 @@ interface Source {
   stop(): void;
   readonly kubeConfig?: PooledKubeConfig;
   /** A namespace's labels as last seen, ahead of the index (see `HandleOptions.namespaceLabels`). */
-  namespaceLabels?(ns: string): Labels | undefined;
+  readonly namespaceLabels?: (ns: string) => Labels | undefined;
 }
 
 /** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
@@ -157,7 +157,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       const reasons = [...(draining ? ['shutting down'] : []), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
       return { ok: reasons.length === 0, reasons };
     },
-    options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, ...(source.namespaceLabels ? { namespaceLabels: (ns: string) => source.namespaceLabels!(ns) } : {}) },
+    options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, namespaceLabels: source.namespaceLabels },
     metrics,
     events: source.kubeConfig ? clusterEvents(source.kubeConfig, (e) => logWarn(`recording an Event failed: ${e.message}`)) : NO_EVENTS,
     clock: () => performance.now(),

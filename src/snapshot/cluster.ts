@@ -85,9 +85,9 @@ function namespaceOf(o: Json): string {
   return String(asObject(o['metadata'])['namespace'] ?? '');
 }
 
-/** A Pod shape that names a controller: every Pod with it projects to the same workload. */
-function ownedByController(shape: string): boolean {
-  const refs = asObject(asObject(JSON.parse(shape) as Json)['metadata'])['ownerReferences'];
+/** A Pod that names a controller: every Pod of its shape projects to the same workload. */
+function ownedByController(pod: Json): boolean {
+  const refs = asObject(pod['metadata'])['ownerReferences'];
   return Array.isArray(refs) && refs.length > 0 && asObject(refs[0])['controller'] === true;
 }
 
@@ -97,12 +97,13 @@ function ownedByController(shape: string): boolean {
  * added next to (or deleted from beside) a Pod of the same shape and controller adds or removes no
  * workload, only one in its count, which the engine does not read.
  */
-function changesNothing(k: KindState, prev: Compact | undefined, next: Compact | undefined): boolean {
+function changesNothing(k: KindState, o: Json, prev: Compact | undefined, next: Compact | undefined): boolean {
   if (prev && next) return prev.shape === next.shape;
   if (k.spec.kind !== 'Pod') return false;
   const shape = (next ?? prev)?.shape;
-  // After the store was updated: another Pod still (or already) uses this shape.
-  return shape !== undefined && ownedByController(shape) && k.objects.usesOf(shape) >= (next ? 2 : 1);
+  // After the store was updated: another Pod still (or already) uses this shape. `o` is the
+  // event's pruned Pod, the one that shape was written from.
+  return shape !== undefined && ownedByController(o) && k.objects.usesOf(shape) >= (next ? 2 : 1);
 }
 
 /**
@@ -207,7 +208,7 @@ export class ClusterSnapshot {
         let next: Compact | undefined;
         if (type === 'DELETED') k.objects.delete(ns, name);
         else next = k.objects.set(ns, compact(o));
-        if (changesNothing(k, prev, next)) this.unchanged++;
+        if (changesNothing(k, o, prev, next)) this.unchanged++;
         else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
       }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
     });
