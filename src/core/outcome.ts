@@ -75,8 +75,22 @@ function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): R
   return BETA_DEFAULT;
 }
 
-/** A sidecar client's decision for one endpoint, given its DR resolution. */
-function sidecarSend(idx: MeshIndex, dr: DrResolution, svc: Service, port: ServicePort, ep: Endpoint): Send {
+/** The sends that do not depend on a rule or a policy: one object each. */
+const NO_PROXY: Send = { wire: 'plaintext', tlsMode: 'none', why: 'the client has no sidecar and sends plaintext' };
+const ZTUNNEL_HBONE: Send = { wire: 'hbone', tlsMode: 'HBONE', why: 'ztunnel sends HBONE (mTLS)' };
+const ZTUNNEL_PLAINTEXT: Send = { wire: 'plaintext', tlsMode: 'none', why: 'ztunnel sends plaintext to a destination outside the mesh' };
+const AUTO_HEADLESS: Send = { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
+const AUTO_UNLABELLED: Send = { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext (endpoint has no security.istio.io/tlsMode=istio label)' };
+const AUTO_MTLS: Send = { wire: 'istio-mtls', tlsMode: 'auto', why: 'auto mTLS sends Istio mTLS (endpoint has security.istio.io/tlsMode=istio)' };
+
+/**
+ * What a client sends to every endpoint of a port, or undefined when it depends on the endpoint
+ * (ztunnel by the endpoint's kind, auto mTLS by its label and policy).
+ */
+function portSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort): Send | undefined {
+  // An ambient client has no DR resolution (`drFor`): ztunnel, not a sidecar, sends for it.
+  if (client.kind === 'ambient') return undefined;
+  if (client.kind === 'none' || !dr) return NO_PROXY;
   const tls = dr.tls;
   if (tls) {
     switch (tls.mode) {
@@ -94,30 +108,23 @@ function sidecarSend(idx: MeshIndex, dr: DrResolution, svc: Service, port: Servi
     return { wire: 'plaintext', tlsMode: 'none', why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext` };
   }
   const svcMode = serviceMode(idx, svc, port);
-  if (svcMode === 'headless-plaintext') {
-    return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
-  }
+  if (svcMode === 'headless-plaintext') return AUTO_HEADLESS;
   if (svcMode.mode === 'DISABLE') {
     return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext to the whole service because ${svcMode.source} is DISABLE` };
   }
+  return undefined;
+}
+
+/** What a client sends to one endpoint when `portSend` leaves it open. */
+function endpointSend(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint): Send {
+  if (client.kind === 'ambient') return ep.kind === 'ambient' || ep.kind === 'sidecar' ? ZTUNNEL_HBONE : ZTUNNEL_PLAINTEXT;
   const w = ep.workload;
-  if (w?.labels['security.istio.io/tlsMode'] !== 'istio') {
-    return { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext (endpoint has no security.istio.io/tlsMode=istio label)' };
-  }
+  if (w?.labels['security.istio.io/tlsMode'] !== 'istio') return AUTO_UNLABELLED;
   if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar') {
     const m = serverMode(idx, w, ep.containerPort, svc, port);
     if (m.mode === 'DISABLE') return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };
   }
-  return { wire: 'istio-mtls', tlsMode: 'auto', why: 'auto mTLS sends Istio mTLS (endpoint has security.istio.io/tlsMode=istio)' };
-}
-
-function clientSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort, ep: Endpoint): Send {
-  if (client.kind === 'none' || !dr) return { wire: 'plaintext', tlsMode: 'none', why: 'the client has no sidecar and sends plaintext' };
-  if (client.kind === 'ambient') {
-    if (ep.kind === 'ambient' || ep.kind === 'sidecar') return { wire: 'hbone', tlsMode: 'HBONE', why: 'ztunnel sends HBONE (mTLS)' };
-    return { wire: 'plaintext', tlsMode: 'none', why: 'ztunnel sends plaintext to a destination outside the mesh' };
-  }
-  return sidecarSend(idx, dr, svc, port, ep);
+  return AUTO_MTLS;
 }
 
 /** Builds an outcome; every outcome has the same shape, which keeps the hot path monomorphic. */
@@ -126,54 +133,98 @@ function outcome(code: OutcomeCode, exit: number | undefined, cause: Code | unde
   return { code, exit, cause, reason, tlsMode, serverSource, rule, partial };
 }
 
-/** The outcome for one endpoint. */
-function endpointOutcome(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint, s: Send, proto: PortProtocol): Outcome {
-  const appTls = proto === 'tls' || ep.kind === 'apiserver';
-  // A client sidecar answers 503 on HTTP ports; on TCP/TLS ports, or without a sidecar, the connection just closes.
-  const viaSidecar = client.kind === 'sidecar' && proto === 'http' && !appTls;
-  let source: string | undefined;
-  const ok = (reason: string): Outcome => outcome('200', undefined, undefined, reason, s.tlsMode, source);
-  const fail = (cause: Code, reason: string): Outcome => (viaSidecar
-    ? outcome('503', undefined, cause, reason, s.tlsMode, source)
-    : outcome('000', appTls ? 35 : 56, cause, reason, s.tlsMode, source));
-  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
+/**
+ * How one endpoint takes what the client sends, as a case: each case has one code and one
+ * wording. Cases are judged for every endpoint; only the worst endpoint's is worded.
+ */
+const enum Case {
+  /** No sidecar at the endpoint: it accepts what it is sent, unless that is Istio mTLS. */
+  BareAccepts, BareGetsMtlsOverTls, BareGetsMtls,
+  /** An ambient endpoint. */
+  AmbientAccepts, AmbientGetsMtls, AmbientRejectsPlaintext,
+  /** A sidecar endpoint. */
+  Accepts, DisabledGetsMtls, StrictGetsTls, TlsIntoPlainApp, StrictRejectsSidecarPlaintext, StrictRejectsPlaintext,
+}
 
+/** The finding code of each failing case; the others work. */
+const CASE_CAUSE: Partial<Record<Case, Code>> = {
+  [Case.BareGetsMtlsOverTls]: 'MG105', [Case.BareGetsMtls]: 'MG103', [Case.AmbientGetsMtls]: 'MG103', [Case.AmbientRejectsPlaintext]: 'MG107',
+  [Case.DisabledGetsMtls]: 'MG104', [Case.StrictGetsTls]: 'MG106', [Case.TlsIntoPlainApp]: 'MG106',
+  [Case.StrictRejectsSidecarPlaintext]: 'MG102', [Case.StrictRejectsPlaintext]: 'MG101',
+};
+
+/** True when the port carries TLS of the application's own (a TLS port, or the API server). */
+function appTlsAt(ep: Endpoint, proto: PortProtocol): boolean {
+  return proto === 'tls' || ep.kind === 'apiserver';
+}
+
+/** The case of one endpoint. No words and no objects: this runs for every endpoint of every judged connection. */
+function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint, s: Send, proto: PortProtocol): Case {
   if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
-    const what = ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
-    if (s.wire === 'istio-mtls') {
-      if (appTls) return fail('MG105', `${s.why}; ${what} cannot terminate Istio mTLS and the application's own TLS handshake fails`);
-      return fail('MG103', `${s.why}; ${what} cannot terminate Istio mTLS`);
-    }
-    return ok(`${s.why}; ${what} accepts it`);
+    if (s.wire !== 'istio-mtls') return Case.BareAccepts;
+    return appTlsAt(ep, proto) ? Case.BareGetsMtlsOverTls : Case.BareGetsMtls;
   }
-
-  const m = serverMode(idx, ep.workload!, ep.containerPort, svc, port);
-  source = m.source;
-  const portDesc = `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`;
+  const mode = serverMode(idx, ep.workload!, ep.containerPort, svc, port).mode;
   if (ep.kind === 'ambient') {
-    if (s.wire === 'hbone') return ok(`${s.why}; ${portDesc}`);
-    if (s.wire === 'istio-mtls') return fail('MG103', `${s.why}; ${who} is an ambient workload without a sidecar to terminate it`);
-    if (m.mode === 'STRICT') return fail('MG107', `${s.why}; ${portDesc}, so ztunnel rejects plaintext`);
-    return ok(`${s.why}; ${portDesc}`);
+    if (s.wire === 'hbone') return Case.AmbientAccepts;
+    if (s.wire === 'istio-mtls') return Case.AmbientGetsMtls;
+    return mode === 'STRICT' ? Case.AmbientRejectsPlaintext : Case.AmbientAccepts;
   }
-
   switch (s.wire) {
     case 'hbone':
-      return ok(`${s.why}; ${portDesc}`);
+      return Case.Accepts;
     case 'istio-mtls':
-      if (m.mode === 'DISABLE') return fail('MG104', `${s.why}; ${portDesc} and accepts only plaintext`);
-      return ok(`${s.why}; ${portDesc}`);
+      return mode === 'DISABLE' ? Case.DisabledGetsMtls : Case.Accepts;
     case 'tls':
-      if (m.mode === 'STRICT') return fail('MG106', `${s.why}; ${portDesc} and requires an Istio client certificate`);
-      if (proto === 'http' || !appTls) return fail('MG106', `${s.why}; ${portDesc} and the application does not speak TLS`);
-      return ok(`${s.why}; ${portDesc}`);
+      if (mode === 'STRICT') return Case.StrictGetsTls;
+      return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
     case 'plaintext':
-      if (m.mode !== 'STRICT') return ok(`${s.why}; ${portDesc}`);
-      if (client.kind === 'sidecar' && !client.excludeOutboundPorts.includes(port.port)) {
-        return fail('MG102', `${s.why}; ${portDesc} and refuses plaintext`);
-      }
-      return fail('MG101', `${s.why}; ${portDesc} and refuses plaintext`);
+      if (mode !== 'STRICT') return Case.Accepts;
+      return client.kind === 'sidecar' && !client.excludeOutboundPorts.includes(port.port) ? Case.StrictRejectsSidecarPlaintext : Case.StrictRejectsPlaintext;
   }
+}
+
+/** The code and curl exit of a failing case: a client sidecar answers 503 on HTTP ports; elsewhere the connection just closes. */
+function failCode(client: ClientRep, ep: Endpoint, proto: PortProtocol): { code: OutcomeCode; exit: number | undefined } {
+  const appTls = appTlsAt(ep, proto);
+  return client.kind === 'sidecar' && proto === 'http' && !appTls ? SIDECAR_503 : appTls ? CLOSED_TLS : CLOSED;
+}
+
+const SIDECAR_503 = { code: '503', exit: undefined } as const;
+const CLOSED_TLS = { code: '000', exit: 35 } as const;
+const CLOSED = { code: '000', exit: 56 } as const;
+
+/** The rank of a case's outcome at an endpoint: 0 works, 1 a 503, 2 a closed connection. */
+function caseRank(c: Case, client: ClientRep, ep: Endpoint, proto: PortProtocol): number {
+  return CASE_CAUSE[c] === undefined ? 0 : RANK[failCode(client, ep, proto).code];
+}
+
+/** The worded outcome of one endpoint's case. */
+function endpointOutcome(idx: MeshIndex, svc: Service, port: ServicePort, ep: Endpoint, s: Send, c: Case, client: ClientRep, proto: PortProtocol): Outcome {
+  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
+  const bare = ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver';
+  const m = bare ? undefined : serverMode(idx, ep.workload!, ep.containerPort, svc, port);
+  const what = ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
+  const portDesc = m ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})` : '';
+  let said: string;
+  switch (c) {
+    case Case.BareAccepts: said = `${what} accepts it`; break;
+    case Case.BareGetsMtlsOverTls: said = `${what} cannot terminate Istio mTLS and the application's own TLS handshake fails`; break;
+    case Case.BareGetsMtls: said = `${what} cannot terminate Istio mTLS`; break;
+    case Case.AmbientGetsMtls: said = `${who} is an ambient workload without a sidecar to terminate it`; break;
+    case Case.AmbientRejectsPlaintext: said = `${portDesc}, so ztunnel rejects plaintext`; break;
+    case Case.DisabledGetsMtls: said = `${portDesc} and accepts only plaintext`; break;
+    case Case.StrictGetsTls: said = `${portDesc} and requires an Istio client certificate`; break;
+    case Case.TlsIntoPlainApp: said = `${portDesc} and the application does not speak TLS`; break;
+    case Case.StrictRejectsSidecarPlaintext:
+    case Case.StrictRejectsPlaintext: said = `${portDesc} and refuses plaintext`; break;
+    default: said = portDesc;
+  }
+  const reason = `${s.why}; ${said}`;
+  const cause = CASE_CAUSE[c];
+  if (cause === undefined) return outcome('200', undefined, undefined, reason, s.tlsMode, m?.source);
+  const f = failCode(client, ep, proto);
+  return outcome(f.code, f.exit, cause, reason, s.tlsMode, m?.source);
 }
 
 /** The DR resolution for a sidecar client, memoised per client view (and selector DRs), service port. */
@@ -198,16 +249,29 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
   if (eps.length === 0) return null;
   const effective: ClientRep = client.kind === 'sidecar' && client.excludeOutboundPorts.includes(port.port)
     ? { ...client, kind: 'none' } : client;
-  let worst: Outcome | null = null;
+  const send = portSend(idx, effective, dr, svc, port);
+  // Endpoints are judged by case; only the first worst one is worded.
+  let worst = -1;
+  let worstRank = -1;
+  let worstCase = Case.Accepts;
+  let worstSend = send;
   let okCount = 0;
-  for (const ep of eps) {
-    const o = endpointOutcome(idx, effective, svc, port, ep, clientSend(idx, effective, dr, svc, port, ep), proto);
-    if (!failed(o)) okCount++;
-    if (!worst || RANK[o.code] > RANK[worst.code]) worst = o;
+  for (let i = 0; i < eps.length; i++) {
+    const ep = eps[i]!;
+    const s = send ?? endpointSend(idx, effective, svc, port, ep);
+    const c = endpointCase(idx, effective, svc, port, ep, s, proto);
+    const rank = caseRank(c, effective, ep, proto);
+    if (rank === 0) okCount++;
+    if (rank > worstRank) {
+      worst = i;
+      worstRank = rank;
+      worstCase = c;
+      worstSend = s;
+    }
   }
-  if (!worst) return null;
-  const partial = failed(worst) && okCount > 0;
-  if (!dr?.rule && !partial) return worst;
-  const reason = partial ? `${worst.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` : worst.reason;
-  return outcome(worst.code, worst.exit, worst.cause, reason, worst.tlsMode, worst.serverSource, dr?.rule ? objectRef(dr.rule) : undefined, partial || undefined);
+  const o = endpointOutcome(idx, svc, port, eps[worst]!, worstSend!, worstCase, effective, proto);
+  const partial = worstRank > 0 && okCount > 0;
+  if (!dr?.rule && !partial) return o;
+  const reason = partial ? `${o.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` : o.reason;
+  return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, dr?.rule ? objectRef(dr.rule) : undefined, partial || undefined);
 }
