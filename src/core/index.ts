@@ -59,27 +59,43 @@ const NOTHING: readonly never[] = Object.freeze([]);
 /** The longest chain of derived configuration indexes before one is flattened. */
 const MAX_DEPTH = 32;
 
+type Kind = IstioObject['kind'];
+
+const KINDS: readonly Kind[] = ['PeerAuthentication', 'DestinationRule', 'Policy', 'MeshPolicy'];
+
+/** The one list a derived index changes: its kind, its namespace and the list after (undefined when emptied). */
+interface Overlay {
+  readonly kind: Kind;
+  readonly ns: string;
+  readonly list: IstioObject[] | undefined;
+}
+
 /** The Istio security configuration, grouped by namespace and sorted by creation. */
 class ConfigIndex {
-  /** Lists by kind, then namespace; the cluster-scoped MeshPolicy sits under the namespace ''. */
-  private readonly lists: Record<IstioObject['kind'], Map<string, IstioObject[]>>;
+  /**
+   * Lists by kind, then namespace; the cluster-scoped MeshPolicy sits under the namespace ''. A
+   * derived index shares its parent's maps and reads the one list it changed from `overlay`:
+   * copying the changed kind's map cost every admission request a map of every namespace.
+   */
+  private readonly lists: Record<Kind, Map<string, IstioObject[]>>;
+  private readonly overlay: Overlay | undefined;
+  /** The overlay kind's map with the overlay applied, made on first need (`namespaces`, `all`, a further change). */
+  private merged: Map<string, IstioObject[]> | undefined;
   /** Objects by key; a derived index holds only its one change and defers to its parent. */
   private readonly own = new Map<string, IstioObject | null>();
 
   /** How many changes this index sits on top of; lookups walk that far. */
   private readonly depth: number;
 
-  private constructor(private readonly parent?: ConfigIndex, changedKind?: IstioObject['kind']) {
+  private constructor(private readonly parent?: ConfigIndex, overlay?: Overlay) {
     this.depth = parent ? parent.depth + 1 : 0;
-    // A derived index shares the lists of the kinds its change leaves alone.
-    const copy = (k: IstioObject['kind']): Map<string, IstioObject[]> => {
-      if (parent && k !== changedKind) return parent.lists[k];
-      // Copied entry by entry: a Map built from another's iterator allocates a pair per entry.
-      const m = new Map<string, IstioObject[]>();
-      parent?.lists[k].forEach((l, ns) => m.set(ns, l));
-      return m;
+    this.overlay = overlay;
+    this.lists = {
+      PeerAuthentication: parent ? parent.map('PeerAuthentication') : new Map(),
+      DestinationRule: parent ? parent.map('DestinationRule') : new Map(),
+      Policy: parent ? parent.map('Policy') : new Map(),
+      MeshPolicy: parent ? parent.map('MeshPolicy') : new Map(),
     };
-    this.lists = { PeerAuthentication: copy('PeerAuthentication'), DestinationRule: copy('DestinationRule'), Policy: copy('Policy'), MeshPolicy: copy('MeshPolicy') };
   }
 
   /** Indexes a set of objects. */
@@ -93,20 +109,37 @@ class ConfigIndex {
     return c;
   }
 
+  /** The whole map of a kind, the overlay applied. */
+  private map(kind: Kind): Map<string, IstioObject[]> {
+    const o = this.overlay;
+    if (!o || o.kind !== kind) return this.lists[kind];
+    if (!this.merged) {
+      // Copied entry by entry: a Map built from another's iterator allocates a pair per entry.
+      const m = new Map<string, IstioObject[]>();
+      this.lists[kind].forEach((l, ns) => m.set(ns, l));
+      if (o.list) m.set(o.ns, o.list);
+      else m.delete(o.ns);
+      this.merged = m;
+    }
+    return this.merged;
+  }
+
   /** The objects of a kind in a namespace, oldest first. */
   list<T extends IstioObject>(kind: T['kind'], ns: string): readonly T[] {
+    const o = this.overlay;
+    if (o && o.kind === kind && o.ns === ns) return (o.list ?? NOTHING) as readonly T[];
     return (this.lists[kind].get(ns) ?? NOTHING) as readonly T[];
   }
 
   /** Namespaces that hold objects of a kind. */
-  namespaces(kind: IstioObject['kind']): Iterable<string> {
-    return this.lists[kind].keys();
+  namespaces(kind: Kind): Iterable<string> {
+    return this.map(kind).keys();
   }
 
   /** Every object in force. */
   all(): IstioObject[] {
     const out: IstioObject[] = [];
-    for (const m of Object.values(this.lists)) for (const l of m.values()) out.push(...l);
+    for (const k of KINDS) for (const l of this.map(k).values()) out.push(...l);
     return out;
   }
 
@@ -122,15 +155,12 @@ class ConfigIndex {
   /** A copy with one object replaced or removed; only the list it sits in is rebuilt. */
   with(key: string, obj: IstioObject | undefined, prev: IstioObject | undefined): ConfigIndex {
     const o = (obj ?? prev)!;
-    const next = new ConfigIndex(this, o.kind);
-    const m = next.lists[o.kind];
-    const list = (m.get(o.namespace) ?? []).filter((x) => objectKey(x) !== key);
+    const list = this.list(o.kind, o.namespace).filter((x) => objectKey(x) !== key);
     if (obj) {
       list.push(obj);
       list.sort(byCreation);
     }
-    if (list.length) m.set(o.namespace, list);
-    else m.delete(o.namespace);
+    const next = new ConfigIndex(this, { kind: o.kind, ns: o.namespace, list: list.length ? list : undefined });
     next.own.set(key, obj ?? null);
     // A long-lived source applies change after change: past a few dozen, start a fresh chain.
     return next.depth > MAX_DEPTH ? next.flattened() : next;
