@@ -6,15 +6,27 @@ import type { Change, DestinationRule, IstioObject, Service, ServicePort, Worklo
 import { BudgetExceededError } from './errors.js';
 import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './index.js';
 import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from './classes.js';
-import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
+import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ClientSig, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from './peer-auth.js';
 import { endpointsOf } from './endpoints.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
-import { hostMatches, resolveShortName } from './hosts.js';
+import { hostMatches, isWildcard, resolveShortName } from './hosts.js';
 
 const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr', 'undecided');
+const T_PORT_REFS = memoTable<ServicePort, PortRef>('static', 'portRefs');
+
+/**
+ * The one reference to a service port per snapshot. Port buckets hold them anyway, so break sets
+ * that list thousands of ports share them rather than allocating their own.
+ */
+function portRef(idx: MeshIndex, svc: Service, port: ServicePort): PortRef {
+  const memo = idx.memo(T_PORT_REFS);
+  let r = memo.get(port);
+  if (!r) memo.set(port, r = { svc, port });
+  return r;
+}
 
 /** The memoised outcome of a class towards a service port. */
 export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
@@ -26,8 +38,8 @@ export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: Se
   return o;
 }
 
-/** The Services whose outcomes an object can change, on either side of the connection. */
-export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): ReadonlySet<Service> | readonly Service[] {
+/** The Services whose outcomes a policy can change (rules are matched in `ruleChangeBreaks`). */
+function servicesTouchedBy(idx: MeshIndex, o: Exclude<IstioObject, DestinationRule>): ReadonlySet<Service> | readonly Service[] {
   switch (o.kind) {
     case 'MeshPolicy':
       return idx.allServices();
@@ -47,8 +59,6 @@ export function servicesTouchedBy(idx: MeshIndex, o: IstioObject): ReadonlySet<S
       }
       return s;
     }
-    case 'DestinationRule':
-      return servicesMatchedBy(idx, o);
   }
 }
 
@@ -65,15 +75,6 @@ function meshLevelReach(idx: MeshIndex): ReadonlySet<Service> | readonly Service
 function hidesMeshLevel(idx: MeshIndex, ns: string): boolean {
   const own = namespacePeerAuth(idx, ns);
   return own !== undefined && own.mode !== 'UNSET';
-}
-
-function servicesMatchedBy(idx: MeshIndex, dr: DestinationRule): readonly Service[] {
-  const host = drHost(idx, dr);
-  if (!host.startsWith('*')) {
-    const svc = idx.serviceByFqdn(host);
-    return svc ? [svc] : [];
-  }
-  return host === '*' ? idx.allServices() : idx.allServices().filter((svc) => hostMatches(host, idx.fqdn(svc)));
 }
 
 /**
@@ -175,18 +176,25 @@ function reachableClasses(before: MeshIndex, after: MeshIndex, svc: Service, mov
   // With the same classes on both sides, a view outside the moved namespaces decides as it did.
   const undecided = after.sharesLayer(before, 'views') ? undecidedClasses(before, svc) : findUndecided(after, svc);
   // The list itself when nothing is taken out: equal lists are one object, and findings group by it.
-  return undecided.some((c) => moved.has(c.view)) ? undecided.filter((c) => !moved.has(c.view)) : undecided;
+  for (const c of undecided) if (moved.has(c.view)) return withoutMoved(undecided, moved);
+  return undecided;
+}
+
+function withoutMoved(classes: readonly ClientClass[], moved: ReadonlySet<string>): readonly ClientClass[] {
+  return classes.filter((c) => !moved.has(c.view));
 }
 
 /** The classes at a service that no rule of their own namespace decides for, memoised with the rules. */
 function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] {
   const memo = idx.memo(T_UNDECIDED);
   let l = memo.get(svc);
-  if (!l) {
-    const found = findUndecided(idx, svc);
-    memo.set(svc, l = idx.intern<readonly ClientClass[]>('dr', 'undecidedLists', found.map((c) => c.key).join('\n'), () => found));
-  }
+  if (!l) memo.set(svc, l = internedUndecided(idx, svc));
   return l;
+}
+
+function internedUndecided(idx: MeshIndex, svc: Service): readonly ClientClass[] {
+  const found = findUndecided(idx, svc);
+  return idx.intern<readonly ClientClass[]>('dr', 'undecidedLists', found.map((c) => c.key).join('\n'), () => found);
 }
 
 function findUndecided(idx: MeshIndex, svc: Service): ClientClass[] {
@@ -227,10 +235,14 @@ export function breakSets(before: MeshIndex, after: MeshIndex, change: Change, o
     baseShiftBreaks(before, after, change, out, overBudget);
     return out;
   }
+  if (change.object.kind === 'DestinationRule') {
+    ruleChangeBreaks(before, after, change, prev as DestinationRule | undefined, out, overBudget);
+    return out;
+  }
   let touched = servicesTouchedBy(after, change.object);
-  if (prev) touched = new Set([...touched, ...servicesTouchedBy(before, prev)]);
-  if (change.object.kind === 'DestinationRule') ruleChangeBreaks(before, after, change, touched, out, overBudget);
-  else for (const svc of touched) portBreaks(before, after, svc, out, overBudget);
+  // An object keeps its kind: `find` looks it up by kind, namespace and name.
+  if (prev) touched = new Set([...touched, ...servicesTouchedBy(before, prev as Exclude<IstioObject, DestinationRule>)]);
+  for (const svc of touched) portBreaks(before, after, svc, out, overBudget);
   return out;
 }
 
@@ -303,9 +315,9 @@ export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
       const free = ns === idx.root || endpointsOf(idx, svc, port).every((ep) => !ep.workload || !workloadPeerAuth(idx, ep.workload));
       const key = `${id(shape)} ${id(groups)} ${id(views)} ${free}`;
       const b = by.get(key);
-      if (b) b.at.push({ svc, port });
+      if (b) b.at.push(portRef(idx, svc, port));
       else {
-        const nb = { shape, groups, free, at: [{ svc, port }] };
+        const nb = { shape, groups, free, at: [portRef(idx, svc, port)] };
         by.set(key, nb);
         out.push(nb);
       }
@@ -319,33 +331,76 @@ export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
  * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
  * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
  */
-function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, touched: Iterable<Service>, out: BreakSet[], overBudget?: () => boolean): void {
+function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: DestinationRule | undefined, out: BreakSet[], overBudget?: () => boolean): void {
   const moved = movedNamespaces(before, change);
+  const scan: RuleScan = { before, after, moved, out, sigWas: 'auto', sigNow: 'auto', shape: undefined, was: undefined, now: undefined, reachable: undefined, views: undefined };
   const movers = movedWorkloads(before, after, moved);
   const ns = change.object.namespace;
-  for (const svc of touched) {
+  const hostNow = drHost(after, change.object as DestinationRule);
+  const hostWas = prev ? drHost(before, prev) : hostNow;
+  // A rule for one host reaches at most two services; a wildcard is matched against every one in
+  // place, since a list of them all would be built per change.
+  const services = isWildcard(hostNow) || isWildcard(hostWas) ? after.allServices() : exactServices(after, hostNow, hostWas);
+  for (let i = 0; i < services.length; i++) {
+    const svc = services[i]!;
+    const fqdn = after.fqdn(svc);
+    if (!hostMatches(hostNow, fqdn) && !hostMatches(hostWas, fqdn)) continue;
     if (overBudget?.()) throw new BudgetExceededError();
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
     const ruleWas = sharedRule(before, svc);
-    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(after, ns, svc, ruleWas);
+    const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(after, ns, svc, fqdn, ruleWas);
     // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
     if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
-    for (const port of svc.ports) {
+    scan.reachable = undefined;
+    scan.views = undefined;
+    const ports = svc.ports;
+    for (let k = 0; k < ports.length; k++) {
+      const port = ports[k]!;
       // Rules do not read policies: the shape is the same on both sides.
       const shape = serverShape(before, svc, port);
       if (!shape) continue;
-      const at: PortPair = { svc, port, before: shape, after: shape };
-      ruleBreaks(before, after, at, ruleWas, ruleNow, moved, out);
+      ruleBreaks(scan, svc, port, shape, ruleWas, ruleNow);
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);
         const was = verdictAt(before, cb, shape, svc, port);
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
         const now = verdictAt(after, ca, shape, svc, port);
-        if (now.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
+        if (now.failed) out.push({ at: [portRef(after, svc, port)], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
       }
     }
   }
+}
+
+/** The services named by one or two exact hosts, each once. */
+function exactServices(idx: MeshIndex, a: string, b: string): readonly Service[] {
+  const sa = idx.serviceByFqdn(a);
+  const sb = b === a ? undefined : idx.serviceByFqdn(b);
+  return sa && sb ? [sa, sb] : sa ? [sa] : sb ? [sb] : [];
+}
+
+/**
+ * One DestinationRule change being judged port by port, with the verdicts of the last signature
+ * pair and shape: neighbouring ports mostly repeat them, and each lookup is two map reads.
+ */
+interface RuleScan {
+  readonly before: MeshIndex;
+  readonly after: MeshIndex;
+  readonly moved: ReadonlySet<string>;
+  readonly out: BreakSet[];
+  sigWas: ClientSig;
+  sigNow: ClientSig;
+  shape: ServerShape | undefined;
+  was: Verdict | undefined;
+  now: Verdict | undefined;
+  /** The reachable classes and DR views of the service being scanned, once read. */
+  reachable: readonly ClientClass[] | undefined;
+  views: ReadonlySet<string> | undefined;
+}
+
+/** The classes at the scanned service that the change can reach (`reachableClasses`), once per service. */
+function scanReachable(scan: RuleScan, svc: Service): readonly ClientClass[] {
+  return scan.reachable ??= reachableClasses(scan.before, scan.after, svc, scan.moved);
 }
 
 /**
@@ -392,29 +447,37 @@ function groupBreaks(before: MeshIndex, after: MeshIndex, groups: readonly Signa
  * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
  * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
  */
-function ruleBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined,
-  moved: ReadonlySet<string>, out: BreakSet[]): void {
+function ruleBreaks(scan: RuleScan, svc: Service, port: ServicePort, shape: ServerShape, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined): void {
+  const { before, after } = scan;
   if (ruleWas !== undefined && ruleNow !== undefined) {
     // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
     if (ruleWas === ruleNow) return;
-    const sigWas = sharedSignature(before, ruleWas, at.port);
-    const sigNow = sharedSignature(after, ruleNow, at.port);
+    const sigWas = sharedSignature(before, ruleWas, port);
+    const sigNow = sharedSignature(after, ruleNow, port);
     if (sigNow === sigWas) return;
-    const now = knownVerdict(after, sigNow, at.after);
-    const was = knownVerdict(before, sigWas, at.before);
+    if (sigWas !== scan.sigWas || sigNow !== scan.sigNow || shape !== scan.shape) {
+      scan.sigWas = sigWas;
+      scan.sigNow = sigNow;
+      scan.shape = shape;
+      scan.now = knownVerdict(after, sigNow, shape);
+      scan.was = knownVerdict(before, sigWas, shape);
+    }
+    const { now, was } = scan;
     if (now && was) {
-      if (now.failed && !was.failed) sharedBreaks(before, after, at, reachableClasses(before, after, at.svc, moved), was, now, out);
+      if (now.failed && !was.failed) sharedBreaks(scan, portRef(after, svc, port), scanReachable(scan, svc), was, now);
       return;
     }
+    // Verdicts that no port has computed yet are computed below, and the pair is looked up again.
+    scan.shape = undefined;
   }
   const beforeClasses = clientClasses(before).byKey;
-  for (const c of reachableClasses(before, after, at.svc, moved)) {
+  for (const c of scanReachable(scan, svc)) {
     const b = beforeClasses.get(c.key);
     if (!b) continue;
-    const now = verdictAt(after, c, at.after, at.svc, at.port);
+    const now = verdictAt(after, c, shape, svc, port);
     if (!now.failed) continue;
-    const was = verdictAt(before, b, at.before, at.svc, at.port);
-    if (!was.failed) out.push({ at: [at], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
+    const was = verdictAt(before, b, shape, svc, port);
+    if (!was.failed) scan.out.push({ at: [portRef(after, svc, port)], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
   }
 }
 
@@ -435,7 +498,8 @@ function takesShared(c: ClientClass, port: ServicePort): boolean {
   return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
 }
 
-function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, all: readonly ClientClass[], was: Verdict, now: Verdict, out: BreakSet[]): void {
+function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], was: Verdict, now: Verdict): void {
+  const { before, after, out } = scan;
   const same = after.sharesLayer(before, 'views');
   const sidecars = same ? sidecarsOf(all) : undefined;
   let classes: readonly ClientClass[] = sidecars ?? all;
@@ -459,15 +523,18 @@ function sharedBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, all: re
   // A port like the one before it joins that port's set: a rule that reaches every service then
   // makes few sets, and findings work per set.
   const last = out[out.length - 1];
-  if (last && growable.has(last) && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now
-    && viewsMatching(after, last.at[0]!.svc) === viewsMatching(after, at.svc)) {
+  const views = scan.views ??= viewsMatching(after, at.svc);
+  if (last && growable.get(last) === views && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now) {
     (last.at as PortRef[]).push(at);
     return;
   }
   const set: BreakSet = { at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses };
-  growable.add(set);
+  growable.set(set, views);
   out.push(set);
 }
 
-/** Break sets whose own port list later ports may join (never a port bucket's memoised list). */
-const growable = new WeakSet<BreakSet>();
+/**
+ * Break sets whose own port list later ports may join (never a port bucket's memoised list), with
+ * the DR views of their ports: only ports with the same views join.
+ */
+const growable = new WeakMap<BreakSet, ReadonlySet<string>>();

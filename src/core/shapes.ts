@@ -195,15 +195,16 @@ export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null
 }
 
 /**
- * `sharedRule` after a change of a rule in namespace `ns`, from `was`, the one before: a lookup
+ * `sharedRule` after a change of a rule in namespace `ns`, for a service with host `fqdn`, from
+ * `was`, the one before: a lookup
  * step is read again only where the change is. The index after is judged once, so nothing is
  * memoised.
  */
-export function sharedRuleAfter(after: MeshIndex, ns: string, svc: Service, was: DestinationRule | null | undefined): DestinationRule | null | undefined {
+export function sharedRuleAfter(after: MeshIndex, ns: string, svc: Service, fqdn: string, was: DestinationRule | null | undefined): DestinationRule | null | undefined {
   if (was === undefined || (ns !== svc.namespace && ns !== after.root)) return was;
-  if (ns === svc.namespace) return exportedForAll(after, after.fqdn(svc), svc.namespace);
+  if (ns === svc.namespace) return exportedForAll(after, fqdn, svc.namespace);
   // A root rule: the service's namespace settled the lookup before, and still does.
-  return was !== null && was.namespace === svc.namespace ? was : rootForAll(after, after.fqdn(svc));
+  return was !== null && was.namespace === svc.namespace ? was : rootForAll(after, fqdn);
 }
 
 /** The signature of a sidecar class towards a port through its shared rule. */
