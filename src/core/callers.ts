@@ -1,5 +1,5 @@
 import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from './model.js';
-import { pushInto, type MeshIndex } from './index.js';
+import { memoTable, pushInto, type MeshIndex } from './index.js';
 import { serverMode } from './peer-auth.js';
 import { endpointsOf, resolveTargetPort } from './endpoints.js';
 
@@ -10,39 +10,52 @@ export interface PodTarget {
   readonly containerPort: number;
 }
 
+const T_INTO = memoTable<ServicePort, readonly DeclaredCaller[]>('static', 'declaredInto');
+
 function key(ns: string, name: string): string {
   return `${ns}/${name}`;
 }
 
 const NO_CALLERS: readonly DeclaredCaller[] = Object.freeze([]);
 
-/** Declared callers into one Service port (by number or name). */
+/** Declared callers into one Service port (by number or name), memoised per port: a mesh-wide change asks for every port. */
 export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServicePort): readonly DeclaredCaller[] {
   if (!idx.data.callers?.length) return NO_CALLERS;
-  const bySvc = idx.cached('static', 'declaredCallers', () => {
-    const m = new Map<string, DeclaredCaller[]>();
-    for (const c of idx.data.callers ?? []) {
-      if (!c.service) continue;
-      const k = key(c.namespace, c.service);
-      pushInto(m, k, c);
-    }
-    return m;
-  });
-  return (bySvc.get(key(svc.namespace, svc.name)) ?? []).filter((c) => c.port === port.port || (port.name !== undefined && c.port === port.name));
+  const memo = idx.memo(T_INTO);
+  let l = memo.get(port);
+  if (!l) memo.set(port, l = callersIntoPort(idx, svc, port));
+  return l;
+}
+
+function callersIntoPort(idx: MeshIndex, svc: Service, port: ServicePort): readonly DeclaredCaller[] {
+  const all = idx.cached('static', 'declaredCallers', callersByService).get(key(svc.namespace, svc.name));
+  const l = all ? all.filter((c) => c.port === port.port || (port.name !== undefined && c.port === port.name)) : [];
+  return l.length ? l : NO_CALLERS;
+}
+
+function callersByService(idx: MeshIndex): Map<string, DeclaredCaller[]> {
+  const m = new Map<string, DeclaredCaller[]>();
+  for (const c of idx.data.callers ?? []) {
+    if (!c.service) continue;
+    pushInto(m, key(c.namespace, c.service), c);
+  }
+  return m;
 }
 
 /** Declared callers that target a workload's container port, resolved against the snapshot. */
 export function podTargets(idx: MeshIndex): readonly PodTarget[] {
-  return idx.cached('static', 'podTargets', () => {
-    const out: PodTarget[] = [];
-    for (const c of idx.data.callers ?? []) {
-      if (!c.workload) continue;
-      const w = idx.workloads(c.namespace).find((x) => x.name === c.workload);
-      const cp = w ? resolveTargetPort(w, c.port) : null;
-      if (w && cp !== null) out.push({ caller: c, workload: w, containerPort: cp });
-    }
-    return out;
-  });
+  return idx.cached('static', 'podTargets', findPodTargets);
+}
+
+function findPodTargets(idx: MeshIndex): readonly PodTarget[] {
+  const out: PodTarget[] = [];
+  for (const c of idx.data.callers ?? []) {
+    if (!c.workload) continue;
+    const w = idx.workloads(c.namespace).find((x) => x.name === c.workload);
+    const cp = w ? resolveTargetPort(w, c.port) : null;
+    if (w && cp !== null) out.push({ caller: c, workload: w, containerPort: cp });
+  }
+  return out;
 }
 
 /** Whether a plaintext caller from outside the mesh gets through to a workload's container port. */

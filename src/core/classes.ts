@@ -125,7 +125,11 @@ function buildClasses(idx: MeshIndex): ClassSet {
 export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string> {
   const memo = idx.memo(T_VIEWS_MATCHING);
   let s = memo.get(svc);
-  if (s) return s;
+  if (!s) memo.set(svc, s = findViews(idx, svc));
+  return s;
+}
+
+function findViews(idx: MeshIndex, svc: Service): ReadonlySet<string> {
   const hosts = viewHosts(idx);
   const fqdn = idx.fqdn(svc);
   const out = new Set<string>(hosts.always);
@@ -136,9 +140,7 @@ export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string>
     for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   }
   // Services that bring in the same views share one set: most bring in none of their own.
-  s = out.size === hosts.always.length ? hosts.alwaysSet : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), () => out);
-  memo.set(svc, s);
-  return s;
+  return out.size === hosts.always.length ? hosts.alwaysSet : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), () => out);
 }
 
 /** The DR hosts of the views that have classes, inverted: which views a host pattern brings in. */
@@ -165,27 +167,29 @@ export function wildcardForms(idx: MeshIndex, svc: Service): readonly string[] {
 }
 
 function viewHosts(idx: MeshIndex): ViewHosts {
-  return idx.cached('views', 'viewHosts', () => {
-    const cs = clientClasses(idx);
-    const always: string[] = [];
-    const exact = new Map<string, string[]>();
-    const wildcard = new Map<string, string[]>();
-    const oddWildcard = new Map<string, string[]>();
-    for (const view of cs.byView.keys()) {
-      if (cs.special.has(view)) {
-        always.push(view);
-        continue;
-      }
-      for (const dr of idx.destinationRules(view)) {
-        const h = drHost(idx, dr);
-        const m = !isWildcard(h) ? exact : h === '*' || h.startsWith('*.') ? wildcard : oddWildcard;
-        const l = m.get(h);
-        if (!l) m.set(h, [view]);
-        else if (!l.includes(view)) l.push(view);
-      }
+  return idx.cached('views', 'viewHosts', buildViewHosts);
+}
+
+function buildViewHosts(idx: MeshIndex): ViewHosts {
+  const cs = clientClasses(idx);
+  const always: string[] = [];
+  const exact = new Map<string, string[]>();
+  const wildcard = new Map<string, string[]>();
+  const oddWildcard = new Map<string, string[]>();
+  for (const view of cs.byView.keys()) {
+    if (cs.special.has(view)) {
+      always.push(view);
+      continue;
     }
-    return { always, alwaysSet: new Set(always), exact, wildcard, oddWildcard };
-  });
+    for (const dr of idx.destinationRules(view)) {
+      const h = drHost(idx, dr);
+      const m = !isWildcard(h) ? exact : h === '*' || h.startsWith('*.') ? wildcard : oddWildcard;
+      const l = m.get(h);
+      if (!l) m.set(h, [view]);
+      else if (!l.includes(view)) l.push(view);
+    }
+  }
+  return { always, alwaysSet: new Set(always), exact, wildcard, oddWildcard };
 }
 
 /** The classes that need their own evaluation towards a service: the shared ones, plus views that matter. */

@@ -54,16 +54,18 @@ function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
 
 /** Namespaces that some DR's exportTo names explicitly: their clients see a view of their own. */
 export function namedExportNamespaces(idx: MeshIndex): ReadonlySet<string> {
-  return idx.cached('views', 'named', () => {
-    const s = new Set<string>();
-    for (const ns of idx.drNamespaces()) {
-      for (const dr of idx.destinationRules(ns)) {
-        for (const e of dr.exportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
-      }
+  return idx.cached('views', 'named', findNamedExports);
+}
+
+function findNamedExports(idx: MeshIndex): ReadonlySet<string> {
+  const s = new Set<string>();
+  for (const ns of idx.drNamespaces()) {
+    for (const dr of idx.destinationRules(ns)) {
+      for (const e of dr.exportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
     }
-    for (const e of idx.mesh.defaultDestinationRuleExportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
-    return s;
-  });
+  }
+  for (const e of idx.mesh.defaultDestinationRuleExportTo ?? []) if (e !== '*' && e !== '.') s.add(e);
+  return s;
 }
 
 /** The most specific host among `drs` that matches `fqdn`, if any. */
@@ -90,24 +92,35 @@ function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): De
   if (visible.length === 0) return undefined;
   const host = mostSpecific(idx, visible, fqdn);
   if (host === undefined) return undefined;
-  const same = visible.filter((d) => drHost(idx, d) === host);
-  // Selector DRs come first; the first one that selects this client wins.
-  const sel = same.filter((d) => hasSelector(idx, d)).find((d) => selectorMatches(d.workloadSelector!, client.labels));
-  if (sel) return sel;
+  // One pass, no lists: this runs for every class view and port a change words. Selector DRs
+  // come first (the first one that selects this client wins); the others merge as in `merged`.
+  let first: DestinationRule | undefined;
+  let withPolicy: DestinationRule | undefined;
+  for (const d of visible) {
+    if (drHost(idx, d) !== host) continue;
+    if (hasSelector(idx, d)) {
+      if (selectorMatches(d.workloadSelector!, client.labels)) return d;
+      continue;
+    }
+    first ??= d;
+    if (!withPolicy && d.trafficPolicy) withPolicy = d;
+  }
   // A namespace that only holds non-matching selector DRs still wins the lookup, with no DR.
-  return merged(same.filter((d) => !hasSelector(idx, d)));
+  return withPolicy ?? first ?? null;
 }
 
 /** The DRs of a namespace that its own clients see in step 1; the root namespace's clients see only its private ones. */
 function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly DestinationRule[] {
   const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'visibleOwn');
   let l = memo.get(ns);
-  if (l) return l;
-  const isRoot = ns === idx.root;
-  l = idx.destinationRules(ns).filter((dr) =>
-    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
-  memo.set(ns, l);
+  if (!l) memo.set(ns, l = findVisibleOwn(idx, ns));
   return l;
+}
+
+function findVisibleOwn(idx: MeshIndex, ns: string): readonly DestinationRule[] {
+  const isRoot = ns === idx.root;
+  return idx.destinationRules(ns).filter((dr) =>
+    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
 }
 
 /** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
@@ -128,8 +141,14 @@ export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): b
 function exportedRules(idx: MeshIndex, ns: string): readonly DestinationRule[] {
   const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'exported');
   let l = memo.get(ns);
-  if (!l) memo.set(ns, l = idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)));
+  if (!l) memo.set(ns, l = findExported(idx, ns));
   return l;
+}
+
+// Apart from `exportedRules`, which runs per service of a mesh-wide change: an arrow there would
+// make every call allocate the scope it captures.
+function findExported(idx: MeshIndex, ns: string): readonly DestinationRule[] {
+  return idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr));
 }
 
 function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | undefined {

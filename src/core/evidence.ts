@@ -24,17 +24,19 @@ interface TrafficIndex {
 function trafficIndex(idx: MeshIndex): TrafficIndex | null {
   const t = idx.data.traffic;
   if (!t || t.degraded) return null;
-  return idx.cached('static', 'traffic', () => {
-    const byService = new Map<string, ObservedEdge[]>();
-    const byWorkload = new Map<string, ObservedEdge[]>();
-    for (const e of t.edges) {
-      if (!(e.value > 0)) continue;
-      if (e.destinationService) pushInto(byService, e.destinationService, e);
-      const wk = `${e.destinationWorkload}.${e.destinationNamespace}`;
-      if (e.destinationWorkload && e.destinationWorkload !== 'unknown') pushInto(byWorkload, wk, e);
-    }
-    return { byService, byWorkload };
-  });
+  return idx.cached('static', 'traffic', buildTrafficIndex);
+}
+
+function buildTrafficIndex(idx: MeshIndex): TrafficIndex {
+  const byService = new Map<string, ObservedEdge[]>();
+  const byWorkload = new Map<string, ObservedEdge[]>();
+  for (const e of idx.data.traffic!.edges) {
+    if (!(e.value > 0)) continue;
+    if (e.destinationService) pushInto(byService, e.destinationService, e);
+    const wk = `${e.destinationWorkload}.${e.destinationNamespace}`;
+    if (e.destinationWorkload && e.destinationWorkload !== 'unknown') pushInto(byWorkload, wk, e);
+  }
+  return { byService, byWorkload };
 }
 
 /** Observed series into a Service: by its FQDN or by one of its endpoint workloads. */
@@ -140,21 +142,35 @@ export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): Evidence
 
 /** Observed plaintext from sources Istio could not identify (callers outside the mesh). */
 export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResult | undefined {
-  const e = edgesInto(idx, svc).find((x) => x.plaintext && x.reporter === 'destination' && (x.sourceWorkload === 'unknown' || x.sourceWorkload === ''));
-  return e ? { level: 'observed', detail: describe(e, idx.data.traffic) } : undefined;
+  // An indexed loop, not `find` with an arrow: this runs per service port of a mesh-wide change.
+  const edges = edgesInto(idx, svc);
+  for (let i = 0; i < edges.length; i++) {
+    const x = edges[i]!;
+    if (x.plaintext && x.reporter === 'destination' && (x.sourceWorkload === 'unknown' || x.sourceWorkload === '')) {
+      return { level: 'observed', detail: describe(x, idx.data.traffic) };
+    }
+  }
+  return undefined;
 }
 
-function declarers(idx: MeshIndex): { byToken: ReadonlyMap<string, readonly Workload[]>; byNamespace: ReadonlyMap<string, readonly Workload[]> } {
-  return idx.cached('static', 'declarers', () => {
-    const byToken = new Map<string, Workload[]>();
-    const byNamespace = new Map<string, Workload[]>();
-    for (const w of idx.allWorkloads()) {
-      if (w.declaredHosts.length === 0) continue;
-      pushInto(byNamespace, w.namespace, w);
-      for (const t of declaredTokens(idx, w)) pushInto(byToken, t, w);
-    }
-    return { byToken, byNamespace };
-  });
+interface Declarers {
+  readonly byToken: ReadonlyMap<string, readonly Workload[]>;
+  readonly byNamespace: ReadonlyMap<string, readonly Workload[]>;
+}
+
+function declarers(idx: MeshIndex): Declarers {
+  return idx.cached('static', 'declarers', buildDeclarers);
+}
+
+function buildDeclarers(idx: MeshIndex): Declarers {
+  const byToken = new Map<string, Workload[]>();
+  const byNamespace = new Map<string, Workload[]>();
+  for (const w of idx.allWorkloads()) {
+    if (w.declaredHosts.length === 0) continue;
+    pushInto(byNamespace, w.namespace, w);
+    for (const t of declaredTokens(idx, w)) pushInto(byToken, t, w);
+  }
+  return { byToken, byNamespace };
 }
 
 /**

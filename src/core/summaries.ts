@@ -292,7 +292,9 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
         continue;
       }
       const own = namespaces === p.represented[0]!.byNamespace;
-      for (const [ns, ws] of namespaces) {
+      // Keys, then lookups: iterating a Map's entries allocates a pair per entry.
+      for (const ns of namespaces.keys()) {
+        const ws = namespaces.get(ns)!;
         const only = ws.length === 1 ? ws[0]! : undefined;
         const label = only ? `${only.name}.${ns}` : `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${ns}`;
         out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : own ? classNames(after, ws) : names(ws)));
@@ -302,11 +304,23 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   }
   // A change that reaches many namespaces and services: one summary for the class. Its members
   // are counted per class, never listed in full, so the cost follows classes, not pods.
-  const classes = new Map<string, ClientClass>();
-  for (const l of group.lists) for (const c of l) classes.set(c.key, c);
+  // Indexed loops: this runs once per group, rarely enough to stay in a tier of V8 that
+  // allocates a result object per step of a for-of loop.
+  const classes: ClientClass[] = [];
+  const keys = new Set<string>();
+  for (let k = 0; k < group.lists.length; k++) {
+    const l = group.lists[k]!;
+    for (let j = 0; j < l.length; j++) {
+      const c = l[j]!;
+      if (keys.has(c.key)) continue;
+      keys.add(c.key);
+      classes.push(c);
+    }
+  }
   let count = 0;
   const members: Workload[] = [];
-  for (const c of classes.values()) {
+  for (let k = 0; k < classes.length; k++) {
+    const c = classes[k]!;
     count += c.members.length;
     for (let i = 0; i < c.members.length && members.length <= MAX_NAMES; i++) members.push(c.members[i]!);
   }
@@ -331,14 +345,14 @@ function targetLabel(idx: MeshIndex, at: PortAt): string {
 }
 
 /** The namespaces the members of some classes live in, counted once per set of classes. */
-function namespaceCount(idx: MeshIndex, classes: ReadonlyMap<string, ClientClass>): number {
-  if (classes.size === 1) return classes.values().next().value!.byNamespace.size;
+function namespaceCount(idx: MeshIndex, classes: readonly ClientClass[]): number {
+  if (classes.length === 1) return classes[0]!.byNamespace.size;
   const memo = idx.cachedMap<string, number>('views', 'namespaceCounts');
-  const key = [...classes.keys()].join('\n');
+  const key = classes.map((c) => c.key).join('\n');
   let n = memo.get(key);
   if (n === undefined) {
     const namespaces = new Set<string>();
-    for (const c of classes.values()) for (const ns of c.byNamespace.keys()) namespaces.add(ns);
+    for (const c of classes) for (const ns of c.byNamespace.keys()) namespaces.add(ns);
     memo.set(key, n = namespaces.size);
   }
   return n;
