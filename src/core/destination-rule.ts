@@ -137,9 +137,17 @@ export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): b
   return mostSpecific(idx, visibleInOwnNamespace(idx, ns), fqdn) !== undefined;
 }
 
+/** An exported DR with what steps 2 and 3 read of it, resolved once per index. */
+interface ExportedRule {
+  readonly rule: DestinationRule;
+  readonly host: string;
+  /** True when its exportTo includes every namespace. */
+  readonly toAll: boolean;
+}
+
 /** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */
-function exportedRules(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'exported');
+function exportedRules(idx: MeshIndex, ns: string): readonly ExportedRule[] {
+  const memo = idx.cachedMap<string, readonly ExportedRule[]>('dr', 'exported');
   let l = memo.get(ns);
   if (!l) memo.set(ns, l = findExported(idx, ns));
   return l;
@@ -147,16 +155,26 @@ function exportedRules(idx: MeshIndex, ns: string): readonly DestinationRule[] {
 
 // Apart from `exportedRules`, which runs per service of a mesh-wide change: an arrow there would
 // make every call allocate the scope it captures.
-function findExported(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  return idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr));
+function findExported(idx: MeshIndex, ns: string): readonly ExportedRule[] {
+  return idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)).map((rule) => ({ rule, host: drHost(idx, rule), toAll: exportTo(idx, rule).includes('*') }));
+}
+
+/** The most specific host among exported rules that matches `fqdn`, if any (`mostSpecific` on resolved hosts). */
+function mostSpecificExported(exported: readonly ExportedRule[], fqdn: string): string | undefined {
+  let best: string | undefined;
+  for (let i = 0; i < exported.length; i++) {
+    const h = exported[i]!.host;
+    if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
+  }
+  return best;
 }
 
 function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | undefined {
   const exported = exportedRules(idx, ns);
   if (exported.length === 0) return undefined;
-  const host = mostSpecific(idx, exported, fqdn);
+  const host = mostSpecificExported(exported, fqdn);
   if (host === undefined) return undefined;
-  const same = exported.filter((d) => drHost(idx, d) === host && exportedTo(idx, d, client.namespace));
+  const same = exported.filter((e) => e.host === host && exportedTo(idx, e.rule, client.namespace)).map((e) => e.rule);
   return same.length ? merged(same) ?? undefined : undefined;
 }
 
@@ -181,22 +199,20 @@ export function rootForAll(idx: MeshIndex, fqdn: string): DestinationRule | null
 function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | null | undefined {
   const exported = exportedRules(idx, ns);
   if (exported.length === 0) return null;
-  const host = mostSpecific(idx, exported, fqdn);
+  const host = mostSpecificExported(exported, fqdn);
   if (host === undefined) return null;
-  // Runs per service for a change that reaches them all: `merged`'s choice, with no list built.
+  // Runs per service for a change that reaches them all: `merged`'s choice, with no list built
+  // and no lookups (hosts and exportTo are resolved in `exportedRules`).
   let first: DestinationRule | undefined;
   let withPolicy: DestinationRule | undefined;
-  for (const d of exported) {
-    if (drHost(idx, d) !== host) continue;
-    if (!exportedToAll(idx, d)) return undefined;
-    first ??= d;
-    if (!withPolicy && d.trafficPolicy) withPolicy = d;
+  for (let i = 0; i < exported.length; i++) {
+    const e = exported[i]!;
+    if (e.host !== host) continue;
+    if (!e.toAll) return undefined;
+    first ??= e.rule;
+    if (!withPolicy && e.rule.trafficPolicy) withPolicy = e.rule;
   }
   return withPolicy ?? first ?? null;
-}
-
-function exportedToAll(idx: MeshIndex, dr: DestinationRule): boolean {
-  return exportTo(idx, dr).includes('*');
 }
 
 /** Istio 1.0: every DR in every namespace, one most-specific match, the newest DR for equal hosts. */
