@@ -98,7 +98,18 @@ const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
 
 /** True when position `a` (port, then class) comes before `b`. */
 function earlier(a: readonly [number, number], b: readonly [number, number]): boolean {
-  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  return earlierAt(a[0], a[1], b);
+}
+
+/** `earlier` for a position given as its two numbers, with no pair to allocate. */
+function earlierAt(seq: number, i: number, b: readonly [number, number]): boolean {
+  return seq < b[0] || (seq === b[0] && i < b[1]);
+}
+
+/** The index of the class with a key in a list, or -1. */
+function indexOfKey(classes: readonly ClientClass[], key: string): number {
+  for (let i = 0; i < classes.length; i++) if (classes[i]!.key === key) return i;
+  return -1;
 }
 
 /**
@@ -116,7 +127,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   let pos = 0;
   for (const set of sets) {
     const first = pos;
-    const outsideAt = set.workload ? -1 : set.classes.findIndex((c) => c.key === OUTSIDE_KEY);
+    const outsideAt = set.workload ? -1 : indexOfKey(set.classes, OUTSIDE_KEY);
     for (let k = 0; k < set.at.length; k++, pos++) {
       const { svc, port } = set.at[k]!;
       const callers = callersOf(after, svc);
@@ -155,8 +166,11 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     } else byViews.set(views, { sets: [set], firsts: [first], ports: set.at.length });
   }
   const groups = new Map<ClientClass, Map<string, PendingGroup>>();
-  for (const [classes, byVerdict] of buckets) {
-    for (const [verdict, byViews] of byVerdict) {
+  // Keys, then lookups: iterating a Map's entries allocates a pair per entry.
+  for (const classes of buckets.keys()) {
+    const byVerdict = buckets.get(classes)!;
+    for (const verdict of byVerdict.keys()) {
+      const byViews = byVerdict.get(verdict)!;
       for (const bucket of byViews.values()) {
         const n = bucket.ports;
         const start = bucket.firsts[0]!;
@@ -170,7 +184,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
           if (!byV) groups.set(cls, byV = new Map());
           let group = byV.get(verdict);
           if (!group) byV.set(verdict, group = new PendingGroup(start, i));
-          else if (earlier([start, i], group.first)) group.first = [start, i];
+          else if (earlierAt(start, i, group.first)) group.first = [start, i];
           group.count += n;
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
