@@ -340,36 +340,85 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, p
   const hostWas = prev ? drHost(before, prev) : hostNow;
   // A rule for one host reaches at most two services; a wildcard is matched against every one in
   // place, since a list of them all would be built per change.
-  const services = isWildcard(hostNow) || isWildcard(hostWas) ? after.allServices() : exactServices(after, hostNow, hostWas);
-  for (let i = 0; i < services.length; i++) {
-    const svc = services[i]!;
-    const fqdn = after.fqdn(svc);
+  const t = isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
+  for (let i = 0; i < t.services.length; i++) {
+    const svc = t.services[i]!;
+    const fqdn = t.fqdns[i]!;
     if (!hostMatches(hostNow, fqdn) && !hostMatches(hostWas, fqdn)) continue;
     if (overBudget?.()) throw new BudgetExceededError();
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
-    const ruleWas = sharedRule(before, svc);
+    const ruleWas = t.rulesWas[i];
     const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(after, ns, svc, fqdn, ruleWas);
     // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
     if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
     scan.reachable = undefined;
     scan.views = undefined;
-    const ports = svc.ports;
-    for (let k = 0; k < ports.length; k++) {
-      const port = ports[k]!;
+    for (let k = t.start[i]!; k < t.start[i + 1]!; k++) {
+      const ref = t.refs[k]!;
+      const port = ref.port;
       // Rules do not read policies: the shape is the same on both sides.
-      const shape = serverShape(before, svc, port);
-      if (!shape) continue;
-      ruleBreaks(scan, svc, port, shape, ruleWas, ruleNow);
+      const shape = t.shapes[k]!;
+      ruleBreaks(scan, ref, shape, ruleWas, ruleNow);
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);
         const was = verdictAt(before, cb, shape, svc, port);
         if (was.failed) continue;
         const ca = classFor(after, m.after, svc);
         const now = verdictAt(after, ca, shape, svc, port);
-        if (now.failed) out.push({ at: [portRef(after, svc, port)], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
+        if (now.failed) out.push({ at: [ref], wasVerdict: was, nowVerdict: now, classes: [ca], wasClasses: [cb], workload: m.w });
       }
     }
   }
+}
+
+/**
+ * What a DestinationRule change reads of services on the index before it, gathered once per
+ * index: a mesh-wide rule visits every service, and each of these was a lookup per service or
+ * port. Flat lists, not an object per service: they are held for the life of the index.
+ */
+interface ServiceScans {
+  readonly services: readonly Service[];
+  readonly fqdns: readonly string[];
+  /** `sharedRule` of each service before the change. */
+  readonly rulesWas: readonly (DestinationRule | null | undefined)[];
+  /** Service `i`'s ports with an outcome are `refs[start[i]]` up to `refs[start[i + 1]]`. */
+  readonly start: Uint32Array;
+  readonly refs: readonly PortRef[];
+  /** The server shape of each of those ports (rules do not move them). */
+  readonly shapes: readonly ServerShape[];
+}
+
+/** The scans of every service, made on the first mesh-wide rule change after a snapshot. */
+function serviceScans(idx: MeshIndex): ServiceScans {
+  return idx.cached('own', 'serviceScans', scanAll);
+}
+
+function scanAll(idx: MeshIndex): ServiceScans {
+  return scanServices(idx, idx.allServices());
+}
+
+function scanServices(idx: MeshIndex, services: readonly Service[]): ServiceScans {
+  const start = new Uint32Array(services.length + 1);
+  let n = 0;
+  for (let i = 0; i < services.length; i++) n += services[i]!.ports.length;
+  // Sized up front: a list grown by push keeps spare room for the life of the index.
+  const refs: PortRef[] = new Array<PortRef>(n);
+  const shapes: ServerShape[] = new Array<ServerShape>(n);
+  let k = 0;
+  for (let i = 0; i < services.length; i++) {
+    const svc = services[i]!;
+    start[i] = k;
+    for (const port of svc.ports) {
+      const shape = serverShape(idx, svc, port);
+      if (!shape) continue;
+      refs[k] = portRef(idx, svc, port);
+      shapes[k++] = shape;
+    }
+  }
+  start[services.length] = k;
+  refs.length = k;
+  shapes.length = k;
+  return { services, fqdns: services.map((svc) => idx.fqdn(svc)), rulesWas: services.map((svc) => sharedRule(idx, svc)), start, refs, shapes };
 }
 
 /** The services named by one or two exact hosts, each once. */
@@ -447,8 +496,9 @@ function groupBreaks(before: MeshIndex, after: MeshIndex, groups: readonly Signa
  * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
  * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
  */
-function ruleBreaks(scan: RuleScan, svc: Service, port: ServicePort, shape: ServerShape, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined): void {
+function ruleBreaks(scan: RuleScan, ref: PortRef, shape: ServerShape, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined): void {
   const { before, after } = scan;
+  const { svc, port } = ref;
   if (ruleWas !== undefined && ruleNow !== undefined) {
     // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
     if (ruleWas === ruleNow) return;
@@ -464,7 +514,7 @@ function ruleBreaks(scan: RuleScan, svc: Service, port: ServicePort, shape: Serv
     }
     const { now, was } = scan;
     if (now && was) {
-      if (now.failed && !was.failed) sharedBreaks(scan, portRef(after, svc, port), scanReachable(scan, svc), was, now);
+      if (now.failed && !was.failed) sharedBreaks(scan, ref, scanReachable(scan, svc), was, now);
       return;
     }
     // Verdicts that no port has computed yet are computed below, and the pair is looked up again.
@@ -477,7 +527,7 @@ function ruleBreaks(scan: RuleScan, svc: Service, port: ServicePort, shape: Serv
     const now = verdictAt(after, c, shape, svc, port);
     if (!now.failed) continue;
     const was = verdictAt(before, b, shape, svc, port);
-    if (!was.failed) scan.out.push({ at: [portRef(after, svc, port)], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
+    if (!was.failed) scan.out.push({ at: [ref], wasVerdict: was, nowVerdict: now, classes: [c], wasClasses: [b] });
   }
 }
 
