@@ -338,8 +338,8 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, p
   const ns = change.object.namespace;
   const hostNow = drHost(after, change.object as DestinationRule);
   const hostWas = prev ? drHost(before, prev) : hostNow;
-  // A rule for one host reaches at most two services; a wildcard is matched against every one in
-  // place, since a list of them all would be built per change.
+  // A rule for one host reaches at most two services; a wildcard is matched against the scans of
+  // every service, made once per index.
   const t = isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
   for (let i = 0; i < t.services.length; i++) {
     const svc = t.services[i]!;
