@@ -340,24 +340,24 @@ function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, p
   const hostWas = prev ? drHost(before, prev) : hostNow;
   // A rule for one host reaches at most two services; a wildcard is matched against the scans of
   // every service, made once per index.
-  const t = isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
-  for (let i = 0; i < t.services.length; i++) {
-    const svc = t.services[i]!;
-    const fqdn = t.fqdns[i]!;
+  const scans = isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
+  for (let i = 0; i < scans.services.length; i++) {
+    const svc = scans.services[i]!;
+    const fqdn = scans.fqdns[i]!;
     if (!hostMatches(hostNow, fqdn) && !hostMatches(hostWas, fqdn)) continue;
     if (overBudget?.()) throw new BudgetExceededError();
     // Steps 2 and 3 of the lookup read the rules of the service's namespace and of the root only.
-    const ruleWas = t.rulesWas[i];
+    const ruleWas = scans.rulesWas[i];
     const ruleNow = ruleWas === undefined ? undefined : sharedRuleAfter(after, ns, svc, fqdn, ruleWas);
     // A rule that neither side's shared lookup tells apart moves no class outside the moved namespaces.
     if (ruleWas !== undefined && ruleWas === ruleNow && movers.length === 0) continue;
     scan.reachable = undefined;
     scan.views = undefined;
-    for (let k = t.start[i]!; k < t.start[i + 1]!; k++) {
-      const ref = t.refs[k]!;
+    for (let k = scans.start[i]!; k < scans.start[i + 1]!; k++) {
+      const ref = scans.refs[k]!;
       const port = ref.port;
       // Rules do not read policies: the shape is the same on both sides.
-      const shape = t.shapes[k]!;
+      const shape = scans.shapes[k]!;
       ruleBreaks(scan, ref, shape, ruleWas, ruleNow);
       for (const m of movers) {
         const cb = classFor(before, m.before, svc);

@@ -204,21 +204,22 @@ function endpointOutcome(idx: MeshIndex, svc: Service, port: ServicePort, ep: En
   const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
   const bare = ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver';
   const m = bare ? undefined : serverMode(idx, ep.workload!, ep.containerPort, svc, port);
-  const what = ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
-  const portDesc = m ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})` : '';
+  // The endpoint as the reason names it: without a sidecar, what it is; with one, its port's mode.
+  const subject = m ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`
+    : ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
   let said: string;
   switch (c) {
-    case Case.BareAccepts: said = `${what} accepts it`; break;
-    case Case.BareGetsMtlsOverTls: said = `${what} cannot terminate Istio mTLS and the application's own TLS handshake fails`; break;
-    case Case.BareGetsMtls: said = `${what} cannot terminate Istio mTLS`; break;
+    case Case.BareAccepts: said = `${subject} accepts it`; break;
+    case Case.BareGetsMtlsOverTls: said = `${subject} cannot terminate Istio mTLS and the application's own TLS handshake fails`; break;
+    case Case.BareGetsMtls: said = `${subject} cannot terminate Istio mTLS`; break;
     case Case.AmbientGetsMtls: said = `${who} is an ambient workload without a sidecar to terminate it`; break;
-    case Case.AmbientRejectsPlaintext: said = `${portDesc}, so ztunnel rejects plaintext`; break;
-    case Case.DisabledGetsMtls: said = `${portDesc} and accepts only plaintext`; break;
-    case Case.StrictGetsTls: said = `${portDesc} and requires an Istio client certificate`; break;
-    case Case.TlsIntoPlainApp: said = `${portDesc} and the application does not speak TLS`; break;
+    case Case.AmbientRejectsPlaintext: said = `${subject}, so ztunnel rejects plaintext`; break;
+    case Case.DisabledGetsMtls: said = `${subject} and accepts only plaintext`; break;
+    case Case.StrictGetsTls: said = `${subject} and requires an Istio client certificate`; break;
+    case Case.TlsIntoPlainApp: said = `${subject} and the application does not speak TLS`; break;
     case Case.StrictRejectsSidecarPlaintext:
-    case Case.StrictRejectsPlaintext: said = `${portDesc} and refuses plaintext`; break;
-    default: said = portDesc;
+    case Case.StrictRejectsPlaintext: said = `${subject} and refuses plaintext`; break;
+    default: said = subject;
   }
   const reason = `${s.why}; ${said}`;
   const cause = CASE_CAUSE[c];

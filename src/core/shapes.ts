@@ -196,9 +196,8 @@ export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null
 
 /**
  * `sharedRule` after a change of a rule in namespace `ns`, for a service with host `fqdn`, from
- * `was`, the one before: a lookup
- * step is read again only where the change is. The index after is judged once, so nothing is
- * memoised.
+ * `was`, the one before: a lookup step is read again only where the change is. The index after is
+ * judged once, so nothing is memoised.
  */
 export function sharedRuleAfter(after: MeshIndex, ns: string, svc: Service, fqdn: string, was: DestinationRule | null | undefined): DestinationRule | null | undefined {
   if (was === undefined || (ns !== svc.namespace && ns !== after.root)) return was;

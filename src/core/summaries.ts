@@ -345,7 +345,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
     code: f.code, evidence: f.evidence, client: f.client, service: f.service, port: f.port, before: f.before, after: f.after, exit: f.exit,
-    message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} (${first.wasVerdict.code} → ${first.now.code}${first.now.exit !== undefined ? `, curl exit ${first.now.exit}` : ''})`,
+    message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} ${codesOf(first)}`,
     reason: f.reason, fix: f.fix, clients: f.clients, evidenceDetail: f.evidenceDetail, targets,
   }];
 }
@@ -409,18 +409,22 @@ function names(ws: readonly Workload[], total = ws.length): string[] {
   return out;
 }
 
+/** `(200 → 000, curl exit 56)`: a break's codes as a message ends with them. */
+function codesOf(b: Break): string {
+  return `(${b.wasVerdict.code} → ${b.now.code}${b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : ''})`;
+}
+
 function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
   evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
   // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
   const ctx = new FindingContext(before, after, change, client, ns, workload, b);
   const svcLabel = `${b.service.name}.${b.service.namespace}`;
-  const exit = b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : '';
   // Every connection finding has every key (unset ones undefined): one shape for the sort and the
   // shells, where optional keys spread in made a dozen.
   return {
     code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
     exit: b.now.exit,
-    message: `${client} -> ${svcLabel}:${b.port.port} (${b.wasVerdict.code} → ${b.now.code}${exit})`,
+    message: `${client} -> ${svcLabel}:${b.port.port} ${codesOf(b)}`,
     reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
     clients, evidenceDetail: detail || undefined, targets: undefined,
   };
