@@ -28,13 +28,18 @@ export function meshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
 }
 
 function findMeshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
-  return idx.peerAuthentications(idx.root).find((p) => isEmptySelector(p.selector));
+  return idx.peerAuthentications(idx.root).find(selectsAll);
+}
+
+/** True for a policy without a selector. A module-level function: an arrow in a hot caller is a new closure per call. */
+function selectsAll(p: PeerAuthentication): boolean {
+  return isEmptySelector(p.selector);
 }
 
 /** The oldest namespace-level PeerAuthentication of a (non-root) namespace. */
 export function namespacePeerAuth(idx: MeshIndex, ns: string): PeerAuthentication | undefined {
   if (ns === idx.root) return undefined;
-  return idx.peerAuthentications(ns).find((p) => isEmptySelector(p.selector));
+  return idx.peerAuthentications(ns).find(selectsAll);
 }
 
 /**

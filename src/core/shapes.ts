@@ -80,24 +80,35 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
   const sm = serviceMode(idx, svc, port);
-  const parts: number[] = [];
-  for (const ep of eps) {
+  // Parts go into one scratch list: a lookup that finds the shape interned allocates nothing.
+  const parts = scratch(eps.length);
+  for (let i = 0; i < eps.length; i++) {
+    const ep = eps[i]!;
     const w = ep.workload;
     const mode = w && (ep.kind === 'sidecar' || ep.kind === 'ambient') ? serverMode(idx, w, ep.containerPort, svc, port).mode : '';
-    parts.push((KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode]);
+    parts[i] = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
   }
-  return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts);
+  return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts, eps.length);
 }
 
-/** The interned shape of a lead and endpoint parts; repeated parts count once. */
-function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): ServerShape {
+/** Reused by every shape computed: never read past a call, so no state leaks between calls. */
+let scratchParts: number[] = [];
+
+/** The scratch list of endpoint parts, with room for `n`. Filled and read with nothing in between that makes a shape. */
+function scratch(n: number): number[] {
+  if (scratchParts.length < n) scratchParts = new Array<number>(n).fill(0);
+  return scratchParts;
+}
+
+/** The interned shape of a lead and the first `n` endpoint parts; repeated parts count once. */
+function internShape(idx: MeshIndex, lead: number, parts: readonly number[], n: number): ServerShape {
   // Shapes are keyed by a number on the hot path: one base-41 digit per distinct endpoint part.
   // Every digit is at least 1, so that distinct sequences never give the same number.
   let key: number | string = lead;
   let seenLow = 0;
   let seenHigh = 0;
-  const distinct: number[] = [];
-  for (const part of parts) {
+  for (let i = 0; i < n; i++) {
+    const part = parts[i]!;
     // Repeats change neither the worst outcome nor whether some endpoint gets through.
     if (part < 30) {
       if (seenLow & (1 << part)) continue;
@@ -106,13 +117,19 @@ function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): Se
       if (seenHigh & (1 << (part - 30))) continue;
       seenHigh |= 1 << (part - 30);
     }
-    distinct.push(part);
     key = typeof key === 'number' && key < 2 ** 46 ? key * BASE + part + 1 : `${key}|${part}`;
   }
   const interned = idx.cachedMap<number | string, ServerShape>('static', 'shapes');
   let s = interned.get(key);
-  if (!s) interned.set(key, s = { key, lead, parts: distinct });
+  if (!s) interned.set(key, s = { key, lead, parts: distinctParts(parts, n) });
   return s;
+}
+
+/** The first `n` parts with repeats dropped, in order. */
+function distinctParts(parts: readonly number[], n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (!out.includes(parts[i]!)) out.push(parts[i]!);
+  return out;
 }
 
 /**
@@ -122,22 +139,23 @@ function internShape(idx: MeshIndex, lead: number, parts: readonly number[]): Se
  * Transforms are memoised per (shape, base mode, DISABLE or not), so most ports cost a lookup.
  */
 export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: ResolvedMode['mode'], disabled: boolean): ServerShape {
-  const memo = idx.cachedMap<ServerShape, Map<string, ServerShape>>('static', 'baseTransforms');
+  const memo = idx.cachedMap<ServerShape, Map<number, ServerShape>>('static', 'baseTransforms');
   let perShape = memo.get(before);
   if (!perShape) memo.set(before, perShape = new Map());
-  const k = disabled ? `${base}|d` : base;
+  const k = MODE_CODE[base] + (disabled ? 4 : 0);
   let s = perShape.get(k);
   if (s) return s;
   const leadRest = (before.lead - 1) % 3;
   const lead = leadRest === 0 ? before.lead : before.lead - leadRest + (disabled ? 1 : 2);
   const ambient = base === 'DISABLE' ? MODE_CODE.PERMISSIVE : MODE_CODE[base];
-  const parts = before.parts.map((p) => {
+  const n = before.parts.length;
+  const parts = scratch(n);
+  for (let i = 0; i < n; i++) {
+    const p = before.parts[i]!;
     const kind = p >> 3;
-    if (kind === KIND_CODE.sidecar) return (p & ~3) | MODE_CODE[base];
-    if (kind === KIND_CODE.ambient) return (p & ~3) | ambient;
-    return p;
-  });
-  perShape.set(k, s = internShape(idx, lead, parts));
+    parts[i] = kind === KIND_CODE.sidecar ? (p & ~3) | MODE_CODE[base] : kind === KIND_CODE.ambient ? (p & ~3) | ambient : p;
+  }
+  perShape.set(k, s = internShape(idx, lead, parts, n));
   return s;
 }
 

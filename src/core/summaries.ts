@@ -29,14 +29,14 @@ interface Pending {
 }
 
 /**
- * Breaks of one class that turn into the same outcome. Only the first few are kept: past the
- * summary limit a summary needs their count, the first targets and the represented lists alone.
+ * Breaks of one class that turn into the same outcome. Only the first few are ever worded: past
+ * the summary limit a summary needs their count, the first targets and the represented lists alone.
  */
 class PendingGroup {
   /** The kept breaks: all of them for detailed findings, only the first for a summary. */
   kept: Pending[] = [];
-  /** For a summary: the ports of the first MAX_NAMES kept breaks, in order. */
-  targets: readonly PortAt[] = [];
+  /** For a summary: the ports of the first MAX_NAMES breaks, in order. */
+  targets: PortAt[] = [];
   /** Breaks in all. */
   count = 0;
   /** An upper bound of the detailed findings: (class, namespace) pairs over all breaks. */
@@ -45,46 +45,73 @@ class PendingGroup {
   lists: (readonly ClientClass[])[] = [];
   /** Where the group's first break came: its port's position, then its class in the set. */
   first: readonly [number, number];
-  /** The earliest breaks offered, with their represented lists: fewer than 2 × KEPT (see `offer`). */
-  candidates: Candidate[] = [];
+  /** The buckets the group's breaks come from, each with the class's index there. */
+  readonly streams: Stream[] = [];
   readonly listSeq = new Map<readonly ClientClass[], number>();
-  /** The last position among the candidates once KEPT of them are in. */
-  private bound = Number.POSITIVE_INFINITY;
 
   constructor(seq: number, i: number) {
     this.first = [seq, i];
   }
+}
 
-  /** Takes a break as a candidate unless KEPT earlier ones are in; false when it is not taken. */
-  offer(pos: number, set: BreakSet, k: number, i: number, represented: readonly ClientClass[]): boolean {
-    if (pos > this.bound) return false;
-    this.candidates.push({ pos, set, k, i, represented });
-    if (this.candidates.length >= 2 * KEPT) {
-      // The earliest KEPT are all a group ever needs; the bound then only falls.
-      this.candidates = this.sorted().slice(0, KEPT);
-      this.bound = this.candidates[KEPT - 1]!.pos;
-    }
-    return true;
+/**
+ * A group's breaks from one bucket: every port of the bucket, for one class. Ports rise in
+ * position within a bucket, so a group's earliest breaks come from merging its streams, with no
+ * object per break.
+ */
+interface Stream {
+  readonly bucket: Bucket;
+  readonly i: number;
+  readonly represented: readonly ClientClass[];
+}
+
+/** Walks a group's breaks in position order (positions are distinct within a group: one per port). */
+class Merge {
+  /** The current break: its position, stream, set and port in the set. */
+  pos = -1;
+  stream!: Stream;
+  set!: BreakSet;
+  k = 0;
+  private readonly setAt: Int32Array;
+  private readonly portAt: Int32Array;
+
+  constructor(private readonly streams: readonly Stream[]) {
+    this.setAt = new Int32Array(streams.length);
+    this.portAt = new Int32Array(streams.length);
   }
 
-  /** The candidates by position. */
-  sorted(): Candidate[] {
-    const c = this.candidates;
-    return c.some((x, k) => k > 0 && x.pos < c[k - 1]!.pos) ? c.sort((a, b) => a.pos - b.pos) : c;
+  /** Moves to the next break; false when there is none. */
+  next(): boolean {
+    let best = -1;
+    let bestPos = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < this.streams.length; j++) {
+      const b = this.streams[j]!.bucket;
+      const s = this.setAt[j]!;
+      if (s >= b.sets.length) continue;
+      const pos = b.firsts[s]! + this.portAt[j]!;
+      if (pos < bestPos) {
+        best = j;
+        bestPos = pos;
+      }
+    }
+    if (best < 0) return false;
+    const stream = this.streams[best]!;
+    const s = this.setAt[best]!;
+    this.pos = bestPos;
+    this.stream = stream;
+    this.set = stream.bucket.sets[s]!;
+    this.k = this.portAt[best]!;
+    if (this.k + 1 < this.set.at.length) this.portAt[best] = this.k + 1;
+    else {
+      this.setAt[best] = s + 1;
+      this.portAt[best] = 0;
+    }
+    return true;
   }
 }
 
 /** A service port, as a break set holds it. */
 type PortAt = BreakSet['at'][number];
-
-/** A break that a summary group may keep: its port's position, set, port and class. */
-interface Candidate {
-  readonly pos: number;
-  readonly set: BreakSet;
-  readonly k: number;
-  readonly i: number;
-  readonly represented: readonly ClientClass[];
-}
 
 /** Sets at the ports of one bucket: the same classes, the same verdict after, the same views. */
 interface Bucket {
@@ -189,11 +216,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
           if (at === undefined || start < at) group.listSeq.set(represented, start);
-          // Positions rise within a bucket: once one is not taken, no later one is.
-          offer: for (let s = 0; s < bucket.sets.length; s++) {
-            const set = bucket.sets[s]!;
-            for (let k = 0; k < set.at.length; k++) if (!group.offer(bucket.firsts[s]! + k, set, k, i, represented)) break offer;
-          }
+          group.streams.push({ bucket, i, represented });
         }
       }
     }
@@ -207,14 +230,18 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
-      const cands = group.sorted();
       // A summary words only its first break; its targets need no more than the ports.
       const detailed = group.entries <= SUMMARY_LIMIT;
-      group.kept = cands.slice(0, detailed ? KEPT : 1).map((c) => {
-        const m = made.get(c.pos * stride + c.i);
-        return { b: m?.b ?? breakAt(before, after, c.set, c.i, c.k), represented: c.represented, named: m?.named ?? NO_WORKLOADS };
-      });
-      if (!detailed) group.targets = cands.slice(0, MAX_NAMES).map((c) => c.set.at[c.k]!);
+      const merge = new Merge(group.streams);
+      for (let n = 0; n < (detailed ? KEPT : MAX_NAMES) && merge.next(); n++) {
+        const { set, k } = merge;
+        const { i, represented } = merge.stream;
+        if (!detailed) group.targets.push(set.at[k]!);
+        if (detailed || n === 0) {
+          const m = made.get(merge.pos * stride + i);
+          group.kept.push({ b: m?.b ?? breakAt(before, after, set, i, k), represented, named: m?.named ?? NO_WORKLOADS });
+        }
+      }
       group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
       out.push(...summarise(before, after, change, group));
     }
