@@ -6,7 +6,7 @@ import type { Change, DestinationRule, IstioObject, Service, ServicePort, Worklo
 import { BudgetExceededError } from './errors.js';
 import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './index.js';
 import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from './classes.js';
-import { classSignature, knownVerdict, serverShape, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ClientSig, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
+import { classSignature, knownVerdict, serverShape, shapeOnce, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ClientSig, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
 import { connectionOutcome, drFor, type Outcome } from './outcome.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from './peer-auth.js';
 import { endpointsOf } from './endpoints.js';
@@ -252,7 +252,7 @@ function portBreaks(before: MeshIndex, after: MeshIndex, svc: Service, out: Brea
   for (const port of svc.ports) {
     const sb = serverShape(before, svc, port);
     if (!sb) continue;
-    const sa = serverShape(after, svc, port);
+    const sa = shapeOnce(after, svc, port);
     if (sa && sa !== sb) policyBreaks(before, after, { svc, port, before: sb, after: sa }, out);
   }
 }
@@ -275,7 +275,7 @@ function baseShiftBreaks(before: MeshIndex, after: MeshIndex, change: Change, ou
       if (overBudget?.()) throw new BudgetExceededError();
       if (!b.free) {
         for (const { svc, port } of b.at) {
-          const sa = serverShape(after, svc, port);
+          const sa = shapeOnce(after, svc, port);
           if (sa && sa !== b.shape) policyBreaks(before, after, { svc, port, before: b.shape, after: sa }, out);
         }
         continue;

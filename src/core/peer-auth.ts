@@ -5,7 +5,6 @@ import { resolveShortName, serviceFqdn } from './hosts.js';
 
 const T_LEGACY = memoTable<ServicePort, LegacyPolicy | undefined>('auth', 'legacy');
 const T_SERVER_MODE = memoTable<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
-const T_WORKLOAD_MODES = memoTable<PeerAuthentication, Map<number, ResolvedMode>>('auth', 'workloadModes');
 const T_AMBIENT_MODES = memoTable<ResolvedMode, ResolvedMode>('auth', 'ambientModes');
 
 /** A resolved server-side mode (never UNSET) and the object it comes from. */
@@ -57,16 +56,22 @@ export function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthenticatio
   if (list.length === 0) return undefined;
   let perWorkload = workloadPolicies.get(list);
   if (perWorkload === undefined) {
-    perWorkload = list.some((p) => !isEmptySelector(p.selector)) ? new Map() : null;
+    perWorkload = list.every(selectsAll) ? null : new Map();
     workloadPolicies.set(list, perWorkload);
   }
   if (perWorkload === null) return undefined;
   let found = perWorkload.get(w);
-  if (found === undefined) {
-    found = list.find((p) => !isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels)) ?? null;
-    perWorkload.set(w, found);
-  }
+  if (found === undefined) perWorkload.set(w, found = firstSelecting(list, w));
   return found ?? undefined;
+}
+
+/** The oldest selector policy of a list that selects the workload, or null. A loop: a closure over `w` would be made on every call, hits included. */
+function firstSelecting(list: readonly PeerAuthentication[], w: Workload): PeerAuthentication | null {
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (!isEmptySelector(p.selector) && selectorMatches(p.selector!, w.labels)) return p;
+  }
+  return null;
 }
 
 /**
@@ -99,10 +104,21 @@ export function composePeerAuth(levels: PeerAuthLevels, containerPort: number): 
 /** One level on top of the mode below it; a port-level setting only counts with a port. */
 function composeOn(below: ResolvedMode, p: PeerAuthentication | undefined, containerPort?: number): ResolvedMode {
   if (!p) return below;
-  const mode = p.mode !== 'UNSET' ? modeOf(p) : below;
-  const port = containerPort === undefined ? undefined : p.portLevel[containerPort];
-  if (port === undefined || port === 'UNSET') return mode;
-  return { mode: port, source: `${objectRef(p)} port ${containerPort}` };
+  return (containerPort === undefined ? undefined : portModeOf(p, containerPort)) ?? (p.mode !== 'UNSET' ? modeOf(p) : below);
+}
+
+/** The modes policies set for single container ports, written once per policy and port. */
+const portModes = new WeakMap<PeerAuthentication, Map<number, ResolvedMode>>();
+
+/** The mode a policy sets for one container port; undefined when the port takes the policy's own mode. */
+function portModeOf(p: PeerAuthentication, containerPort: number): ResolvedMode | undefined {
+  const port = p.portLevel[containerPort];
+  if (port === undefined || port === 'UNSET') return undefined;
+  let perPort = portModes.get(p);
+  if (!perPort) portModes.set(p, perPort = new Map());
+  let m = perPort.get(containerPort);
+  if (!m) perPort.set(containerPort, m = { mode: port, source: `${objectRef(p)} port ${containerPort}` });
+  return m;
 }
 
 /** The mesh and namespace levels composed: what every workload of a namespace without a policy of its own gets. */
@@ -191,15 +207,8 @@ export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, s
 function modernMode(idx: MeshIndex, w: Workload, containerPort: number): ResolvedMode {
   const base = namespaceBase(idx, w.namespace);
   const wpa = workloadPeerAuth(idx, w);
-  let r = base;
-  if (wpa) {
-    const memo = idx.memo(T_WORKLOAD_MODES);
-    let perPort = memo.get(wpa);
-    if (!perPort) memo.set(wpa, perPort = new Map());
-    const hit = perPort.get(containerPort);
-    if (hit) r = hit;
-    else perPort.set(containerPort, r = composeOn(base, wpa, containerPort));
-  }
+  // Composing a workload policy allocates nothing: its modes are written once per policy.
+  const r = wpa ? composeOn(base, wpa, containerPort) : base;
   return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientOf(idx, r) : r;
 }
 

@@ -64,6 +64,16 @@ export function serverShape(idx: MeshIndex, svc: Service, port: ServicePort): Se
   return s;
 }
 
+/**
+ * The server shape of a port on an index that is judged once (the index after a change): read
+ * from the memo if there, never written to it: a mesh-wide change computes the shapes of hundreds
+ * of ports that nothing reads again, and memoising them only grew a map per change.
+ */
+export function shapeOnce(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
+  const s = idx.memo(T_SHAPE).get(port);
+  return s !== undefined ? s : computeShape(idx, svc, port);
+}
+
 const PROTOCOL_CODE = { http: 0, tcp: 1, tls: 2 } as const;
 const KIND_CODE: Record<EndpointKind, number> = { sidecar: 0, ambient: 1, none: 2, apiserver: 3, external: 4 };
 const MODE_CODE = { '': 0, STRICT: 1, PERMISSIVE: 2, DISABLE: 3 } as const;

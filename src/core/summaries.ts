@@ -56,58 +56,57 @@ class PendingGroup {
 
 /**
  * A group's breaks from one bucket: every port of the bucket, for one class. Ports rise in
- * position within a bucket, so a group's earliest breaks come from merging its streams, with no
- * object per break.
+ * position within a bucket, so a group's earliest breaks come from merging its streams (`nextBreak`),
+ * with no object per break.
  */
-interface Stream {
-  readonly bucket: Bucket;
-  readonly i: number;
-  readonly represented: readonly ClientClass[];
+class Stream {
+  /** The stream's next break: the set, and the port in the set. */
+  s = 0;
+  k = 0;
+
+  constructor(readonly bucket: Bucket, readonly i: number, readonly represented: readonly ClientClass[]) {}
+
+  /** The position of the next break, or infinity once the stream is done. */
+  get pos(): number {
+    return this.s < this.bucket.sets.length ? this.bucket.firsts[this.s]! + this.k : Number.POSITIVE_INFINITY;
+  }
 }
 
-/** Walks a group's breaks in position order (positions are distinct within a group: one per port). */
-class Merge {
-  /** The current break: its position, stream, set and port in the set. */
-  pos = -1;
-  stream!: Stream;
-  set!: BreakSet;
-  k = 0;
-  private readonly setAt: Int32Array;
-  private readonly portAt: Int32Array;
-
-  constructor(private readonly streams: readonly Stream[]) {
-    this.setAt = new Int32Array(streams.length);
-    this.portAt = new Int32Array(streams.length);
-  }
-
-  /** Moves to the next break; false when there is none. */
-  next(): boolean {
-    let best = -1;
-    let bestPos = Number.POSITIVE_INFINITY;
-    for (let j = 0; j < this.streams.length; j++) {
-      const b = this.streams[j]!.bucket;
-      const s = this.setAt[j]!;
-      if (s >= b.sets.length) continue;
-      const pos = b.firsts[s]! + this.portAt[j]!;
-      if (pos < bestPos) {
-        best = j;
-        bestPos = pos;
-      }
+/**
+ * Takes the break that comes first among the streams into `taken`, and moves its stream past it;
+ * false when every stream is done. Positions are distinct within a group: one class per group,
+ * one bucket per port.
+ */
+function nextBreak(streams: readonly Stream[], taken: Taken): boolean {
+  let best: Stream | undefined;
+  let bestPos = Number.POSITIVE_INFINITY;
+  for (let j = 0; j < streams.length; j++) {
+    const pos = streams[j]!.pos;
+    if (pos < bestPos) {
+      best = streams[j];
+      bestPos = pos;
     }
-    if (best < 0) return false;
-    const stream = this.streams[best]!;
-    const s = this.setAt[best]!;
-    this.pos = bestPos;
-    this.stream = stream;
-    this.set = stream.bucket.sets[s]!;
-    this.k = this.portAt[best]!;
-    if (this.k + 1 < this.set.at.length) this.portAt[best] = this.k + 1;
-    else {
-      this.setAt[best] = s + 1;
-      this.portAt[best] = 0;
-    }
-    return true;
   }
+  if (!best) return false;
+  const set = best.bucket.sets[best.s]!;
+  taken.pos = bestPos;
+  taken.stream = best;
+  taken.set = set;
+  taken.k = best.k;
+  if (best.k + 1 < set.at.length) best.k++;
+  else {
+    best.s++;
+    best.k = 0;
+  }
+  return true;
+}
+
+/** The break `nextBreak` last took: one object, filled again for each break. */
+interface Taken {
+  pos: number;
+  stream: Stream | undefined;
+  set: BreakSet | undefined;
+  k: number;
 }
 
 /** A service port, as a break set holds it. */
@@ -216,7 +215,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
           if (at === undefined || start < at) group.listSeq.set(represented, start);
-          group.streams.push({ bucket, i, represented });
+          group.streams.push(new Stream(bucket, i, represented));
         }
       }
     }
@@ -228,18 +227,18 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     ordered.push({ first: gs[0]!.first, groups: gs });
   }
   ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
+  const taken: Taken = { pos: -1, stream: undefined, set: undefined, k: 0 };
   for (const { groups: gs } of ordered) {
     for (const group of gs) {
       // A summary words only its first break; its targets need no more than the ports.
       const detailed = group.entries <= SUMMARY_LIMIT;
-      const merge = new Merge(group.streams);
-      for (let n = 0; n < (detailed ? KEPT : MAX_NAMES) && merge.next(); n++) {
-        const { set, k } = merge;
-        const { i, represented } = merge.stream;
-        if (!detailed) group.targets.push(set.at[k]!);
+      for (let n = 0; n < (detailed ? KEPT : MAX_NAMES) && nextBreak(group.streams, taken); n++) {
+        const set = taken.set!;
+        const { i, represented } = taken.stream!;
+        if (!detailed) group.targets.push(set.at[taken.k]!);
         if (detailed || n === 0) {
-          const m = made.get(merge.pos * stride + i);
-          group.kept.push({ b: m?.b ?? breakAt(before, after, set, i, k), represented, named: m?.named ?? NO_WORKLOADS });
+          const m = made.get(taken.pos * stride + i);
+          group.kept.push({ b: m?.b ?? breakAt(before, after, set, i, taken.k), represented, named: m?.named ?? NO_WORKLOADS });
         }
       }
       group.lists = [...group.listSeq].sort((a, b) => a[1] - b[1]).map(([l]) => l);
