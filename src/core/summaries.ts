@@ -15,6 +15,7 @@ import { breakAt, type Break, type BreakSet } from './breaks.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
 const T_TARGET_LABELS = memoTable<ServicePort, string>('static', 'targetLabels');
+const T_SERVICE_LABELS = memoTable<Service, string>('static', 'serviceLabels');
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
 
@@ -378,9 +379,21 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
 
 /** `name.namespace:port`, written once per service port and snapshot. */
 function targetLabel(idx: MeshIndex, at: PortAt): string {
+  return portLabel(idx, at.svc, at.port);
+}
+
+function portLabel(idx: MeshIndex, svc: Service, port: ServicePort): string {
   const memo = idx.memo(T_TARGET_LABELS);
-  let l = memo.get(at.port);
-  if (l === undefined) memo.set(at.port, l = `${at.svc.name}.${at.svc.namespace}:${at.port.port}`);
+  let l = memo.get(port);
+  if (l === undefined) memo.set(port, l = `${serviceLabel(idx, svc)}:${port.port}`);
+  return l;
+}
+
+/** `name.namespace`, written once per service and snapshot. */
+function serviceLabel(idx: MeshIndex, svc: Service): string {
+  const memo = idx.memo(T_SERVICE_LABELS);
+  let l = memo.get(svc);
+  if (l === undefined) memo.set(svc, l = `${svc.name}.${svc.namespace}`);
   return l;
 }
 
@@ -437,20 +450,33 @@ function names(ws: readonly Workload[], total = ws.length): string[] {
 
 /** `(200 → 000, curl exit 56)`: a break's codes as a message ends with them. */
 function codesOf(b: Break): string {
-  return `(${b.wasVerdict.code} → ${b.now.code}${b.now.exit !== undefined ? `, curl exit ${b.now.exit}` : ''})`;
+  return codesText(b.wasVerdict.code, b.now.code, b.now.exit);
+}
+
+/** The few code endings there are, each written once: by code before, code after, then exit. */
+const CODE_TEXTS = new Map<string, Map<string, Map<number | undefined, string>>>();
+
+function codesText(was: string, now: string, exit: number | undefined): string {
+  let byNow = CODE_TEXTS.get(was);
+  if (!byNow) CODE_TEXTS.set(was, byNow = new Map());
+  let byExit = byNow.get(now);
+  if (!byExit) byNow.set(now, byExit = new Map());
+  let t = byExit.get(exit);
+  if (t === undefined) byExit.set(exit, t = `(${was} → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`);
+  return t;
 }
 
 function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
   evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
   // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
   const ctx = new FindingContext(before, after, change, client, ns, workload, b);
-  const svcLabel = `${b.service.name}.${b.service.namespace}`;
+  const svcLabel = serviceLabel(before, b.service);
   // Every connection finding has every key (unset ones undefined): one shape for the sort and the
   // shells, where optional keys spread in made a dozen.
   return {
     code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
     exit: b.now.exit,
-    message: `${client} -> ${svcLabel}:${b.port.port} ${codesOf(b)}`,
+    message: `${client} -> ${portLabel(before, b.service, b.port)} ${codesOf(b)}`,
     reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
     clients, evidenceDetail: detail || undefined, targets: undefined,
   };
