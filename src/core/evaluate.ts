@@ -10,6 +10,7 @@ import type { RawFinding } from './findings.js';
 import { CONFIG_RULES } from './rules/index.js';
 import { breakSets, outcomeAt, portBuckets } from './breaks.js';
 import { findingsOf } from './summaries.js';
+import { prepareCallers } from './evidence.js';
 
 
 /** One simulated connection. */
@@ -170,8 +171,8 @@ export function describeChange(change: Change): string {
 
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
- * server shape, its classes by signature with their verdicts, and each namespace's port buckets
- * (what a namespace- or mesh-level policy change walks). Shells call it where the index
+ * server shape, its classes by signature with their verdicts, each namespace's port buckets
+ * (what a namespace- or mesh-level policy change walks), and the reverse lookups of callers. Shells call it where the index
  * is built, off the request path, so a request pays only for what its change alters. Returns the
  * index, for `idx = prepare(MeshIndex.build(data))`.
  */
@@ -184,5 +185,6 @@ export function prepare(idx: MeshIndex): MeshIndex {
     }
   }
   for (const ns of idx.serviceNamespaces()) portBuckets(idx, ns);
+  prepareCallers(idx);
   return idx;
 }

@@ -1,5 +1,6 @@
 import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model.js';
 import { memoTable, pushInto, type MeshIndex } from './index.js';
+import { serviceFqdn } from './hosts.js';
 import type { Outcome } from './outcome.js';
 
 // Lists, not Sets: a workload names a handful of hosts, and a Set's table costs about 200 bytes.
@@ -86,16 +87,18 @@ const BARE_PORT = /(?:^|[\s=,])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):\d+/g;
 function bareHosts(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_BARE_HOSTS);
   let s = memo.get(w);
-  if (!s) {
-    const found = new Set<string>();
-    for (const h of w.declaredHosts) {
-      const lower = h.toLowerCase();
-      for (const m of lower.matchAll(BARE_URL)) found.add(m[1]!);
-      for (const m of lower.matchAll(BARE_PORT)) found.add(m[1]!);
-    }
-    memo.set(w, s = found.size ? [...found] : NONE);
-  }
+  if (!s) memo.set(w, s = findBareHosts(w));
   return s;
+}
+
+function findBareHosts(w: Workload): readonly string[] {
+  const found = new Set<string>();
+  for (const h of w.declaredHosts) {
+    const lower = h.toLowerCase();
+    for (const m of lower.matchAll(BARE_URL)) found.add(m[1]!);
+    for (const m of lower.matchAll(BARE_PORT)) found.add(m[1]!);
+  }
+  return found.size ? [...found] : NONE;
 }
 
 function namesBare(idx: MeshIndex, w: Workload, name: string): boolean {
@@ -153,24 +156,57 @@ export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResu
   return undefined;
 }
 
-interface Declarers {
-  readonly byToken: ReadonlyMap<string, readonly Workload[]>;
-  readonly byNamespace: ReadonlyMap<string, readonly Workload[]>;
-}
-
-function declarers(idx: MeshIndex): Declarers {
+/** The workloads whose spec names each Service, made once per snapshot (see `prepareCallers`). */
+function declarers(idx: MeshIndex): ReadonlyMap<Service, readonly Workload[]> {
   return idx.cached('static', 'declarers', buildDeclarers);
 }
 
-function buildDeclarers(idx: MeshIndex): Declarers {
-  const byToken = new Map<string, Workload[]>();
-  const byNamespace = new Map<string, Workload[]>();
+function buildDeclarers(idx: MeshIndex): Map<Service, Workload[]> {
+  // Keyed by Service, not by every token of every spec: most tokens (`http`, `80`, a path) name
+  // no Service, and only the pairs that do are kept.
+  const by = new Map<Service, Workload[]>();
   for (const w of idx.allWorkloads()) {
     if (w.declaredHosts.length === 0) continue;
-    pushInto(byNamespace, w.namespace, w);
-    for (const t of declaredTokens(idx, w)) pushInto(byToken, t, w);
+    for (const svc of namedServices(idx, w)) pushInto(by, svc, w);
   }
-  return { byToken, byNamespace };
+  return by;
+}
+
+/** The Services a workload's spec names, each once: by a host form (`hostForms`), or by bare name in its own namespace. */
+function namedServices(idx: MeshIndex, w: Workload): Service[] {
+  const out: Service[] = [];
+  for (const h of w.declaredHosts) {
+    for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) {
+      const svc = serviceByHostForm(idx, m[0]);
+      if (svc && !out.includes(svc)) out.push(svc);
+    }
+  }
+  // Not memoised: this reads every spec once, and only the witnesses' hosts are read again.
+  for (const name of findBareHosts(w)) {
+    const svc = idx.serviceByFqdn(serviceFqdn(name, w.namespace, idx.mesh.clusterDomain));
+    if (svc && svc.name === name && svc.namespace === w.namespace && !out.includes(svc)) out.push(svc);
+  }
+  return out;
+}
+
+/** The Service whose host forms include a token: the token is tried as each form would be, then checked. */
+function serviceByHostForm(idx: MeshIndex, token: string): Service | undefined {
+  const cd = idx.mesh.clusterDomain;
+  for (const fqdn of [token, `${token}.${cd}`, `${token}.svc.${cd}`]) {
+    const svc = idx.serviceByFqdn(fqdn);
+    if (svc && hostForms(idx, svc).includes(token)) return svc;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the reverse lookups that `callersOf` reads, off the request path: observed traffic by
+ * destination, and the Services each spec names. Without it, the first request after every
+ * snapshot paid for reading every spec's hosts.
+ */
+export function prepareCallers(idx: MeshIndex): void {
+  trafficIndex(idx);
+  declarers(idx);
 }
 
 /**
@@ -189,8 +225,6 @@ function findCallers(idx: MeshIndex, svc: Service): Workload[] {
   const out = new Set<Workload>();
   // Sources by namespace, then name: no index-wide map of `name.namespace` keys to build and hold.
   for (const e of edgesInto(idx, svc)) for (const w of idx.workloads(e.sourceNamespace)) if (w.name === e.sourceWorkload) out.add(w);
-  const d = declarers(idx);
-  for (const h of hostForms(idx, svc)) for (const w of d.byToken.get(h) ?? []) out.add(w);
-  for (const w of d.byNamespace.get(svc.namespace) ?? []) if (namesBare(idx, w, svc.name)) out.add(w);
+  for (const w of declarers(idx).get(svc) ?? []) out.add(w);
   return [...out];
 }
