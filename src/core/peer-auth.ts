@@ -240,6 +240,14 @@ function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, s
  * when neither sets a mode.
  */
 export function namespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefined {
+  // Read for every port that auto mTLS judges: once per namespace and set of policies.
+  const memo = idx.cachedMap<string, ResolvedMode | null>('auth', 'namespaceMode');
+  let m = memo.get(ns);
+  if (m === undefined) memo.set(ns, m = findNamespaceMode(idx, ns) ?? null);
+  return m ?? undefined;
+}
+
+function findNamespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefined {
   const nsp = namespacePeerAuth(idx, ns);
   if (nsp && nsp.mode !== 'UNSET') return modeOf(nsp);
   const mesh = meshPeerAuth(idx);

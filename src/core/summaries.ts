@@ -14,7 +14,7 @@ import type { BreakContext } from './rules/rule.js';
 import { breakAt, type Break, type BreakSet } from './breaks.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
-const T_TARGET_LABELS = memoTable<ServicePort, string>('static', 'targetLabels');
+const T_PORT_LABELS = memoTable<ServicePort, string>('static', 'portLabels');
 const T_SERVICE_LABELS = memoTable<Service, string>('static', 'serviceLabels');
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
@@ -61,45 +61,61 @@ class PendingGroup {
  * with no object per break.
  */
 class Stream {
-  /** The stream's next break: the set, and the port in the set. */
+  /** The stream's next break: the set, the port in the set, and its position (infinity once done). */
   s = 0;
   k = 0;
+  pos: number;
 
-  constructor(readonly bucket: Bucket, readonly i: number, readonly represented: readonly ClientClass[]) {}
+  constructor(readonly bucket: Bucket, readonly i: number, readonly represented: readonly ClientClass[]) {
+    this.pos = bucket.firsts[0]!;
+  }
 
-  /** The position of the next break, or infinity once the stream is done. */
-  get pos(): number {
-    return this.s < this.bucket.sets.length ? this.bucket.firsts[this.s]! + this.k : Number.POSITIVE_INFINITY;
+  /** Moves past the next break. */
+  advance(): void {
+    const b = this.bucket;
+    if (this.k + 1 < b.sets[this.s]!.at.length) this.k++;
+    else {
+      this.s++;
+      this.k = 0;
+    }
+    this.pos = this.s < b.sets.length ? b.firsts[this.s]! + this.k : Number.POSITIVE_INFINITY;
   }
 }
 
 /**
  * Takes the break that comes first among the streams into `taken`, and moves its stream past it;
- * false when every stream is done. Positions are distinct within a group: one class per group,
- * one bucket per port.
+ * false when every stream is done. `streams` is a min-heap by position (`heapify`): a mesh-wide
+ * change gives a group a stream per bucket, hundreds of them. Positions are distinct within a
+ * group: one class per group, one bucket per port.
  */
-function nextBreak(streams: readonly Stream[], taken: Taken): boolean {
-  let best: Stream | undefined;
-  let bestPos = Number.POSITIVE_INFINITY;
-  for (let j = 0; j < streams.length; j++) {
-    const pos = streams[j]!.pos;
-    if (pos < bestPos) {
-      best = streams[j];
-      bestPos = pos;
-    }
-  }
-  if (!best) return false;
-  const set = best.bucket.sets[best.s]!;
-  taken.pos = bestPos;
-  taken.stream = best;
-  taken.set = set;
-  taken.k = best.k;
-  if (best.k + 1 < set.at.length) best.k++;
-  else {
-    best.s++;
-    best.k = 0;
-  }
+function nextBreak(streams: Stream[], taken: Taken): boolean {
+  const top = streams[0];
+  if (!top || top.pos === Number.POSITIVE_INFINITY) return false;
+  taken.pos = top.pos;
+  taken.stream = top;
+  taken.set = top.bucket.sets[top.s]!;
+  taken.k = top.k;
+  top.advance();
+  siftDown(streams, 0);
   return true;
+}
+
+/** Orders streams as a binary min-heap by position. */
+function heapify(h: Stream[]): void {
+  for (let i = (h.length >> 1) - 1; i >= 0; i--) siftDown(h, i);
+}
+
+function siftDown(h: Stream[], i: number): void {
+  const x = h[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= h.length) break;
+    if (c + 1 < h.length && h[c + 1]!.pos < h[c]!.pos) c++;
+    if (h[c]!.pos >= x.pos) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = x;
 }
 
 /** The break `nextBreak` last took: one object, filled again for each break. */
@@ -155,7 +171,10 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   for (const set of sets) {
     const first = pos;
     const outsideAt = set.workload ? -1 : indexOfKey(set.classes, OUTSIDE_KEY);
-    for (let k = 0; k < set.at.length; k++, pos++) {
+    const callersAt = set.workload ? ANY_CALLERS : callersAtPorts(after, set.at);
+    // Most port lists have no port with a caller to report: they are skipped whole.
+    if (!(callersAt & KNOWN_CALLERS) && !(outsideAt >= 0 && callersAt & OUTSIDE_CALLERS)) pos += set.at.length;
+    else for (let k = 0; k < set.at.length; k++, pos++) {
       const { svc, port } = set.at[k]!;
       const callers = callersOf(after, svc);
       const witnesses = callers.length ? witnessesOf(after, set, svc, callers) : undefined;
@@ -233,6 +252,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     for (const group of gs) {
       // A summary words only its first break; its targets need no more than the ports.
       const detailed = group.entries <= SUMMARY_LIMIT;
+      heapify(group.streams);
       for (let n = 0; n < (detailed ? KEPT : MAX_NAMES) && nextBreak(group.streams, taken); n++) {
         const set = taken.set!;
         const { i, represented } = taken.stream!;
@@ -247,6 +267,33 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     }
   }
   return out;
+}
+
+/** `callersAtPorts` bits: some port's service has callers (`callersOf`); some has callers outside the mesh. */
+const KNOWN_CALLERS = 1;
+const OUTSIDE_CALLERS = 2;
+const ANY_CALLERS = KNOWN_CALLERS | OUTSIDE_CALLERS;
+
+/**
+ * Which kinds of callers the ports of a list have, once per list: port buckets' lists are made
+ * once per snapshot and serve change after change. Callers come from the snapshot alone (specs,
+ * telemetry, known callers), never from Istio config, so a list's answer holds on both sides of
+ * any change.
+ */
+const listCallers = new WeakMap<readonly PortAt[], number>();
+
+function callersAtPorts(idx: MeshIndex, at: readonly PortAt[]): number {
+  let bits = listCallers.get(at);
+  if (bits === undefined) {
+    bits = 0;
+    for (let k = 0; k < at.length && bits !== ANY_CALLERS; k++) {
+      const { svc, port } = at[k]!;
+      if (callersOf(idx, svc).length) bits |= KNOWN_CALLERS;
+      if (hasOutsideCallers(idx, svc, port)) bits |= OUTSIDE_CALLERS;
+    }
+    listCallers.set(at, bits);
+  }
+  return bits;
 }
 
 /** A caller of a service with observed or declared evidence. */
@@ -367,7 +414,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   }
   const namespaces = namespaceCount(after, classes);
   const first = list[0]!.b;
-  const targets = group.targets.map((at) => targetLabel(before, at));
+  const targets = group.targets.map((at) => portLabel(before, at.svc, at.port));
   if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
   const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
   return [{
@@ -378,12 +425,8 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
 }
 
 /** `name.namespace:port`, written once per service port and snapshot. */
-function targetLabel(idx: MeshIndex, at: PortAt): string {
-  return portLabel(idx, at.svc, at.port);
-}
-
 function portLabel(idx: MeshIndex, svc: Service, port: ServicePort): string {
-  const memo = idx.memo(T_TARGET_LABELS);
+  const memo = idx.memo(T_PORT_LABELS);
   let l = memo.get(port);
   if (l === undefined) memo.set(port, l = `${serviceLabel(idx, svc)}:${port.port}`);
   return l;
