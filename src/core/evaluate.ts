@@ -171,10 +171,10 @@ export function describeChange(change: Change): string {
 
 /**
  * Computes, ahead of any request, what every change reads from the snapshot side: each port's
- * server shape, its classes by signature with their verdicts, each namespace's port buckets
- * (what a namespace- or mesh-level policy change walks), and the reverse lookups of callers. Shells call it where the index
- * is built, off the request path, so a request pays only for what its change alters. Returns the
- * index, for `idx = prepare(MeshIndex.build(data))`.
+ * server shape, its classes by signature with their verdicts, each namespace's port buckets (what
+ * a namespace- or mesh-level policy change walks), and the reverse lookups of callers. Shells call
+ * it where the index is built, off the request path, so a request pays only for what its change
+ * alters. Returns the index, for `idx = prepare(MeshIndex.build(data))`.
  */
 export function prepare(idx: MeshIndex): MeshIndex {
   for (const svc of idx.allServices()) {
