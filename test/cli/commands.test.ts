@@ -1,8 +1,10 @@
 // The CLI contract, table-driven from test/fixtures/cli/commands.yaml.
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 
@@ -36,3 +38,10 @@ for (const c of cases) {
     t.notMatch(r.err, /internal error|    at /, 'no stack trace');
   });
 }
+
+// `npx mtls-guard` runs the bin by its path, through its shebang: it must be executable after every
+// build, not only after npm first installs the package (an npx cache that holds it never does again).
+t.test('the bin runs by its own path after a build', async (t) => {
+  const { stdout } = await promisify(execFile)('dist/src/cli/main.js', ['--help']);
+  t.match(stdout, /simulate -f PATH/, 'usage printed');
+});
