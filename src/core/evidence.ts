@@ -101,10 +101,6 @@ function findBareHosts(w: Workload): readonly string[] {
   return found.size ? [...found] : NONE;
 }
 
-function namesBare(idx: MeshIndex, w: Workload, name: string): boolean {
-  return bareHosts(idx, w).includes(name);
-}
-
 const NONE: readonly string[] = Object.freeze([]);
 
 const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
@@ -112,12 +108,24 @@ const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
 function declaredTokens(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_DECLARED);
   let s = memo.get(w);
-  if (!s) {
-    const tokens = new Set<string>();
-    for (const h of w.declaredHosts) for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) tokens.add(m[0]);
-    memo.set(w, s = tokens.size ? [...tokens] : NONE);
-  }
+  if (!s) memo.set(w, s = findTokens(w));
   return s;
+}
+
+function findTokens(w: Workload): readonly string[] {
+  const tokens = new Set<string>();
+  for (const h of w.declaredHosts) for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) tokens.add(m[0]);
+  return tokens.size ? [...tokens] : NONE;
+}
+
+/**
+ * The host by which a workload's spec names a Service, if it does: one of the Service's host forms
+ * among the spec's tokens, or its bare name in the workload's own namespace. The one test of
+ * "declared", for the evidence of a caller and for the lookup of callers alike.
+ */
+function hostNamed(idx: MeshIndex, w: Workload, svc: Service, tokens: readonly string[], bare: readonly string[]): string | undefined {
+  for (const form of hostForms(idx, svc)) if (tokens.includes(form)) return form;
+  return w.namespace === svc.namespace && bare.includes(svc.name) ? svc.name : undefined;
 }
 
 /**
@@ -137,8 +145,7 @@ export function isCertain(now: Outcome): string | undefined {
 export function evidenceFor(idx: MeshIndex, w: Workload, svc: Service): EvidenceResult {
   const seen = edgesInto(idx, svc).find((e) => e.sourceWorkload === w.name && e.sourceNamespace === w.namespace);
   if (seen) return { level: 'observed', detail: describe(seen, idx.data.traffic) };
-  const tokens = declaredTokens(idx, w);
-  const host = hostForms(idx, svc).find((h) => tokens.includes(h)) ?? (w.namespace === svc.namespace && namesBare(idx, w, svc.name) ? svc.name : undefined);
+  const host = hostNamed(idx, w, svc, declaredTokens(idx, w), bareHosts(idx, w));
   if (host) return { level: 'declared', detail: `the pod spec of ${w.name}.${w.namespace} names ${host}` };
   return { level: 'possible' };
 }
@@ -172,31 +179,27 @@ function buildDeclarers(idx: MeshIndex): Map<Service, Workload[]> {
   return by;
 }
 
-/** The Services a workload's spec names, each once: by a host form (`hostForms`), or by bare name in its own namespace. */
+/**
+ * The Services a workload's spec names, each once. Each token is looked up as each host form
+ * would be, each bare name in the workload's namespace; `hostNamed` decides. Not memoised: this
+ * reads every spec once, and only the witnesses' hosts are read again.
+ */
 function namedServices(idx: MeshIndex, w: Workload): Service[] {
-  const out: Service[] = [];
-  for (const h of w.declaredHosts) {
-    for (const m of h.toLowerCase().matchAll(HOST_TOKEN)) {
-      const svc = serviceByHostForm(idx, m[0]);
-      if (svc && !out.includes(svc)) out.push(svc);
-    }
-  }
-  // Not memoised: this reads every spec once, and only the witnesses' hosts are read again.
-  for (const name of findBareHosts(w)) {
-    const svc = idx.serviceByFqdn(serviceFqdn(name, w.namespace, idx.mesh.clusterDomain));
-    if (svc && svc.name === name && svc.namespace === w.namespace && !out.includes(svc)) out.push(svc);
-  }
-  return out;
-}
-
-/** The Service whose host forms include a token: the token is tried as each form would be, then checked. */
-function serviceByHostForm(idx: MeshIndex, token: string): Service | undefined {
+  const tokens = findTokens(w);
+  const bare = findBareHosts(w);
   const cd = idx.mesh.clusterDomain;
-  for (const fqdn of [token, `${token}.${cd}`, `${token}.svc.${cd}`]) {
+  const out: Service[] = [];
+  const consider = (fqdn: string): void => {
     const svc = idx.serviceByFqdn(fqdn);
-    if (svc && hostForms(idx, svc).includes(token)) return svc;
+    if (svc && !out.includes(svc) && hostNamed(idx, w, svc, tokens, bare) !== undefined) out.push(svc);
+  };
+  for (const t of tokens) {
+    consider(t);
+    consider(`${t}.${cd}`);
+    consider(`${t}.svc.${cd}`);
   }
-  return undefined;
+  for (const name of bare) consider(serviceFqdn(name, w.namespace, cd));
+  return out;
 }
 
 /**
