@@ -12,6 +12,7 @@ import { installCrds, startCluster } from '../../tools/cluster/controlplane.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { NO_AUTHORIZER } from '../../src/admission/authorize.js';
 import { NO_EVENTS } from '../../src/admission/events.js';
 import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model.js';
@@ -132,7 +133,7 @@ try {
   while (!(snap.ready() && snap.index() && snap.index()!.allWorkloads().length > 0)) await new Promise((r) => setTimeout(r, 10));
   const idx = snap.index()!;
   const app = buildApp({
-    snapshot: () => snap.index(), ready: () => ({ ok: true, reasons: [] }), options: { defaultMode: 'enforce', denyOn: 'declared' },
+    snapshot: () => snap.index(), ready: () => ({ ok: true, reasons: [] }), options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: NO_AUTHORIZER, rolePrefix: 'mtls-guard' },
     metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }), events: NO_EVENTS, clock: () => performance.now(),
   });
   const times: number[] = [];

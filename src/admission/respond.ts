@@ -1,7 +1,7 @@
 import type { Evidence, Mode } from '../core/model.js';
 import type { Finding } from '../core/findings.js';
 import type { Verdict } from '../core/decision.js';
-import { ACK_ANNOTATION } from '../core/modes.js';
+import { ACK_ANNOTATION, ACK_REASON_MIN } from '../core/modes.js';
 import { CODES } from '../core/codes.js';
 
 /** Kubernetes drops or truncates warnings past these sizes (DESIGN.md §5). */
@@ -69,18 +69,25 @@ function evidenceCounts(fs: readonly Finding[]): string {
   return [...n].map(([e, k]) => `${k} ${e}`).join(', ');
 }
 
+/** How a deny can still be overridden, for the end of its message. DELETE cannot carry an acknowledgement. */
+function overrideHint(canAcknowledge: boolean): string {
+  const label = 'a user allowed to weaken the namespace\'s mode (verb weaken on modes.mtls-guard.io) can label it mtls-guard.io/mode=warn';
+  return canAcknowledge
+    ? ` To proceed anyway, a user allowed to acknowledge breakages (verb acknowledge on breakages.mtls-guard.io) annotates the object with ${ACK_ANNOTATION}: "<why, at least ${ACK_REASON_MIN} characters>" in the same change, or ${label}.`
+    : ` To proceed anyway, ${label}.`;
+}
+
 /**
  * The deny message (DESIGN.md §1): which object, how many connections break and with what evidence,
  * the first few as `client -> service:port (before → after)`, why, and the fix.
  */
-export function denyMessage(summary: string, denied: readonly Finding[], modeNote = ''): string {
+export function denyMessage(summary: string, denied: readonly Finding[], canAcknowledge = true): string {
   const first = denied.slice(0, 3).map((f) => f.message.replace(/^(.*?) \((\d{3} → \d{3}).*\)$/, '$1 ($2)'));
   const more = denied.length > 3 ? `, and ${denied.length - 3} more` : '';
   const f = denied[0]!;
   const conn = denied.length === 1 ? 'connection' : 'connections';
   return oneLine(`${summary} would break ${denied.length} ${conn} (${evidenceCounts(denied)}): ${first.join('; ')}${more}. `
-    + `Why: ${f.reason}. Fix: ${f.fix}.${f.evidenceDetail ? ` Evidence: ${f.evidenceDetail}.` : ''}`
-    + ` To proceed anyway, annotate the object with ${ACK_ANNOTATION}: "<reason>" or label the namespace mtls-guard.io/mode=warn.${modeNote}`);
+    + `Why: ${f.reason}. Fix: ${f.fix}.${f.evidenceDetail ? ` Evidence: ${f.evidenceDetail}.` : ''}${overrideHint(canAcknowledge)}`);
 }
 
 /** What the webhook decided, before it is written as a response. */
@@ -93,12 +100,25 @@ export interface Decision {
   readonly audit: Readonly<Record<string, string>>;
 }
 
+/** What became of an acknowledgement on a change that would be denied. */
+export type AckResult =
+  /** Given in this request, with a real reason, by a user allowed to: the deny becomes warnings. */
+  | { readonly kind: 'accepted'; readonly reason: string; readonly by: string }
+  /** Given in this request but refused; `why` leads the deny message. */
+  | { readonly kind: 'refused'; readonly why: string }
+  /** Left on the object by an earlier request: it covers nothing now. */
+  | { readonly kind: 'stale'; readonly reason: string };
+
+/** Audit annotation values are kept short: the audit log is not the place for essays. */
+const AUDIT_VALUE_MAX = 256;
+
 /**
- * Applies the mode and the acknowledge annotation to a verdict (DESIGN.md §4): enforce denies,
- * warn allows with warnings, dry-run allows silently; an acknowledged breakage becomes warnings and
- * is recorded in auditAnnotations.
+ * Applies the mode and an acknowledgement to a verdict (DESIGN.md §4): enforce denies, warn allows
+ * with warnings, dry-run allows silently; an accepted acknowledgement turns a deny into warnings
+ * and is recorded in auditAnnotations with who gave it.
  */
-export function decideResponse(uid: string, summary: string, verdict: Verdict, ack: string | undefined, extraWarnings: readonly string[] = []): Decision {
+export function decideResponse(uid: string, summary: string, verdict: Verdict, ack: AckResult | undefined, extraWarnings: readonly string[] = [],
+  canAcknowledge = true): Decision {
   const codes = [...new Set(verdict.findings.map((f) => f.code))].join(',');
   const audit: Record<string, string> = {};
   if (codes) audit['mtls-guard.io/findings'] = codes;
@@ -107,14 +127,24 @@ export function decideResponse(uid: string, summary: string, verdict: Verdict, a
     return { uid, allowed: true, mode: verdict.mode, warnings: [], audit };
   }
   const warnings = [...extraWarnings, ...verdict.findings.map(shortFinding)];
-  if (!verdict.allowed && ack !== undefined) {
-    audit['mtls-guard.io/acknowledged'] = ack.slice(0, 256) || '(empty)';
-    return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings([`breakage acknowledged (${ACK_ANNOTATION}): ${ack}`, ...warnings]), audit };
+  if (verdict.allowed) return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings(warnings), audit };
+  if (ack?.kind === 'accepted') {
+    audit['mtls-guard.io/acknowledged'] = ack.reason.slice(0, AUDIT_VALUE_MAX);
+    audit['mtls-guard.io/acknowledged-by'] = ack.by.slice(0, AUDIT_VALUE_MAX);
+    return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings([`breakage acknowledged by ${ack.by} (${ACK_ANNOTATION}): ${ack.reason}`, ...warnings]), audit };
   }
-  if (!verdict.allowed) {
-    return { uid, allowed: false, mode: verdict.mode, message: denyMessage(summary, verdict.wouldDeny), warnings: budgetWarnings(warnings), audit };
+  let message = denyMessage(summary, verdict.wouldDeny, canAcknowledge);
+  if (ack?.kind === 'refused') message = oneLine(`${ack.why} ${message}`);
+  if (ack?.kind === 'stale') {
+    message += oneLine(` The ${ACK_ANNOTATION} annotation already on the object ("${ack.reason.slice(0, 80)}") was given for an earlier change and covers no other: `
+      + (canAcknowledge ? 'change its text in this change to acknowledge this breakage.' : 'a DELETE cannot be acknowledged.'));
   }
-  return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings(warnings), audit };
+  return { uid, allowed: false, mode: verdict.mode, message, warnings: budgetWarnings(warnings), audit };
+}
+
+/** A deny that is not about connections: a refused mode change, an unverifiable permission. */
+export function denyWith(uid: string, message: string, mode: Mode): Decision {
+  return { uid, allowed: false, mode, message: oneLine(message), warnings: [], audit: {} };
 }
 
 /** An allow with warnings, for requests that are not judged (skipped, unreadable, out of time). */

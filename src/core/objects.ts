@@ -12,6 +12,31 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The longest part of an input value that a message quotes. */
+const QUOTE_MAX = 80;
+
+/**
+ * A short description of an input value for a message: a string or number quoted (cut to
+ * QUOTE_MAX), a list or object named by its type. Input is untrusted, so a value is never
+ * serialised whole: a list nested 10,000 deep would exhaust the stack.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(clip(v));
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** A string cut to QUOTE_MAX characters, for messages that name it unquoted. */
+export function clip(v: string): string {
+  return v.length > QUOTE_MAX ? `${v.slice(0, QUOTE_MAX)}…` : v;
+}
+
+/** `v` when it is a string, else ''. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
 /** `v` when it is an object, else an empty one: for reading optional nested fields leniently. */
 export function asObject(v: unknown): Json {
   return isObject(v) ? v : {};
@@ -38,13 +63,13 @@ const NO_ENTRIES: Json = Object.freeze({});
 
 function obj(v: unknown, field: string): Json {
   if (v === undefined || v === null) return NO_ENTRIES;
-  if (!isObject(v)) throw new InvalidObjectError(field, `expected an object, got ${typeof v === 'object' ? 'a list' : JSON.stringify(v)}`);
+  if (!isObject(v)) throw new InvalidObjectError(field, `expected an object, got ${describeValue(v)}`);
   return v;
 }
 
 function list(v: unknown, field: string): unknown[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new InvalidObjectError(field, `expected a list, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) throw new InvalidObjectError(field, `expected a list, got ${describeValue(v)}`);
   return v;
 }
 
@@ -53,7 +78,7 @@ function str(v: unknown, field: string, required = false): string | undefined {
     if (required) throw new InvalidObjectError(field, 'is required');
     return undefined;
   }
-  if (typeof v !== 'string') throw new InvalidObjectError(field, `expected a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new InvalidObjectError(field, `expected a string, got ${describeValue(v)}`);
   return v;
 }
 
@@ -63,7 +88,7 @@ export function labels(v: unknown, field: string): Labels {
   if (checkedLabels.has(o)) return o as Labels;
   for (const k in o) {
     const val = o[k];
-    if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${k}`, `expected a string, got ${JSON.stringify(val)}`);
+    if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${clip(k)}`, `expected a string, got ${describeValue(val)}`);
   }
   checkedLabels.add(o);
   // Parsed input is never written to, so the checked object itself serves: a live snapshot's
@@ -77,7 +102,7 @@ const checkedLabels = new WeakSet<object>();
 function port(v: unknown, field: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new InvalidObjectError(field, `expected a port number from 1 to 65535, got ${JSON.stringify(v)}`);
+    throw new InvalidObjectError(field, `expected a port number from 1 to 65535, got ${describeValue(v)}`);
   }
   return n;
 }
@@ -85,7 +110,7 @@ function port(v: unknown, field: string): number {
 function enumValue<T extends string>(v: unknown, allowed: readonly T[], field: string, dflt: T): T {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new InvalidObjectError(field, `unknown value ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
+    throw new InvalidObjectError(field, `unknown value ${describeValue(v)}; expected one of ${allowed.join(', ')}`);
   }
   return v as T;
 }
@@ -103,26 +128,26 @@ function meta(o: Json, defaultNamespace: string, clusterScoped: boolean): Meta {
   const name = str(m['name'], 'metadata.name', true)!;
   const namespace = clusterScoped ? '' : (str(m['namespace'], 'metadata.namespace') ?? defaultNamespace);
   const created = str(m['creationTimestamp'], 'metadata.creationTimestamp') ?? '';
-  if (created && Number.isNaN(Date.parse(created))) throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${JSON.stringify(created)}`);
-  return { name, namespace, created, apiVersion: String(o['apiVersion']), annotations: labels(m['annotations'], 'metadata.annotations') };
+  if (created && Number.isNaN(Date.parse(created))) throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${describeValue(created)}`);
+  return { name, namespace, created, apiVersion: text(o['apiVersion']), annotations: labels(m['annotations'], 'metadata.annotations') };
 }
 
 /** True when the kind and apiVersion name an object mtls-guard judges. */
 export function isJudged(o: Json): boolean {
-  const k = JUDGED_KINDS[String(o['kind'])];
+  const k = JUDGED_KINDS[text(o['kind'])];
   return Boolean(k && typeof o['apiVersion'] === 'string' && o['apiVersion'].startsWith(`${k.group}/`));
 }
 
 function checkApiVersion(o: Json): string {
-  const kind = String(o['kind']);
+  const kind = text(o['kind']);
   const k = JUDGED_KINDS[kind];
   const av = o['apiVersion'];
   if (!k || typeof av !== 'string' || !av.startsWith(`${k.group}/`)) {
-    throw new UnsupportedKindError(`${typeof av === 'string' ? av : '(no apiVersion)'} ${kind || '(no kind)'}`);
+    throw new UnsupportedKindError(`${typeof av === 'string' ? clip(av) : '(no apiVersion)'} ${kind ? clip(kind) : '(no kind)'}`);
   }
   const version = av.slice(k.group.length + 1);
   if (!k.versions.includes(version)) {
-    throw new InvalidObjectError('apiVersion', `${kind} is served as ${k.versions.map((v) => `${k.group}/${v}`).join(', ')}, not ${av}`);
+    throw new InvalidObjectError('apiVersion', `${kind} is served as ${k.versions.map((v) => `${k.group}/${v}`).join(', ')}, not ${clip(av)}`);
   }
   return kind;
 }

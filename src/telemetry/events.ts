@@ -1,6 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import type { AdmissionEvent, EventSink } from '../admission/events.js';
 
+/** The Event reason of each decision. */
+const REASONS: Readonly<Record<AdmissionEvent['decision'], string>> = {
+  deny: 'MtlsBreakageDenied', warn: 'MtlsBreakageWarned', acknowledged: 'MtlsBreakageAcknowledged',
+  weakened: 'MtlsGuardModeWeakened', refused: 'MtlsGuardLooseningRefused',
+};
+
 /** Kubernetes truncates Event messages past this length. */
 const MAX_MESSAGE = 1024;
 
@@ -16,8 +22,8 @@ export function clusterEvents(kc: k8s.KubeConfig, onError: (e: Error) => void, n
       const t = now();
       const body: k8s.CoreV1Event = {
         metadata: { generateName: 'mtls-guard-', namespace },
-        involvedObject: { kind: e.kind, namespace, name: e.name },
-        reason: e.decision === 'deny' ? 'MtlsBreakageDenied' : 'MtlsBreakageWarned',
+        involvedObject: { kind: e.kind, name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}) },
+        reason: REASONS[e.decision],
         message: e.message.slice(0, MAX_MESSAGE),
         type: 'Warning',
         source: { component: 'mtls-guard' },

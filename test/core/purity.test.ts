@@ -19,8 +19,9 @@ const ALLOWED: Record<string, string[]> = {
   config: ['core', 'config'],
   tls: ['core', 'tls'],
   telemetry: ['core', 'admission', 'telemetry'],
+  authz: ['core', 'admission', 'authz'],
   http: ['core', 'admission', 'telemetry', 'config', 'http'],
-  cli: ['core', 'admission', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'cli'],
+  cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'cli'],
 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

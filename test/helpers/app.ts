@@ -6,6 +6,7 @@ import type { AdmissionEvent } from '../../src/admission/events.js';
 import type { MeshIndex } from '../../src/core/index.js';
 import { loadIndex } from '../../src/cli/load.js';
 import type { Evidence, Labels, Mode } from '../../src/core/model.js';
+import type { Authorizer } from '../../src/admission/authorize.js';
 
 /** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */
 export async function demoIndex(extra: string[] = []): Promise<MeshIndex> {
@@ -21,7 +22,25 @@ export interface TestApp {
   ready: { ok: boolean; reasons: string[] };
 }
 
-export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence; liveLabels?: Record<string, Labels> } = {}): TestApp {
+/**
+ * A stand-in for the API server's SubjectAccessReviews, for unit tests of one module (the e2e
+ * tests use the real ones): `grants` are `user verb namespace` lines, `system:masters` holds every
+ * permission, and `fail` makes every check reject as an unreachable API server would.
+ */
+export function fakeAuthorizer(grants: readonly string[] = [], fail = false): Authorizer & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    async check(user, p) {
+      asked.push(`${user.username} ${p.verb} ${p.namespace}`);
+      if (fail) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+      const ok = user.groups.includes('system:masters') || grants.includes(`${user.username} ${p.verb} ${p.namespace}`);
+      return ok ? { allowed: true } : { allowed: false, reason: '' };
+    },
+  };
+}
+
+export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence; liveLabels?: Record<string, Labels>; authorizer?: Authorizer } = {}): TestApp {
   const events: AdmissionEvent[] = [];
   // Every read of the clock advances it by `step`, so a test can make evaluation "slow".
   const clock = { now: 0, step: 0 };
@@ -31,7 +50,7 @@ export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyO
     snapshot: () => idx,
     ready: () => t.ready,
     options: {
-      defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared',
+      defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared', authorizer: opts.authorizer ?? fakeAuthorizer(), rolePrefix: 'mtls-guard',
       ...(opts.liveLabels ? { namespaceLabels: (ns: string) => opts.liveLabels![ns] } : {}),
     },
     metrics,

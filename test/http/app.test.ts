@@ -6,14 +6,23 @@ import { MeshIndex } from '../../src/core/index.js';
 import { loadManifests, parseManifests } from '../../src/snapshot/manifests.js';
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { trafficFromFile } from '../../src/evidence/file.js';
-import { demoIndex, review, testApp } from '../helpers/app.js';
+import { Writable } from 'node:stream';
+import { buildApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { NO_EVENTS } from '../../src/admission/events.js';
+import { demoIndex, fakeAuthorizer, review, testApp } from '../helpers/app.js';
 
 interface Case {
   name: string; review?: string; set?: Record<string, unknown>; body?: unknown; raw?: string; contentType?: string;
   method?: 'GET' | 'POST'; url?: string; extraSnapshot?: string; defaultMode?: 'warn'; clockStep?: number;
   noSnapshot?: boolean; notReady?: string[]; liveLabels?: Record<string, Record<string, string>>;
-  expect: { status: number; json?: unknown; events?: number; noWarnings?: boolean };
+  /** `user verb namespace` lines the stand-in authorizer allows; `authzFails` makes it unreachable. */
+  grants?: string[]; authzFails?: boolean;
+  /** `asked`: the permission checks made, as `user verb namespace`. */
+  expect: { status: number; json?: unknown; events?: number; noWarnings?: boolean; asked?: string[] };
   messageHas?: string[];
+  /** Lines /metrics shows after the request. */
+  metrics?: string[];
 }
 
 function setPath(o: Record<string, any>, path: string, v: unknown): void {
@@ -33,7 +42,8 @@ for (const c of cases) {
       idx = MeshIndex.build(projectSnapshot(docs, { traffic: await trafficFromFile('examples/telemetry/legacy-plaintext.prom') }).data);
     }
     if (c.noSnapshot) idx = null;
-    const ta = testApp(idx, { ...(c.defaultMode ? { defaultMode: c.defaultMode } : {}), ...(c.liveLabels ? { liveLabels: c.liveLabels } : {}) });
+    const authorizer = fakeAuthorizer(c.grants ?? [], c.authzFails ?? false);
+    const ta = testApp(idx, { ...(c.defaultMode ? { defaultMode: c.defaultMode } : {}), ...(c.liveLabels ? { liveLabels: c.liveLabels } : {}), authorizer });
     if (c.notReady) ta.ready = { ok: false, reasons: c.notReady };
     ta.clock.step = c.clockStep ?? 0;
     let payload: string | undefined;
@@ -52,7 +62,12 @@ for (const c of cases) {
     if (c.expect.json !== undefined) t.match(body, c.expect.json, 'body', { body });
     if (c.expect.noWarnings) t.notOk(body?.response?.warnings, 'no warnings');
     if (c.expect.events !== undefined) t.equal(ta.events.length, c.expect.events, `${c.expect.events} Event(s) recorded`);
-    for (const s of c.messageHas ?? []) t.ok(String(body?.response?.status?.message).includes(s), `message has: ${s}`);
+    for (const s of c.messageHas ?? []) t.ok(String(body?.response?.status?.message).includes(s), `message has: ${s}`, { message: body?.response?.status?.message });
+    if (c.expect.asked) t.same(authorizer.asked, c.expect.asked, 'permissions checked');
+    if (c.metrics) {
+      const m = (await ta.app.inject({ method: 'GET', url: '/metrics' })).body;
+      for (const line of c.metrics) t.ok(m.includes(line), `/metrics has ${line}`);
+    }
     const warnings: string[] = body?.response?.warnings ?? [];
     for (const w of warnings) {
       t.notMatch(w, /[\r\n]/, 'warnings carry no newlines');
@@ -93,4 +108,29 @@ t.test('the server options the API server needs', async (t) => {
   const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(big), headers: { 'content-type': 'application/json' } });
   t.equal(res.statusCode, 200, 'a 6 MiB review is accepted');
   await ta.app.close();
+});
+
+t.test('log lines stay short whatever a request carries, and refused bodies are logged at warn', async (t) => {
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+  const app = buildApp({
+    snapshot: () => base, ready: () => ({ ok: true, reasons: [] }),
+    options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: fakeAuthorizer(), rolePrefix: 'mtls-guard' },
+    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => 0 }), events: NO_EVENTS, clock: () => 0,
+    logger: { level: 'info', stream },
+  });
+  const r = review('strict-denied');
+  r.request.uid = 'u'.repeat(128);
+  r.request.namespace = 'n'.repeat(100_000);
+  r.request.name = 'm'.repeat(100_000);
+  r.request.kind.kind = 'K'.repeat(100_000);
+  r.request.userInfo = { username: 'a'.repeat(1024), groups: ['g'.repeat(1000)] };
+  for (let i = 0; i < 20; i++) await app.inject({ method: 'POST', url: `/validate?${'q'.repeat(8000)}=1`, payload: r });
+  await app.inject({ method: 'POST', url: '/validate', payload: 'not json', headers: { 'content-type': 'application/json' } });
+  await app.close();
+  t.equal(lines.filter((l) => l.includes('admission decision')).length, 20, 'one decision line per request');
+  const longest = Math.max(...lines.map((l) => l.length));
+  t.ok(longest < 2048, `the longest line has ${longest} characters`);
+  const refused = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).filter((l) => l.msg === 'request refused');
+  t.same(refused.map((l) => [l.level, l.status]), [[40, 415]], 'the 415 is logged once, at warn');
 });
