@@ -1,7 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { parseServeArgs, type ServeConfig } from '../config/serve.js';
-import { buildApp } from '../http/app.js';
+import { buildApp, tlsOptions } from '../http/app.js';
+import { ConnectionDrain } from '../http/drain.js';
+import { NO_AUTHORIZER } from '../admission/authorize.js';
+import { subjectAccessReviews } from '../authz/subject-access.js';
+import { readFile } from 'node:fs/promises';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { EvidenceRefresher } from '../evidence/refresher.js';
 import { queryTraffic } from '../evidence/prometheus.js';
@@ -85,15 +89,15 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     ...(cfg.rootNamespace ? { rootNamespace: cfg.rootNamespace } : {}),
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
     traffic: traffic ?? await loadTraffic(cfg.telemetry),
-    onError: (kind, e) => log(`watch of ${kind} failed, retrying: ${e.message}`),
+    onError: (kind, e) => log(kind === 'discovery'
+      ? `cannot reach the Kubernetes API server at ${kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)'}, retrying: ${e.message}`
+      : `watch of ${kind} failed, retrying: ${e.message}`),
     onRelist: (kind, why) => log(`${kind}: listing again, the watch could not resume (${why})`),
   });
-  try {
-    await snap.start();
-  } catch (e) {
-    throw new InputError(`cannot reach the Kubernetes API server at ${kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)'}: ${(e as Error).message}`);
-  }
-  const istio = snap.missing.filter((m) => /peerauthentications|destinationrules/.test(m));
+  // An API server that cannot be reached yet is retried with backoff; until the first sync the
+  // webhook serves, reports not ready, and allows with a warning that nothing was judged.
+  void snap.start();
+  const istio = (): string[] => snap.missing.filter((m) => /peerauthentications|destinationrules/.test(m));
   return {
     kubeConfig: kc,
     index: () => snap.index(),
@@ -103,7 +107,8 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     kindAges: () => snap.kindAges(),
     notes: () => {
       const out: string[] = [];
-      if (istio.length) out.push(`MG303 Istio's CRDs are not served by this cluster (${istio.join(', ')}); the mesh was judged without them`);
+      const missing = istio();
+      if (missing.length) out.push(`MG303 Istio's CRDs are not served by this cluster (${missing.join(', ')}); the mesh was judged without them`);
       const age = snap.ageSeconds();
       if (age !== null && age > cfg.maxStalenessSeconds) out.push(`MG303 the mesh snapshot is ${Math.round(age)}s old (is the API server reachable?); the verdict may be out of date`);
       return out;
@@ -134,9 +139,10 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let app: FastifyInstance | undefined;
   let draining = false;
   let logInfo: (msg: string) => void = (m) => io.err(`${m}\n`);
+  const clientCa = cfg.clientCa ? await readClientCa(cfg.clientCa) : undefined;
   const reloader = await openCerts(cfg, () => source.kubeConfig ?? loadKubeConfig(cfg.kubeconfig), (p) => {
     // New handshakes get the new pair; open connections keep theirs.
-    (app!.server as import('node:https').Server).setSecureContext({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2' });
+    (app!.server as import('node:https').Server).setSecureContext(tlsOptions({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa } : {}) }));
     app!.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');
   }, (e) => logWarn(`certificate refresh failed; keeping the current one: ${e.message}`), (m) => logInfo(m)).catch((e: unknown) => {
     source.stop();
@@ -157,13 +163,19 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       const reasons = [...(draining ? ['shutting down'] : []), ...(source.ready() ? [] : ['the mesh snapshot is not loaded yet'])];
       return { ok: reasons.length === 0, reasons };
     },
-    options: { defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, namespaceLabels: source.namespaceLabels },
+    draining: () => draining,
+    options: {
+      defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, namespaceLabels: source.namespaceLabels, rolePrefix: cfg.rolePrefix,
+      // Without an API server nobody can be shown to hold a permission: loosening is refused.
+      authorizer: source.kubeConfig ? subjectAccessReviews(source.kubeConfig) : NO_AUTHORIZER,
+    },
     metrics,
     events: source.kubeConfig ? clusterEvents(source.kubeConfig, (e) => logWarn(`recording an Event failed: ${e.message}`)) : NO_EVENTS,
     clock: () => performance.now(),
     logger: { level: cfg.logLevel },
-    https: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2' },
+    https: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa } : {}) },
   });
+  const connections = new ConnectionDrain(app.server, () => performance.now());
   const server = app;
   logWarn = (m) => server.log.warn(m);
   logInfo = (m) => server.log.info(m);
@@ -178,7 +190,10 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     closing ??= (async () => {
       draining = true;
       app.log.info({ reason, drainSeconds: cfg.drainSeconds }, 'shutting down: not ready, draining');
+      // Answers now close their connections; connections that carry nothing are ended once idle a while.
+      const idle = setInterval(() => connections.endIdle(IDLE_BEFORE_END_MS), 250);
       await new Promise((r) => setTimeout(r, cfg.drainSeconds * 1000));
+      clearInterval(idle);
       reloader.stop();
       evidence?.stop();
       source.stop();
@@ -189,6 +204,21 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     return closing;
   };
   return { app, url: `https://${host}:${port}`, reloader, shutdown, snapshot: () => source.index() };
+}
+
+/** During a drain, a connection idle this long is ended: a client under load is never idle so long. */
+const IDLE_BEFORE_END_MS = 1_000;
+
+/** Reads the CA that signs the API server's client certificate; a bad file stops the start. */
+async function readClientCa(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--client-ca ${file}: ${(e as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`--client-ca ${file} holds no PEM certificate`);
+  return pem;
 }
 
 /** Serves until SIGTERM or SIGINT, then shuts down gracefully. */

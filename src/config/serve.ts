@@ -36,6 +36,10 @@ export interface ServeConfig {
   readonly certMode: 'files' | 'self-managed';
   /** Set when certMode is self-managed. */
   readonly selfManaged?: SelfManagedConfig;
+  /** A CA file: /validate then requires a client certificate it signed (the API server's, from its admission kubeconfig). */
+  readonly clientCa?: string;
+  /** The prefix of the chart's ClusterRoles that grant `weaken` and `acknowledge` (the release's full name). */
+  readonly rolePrefix: string;
 }
 
 /** Where and how often to ask Prometheus. */
@@ -69,6 +73,7 @@ export const ENV = {
   telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
   drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
   maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS', certMode: 'MTLS_GUARD_CERT_MODE', certSecret: 'MTLS_GUARD_CERT_SECRET',
+  clientCa: 'MTLS_GUARD_CLIENT_CA', rolePrefix: 'MTLS_GUARD_ROLE_PREFIX',
   namespace: 'MTLS_GUARD_NAMESPACE', rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE', telemetryWindow: 'MTLS_GUARD_TELEMETRY_WINDOW', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
 } as const;
 
@@ -116,6 +121,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'telemetry-window': { type: 'string' }, 'telemetry-refresh': { type: 'string' }, 'telemetry-timeout': { type: 'string' }, 'telemetry-max-age': { type: 'string' }, 'telemetry-bearer-token-file': { type: 'string' }, 'telemetry-ca-file': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
         'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
         'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
+        'client-ca': { type: 'string' }, 'role-prefix': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -133,7 +139,11 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const prometheus = telemetry && isTelemetryUrl(telemetry) ? prometheusConfig(telemetry, flag) : undefined;
   const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
   const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
+  const clientCa = flag('client-ca', ENV.clientCa);
+  const rolePrefix = flag('role-prefix', ENV.rolePrefix) ?? 'mtls-guard';
+  if (!/^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/.test(rolePrefix)) throw new ConfigError(`--role-prefix must be a ClusterRole name prefix, not ${JSON.stringify(rolePrefix)}`);
   return {
+    ...(clientCa ? { clientCa } : {}), rolePrefix,
     ...(prometheus ? { prometheus } : {}),
     certMode, ...(selfManaged ? { selfManaged } : {}), ...(root ? { rootNamespace: root } : {}),
     host, port, cluster,

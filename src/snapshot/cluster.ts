@@ -127,6 +127,7 @@ export class ClusterSnapshot {
   private inPlace = 0;
   private rebuilds = 0;
   private unchanged = 0;
+  private discovered = false;
   /** Optional kinds the cluster does not serve, for the one warning. */
   readonly missing: string[] = [];
 
@@ -138,10 +139,26 @@ export class ClusterSnapshot {
     this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Store(spec.kind === 'Pod'), relists: 0 }));
   }
 
-  /** Discovers which versions are served, then starts a list+watch loop per kind. */
+  /**
+   * Discovers which versions are served, then starts a list+watch loop per kind. While the API
+   * server cannot be reached it keeps trying, with backoff, and resolves once discovery succeeds
+   * (or the snapshot is stopped); `ready()` stays false until every served kind is listed.
+   */
   async start(): Promise<void> {
-    await this.discover();
-    for (const k of this.kinds) if (k.served) void this.loop(k);
+    let backoff = 250;
+    while (!this.stopped) {
+      try {
+        await this.discover();
+        this.discovered = true;
+        break;
+      } catch (e) {
+        if (this.stopped) return;
+        this.opts.onError?.('discovery', e as Error);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+      }
+    }
+    for (const k of this.kinds) if (k.served && !this.stopped) void this.loop(k);
   }
 
   private async discover(): Promise<void> {
@@ -329,9 +346,9 @@ export class ClusterSnapshot {
     return (labels && typeof labels === 'object' ? labels : {}) as Labels;
   }
 
-  /** True once every served kind has been listed once. */
+  /** True once discovery succeeded and every served kind has been listed once. */
   ready(): boolean {
-    return this.kinds.every((k) => !k.served || k.listed);
+    return this.discovered && this.kinds.every((k) => !k.served || k.listed);
   }
 
   /** The last built index, or null before the first. */

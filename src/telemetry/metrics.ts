@@ -14,12 +14,35 @@ export interface MetricSources {
   evidenceAgeSeconds?(): number | null;
 }
 
-/** The webhook's metrics, in a registry of their own (never the global one). */
+/** The values each request label may take; anything else is counted as `other`, so hostile requests cannot grow /metrics. */
+export const LABEL_VALUES = {
+  operation: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+  kind: ['PeerAuthentication', 'DestinationRule', 'Policy', 'MeshPolicy', 'Namespace'],
+  decision: ['allow', 'warn', 'deny', 'acknowledged', 'skip', 'error', 'timeout', 'invalid'],
+  mode: ['enforce', 'warn', 'dry-run', 'off'],
+  route: ['/validate', '/healthz', '/readyz', '/metrics'],
+} as const;
+
+/** `v` when it is one of `allowed`, else `other`. */
+export function bounded(v: string, allowed: readonly string[]): string {
+  return allowed.includes(v) ? v : 'other';
+}
+
+/** The webhook's metrics, in a registry of their own (never the global one). Request labels go through `bounded`. */
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Counter<'operation' | 'kind' | 'decision' | 'mode'>;
+  /** From the request's arrival to the answer written, whatever the answer. */
   readonly latency: Histogram<'operation'>;
+  /** Every HTTP answer, by route and status code, 4xx and 5xx included. */
+  readonly responses: Counter<'route' | 'code'>;
   readonly findings: Counter<'code'>;
+  /** Breakages acknowledged by a user allowed to. */
+  readonly acknowledged: Counter;
+  /** Namespace modes weakened by a user allowed to. */
+  readonly weakened: Counter;
+  /** Acknowledgements and weakenings refused: `why` is forbidden, reason (too short) or unverified. */
+  readonly refused: Counter<'action' | 'why'>;
   /** Duration of each background round of Prometheus queries. */
   readonly evidenceQueries: Histogram<'outcome'>;
   readonly evidenceErrors: Counter;
@@ -37,8 +60,22 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
     labelNames: ['operation', 'kind', 'decision', 'mode'] as const, registers: [registry],
   });
   const latency = new Histogram({
-    name: 'mtls_guard_admission_duration_seconds', help: 'Time to answer an admission request.',
+    name: 'mtls_guard_admission_duration_seconds', help: 'Time to answer an admission request, from its arrival to the answer written.',
     labelNames: ['operation'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+  });
+  const responses = new Counter({
+    name: 'mtls_guard_http_responses_total', help: 'HTTP answers by route and status code, errors included.',
+    labelNames: ['route', 'code'] as const, registers: [registry],
+  });
+  const acknowledged = new Counter({
+    name: 'mtls_guard_acknowledged_total', help: 'Breakages acknowledged (mtls-guard.io/acknowledge-breakage) by a user allowed to.', registers: [registry],
+  });
+  const weakened = new Counter({
+    name: 'mtls_guard_mode_weakened_total', help: 'Namespace modes weakened by a user allowed to.', registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'mtls_guard_refused_total', help: 'Acknowledgements and mode weakenings refused, by action and why (forbidden, reason, unverified).',
+    labelNames: ['action', 'why'] as const, registers: [registry],
   });
   const findings = new Counter({
     name: 'mtls_guard_findings_total', help: 'Findings reported, by code.', labelNames: ['code'] as const, registers: [registry],
@@ -73,5 +110,5 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
   const evidenceErrors = new Counter({
     name: 'mtls_guard_evidence_errors_total', help: 'Failed rounds of Prometheus queries.', registers: [registry],
   });
-  return { registry, requests, latency, findings, evidenceQueries, evidenceErrors };
+  return { registry, requests, latency, responses, findings, acknowledged, weakened, refused, evidenceQueries, evidenceErrors };
 }

@@ -79,8 +79,8 @@ export async function generateCa(now: Date, commonName = 'mtls-guard CA', validi
   return { certPem: forge.pki.certificateToPem(cert), keyPem: k.pem };
 }
 
-/** A serving certificate signed by `ca`, with the service's DNS names and any IPs as SANs, valid `validityMs` (default LEAF_VALIDITY_DAYS). */
-export async function generateServing(ca: KeyPair, spec: ServingSpec, now: Date, validityMs = LEAF_VALIDITY_DAYS * DAY_MS): Promise<KeyPair> {
+/** A leaf certificate signed by `ca`: for serving (with SANs) or for a client (with a name only). */
+async function generateLeaf(ca: KeyPair, commonName: string, use: 'serverAuth' | 'clientAuth', altNames: object[], now: Date, validityMs: number): Promise<KeyPair> {
   const k = await newKey();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
@@ -88,17 +88,31 @@ export async function generateServing(ca: KeyPair, spec: ServingSpec, now: Date,
   cert.publicKey = k.pub;
   cert.serialNumber = serial();
   validity(cert, now, validityMs);
-  cert.setSubject([{ name: 'commonName', value: `${spec.service}.${spec.namespace}.svc` }, { name: 'organizationName', value: 'mtls-guard' }]);
+  cert.setSubject([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'mtls-guard' }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [...serviceDnsNames(spec).map((value) => ({ type: 2, value })), ...(spec.ips ?? []).map((ip) => ({ type: 7, ip }))] },
+    { name: 'extKeyUsage', [use]: true },
+    ...(altNames.length ? [{ name: 'subjectAltName', altNames }] : []),
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   sign(cert, caKey);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: k.pem };
+}
+
+/** A serving certificate for the webhook's Service, signed by `ca`, valid `validityMs` (default LEAF_VALIDITY_DAYS). */
+export function generateServing(ca: KeyPair, spec: ServingSpec, now: Date, validityMs = LEAF_VALIDITY_DAYS * DAY_MS): Promise<KeyPair> {
+  const altNames = [...serviceDnsNames(spec).map((value) => ({ type: 2, value })), ...(spec.ips ?? []).map((ip) => ({ type: 7, ip }))];
+  return generateLeaf(ca, `${spec.service}.${spec.namespace}.svc`, 'serverAuth', altNames, now, validityMs);
+}
+
+/**
+ * A client certificate signed by `ca`: what the API server presents to the webhook when its
+ * admission configuration names a kubeconfig, and `serve --client-ca` checks.
+ */
+export function generateClient(ca: KeyPair, commonName: string, now: Date, validityMs = LEAF_VALIDITY_DAYS * DAY_MS): Promise<KeyPair> {
+  return generateLeaf(ca, commonName, 'clientAuth', [], now, validityMs);
 }
 
 /** The notAfter of a PEM certificate, in ms since the epoch. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { notAfterMs, type KeyPair } from './certs.js';
@@ -6,13 +6,26 @@ import { notAfterMs, type KeyPair } from './certs.js';
 /** File names inside a certificate folder, as `mtls-guard certs` writes them. */
 export const CERT_FILES = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
 
+/**
+ * Writes a key readable by its owner only, whether or not the file existed: a new file is made
+ * with mode 0600 and renamed over the old one, so the key is never readable by others, not even
+ * for a moment, and an old file's looser mode does not survive.
+ */
+async function writeKey(path: string, pem: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await rm(tmp, { force: true });
+  await writeFile(tmp, pem, { mode: 0o600, flag: 'wx' });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}
+
 /** Writes the CA and the serving pair; keys are readable by the owner only. */
 export async function writeCerts(dir: string, ca: KeyPair, serving: KeyPair): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, CERT_FILES.caCert), ca.certPem);
-  await writeFile(join(dir, CERT_FILES.caKey), ca.keyPem, { mode: 0o600 });
+  await writeKey(join(dir, CERT_FILES.caKey), ca.keyPem);
   await writeFile(join(dir, CERT_FILES.cert), serving.certPem);
-  await writeFile(join(dir, CERT_FILES.key), serving.keyPem, { mode: 0o600 });
+  await writeKey(join(dir, CERT_FILES.key), serving.keyPem);
 }
 
 /** A serving key pair as read from disk, with what identifies its version. */
