@@ -41,6 +41,8 @@ const certCount = (b64: string): number => (Buffer.from(b64, 'base64').toString(
 const bundle = async (): Promise<string> => (await json(['get', 'validatingwebhookconfiguration', 'mtls-guard'])).webhooks[0].clientConfig.caBundle ?? '';
 const secret = async (): Promise<Record<string, string>> => (await json(['get', 'secret', '-n', NS, 'mtls-guard-certs'])).data ?? {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A JSON patch that sets one field of both of the chart's webhooks (Istio objects, namespace modes). */
+const everyWebhook = (field: string, value: unknown) => [0, 1].map((i) => ({ op: 'replace', path: `/webhooks/${i}/${field}`, value }));
 
 /** A kubeconfig that authenticates as a ServiceAccount with a short-lived token from the TokenRequest API. */
 async function kubeconfigAs(sa: string): Promise<string> {
@@ -98,6 +100,8 @@ t.test('helm install into the real API server succeeds and prints the notes', as
   const cfg = await json(['get', 'validatingwebhookconfiguration', 'mtls-guard']);
   t.same(cfg.webhooks[0].clientConfig.service, { name: 'mtls-guard', namespace: NS, path: '/validate', port: 443 });
   t.equal(cfg.webhooks[0].matchConditions.length, 1, 'the API server kept the matchConditions');
+  t.same(cfg.webhooks.map((w: { name: string }) => w.name), ['validate.mtls-guard.io', 'modes.mtls-guard.io'], 'a second webhook judges namespace mode labels');
+  t.equal(cfg.webhooks[1].matchConditions[0].name, 'mode-label-changed', 'the API server accepted its CEL match condition');
   t.equal((await json(['get', 'deployment', '-n', NS, 'mtls-guard'])).spec.template.spec.securityContext.runAsUser, 65532);
   t.same(await secret(), {}, 'the certificate Secret starts empty');
 });
@@ -106,7 +110,8 @@ t.test('RBAC: what serve needs is allowed, nothing more', async (t) => {
   const can = async (as: string, ...args: string[]) => (await cluster.kubectl(['auth', 'can-i', '--as', as, ...args])).stdout.trim();
   for (const args of [
     ['list', 'pods', '-A'], ['watch', 'peerauthentications.security.istio.io', '-A'], ['list', 'destinationrules.networking.istio.io', '-A'],
-    ['watch', 'namespaces'], ['list', 'configmaps', '-A'], ['list', 'deployments.apps', '-A'], ['list', 'meshpolicies.authentication.istio.io'],
+    ['watch', 'namespaces'], ['list', 'configmaps/istio', '-n', 'istio-system'], ['watch', 'configmaps/istio', '-A'], ['list', 'deployments.apps', '-A'],
+    ['create', 'subjectaccessreviews.authorization.k8s.io'], ['list', 'meshpolicies.authentication.istio.io'],
     ['list', 'policies.authentication.istio.io', '-A'], ['create', 'events', '-n', 'foo'],
     ['get', 'secret/mtls-guard-certs', '-n', NS], ['update', 'secret/mtls-guard-certs', '-n', NS],
     ['get', 'validatingwebhookconfigurations/mtls-guard'], ['patch', 'validatingwebhookconfigurations/mtls-guard'],
@@ -114,7 +119,8 @@ t.test('RBAC: what serve needs is allowed, nothing more', async (t) => {
     ['list', 'apiservices.apiregistration.k8s.io'], ['watch', 'ingresses.networking.k8s.io', '-A'], ['list', 'ingressclasses.networking.k8s.io'],
   ]) t.equal(await can(SA, ...args), 'yes', `may ${args.join(' ')}`);
   for (const args of [
-    ['get', 'secrets', '-A'], ['list', 'secrets', '-n', NS], ['get', 'secret/other', '-n', NS], ['create', 'secrets', '-n', NS],
+    ['get', 'secrets', '-A'], ['list', 'secrets', '-n', NS], ['list', 'configmaps', '-A'], ['get', 'configmaps/other', '-n', 'istio-system'],
+    ['weaken', 'modes.mtls-guard.io', '-n', 'foo'], ['acknowledge', 'breakages.mtls-guard.io', '-n', 'foo'], ['get', 'secret/other', '-n', NS], ['create', 'secrets', '-n', NS],
     ['create', 'pods', '-n', 'foo'], ['patch', 'validatingwebhookconfigurations/other'], ['delete', 'validatingwebhookconfigurations/mtls-guard'],
     ['update', 'peerauthentications.security.istio.io', '-n', 'foo'], ['create', 'clusterrolebindings'],
     ['update', 'ingresses.networking.k8s.io', '-n', 'foo'], ['delete', 'customresourcedefinitions.apiextensions.k8s.io'], ['patch', 'mutatingwebhookconfigurations/mtls-guard'],
@@ -134,12 +140,14 @@ t.test('RBAC: what serve needs is allowed, nothing more', async (t) => {
 t.test('serve as the chart\'s ServiceAccount creates its certificates and caBundle; kubectl sees a denial through the installed configuration', async (t) => {
   // The envtest way: point the installed configuration at the local server instead of the Service.
   await ok(['patch', 'validatingwebhookconfiguration', 'mtls-guard', '--type=json', '-p',
-    JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value: { url: `https://127.0.0.1:${port}/validate` } }])]);
+    JSON.stringify(everyWebhook('clientConfig', { url: `https://127.0.0.1:${port}/validate` }))]);
   server = await startGuard(await kubeconfigAs('mtls-guard'));
   const data = await secret();
   for (const k of ['ca.crt', 'ca.key', 'tls.crt', 'tls.key']) t.ok(data[k], `the Secret holds ${k}`);
   const ca = Buffer.from(data['ca.crt']!, 'base64').toString().trim();
   t.ok(Buffer.from(await bundle(), 'base64').toString().includes(ca), 'the caBundle holds the Secret\'s CA');
+  const hooks = (await json(['get', 'validatingwebhookconfiguration', 'mtls-guard'])).webhooks as { clientConfig: { caBundle: string } }[];
+  t.equal(hooks[1]!.clientConfig.caBundle, hooks[0]!.clientConfig.caBundle, 'both webhooks get the caBundle');
   t.ok(forge.pki.certificateFromPem(ca).verify(await servedCert()), 'the served certificate is signed by it');
   const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], MESH_MTLS);
   t.equal(r.code, 1, 'kubectl exits 1');
@@ -190,7 +198,7 @@ t.test('a CA switch against the real API server: both CAs are trusted across it 
   const s = await json(['get', 'secret', '-n', NS, 'mtls-guard-certs']);
   await ok(['replace', '-f', '-'], JSON.stringify({ ...s, data: secretData({ ca: old, serving: leaf }) }));
   await ok(['patch', 'validatingwebhookconfiguration', 'mtls-guard', '--type=json', '-p',
-    JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: Buffer.from(old.certPem).toString('base64') }])]);
+    JSON.stringify(everyWebhook('clientConfig/caBundle', Buffer.from(old.certPem).toString('base64')))]);
 
   server = await startGuard(await kubeconfigAs('mtls-guard'), ['--ca-propagation', '4s']);
   const staged = await secret();
@@ -231,8 +239,8 @@ t.test('helm upgrade keeps the certificates and the caBundle the server made', a
   const caBundle = await bundle();
   const data = await secret();
   // Back to the Service form the chart renders, as in a real cluster.
-  await ok(['patch', 'validatingwebhookconfiguration', 'mtls-guard', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig',
-    value: { service: { name: 'mtls-guard', namespace: NS, path: '/validate', port: 443 }, caBundle } }])]);
+  await ok(['patch', 'validatingwebhookconfiguration', 'mtls-guard', '--type=json', '-p', JSON.stringify(everyWebhook('clientConfig',
+    { service: { name: 'mtls-guard', namespace: NS, path: '/validate', port: 443 }, caBundle }))]);
   const r = helm('upgrade', 'mtls-guard', 'charts/mtls-guard', '-n', NS, '--reuse-values', '--set', 'logLevel=debug');
   t.equal(r.status, 0, r.stderr);
   t.same(await secret(), data, 'the Secret\'s certificates survive the upgrade');

@@ -4,7 +4,9 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { freePort, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
+import { startServer } from '../../src/cli/serve.js';
+import { parseServeArgs } from '../../src/config/serve.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
 import { startWebhook } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
@@ -132,4 +134,27 @@ t.test('watch resilience: kube-apiserver stops and comes back; no wrong deny mea
   const took = Date.now() - start;
   t.ok(webhook.snapshot()?.workloads('legacy').some((w) => w.name === 'after-restart'), `the Pod created after the restart is in the snapshot (after ${took} ms)`);
   t.equal((await judge()).response.allowed, true, 'and the harmless change is still allowed');
+});
+
+t.test('an API server not reachable yet at start: serve stays up and not ready, retries, and is ready once it answers', async (t) => {
+  await cluster.stopApiServer();
+  const port = await freePort();
+  const certs = join(cluster.dir, 'webhook-certs');
+  const logs: string[] = [];
+  const late = await startServer(parseServeArgs(['--listen', `127.0.0.1:${port}`, '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
+    '--kubeconfig', cluster.kubeconfig, '--log-level', 'silent', '--drain-seconds', '0', '--istio-version', '1.28.0'], {}),
+  { out: () => {}, err: (s) => logs.push(s) });
+  t.teardown(() => late.shutdown('test'));
+  const ready = async () => (await late.app.inject({ url: '/readyz' })).statusCode;
+  t.equal(await ready(), 503, 'not ready while the API server is down');
+  const judged = (await late.app.inject({ method: 'POST', url: '/validate', payload: {
+    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'early', operation: 'CREATE', kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
+      namespace: 'foo', name: 'default', userInfo: { username: 'admin' }, object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'foo' }, spec: { mtls: { mode: 'STRICT' } } } },
+  } })).json();
+  t.match(judged.response, { uid: 'early', allowed: true, warnings: ['MG303 mtls-guard has no mesh snapshot yet; the change was not evaluated'] }, 'answers, saying nothing was judged');
+  await new Promise((r) => setTimeout(r, 1500));
+  await cluster.startApiServer();
+  for (let i = 0; i < 300 && await ready() !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(await ready(), 200, 'ready once the API server answers');
+  t.ok(late.snapshot(), 'with a snapshot');
 });

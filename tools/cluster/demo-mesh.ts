@@ -39,3 +39,35 @@ export function demoMesh(): string {
   }
   return out.join('---\n');
 }
+
+/**
+ * A tenant of namespace foo, as platform teams set one up: `alice` may read and label her own
+ * namespace and manage Istio security objects in it, and nothing more. Whether she may weaken
+ * foo's mtls-guard mode or acknowledge a breakage there is for mtls-guard's own permissions.
+ */
+export function demoTenant(user = 'alice', ns = 'foo'): string {
+  return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: tenant-${ns}-namespace}
+rules:
+- {apiGroups: [""], resources: [namespaces], resourceNames: [${ns}], verbs: [get, patch, update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: tenant-${ns}-namespace}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tenant-${ns}-namespace}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: tenant-istio, namespace: ${ns}}
+rules:
+- {apiGroups: [security.istio.io, networking.istio.io], resources: [peerauthentications, destinationrules], verbs: [get, list, watch, create, update, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: tenant-istio, namespace: ${ns}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: tenant-istio}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}]
+`;
+}

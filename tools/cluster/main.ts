@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, installCrds, kubectlPath, startCluster } from './controlplane.js';
-import { webhookConfiguration } from './webhook.js';
-import { demoMesh } from './demo-mesh.js';
+import { chartClusterRoles, webhookConfiguration } from './webhook.js';
+import { demoMesh, demoTenant } from './demo-mesh.js';
 import { makeCerts } from '../../src/cli/certs.js';
 
 const DIR = resolve('.cluster');
@@ -103,6 +103,10 @@ async function up(): Promise<number> {
   writeFileSync(STATE, JSON.stringify({ pids, kubeconfig: cluster.kubeconfig, server: cluster.server, webhook }, null, 2));
   const r = await cluster.kubectl(['apply', '-f', '-'], webhookConfiguration(webhook, caBundle));
   if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
+  for (const [what, yaml] of [['the chart\'s ClusterRoles', chartClusterRoles()], ['the demo tenant alice', demoTenant()]] as const) {
+    const a = await cluster.kubectl(['apply', '-f', '-'], yaml);
+    if (a.code !== 0) throw new Error(`creating ${what} failed: ${a.stderr}`);
+  }
   // Ready means a known-breaking object is denied end to end.
   for (let i = 0; ; i++) {
     const probe = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], KNOWN_BREAKING);
@@ -111,6 +115,9 @@ async function up(): Promise<number> {
     await new Promise((res) => setTimeout(res, 500));
   }
   console.log(`up: STRICT for namespace foo is denied through kubectl apply --dry-run=server.
+Registered as the chart registers it, with its ClusterRoles mtls-guard-weaken-mode and
+mtls-guard-acknowledge-breakage. alice is a tenant of foo who may label it and edit its Istio
+objects, not weaken its mode: try \`kubectl --as alice label ns foo mtls-guard.io/mode=off\`.
 
   export KUBECONFIG=${cluster.kubeconfig}
   alias kubectl=${kubectlPath()}

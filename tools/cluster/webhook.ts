@@ -1,29 +1,35 @@
-// Registers the webhook on a control plane the way the chart will, and starts it in-process for tests.
-import { join } from 'node:path';
-import { freePort, type Cluster } from './controlplane.js';
+// Registers the webhook on a control plane exactly as the chart does, and starts it in-process for tests.
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { freePort, helmPath, type Cluster } from './controlplane.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer, type Running } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
 
-/** The ValidatingWebhookConfiguration rules the chart uses. */
+const CHART = resolve('charts', 'mtls-guard');
+
+/**
+ * The chart's ValidatingWebhookConfiguration (`helm template`, legacy kinds on), with each webhook's
+ * clientConfig pointed at `url` instead of the in-cluster Service: the same rules, namespace
+ * selector and match conditions users get, so tests and `npm run cluster` see the guard as they will.
+ */
 export function webhookConfiguration(url: string, caBundle: string, failurePolicy = 'Fail'): string {
-  return `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: mtls-guard}
-webhooks:
-- name: validate.mtls-guard.io
-  clientConfig: {url: "${url}", caBundle: "${caBundle}"}
-  rules:
-  - {apiGroups: [security.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [peerauthentications], scope: Namespaced}
-  - {apiGroups: [networking.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [destinationrules], scope: Namespaced}
-  - {apiGroups: [authentication.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [policies], scope: Namespaced}
-  - {apiGroups: [authentication.istio.io], apiVersions: ["*"], operations: [CREATE, UPDATE, DELETE], resources: [meshpolicies], scope: Cluster}
-  matchPolicy: Equivalent
-  sideEffects: NoneOnDryRun
-  admissionReviewVersions: [v1]
-  timeoutSeconds: 5
-  failurePolicy: ${failurePolicy}
-`;
+  const r = spawnSync(helmPath(), ['template', 'mtls-guard', CHART, '-n', 'mtls-guard', '--set', 'webhook.legacy.enabled=true',
+    '--set', `webhook.failurePolicy=${failurePolicy}`, '--show-only', 'templates/webhook.yaml'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  const cfg = parse(r.stdout) as { webhooks: { clientConfig: unknown }[] };
+  for (const w of cfg.webhooks) w.clientConfig = { url, caBundle };
+  return JSON.stringify(cfg);
+}
+
+/** The chart's RBAC objects that users bind: the two ClusterRoles granting `weaken` and `acknowledge`. */
+export function chartClusterRoles(): string {
+  const r = spawnSync(helmPath(), ['template', 'mtls-guard', CHART, '-n', 'mtls-guard', '--show-only', 'templates/rbac.yaml'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  const docs = r.stdout.split(/^---$/m).map((d) => parse(d) as { kind?: string; metadata?: { name?: string } } | null);
+  const items = docs.filter((d) => d?.kind === 'ClusterRole' && /-(weaken-mode|acknowledge-breakage)$/.test(d.metadata?.name ?? ''));
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
 /** Starts `serve` in-process on a free port (live cluster unless `serveArgs` names files) and registers it. */
