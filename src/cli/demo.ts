@@ -36,7 +36,8 @@ export async function runDemo(argv: readonly string[], io: Io, env: Readonly<Rec
     `mtls-guard is serving the example mesh on ${running.url} (Ctrl-C to stop).`,
     'Try a PeerAuthentication STRICT for namespace foo, which legacy/sleep still calls in plaintext:',
     `  ${curl('strict-denied.json')}`,
-    `Others in ${rel('examples', 'reviews')}/: strict-warn-namespace.json, allowed.json, delete-denied.json, dry-run.json`,
+    `Others in ${rel('examples', 'reviews')}/: strict-warn-namespace.json, allowed.json, delete-denied.json, dry-run.json,`,
+    '  namespace-mode-off.json (a tenant weakening a namespace\'s mode; serving from files, no permission can be checked)',
     '',
   ].join('\n'));
   await serveUntilSignal(running);

@@ -202,7 +202,10 @@ function eventOf(h: Handled, req: AdmissionRequest): Parameters<EventSink['recor
   const clusterScoped = h.kind === 'Namespace' || h.kind === 'MeshPolicy';
   const base = { uid: req.uid, object: h.object, namespace: clusterScoped ? '' : req.namespace, name: req.name, kind: h.kind };
   const who = req.username || '(unknown user)';
-  if (l?.action === 'acknowledge' && l.granted) return { ...base, decision: 'acknowledged', message: `${who} acknowledged the breakage: ${l.reason}. ${d.warnings.slice(1).join('; ')}` };
+  if (l?.action === 'acknowledge' && l.granted) {
+    const codes = [...new Set(h.verdict?.wouldDeny.map((f) => f.code))].join(', ');
+    return { ...base, decision: 'acknowledged', message: `${who} acknowledged the breakage (${codes}): ${l.reason}` };
+  }
   if (l?.action === 'weaken' && l.granted) return { ...base, decision: 'weakened', message: `${who} set mode ${l.to} (was ${l.from})` };
   if (l && !l.granted) return { ...base, decision: 'refused', message: d.message ?? `refused for ${who}` };
   if (h.outcome === 'deny' || h.outcome === 'warn') return { ...base, decision: h.outcome, message: d.message ?? d.warnings.join('; ') };

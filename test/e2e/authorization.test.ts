@@ -110,7 +110,7 @@ t.test('once an admin runs the named line, the tenant can acknowledge; the ackno
   }
   t.match(reasons, 'MtlsBreakageAcknowledged', 'an Event records it');
   const msg = await must(['get', 'events', '-n', 'foo', '--field-selector', 'reason=MtlsBreakageAcknowledged', '-o', 'jsonpath={.items[0].message}']);
-  t.match(msg, 'alice acknowledged the breakage: sleep.legacy is retired today, ticket OPS-42', 'naming the user and the reason');
+  t.match(msg, 'alice acknowledged the breakage (MG101): sleep.legacy is retired today, ticket OPS-42', 'naming the user, the codes and the reason');
   await must(['delete', 'peerauthentications.security.istio.io', 'default', '-n', 'foo']);
 });
 
