@@ -16,7 +16,7 @@ import { NO_AUTHORIZER } from '../../src/admission/authorize.js';
 import { NO_EVENTS } from '../../src/admission/events.js';
 import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model.js';
-import { loadKubeConfig } from '../../src/cli/load.js';
+import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const SERVICES = Math.round(PODS / 5);

@@ -29,7 +29,7 @@ export async function runDemo(argv: readonly string[], io: Io, env: Readonly<Rec
   }
   const cfg = parseServeArgs(['--listen', '127.0.0.1:8443', '--tls-cert', join(certs, CERT_FILES.cert), '--tls-key', join(certs, CERT_FILES.key),
     '--cluster', rel('examples', 'mesh-current'), '--cluster', rel('examples', 'webhook-demo'),
-    '--telemetry', rel('examples', 'telemetry', 'legacy-plaintext.prom'), '--drain-seconds', '0', ...argv], env);
+    '--telemetry', rel('examples', 'telemetry', 'legacy-plaintext.prom'), '--drain-seconds', '0', '--log-format', 'human', ...argv], env);
   const running = await startServer(cfg, io);
   const curl = (f: string): string => `curl -s --cacert ${join(certs, CERT_FILES.caCert)} -H 'Content-Type: application/json' ${running.url}/validate -d @${rel('examples', 'reviews', f)}`;
   io.out([

@@ -1,10 +1,8 @@
-import * as k8s from '@kubernetes/client-node';
 import type { Traffic } from '../core/model.js';
 import { EvidenceError } from '../core/errors.js';
 import { MeshIndex } from '../core/index.js';
 import { loadManifests } from '../snapshot/manifests.js';
 import { projectSnapshot } from '../snapshot/project.js';
-import { PooledKubeConfig } from '../snapshot/kubeconfig.js';
 import { trafficFromFile } from '../evidence/file.js';
 import type { SnapshotArgs } from '../config/cli-args.js';
 import type { PrometheusConfig } from '../config/serve.js';
@@ -25,14 +23,6 @@ export async function loadTraffic(file: string | undefined, prometheus?: Prometh
     }
   }
   return file ? trafficFromFile(file) : null;
-}
-
-/** A kubeconfig from a file, else in-cluster or ~/.kube/config, with its requests sharing one connection pool. */
-export function loadKubeConfig(file?: string): PooledKubeConfig {
-  const kc = new k8s.KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return PooledKubeConfig.from(kc);
 }
 
 /**

@@ -1,10 +1,4 @@
 import { MtlsGuardError } from '../core/errors.js';
-import { runSimulate } from './simulate.js';
-import { runCheck } from './check.js';
-import { runDemo } from './demo.js';
-import { runServe } from './serve.js';
-import { runCerts } from './certs.js';
-import { runUnregister } from './unregister.js';
 import { EXIT, type Io } from './io.js';
 
 const USAGE = `usage: mtls-guard <command> [flags]
@@ -29,13 +23,17 @@ commands:
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  simulate: runSimulate,
-  check: runCheck,
-  demo: (a, io) => runDemo(a, io),
-  serve: (a, io) => runServe(a, io),
-  certs: runCerts,
-  unregister: runUnregister,
+/**
+ * Each command's module, loaded when it runs: the offline commands never load the Kubernetes
+ * client, whose import alone takes half a second, nor the HTTP server.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  simulate: async () => (await import('./simulate.js')).runSimulate,
+  check: async () => (await import('./check.js')).runCheck,
+  demo: async () => { const m = await import('./demo.js'); return (a, io) => m.runDemo(a, io); },
+  serve: async () => { const m = await import('./serve.js'); return (a, io) => m.runServe(a, io); },
+  certs: async () => (await import('./certs.js')).runCerts,
+  unregister: async () => (await import('./unregister.js')).runUnregister,
 };
 
 /** Runs a command line; every failure becomes a message and an exit code, never a stack trace. */
@@ -45,12 +43,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     (cmd ? io.out : io.err)(USAGE);
     return cmd ? EXIT.ok : EXIT.badInput;
   }
-  const run = COMMANDS[cmd];
-  if (!run) {
+  const load = COMMANDS[cmd];
+  if (!load) {
     io.err(`mtls-guard: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
     return EXIT.badInput;
   }
   try {
+    const run = await load();
     return await run(rest, io);
   } catch (e) {
     if (e instanceof MtlsGuardError) {

@@ -20,8 +20,9 @@ import { prepare } from '../core/evaluate.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
-import { loadIndex, loadKubeConfig, loadTraffic } from './load.js';
-import type { PooledKubeConfig } from '../snapshot/kubeconfig.js';
+import { humanLog } from '../telemetry/human-log.js';
+import { loadIndex, loadTraffic } from './load.js';
+import { loadKubeConfig, type PooledKubeConfig } from '../snapshot/kubeconfig.js';
 import { EXIT, type Io } from './io.js';
 
 /** A running server and how to stop it. */
@@ -172,7 +173,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     metrics,
     events: source.kubeConfig ? clusterEvents(source.kubeConfig, (e) => logWarn(`recording an Event failed: ${e.message}`)) : NO_EVENTS,
     clock: () => performance.now(),
-    logger: { level: cfg.logLevel },
+    logger: { level: cfg.logLevel, ...(cfg.logFormat === 'human' ? { stream: humanLog(io.err) } : {}) },
     https: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa } : {}) },
   });
   const connections = new ConnectionDrain(app.server, () => performance.now());

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { apiStatusOf, ConfigError, InputError } from '../core/errors.js';
 import { EXIT, type Io } from './io.js';
-import { loadKubeConfig } from './load.js';
+import { loadKubeConfig } from '../snapshot/kubeconfig.js';
 
 /**
  * `mtls-guard unregister --webhook-configuration NAME`: deletes the webhook configuration, so that

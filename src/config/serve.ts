@@ -26,6 +26,8 @@ export interface ServeConfig {
   readonly defaultMode: Mode;
   readonly denyOn: Evidence;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** `json` (one object per line, for collectors) or `human` (for a terminal, as the demo uses). */
+  readonly logFormat: 'json' | 'human';
   readonly drainSeconds: number;
   readonly certReloadSeconds: number;
   readonly istioVersion?: string;
@@ -121,7 +123,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'telemetry-window': { type: 'string' }, 'telemetry-refresh': { type: 'string' }, 'telemetry-timeout': { type: 'string' }, 'telemetry-max-age': { type: 'string' }, 'telemetry-bearer-token-file': { type: 'string' }, 'telemetry-ca-file': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
         'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
         'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
-        'client-ca': { type: 'string' }, 'role-prefix': { type: 'string' },
+        'client-ca': { type: 'string' }, 'role-prefix': { type: 'string' }, 'log-format': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -155,6 +157,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     defaultMode: oneOf(flag('default-mode', ENV.defaultMode) ?? 'enforce', MODES, '--default-mode'),
     denyOn: oneOf(flag('deny-on', ENV.denyOn) ?? 'declared', EVIDENCE_ORDER, '--deny-on'),
     logLevel: oneOf(flag('log-level', ENV.logLevel) ?? 'info', LOG_LEVELS, '--log-level'),
+    logFormat: oneOf(flag('log-format') ?? 'json', ['json', 'human'] as const, '--log-format'),
     drainSeconds: seconds(flag('drain-seconds', ENV.drainSeconds) ?? '5', '--drain-seconds'),
     certReloadSeconds: seconds(flag('cert-reload-seconds') ?? '10', '--cert-reload-seconds') || 10,
     ...(telemetry && !prometheus ? { telemetry } : {}),

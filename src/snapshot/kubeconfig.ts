@@ -55,3 +55,11 @@ export class PooledKubeConfig extends k8s.KubeConfig {
     return h.digest('hex');
   }
 }
+
+/** A kubeconfig from a file, else in-cluster or ~/.kube/config, with its requests sharing one connection pool. */
+export function loadKubeConfig(file?: string): PooledKubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return PooledKubeConfig.from(kc);
+}

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { generateCa, generateServing } from '../../src/tls/certs.js';
-import { loadKubeConfig } from '../../src/cli/load.js';
+import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
 import { PooledKubeConfig } from '../../src/snapshot/kubeconfig.js';
 
 interface Case { name: string; pooled: boolean; requests: number; connections: { min?: number; max: number }; rotate?: number; closedAfterRotation?: number }
