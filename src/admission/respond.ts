@@ -23,8 +23,17 @@ export interface AdmissionReviewResponse {
   };
 }
 
+/** The longest deny message: a few findings, the reason, the fix and the evidence fit many times over. */
+export const MESSAGE_MAX = 8192;
+
 function oneLine(s: string): string {
   return s.replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
+/** A message on one line, cut to MESSAGE_MAX: whatever an object holds, the answer stays small. */
+function message(s: string): string {
+  const l = oneLine(s);
+  return l.length > MESSAGE_MAX ? `${l.slice(0, MESSAGE_MAX - 1)}…` : l;
 }
 
 /**
@@ -133,18 +142,18 @@ export function decideResponse(uid: string, summary: string, verdict: Verdict, a
     audit['mtls-guard.io/acknowledged-by'] = ack.by.slice(0, AUDIT_VALUE_MAX);
     return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings([`breakage acknowledged by ${ack.by} (${ACK_ANNOTATION}): ${ack.reason}`, ...warnings]), audit };
   }
-  let message = denyMessage(summary, verdict.wouldDeny, canAcknowledge);
-  if (ack?.kind === 'refused') message = oneLine(`${ack.why} ${message}`);
+  let text = denyMessage(summary, verdict.wouldDeny, canAcknowledge);
+  if (ack?.kind === 'refused') text = `${ack.why} ${text}`;
   if (ack?.kind === 'stale') {
-    message += oneLine(` The ${ACK_ANNOTATION} annotation already on the object ("${ack.reason.slice(0, 80)}") was given for an earlier change and covers no other: `
+    text += oneLine(` The ${ACK_ANNOTATION} annotation already on the object ("${ack.reason.slice(0, 80)}") was given for an earlier change and covers no other: `
       + (canAcknowledge ? 'change its text in this change to acknowledge this breakage.' : 'a DELETE cannot be acknowledged.'));
   }
-  return { uid, allowed: false, mode: verdict.mode, message, warnings: budgetWarnings(warnings), audit };
+  return { uid, allowed: false, mode: verdict.mode, message: message(text), warnings: budgetWarnings(warnings), audit };
 }
 
 /** A deny that is not about connections: a refused mode change, an unverifiable permission. */
-export function denyWith(uid: string, message: string, mode: Mode): Decision {
-  return { uid, allowed: false, mode, message: oneLine(message), warnings: [], audit: {} };
+export function denyWith(uid: string, text: string, mode: Mode): Decision {
+  return { uid, allowed: false, mode, message: message(text), warnings: [], audit: {} };
 }
 
 /** An allow with warnings, for requests that are not judged (skipped, unreadable, out of time). */

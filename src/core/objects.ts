@@ -123,10 +123,18 @@ interface Meta {
   annotations: Labels;
 }
 
+/** Kubernetes names, namespaces and hosts are DNS names: at most 253 characters. */
+const NAME_MAX = 253;
+
+function bounded(v: string | undefined, field: string): string | undefined {
+  if (v !== undefined && v.length > NAME_MAX) throw new InvalidObjectError(field, `is ${v.length} characters long; Kubernetes allows at most ${NAME_MAX}`);
+  return v;
+}
+
 function meta(o: Json, defaultNamespace: string, clusterScoped: boolean): Meta {
   const m = obj(o['metadata'], 'metadata');
-  const name = str(m['name'], 'metadata.name', true)!;
-  const namespace = clusterScoped ? '' : (str(m['namespace'], 'metadata.namespace') ?? defaultNamespace);
+  const name = bounded(str(m['name'], 'metadata.name', true), 'metadata.name')!;
+  const namespace = clusterScoped ? '' : (bounded(str(m['namespace'], 'metadata.namespace'), 'metadata.namespace') ?? defaultNamespace);
   const created = str(m['creationTimestamp'], 'metadata.creationTimestamp') ?? '';
   if (created && Number.isNaN(Date.parse(created))) throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${describeValue(created)}`);
   return { name, namespace, created, apiVersion: text(o['apiVersion']), annotations: labels(m['annotations'], 'metadata.annotations') };
@@ -189,7 +197,7 @@ function trafficPolicy(v: unknown, field: string): TrafficPolicy | null {
 
 function destinationRule(o: Json, ns: string): DestinationRule {
   const spec = obj(o['spec'], 'spec');
-  const host = str(spec['host'], 'spec.host', true)!;
+  const host = bounded(str(spec['host'], 'spec.host', true), 'spec.host')!;
   if (!host) throw new InvalidObjectError('spec.host', 'must not be empty');
   const exportTo = spec['exportTo'] === undefined || spec['exportTo'] === null ? null
     : list(spec['exportTo'], 'spec.exportTo').map((e, i) => str(e, `spec.exportTo[${i}]`)!);

@@ -3,7 +3,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { baseReviews, hostileRequest, nest, problemWith, TEST_SIZES, toJson } from '../../bench/fuzz/reviews.js';
-import { demoIndex, testApp } from '../helpers/app.js';
+import { demoIndex, review, testApp } from '../helpers/app.js';
 
 const idx = await demoIndex();
 const ta = testApp(idx);
@@ -43,6 +43,13 @@ t.test('the decoder is the fence: the named attacks of the report answer 400, no
     const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: toJson(body), headers: { 'content-type': 'application/json' } });
     t.ok(res.statusCode < 500, `${what}: HTTP ${res.statusCode}`);
   }
+  // Kubernetes names are at most 253 characters: a longer one is not judged, and not echoed whole.
+  const long = review('strict-denied');
+  long.request.object.metadata.name = 'n'.repeat(1_000_000);
+  const sent = { payload: JSON.stringify(long), contentType: 'application/json', query: '' };
+  const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: sent.payload, headers: { 'content-type': 'application/json' } });
+  t.equal(problemWith(sent, res.statusCode, res.body), undefined, 'a million-character name: a bounded answer');
+  t.ok(res.body.length < 8 * 1024, `the answer is ${res.body.length} bytes`);
   const many = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'x'.repeat(100_000), kind: { group: 'g', version: 'v', kind: 'k'.repeat(100_000) } } };
   for (let i = 0; i < 50; i++) await ta.app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify({ ...many, request: { ...many.request, uid: `u${i}`, operation: `${i}${many.request.operation}` } }), headers: { 'content-type': 'application/json' } });
   const m = (await ta.app.inject({ method: 'GET', url: '/metrics' })).body;
