@@ -104,3 +104,14 @@ export function declaredCallerFix(c: DeclaredCaller, ns: string, target: string,
       return `scrape through the Istio agent (metrics merging: meshConfig.enablePrometheusMerge, no prometheus.istio.io/merge-metrics: "false"), or ${keep}`;
   }
 }
+
+/** The workloads a declared caller was found to be (an ingress controller's pods), as the snapshot has them. */
+export function callerPods(idx: MeshIndex, c: DeclaredCaller): Workload[] {
+  const out: Workload[] = [];
+  for (const p of c.pods ?? []) {
+    const dot = p.lastIndexOf('.');
+    const w = idx.workloads(p.slice(dot + 1)).find((x) => x.name === p.slice(0, dot));
+    if (w) out.push(w);
+  }
+  return out;
+}

@@ -3,6 +3,7 @@ import { isEmptySelector, memoTable, pushInto, selectorMatches, type MeshIndex }
 import { drHost, namedExportNamespaces } from './destination-rule.js';
 import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
+import { isControlPlane } from './membership.js';
 
 const T_CLASS_KEY = memoTable<Workload, string>('views', 'classKey');
 const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views', 'viewsMatching');
@@ -100,6 +101,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
   byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
   const keys = idx.memo(T_CLASS_KEY);
   for (const w of idx.allWorkloads()) {
+    if (isControlPlane(w.labels)) continue;
     const p = keyParts(idx, w);
     const key = keyOf(p.kind, p.view, p.sel, p.excl);
     let c = byKey.get(key);

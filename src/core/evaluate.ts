@@ -1,4 +1,5 @@
-import type { Change, Evidence, IstioObject, MeshKind } from './model.js';
+import type { Change, Evidence, IstioObject, MeshKind, Workload } from './model.js';
+import { isControlPlane } from './membership.js';
 import { objectRef } from './model.js';
 import type { MeshIndex } from './index.js';
 import { classAt, clientClasses, OUTSIDE_KEY } from './classes.js';
@@ -30,9 +31,14 @@ export interface SimulateFilter {
   readonly service?: (service: string, port: number) => boolean;
 }
 
+/** The workloads that can be clients (not Istio's control plane) and pass the filter. */
+function clientWorkloads(idx: MeshIndex, f: SimulateFilter): Workload[] {
+  return idx.allWorkloads().filter((w) => !isControlPlane(w.labels) && (!f.client || f.client(`${w.name}.${w.namespace}`)));
+}
+
 /** How many connections `simulate` would compute with a filter, before computing any. */
 export function simulateSize(idx: MeshIndex, f: SimulateFilter = {}): number {
-  const clients = idx.allWorkloads().filter((w) => !f.client || f.client(`${w.name}.${w.namespace}`)).length;
+  const clients = clientWorkloads(idx, f).length;
   let ports = 0;
   for (const svc of idx.allServices()) for (const p of svc.ports) if (!f.service || f.service(`${svc.name}.${svc.namespace}`, p.port)) ports++;
   return clients * ports;
@@ -41,7 +47,7 @@ export function simulateSize(idx: MeshIndex, f: SimulateFilter = {}): number {
 /** Every (client workload, service port) outcome of a snapshot that passes the filter, sorted (DESIGN.md §7 `simulate`). */
 export function simulate(idx: MeshIndex, f: SimulateFilter = {}): Connection[] {
   const out: Connection[] = [];
-  const clients = idx.allWorkloads().filter((w) => !f.client || f.client(`${w.name}.${w.namespace}`));
+  const clients = clientWorkloads(idx, f);
   for (const svc of idx.allServices()) {
     const label = `${svc.name}.${svc.namespace}`;
     for (const port of svc.ports) {

@@ -73,3 +73,17 @@ export function predictMembership(pod: PodShape, ns: Labels): Membership {
   if (pod.labels['istio.io/rev'] !== undefined && pod.labels['sidecar.istio.io/inject'] !== 'false') return predicted(`pod label istio.io/rev=${pod.labels['istio.io/rev']}`);
   return none('namespace not labelled for injection');
 }
+
+/**
+ * Istio's own control plane (istiod, and before 1.5 pilot, citadel, galley, the sidecar injector and
+ * mixer) serves proxies and the API server; it never calls application services, so it is never a
+ * caller to warn about. Gateways (`istio: ingressgateway`, `egressgateway`) do call them and stay.
+ * Labels from Istio's install manifests (manifests/charts/istio-control/istio-discovery; 1.4's
+ * install/kubernetes/helm/istio/charts).
+ */
+const CONTROL_PLANE_ISTIO_LABEL = new Set(['pilot', 'citadel', 'galley', 'sidecar-injector', 'mixer']);
+
+/** True for a workload of Istio's control plane, by its `app` or `istio` label. */
+export function isControlPlane(labels: Labels): boolean {
+  return labels['app'] === 'istiod' || CONTROL_PLANE_ISTIO_LABEL.has(labels['istio'] ?? '');
+}

@@ -257,6 +257,8 @@ export interface DeclaredCaller {
   readonly port: number | string;
   /** How the caller was placed outside the mesh (ingress controllers). */
   readonly note?: string;
+  /** The caller's own pods without a sidecar, when they were found (`name.namespace`): they are this caller, not another. */
+  readonly pods?: readonly string[];
 }
 
 /** Everything the prediction reads: the mesh snapshot (DESIGN.md §2). */

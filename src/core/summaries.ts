@@ -7,7 +7,7 @@ import type { Outcome } from './outcome.js';
 import { memoTable, type MeshIndex } from './index.js';
 import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from './classes.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
-import { callerDetail, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
+import { callerDetail, callerPods, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
 import type { RawFinding } from './findings.js';
 import { CONNECTION_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
@@ -194,8 +194,9 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
         const seen = witnesses?.get(i);
         const b = breakAt(before, after, set, i, k);
         const named = witnessFindings(before, after, change, b, seen, out);
-        if (outside && i === outsideAt) outsideFindings(before, after, change, b, out);
-        made.set(pos * stride + i, { b, named });
+        // A declared caller whose pods were found is reported once, as itself: its pods are not also a possible caller.
+        const covered = outside && i === outsideAt ? outsideFindings(before, after, change, b, out) : NO_WORKLOADS;
+        made.set(pos * stride + i, { b, named: covered.size ? new Set([...named, ...covered]) : named });
       }
     }
     if (set.workload) continue;
@@ -339,14 +340,17 @@ function hasOutsideCallers(after: MeshIndex, svc: Service, port: ServicePort): b
   return unknownPlaintextInto(after, svc) !== undefined || declaredCallersInto(after, svc, port).length > 0;
 }
 
-/** Findings for callers outside the mesh: unknown observed sources and declared callers. */
-function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): void {
+/** Findings for callers outside the mesh: unknown observed sources and declared callers. Returns the pods of the declared callers. */
+function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): ReadonlySet<Workload> {
   const unknown = unknownPlaintextInto(after, b.service);
   if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+  let pods: Set<Workload> | undefined;
   for (const c of declaredCallersInto(after, b.service, b.port)) {
     const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
     out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
+    for (const w of callerPods(after, c)) (pods ??= new Set()).add(w);
   }
+  return pods ?? NO_WORKLOADS;
 }
 
 /** Members of the represented classes by namespace, less those reported one by one. */

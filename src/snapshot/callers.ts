@@ -70,7 +70,7 @@ function apiServerCallers(list: readonly Obj[]): DeclaredCaller[] {
 }
 
 /** Whether an ingress class's controller is outside the mesh, and how that was found. */
-function classPlacement(cls: string, classes: ReadonlyMap<string, Obj>, ctx: CallerContext): { outside: boolean; note: string } {
+function classPlacement(cls: string, classes: ReadonlyMap<string, Obj>, ctx: CallerContext): { outside: boolean; note: string; pods?: string[] } {
   const ic = classes.get(cls);
   const controller = str(o(ic?.raw['spec'])['controller']);
   const known = CONTROLLERS.find((c) => (controller ? c.controller.test(controller) : c.className.test(cls)));
@@ -84,14 +84,16 @@ function classPlacement(cls: string, classes: ReadonlyMap<string, Obj>, ctx: Cal
   const sel = known!.selectors.find((s) => pods.some((w) => selectorMatches(s, w.labels)))!;
   const how = `controller pods ${pods.map((w) => `${w.name}.${w.namespace}`).join(', ')} found by label ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',')}`;
   const outsiders = pods.filter((w) => w.mesh === 'none');
-  return outsiders.length ? { outside: true, note: `${how}, without a sidecar` } : { outside: false, note: `${how}, in the mesh` };
+  return outsiders.length
+    ? { outside: true, note: `${how}, without a sidecar`, pods: outsiders.map((w) => `${w.name}.${w.namespace}`) }
+    : { outside: false, note: `${how}, in the mesh` };
 }
 
 function ingressCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCaller[] {
   const classes = new Map(list.filter((x) => x.kind === 'IngressClass').map((x) => [x.name, x]));
   const fallback = [...classes.values()].find((c) => c.annotations['ingressclass.kubernetes.io/is-default-class'] === 'true')?.name;
   const out: DeclaredCaller[] = [];
-  const memo = new Map<string, { outside: boolean; note: string }>();
+  const memo = new Map<string, ReturnType<typeof classPlacement>>();
   for (const x of list.filter((i) => i.kind === 'Ingress')) {
     const spec = o(x.raw['spec']);
     const cls = str(spec['ingressClassName']) ?? x.annotations['kubernetes.io/ingress.class'] ?? fallback;
@@ -105,7 +107,7 @@ function ingressCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCalle
       const name = str(svc['name']);
       const p = o(svc['port']);
       const num = port(p['number']) ?? port(p['name']);
-      if (name && num !== undefined) out.push({ client: `ingress:${cls}`, declaredBy: `Ingress ${x.namespace}/${x.name}`, via: 'ingress', namespace: x.namespace, service: name, port: num, note: place.note });
+      if (name && num !== undefined) out.push({ client: `ingress:${cls}`, declaredBy: `Ingress ${x.namespace}/${x.name}`, via: 'ingress', namespace: x.namespace, service: name, port: num, note: place.note, ...(place.pods ? { pods: place.pods } : {}) });
     }
   }
   const gateways = new Map(list.filter((x) => x.kind === 'Gateway').map((x) => [`${x.namespace}/${x.name}`, x]));

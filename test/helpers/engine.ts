@@ -22,6 +22,10 @@ export interface EngineCase {
   /** Marks the telemetry as unavailable, as a down or stale Prometheus would. */
   degraded?: string;
   simulate?: string[];
+  /** Prefixes of lines that `simulate` must not print. */
+  simulateAbsent?: string[];
+  /** Findings that must not appear (matched field by field, strings as substrings). */
+  absent?: Record<string, unknown>[];
   change?: string;
   delete?: boolean;
   denyOn?: 'certain' | 'observed' | 'declared' | 'possible';

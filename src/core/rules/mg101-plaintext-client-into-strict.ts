@@ -1,12 +1,12 @@
 import type { ConnectionRule } from './rule.js';
-import { containerPortOf, flowLabels, svcName } from './rule.js';
+import { clientsToEnrol, containerPortOf, flowLabels, svcName } from './rule.js';
 
 /** MG101: a client without a sidecar sends plaintext into a port that became STRICT. */
 export const plaintextClientIntoStrict: ConnectionRule = {
   code: 'MG101',
   fix(ctx) {
     const cp = containerPortOf(ctx);
-    const who = ctx.clientWorkload ? `${ctx.clientNamespace}/${ctx.clientWorkload}` : `the clients in ${ctx.clientNamespace}`;
+    const who = clientsToEnrol(ctx);
     const inject = `inject a sidecar into ${who}`;
     if (!ctx.after.features.peerAuthentication) {
       return `${inject}, or keep ${svcName(ctx.service)} PERMISSIVE (peers: [{mtls: {mode: PERMISSIVE}}]) until its callers migrate`;

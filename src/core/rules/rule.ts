@@ -51,3 +51,12 @@ export function containerPortOf(ctx: BreakContext): number | undefined {
 export function flowLabels(l: Readonly<Record<string, string>> | null): string {
   return `{${Object.entries(l ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
 }
+
+/**
+ * Who must join the mesh to keep a connection: one workload, the clients of one namespace, or,
+ * for a caller that telemetry knows only as `unknown`, the callers outside the mesh.
+ */
+export function clientsToEnrol(ctx: BreakContext): string {
+  if (ctx.clientWorkload) return `${ctx.clientNamespace}/${ctx.clientWorkload}`;
+  return ctx.clientNamespace ? `the clients in ${ctx.clientNamespace}` : 'the callers outside the mesh (telemetry names them only as unknown)';
+}
