@@ -1,6 +1,7 @@
 // The grouped engine (server shapes, client signatures, reachable classes) against a per-workload
 // reference: `simulate` before and after a change, compared connection by connection.
 import t from 'tap';
+import type { TapTest } from '../helpers/tap.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Change, IstioObject, Workload } from '../../src/core/model.js';
@@ -40,7 +41,7 @@ function grouped(before: MeshIndex, after: MeshIndex, change: Change): Set<strin
   return out;
 }
 
-function compare(t: Tap.Test, before: MeshIndex, change: Change, name: string): void {
+function compare(t: TapTest, before: MeshIndex, change: Change, name: string): void {
   const after = before.apply(change);
   const want = reference(before, after);
   const got = grouped(before, after, change);
@@ -89,7 +90,7 @@ function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
  * Summaries against the breaks they stand for: each summary's count and targets are those of one
  * class's breaks with one outcome, in the order the engine found them.
  */
-function checkSummaries(t: Tap.Test, before: MeshIndex, change: Change, name: string): number {
+function checkSummaries(t: TapTest, before: MeshIndex, change: Change, name: string): number {
   const after = before.apply(change);
   const groups = new Map<string, { code: string; targets: string[] }>();
   for (const b of breakingConnections(before, after, change)) {

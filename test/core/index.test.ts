@@ -1,6 +1,6 @@
 // MeshIndex.apply over long chains of changes (a live source applies every Istio event in place).
 import t from 'tap';
-import type { IstioObject, PeerAuthentication } from '../../src/core/model.js';
+import type { PeerAuthentication } from '../../src/core/model.js';
 import { MeshIndex } from '../../src/core/index.js';
 import { generateMesh } from '../../bench/engine/generate.js';
 
@@ -15,7 +15,7 @@ for (const steps of [5, 33, 100, 250]) {
   t.test(`${steps} changes applied one by one equal one build of the result`, async (t) => {
     const base = generateMesh(11, { namespaces: 10, services: 20, pods: 40, noSidecar: 0.3 });
     let idx = MeshIndex.build(base);
-    const live = new Map<string, IstioObject>();
+    const live = new Map<string, PeerAuthentication>();
     for (const o of base.peerAuthentications) live.set(`${o.namespace}/${o.name}`, o);
     for (let i = 0; i < steps; i++) {
       const o = pa(i % 10, `p-${i % 7}`, i % 3 ? 'STRICT' : 'PERMISSIVE', i);
@@ -36,7 +36,7 @@ for (const steps of [5, 33, 100, 250]) {
       const names = (x: MeshIndex): string[] => x.peerAuthentications(ns).map((p) => `${p.name} ${p.mode} ${p.created}`);
       t.same(names(idx), names(fresh), `${ns}: same policies, in the same order`);
     }
-    for (const [key, o] of live) t.equal(idx.find(o)?.mode, o.mode, `find ${key}`);
+    for (const [key, o] of live) t.equal((idx.find(o) as PeerAuthentication | undefined)?.mode, o.mode, `find ${key}`);
     t.equal(idx.find(pa(0, 'never', 'STRICT', 0)), undefined, 'an object never created is not found');
   });
 }

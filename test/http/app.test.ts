@@ -102,7 +102,7 @@ t.test('the server options the API server needs', async (t) => {
   const ta = testApp(base);
   t.ok(ta.app.initialConfig.bodyLimit! >= 8 * 1024 * 1024, 'bodyLimit ≥ 8 MiB');
   t.ok(ta.app.initialConfig.keepAliveTimeout! > 90_000, 'keepAliveTimeout above 90 s');
-  t.ok(ta.app.initialConfig.requestTimeout! > 0, 'requestTimeout set');
+  t.ok((ta.app.initialConfig as { requestTimeout?: number }).requestTimeout! > 0, 'requestTimeout set');
   const big = review('allowed');
   big.request.object.metadata.annotations = { filler: 'x'.repeat(6 * 1024 * 1024) };
   const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(big), headers: { 'content-type': 'application/json' } });

@@ -3,6 +3,7 @@
 // COPY copies, RUN runs, and the final stage's ENTRYPOINT + CMD start the webhook, which must answer
 // /healthz. The recipe cannot rot unnoticed.
 import t from 'tap';
+import type { TapTest } from '../helpers/tap.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -55,7 +56,7 @@ function buildContext(into: string): void {
 
 interface Image { root: string; env: Record<string, string>; user: string; cwd: string; entrypoint: string[]; cmd: string[] }
 
-function replay(stages: Stage[], context: string, work: string, t: Tap.Test): Image {
+function replay(stages: Stage[], context: string, work: string, t: TapTest): Image {
   const roots = new Map<string, string>();
   let image: Image | undefined;
   stages.forEach((stage, i) => {

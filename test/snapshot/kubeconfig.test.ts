@@ -1,5 +1,6 @@
 // The kubeconfig that `serve` loads: its requests share one connection to the API server.
 import t from 'tap';
+import type { TapTest } from '../helpers/tap.js';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ const ca = await generateCa(new Date());
 const leaf = await generateServing(ca, { service: 'kubernetes', namespace: 'default', ips: ['127.0.0.1'] }, new Date());
 
 /** A TLS server that answers every request with an empty NamespaceList and counts connections. */
-async function apiServer(t: Tap.Test): Promise<{ url: string; opened: () => number; closed: () => number }> {
+async function apiServer(t: TapTest): Promise<{ url: string; opened: () => number; closed: () => number }> {
   let opened = 0;
   let closed = 0;
   const server = https.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (_req, res) => {
