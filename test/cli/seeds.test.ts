@@ -14,7 +14,9 @@ interface Step {
   expect?: string;
   deviations?: Record<string, { code: string; exit?: number }>;
 }
-interface Seed { seed: string; mesh: string; version?: string; base?: string; steps: Step[] }
+/** Where a seed's tables were published: the fixture names its article, so it stands without it. */
+interface Source { title: string; author?: string; language: string; about: string }
+interface Seed { seed: string; source: Source; mesh: string; version?: string; base?: string; steps: Step[] }
 interface Row { client: string; service: string; port: number; code: string; exit?: number }
 
 const SHARED_SEEDS = join(process.cwd(), '..', 'shared', 'seeds');
@@ -31,7 +33,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
   // The articles live in ../shared when it is there; the fixture lines are checked against them.
   const articleText = existsSync(SHARED_SEEDS)
     ? readdirSync(SHARED_SEEDS).filter((f) => f.startsWith(`${seed.seed}_`)).map((f) => readFileSync(join(SHARED_SEEDS, f), 'utf8')).join('\n') : '';
-  t.test(`seed ${seed.seed}`, async (t) => {
+  t.test(`seed ${seed.seed}: "${seed.source?.title}" (${seed.source?.language})`, async (t) => {
+    t.ok(seed.source?.title && seed.source.about, 'the fixture names the article its tables come from');
+    // Where the articles are at hand (../shared), each quoted line is checked against its article too.
+    if (!articleText) t.comment(`${seed.seed}: the article is not at hand; its quoted lines are checked against the engine only`);
     const objects = new Map<string, Record<string, unknown>>();
     if (seed.base) for (const d of parseAllDocuments(seed.base)) objects.set(key(d.toJS()), d.toJS());
     let n = 0;
