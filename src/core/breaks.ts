@@ -13,9 +13,10 @@ import { endpointsOf } from './endpoints.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
 import { hostMatches, isWildcard, resolveShortName } from './hosts.js';
 
-const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own', 'outcome');
-const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr', 'undecided');
-const T_PORT_REFS = memoTable<ServicePort, PortRef>('static', 'portRefs');
+const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own:outcome');
+const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
+const T_PORT_REFS = memoTable<ServicePort, PortRef>('static:portRefs');
+const T_SIDECAR_LISTS = memoTable<readonly ClientClass[], readonly ClientClass[] | null>('static:sidecarLists');
 
 /**
  * The one reference to a service port per snapshot. Port buckets hold them anyway, so break sets
@@ -333,7 +334,7 @@ export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
  */
 function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: DestinationRule | undefined, out: BreakSet[], overBudget?: () => boolean): void {
   const moved = movedNamespaces(before, change);
-  const scan: RuleScan = { before, after, moved, out, sigWas: 'auto', sigNow: 'auto', shape: undefined, was: undefined, now: undefined, reachable: undefined, views: undefined };
+  const scan: RuleScan = { before, after, moved, out, sigWas: 'auto', sigNow: 'auto', shape: undefined, was: undefined, now: undefined, reachable: undefined, views: undefined, growable: undefined, growableViews: undefined };
   const movers = movedWorkloads(before, after, moved);
   const ns = change.object.namespace;
   const hostNow = drHost(after, change.object as DestinationRule);
@@ -445,6 +446,12 @@ interface RuleScan {
   /** The reachable classes and DR views of the service being scanned, once read. */
   reachable: readonly ClientClass[] | undefined;
   views: ReadonlySet<string> | undefined;
+  /**
+   * The last set whose own port list later ports may join (never a port bucket's memoised list),
+   * and the DR views of its ports: only ports with the same views join.
+   */
+  growable: BreakSet | undefined;
+  growableViews: ReadonlySet<string> | undefined;
 }
 
 /** The classes at the scanned service that the change can reach (`reachableClasses`), once per service. */
@@ -532,9 +539,8 @@ function ruleBreaks(scan: RuleScan, ref: PortRef, shape: ServerShape, ruleWas: D
 }
 
 /** The sidecar classes of a list, once per list; undefined when one excludes outbound ports. */
-const sidecarLists = new WeakMap<readonly ClientClass[], readonly ClientClass[] | null>();
-
-function sidecarsOf(all: readonly ClientClass[]): readonly ClientClass[] | undefined {
+function sidecarsOf(idx: MeshIndex, all: readonly ClientClass[]): readonly ClientClass[] | undefined {
+  const sidecarLists = idx.weakMemo(T_SIDECAR_LISTS);
   let l = sidecarLists.get(all);
   if (l === undefined) {
     l = all.some((c) => c.kind === 'sidecar' && c.rep.excludeOutboundPorts.length > 0) ? null : all.filter((c) => c.kind === 'sidecar');
@@ -551,7 +557,7 @@ function takesShared(c: ClientClass, port: ServicePort): boolean {
 function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], was: Verdict, now: Verdict): void {
   const { before, after, out } = scan;
   const same = after.sharesLayer(before, 'views');
-  const sidecars = same ? sidecarsOf(all) : undefined;
+  const sidecars = same ? sidecarsOf(after, all) : undefined;
   let classes: readonly ClientClass[] = sidecars ?? all;
   let wasClasses: readonly ClientClass[] = classes;
   // Usually no class excludes a port and the classes are the same objects on both sides: the
@@ -574,17 +580,12 @@ function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], 
   // makes few sets, and findings work per set.
   const last = out[out.length - 1];
   const views = scan.views ??= viewsMatching(after, at.svc);
-  if (last && growable.get(last) === views && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now) {
+  if (last && last === scan.growable && scan.growableViews === views && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now) {
     (last.at as PortRef[]).push(at);
     return;
   }
   const set: BreakSet = { at: [at], wasVerdict: was, nowVerdict: now, classes, wasClasses };
-  growable.set(set, views);
+  scan.growable = set;
+  scan.growableViews = views;
   out.push(set);
 }
-
-/**
- * Break sets whose own port list later ports may join (never a port bucket's memoised list), with
- * the DR views of their ports: only ports with the same views join.
- */
-const growable = new WeakMap<BreakSet, ReadonlySet<string>>();

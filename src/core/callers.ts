@@ -10,7 +10,7 @@ export interface PodTarget {
   readonly containerPort: number;
 }
 
-const T_INTO = memoTable<ServicePort, readonly DeclaredCaller[]>('static', 'declaredInto');
+const T_INTO = memoTable<ServicePort, readonly DeclaredCaller[]>('static:declaredInto');
 
 function key(ns: string, name: string): string {
   return `${ns}/${name}`;

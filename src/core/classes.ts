@@ -5,12 +5,12 @@ import { hostMatches, isWildcard } from './hosts.js';
 import type { ClientRep } from './outcome.js';
 import { isControlPlane } from './membership.js';
 
-const T_CLASS_KEY = memoTable<Workload, string>('views', 'classKey');
-const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views', 'viewsMatching');
-const T_WILDCARD_FORMS = memoTable<Service, readonly string[]>('static', 'wildcardForms');
-const T_REPRESENTED = memoTable<Service, Map<string, readonly ClientClass[]>>('views', 'represented');
-const T_ALONE = memoTable<ClientClass, readonly ClientClass[]>('views', 'alone');
-const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('views', 'representedTotals');
+const T_CLASS_KEY = memoTable<Workload, string>('views:classKey');
+const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views:viewsMatching');
+const T_WILDCARD_FORMS = memoTable<Service, readonly string[]>('static:wildcardForms');
+const T_REPRESENTED = memoTable<Service, Map<string, readonly ClientClass[]>>('views:represented');
+const T_ALONE = memoTable<ClientClass, readonly ClientClass[]>('views:alone');
+const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('views:representedTotals');
 
 /**
  * A class of client workloads that behave identically towards every service: same mesh kind,

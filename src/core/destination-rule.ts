@@ -3,7 +3,7 @@ import { objectRef } from './model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
 import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
 
-const T_HOST = memoTable<DestinationRule, string>('dr', 'host');
+const T_HOST = memoTable<DestinationRule, string>('dr:host');
 
 /** The client side of a DestinationRule lookup. */
 export interface DrClient {
@@ -264,7 +264,7 @@ export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, servic
  * for every client and service that land on them, so each is worded once. Rules are immutable
  * once parsed, and the entries go with them.
  */
-const resolutions = new WeakMap<DestinationRule, Map<number, DrResolution>>();
+const T_RESOLUTIONS = memoTable<DestinationRule, Map<number, DrResolution>>('static:drResolutions');
 
 /** Resolves the DR and the TLS settings for one client, host and service port. */
 export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): DrResolution {
@@ -272,6 +272,7 @@ export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string,
   if (!dr) return NO_DR;
   const tp = dr.trafficPolicy;
   const entry = tp ? portEntry(tp, port) : undefined;
+  const resolutions = idx.weakMemo(T_RESOLUTIONS);
   let byPort = resolutions.get(dr);
   if (!byPort) resolutions.set(dr, byPort = new Map());
   const key = entry ? port : -1;

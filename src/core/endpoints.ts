@@ -1,8 +1,8 @@
 import type { Service, ServicePort, Workload } from './model.js';
 import { memoTable, type MeshIndex } from './index.js';
 
-const T_PROTOCOL = memoTable<ServicePort, PortProtocol | 'udp'>('static', 'protocol');
-const T_ENDPOINTS = memoTable<ServicePort, readonly Endpoint[]>('static', 'endpoints');
+const T_PROTOCOL = memoTable<ServicePort, PortProtocol | 'udp'>('static:protocol');
+const T_ENDPOINTS = memoTable<ServicePort, readonly Endpoint[]>('static:endpoints');
 
 /** What sits behind a Service port. */
 export type EndpointKind = 'sidecar' | 'ambient' | 'none' | 'apiserver' | 'external';
@@ -17,8 +17,8 @@ export interface Endpoint {
 /** How a port's traffic is handled by a client sidecar. */
 export type PortProtocol = 'http' | 'tcp' | 'tls';
 
-const HTTP = new Set(['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws', 'ws']);
-const TLS = new Set(['https', 'tls', 'kubernetes.io/wss', 'wss']);
+const HTTP: ReadonlySet<string> = new Set(['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws', 'ws']);
+const TLS: ReadonlySet<string> = new Set(['https', 'tls', 'kubernetes.io/wss', 'wss']);
 
 /**
  * The protocol of a Service port from `appProtocol`, else the port name prefix (`http-web`).

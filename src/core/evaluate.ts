@@ -108,7 +108,7 @@ function dedupe(list: Connection[]): Connection[] {
 }
 
 /** Labels a controller adds per revision or per pod; a selector must not pin them. */
-const GENERATED_LABELS = new Set(['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'pod-template-generation',
+const GENERATED_LABELS: ReadonlySet<string> = new Set(['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'pod-template-generation',
   'security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision']);
 
 function stableLabels(l: Readonly<Record<string, string>>): Record<string, string> {

@@ -4,10 +4,10 @@ import { serviceFqdn } from './hosts.js';
 import type { Outcome } from './outcome.js';
 
 // Lists, not Sets: a workload names a handful of hosts, and a Set's table costs about 200 bytes.
-const T_BARE_HOSTS = memoTable<Workload, readonly string[]>('static', 'bareHosts');
-const T_DECLARED = memoTable<Workload, readonly string[]>('static', 'declared');
-const T_CALLERS = memoTable<Service, readonly Workload[]>('static', 'callers');
-const T_EDGES = memoTable<Service, readonly ObservedEdge[]>('static', 'edges');
+const T_BARE_HOSTS = memoTable<Workload, readonly string[]>('static:bareHosts');
+const T_DECLARED = memoTable<Workload, readonly string[]>('static:declared');
+const T_CALLERS = memoTable<Service, readonly Workload[]>('static:callers');
+const T_EDGES = memoTable<Service, readonly ObservedEdge[]>('static:edges');
 
 /** The evidence for one client → service breakage, and what it rests on. */
 export interface EvidenceResult {

@@ -4,6 +4,9 @@ import type {
 } from './model.js';
 import { features, type VersionFeatures } from './version.js';
 import { resolveShortName, serviceFqdn } from './hosts.js';
+import { LAYERS, newLayer, type Layer, type MemoLayer, type MemoTable } from './memo/layers.js';
+
+export { memoTable, type MemoLayer, type MemoTable } from './memo/layers.js';
 
 /** True when every label of `selector` is on `labels`. */
 export function selectorMatches(selector: Labels, labels: Labels): boolean {
@@ -23,35 +26,37 @@ export function isEmptySelector(s: Labels | null): boolean {
  * An unknown timestamp sorts as the newest.
  */
 export function byCreation(a: { created: string; name: string; namespace: string }, b: typeof a): number {
-  const ta = createdAt(a.created);
-  const tb = createdAt(b.created);
+  return byCreationWith(a, b, createdAt);
+}
+
+/** `byCreation` with the timestamps read through `at`, e.g. a parse once per distinct string. */
+function byCreationWith(a: { created: string; name: string; namespace: string }, b: typeof a, at: (s: string) => number): number {
+  const ta = at(a.created);
+  const tb = at(b.created);
   if (ta !== tb) return ta < tb ? -1 : 1;
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
 }
 
-const parsedTimes = new Map<string, number>();
-
-/** A creation timestamp in ms; unknown sorts as the newest. Parsed once per distinct string. */
+/** A creation timestamp in ms; unknown sorts as the newest. */
 function createdAt(s: string): number {
-  if (!s) return Number.POSITIVE_INFINITY;
-  let t = parsedTimes.get(s);
-  if (t === undefined) {
-    t = Date.parse(s);
-    if (parsedTimes.size < 100_000) parsedTimes.set(s, t);
-  }
-  return t;
+  return s ? Date.parse(s) : Number.POSITIVE_INFINITY;
+}
+
+/** `createdAt` that parses each distinct string once: a snapshot's objects share few timestamps. */
+function createdAtOnce(): (s: string) => number {
+  const parsed = new Map<string, number>();
+  return (s) => {
+    let t = parsed.get(s);
+    if (t === undefined) parsed.set(s, t = createdAt(s));
+    return t;
+  };
 }
 
 /** A stable key for an Istio object: `Kind/namespace/name`. */
 export function objectKey(o: { kind: string; namespace: string; name: string }): string {
   return `${o.kind}/${o.namespace}/${o.name}`;
 }
-
-/** What a memo table depends on (see MeshIndex). */
-export type MemoLayer = 'static' | 'views' | 'dr' | 'auth' | 'own';
-
-const LAYERS: readonly MemoLayer[] = ['static', 'views', 'dr', 'auth', 'own'];
 
 /** The empty list, shared: most namespaces hold no object of a kind. */
 const NOTHING: readonly never[] = Object.freeze([]);
@@ -105,7 +110,9 @@ class ConfigIndex {
       c.own.set(objectKey(o), o);
       pushInto(c.lists[o.kind], o.namespace, o);
     }
-    for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(byCreation);
+    const at = createdAtOnce();
+    const order = (a: IstioObject, b: IstioObject): number => byCreationWith(a, b, at);
+    for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(order);
     return c;
   }
 
@@ -247,7 +254,7 @@ export class MeshIndex {
    */
   private readonly layers: Record<MemoLayer, Layer>;
   /** The slot tables of the layers, by `LAYERS` index: `memo` runs on every hot path. */
-  private readonly slots: readonly (Map<unknown, unknown> | undefined)[][];
+  private readonly slots: readonly Layer['slots'][];
 
   private constructor(data: MeshData, inv: Inventory, cfg: ConfigIndex, layers?: Partial<Record<MemoLayer, Layer>>) {
     this.data = data;
@@ -378,35 +385,14 @@ export class MeshIndex {
     if (!m) slots[t.slot] = m = new Map();
     return m as Map<K, V>;
   }
-}
 
-/** One memo layer: values by key, and tables keyed by objects, by slot. */
-interface Layer {
-  readonly values: Map<string, unknown>;
-  readonly slots: (Map<unknown, unknown> | undefined)[];
-}
-
-function newLayer(): Layer {
-  return { values: new Map(), slots: [] };
-}
-
-/** A memo table keyed by objects: the layer its entries depend on, and its slot in that layer. */
-export interface MemoTable<K extends object, V> {
-  readonly layer: MemoLayer;
-  /** The layer's index in `LAYERS`. */
-  readonly layerIndex: number;
-  readonly slot: number;
-  /** For reading heap snapshots and debuggers only. */
-  readonly name: string;
-  /** Carries the key and value types; never set. */
-  readonly types?: [K, V];
-}
-
-let slotCount = 0;
-
-/** Declares a memo table, once per module: `MeshIndex.memo` then finds its map by slot. */
-export function memoTable<K extends object, V>(layer: MemoLayer, name: string): MemoTable<K, V> {
-  return { layer, layerIndex: LAYERS.indexOf(layer), slot: slotCount++, name };
+  /** The weak map of a memo table keyed by immutable objects: it keeps no key alive. */
+  weakMemo<K extends object, V>(t: MemoTable<K, V>): WeakMap<K, V> {
+    const slots = this.slots[t.layerIndex]!;
+    let m = slots[t.slot];
+    if (!m) slots[t.slot] = m = new WeakMap();
+    return m as WeakMap<K, V>;
+  }
 }
 
 function allObjects(d: MeshData): IstioObject[] {

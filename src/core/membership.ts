@@ -81,7 +81,7 @@ export function predictMembership(pod: PodShape, ns: Labels): Membership {
  * Labels from Istio's install manifests (manifests/charts/istio-control/istio-discovery; 1.4's
  * install/kubernetes/helm/istio/charts).
  */
-const CONTROL_PLANE_ISTIO_LABEL = new Set(['pilot', 'citadel', 'galley', 'sidecar-injector', 'mixer']);
+const CONTROL_PLANE_ISTIO_LABEL: ReadonlySet<string> = new Set(['pilot', 'citadel', 'galley', 'sidecar-injector', 'mixer']);
 
 /** True for a workload of Istio's control plane, by its `app` or `istio` label. */
 export function isControlPlane(labels: Labels): boolean {

@@ -85,19 +85,14 @@ function str(v: unknown, field: string, required = false): string | undefined {
 /** Reads a string map (labels, matchLabels). */
 export function labels(v: unknown, field: string): Labels {
   const o = obj(v, field);
-  if (checkedLabels.has(o)) return o as Labels;
   for (const k in o) {
     const val = o[k];
     if (typeof val !== 'string') throw new InvalidObjectError(`${field}.${clip(k)}`, `expected a string, got ${describeValue(val)}`);
   }
-  checkedLabels.add(o);
   // Parsed input is never written to, so the checked object itself serves: a live snapshot's
   // projections and the index then share one copy.
   return o as Labels;
 }
-
-/** Label maps already checked: the Pods of one owner share theirs, and rebuilds see them again. */
-const checkedLabels = new WeakSet<object>();
 
 function port(v: unknown, field: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
@@ -271,8 +266,8 @@ export function parseIstioObject(o: unknown, defaultNamespace = 'default'): Isti
   }
 }
 
-const MTLS_SOURCE_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'];
-const MTLS_WHEN_KEYS = ['source.principal', 'source.namespace', 'connection.sni'];
+const MTLS_SOURCE_FIELDS: readonly string[] = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'];
+const MTLS_WHEN_KEYS: readonly string[] = ['source.principal', 'source.namespace', 'connection.sni'];
 
 /** Parses a security.istio.io AuthorizationPolicy down to its selector and mTLS-only fields. */
 export function parseAuthorizationPolicy(o: Json, defaultNamespace = 'default'): AuthorizationPolicy {

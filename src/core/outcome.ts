@@ -6,8 +6,8 @@ import { resolveClientTls, type DrResolution } from './destination-rule.js';
 import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from './peer-auth.js';
 import { objectRef } from './model.js';
 
-const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth', 'serviceMode');
-const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr', 'resolution');
+const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
+const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr:resolution');
 
 /** A client as the engine sees it: one representative of a class of workloads. */
 export interface ClientRep {

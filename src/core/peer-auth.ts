@@ -3,9 +3,19 @@ import { objectRef } from './model.js';
 import { memoTable, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
 import { resolveShortName, serviceFqdn } from './hosts.js';
 
-const T_LEGACY = memoTable<ServicePort, LegacyPolicy | undefined>('auth', 'legacy');
-const T_SERVER_MODE = memoTable<Workload, Map<unknown, ResolvedMode>>('auth', 'serverMode');
-const T_AMBIENT_MODES = memoTable<ResolvedMode, ResolvedMode>('auth', 'ambientModes');
+const T_LEGACY = memoTable<ServicePort, LegacyPolicy | undefined>('auth:legacy');
+const T_SERVER_MODE = memoTable<Workload, Map<unknown, ResolvedMode>>('auth:serverMode');
+const T_AMBIENT_MODES = memoTable<ResolvedMode, ResolvedMode>('auth:ambientModes');
+/**
+ * The workload policy of each workload, by the policy list of its namespace (null: the list has
+ * no selector policy). Derived indexes share the lists a change leaves alone, and with them these:
+ * a namespace- or mesh-level change does not match selectors again.
+ */
+const T_WORKLOAD_POLICIES = memoTable<readonly PeerAuthentication[], Map<Workload, PeerAuthentication | null> | null>('static:workloadPolicies');
+/** The mode a policy sets, written once per object (policies are immutable once parsed). */
+const T_POLICY_MODES = memoTable<PeerAuthentication, ResolvedMode>('static:policyModes');
+/** The modes policies set for single container ports, written once per policy and port. */
+const T_PORT_MODES = memoTable<PeerAuthentication, Map<number, ResolvedMode>>('static:portModes');
 
 /** A resolved server-side mode (never UNSET) and the object it comes from. */
 export interface ResolvedMode {
@@ -54,10 +64,11 @@ export function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthenticatio
   if (w.namespace === idx.root) return undefined;
   const list = idx.peerAuthentications(w.namespace);
   if (list.length === 0) return undefined;
-  let perWorkload = workloadPolicies.get(list);
+  const memo = idx.weakMemo(T_WORKLOAD_POLICIES);
+  let perWorkload = memo.get(list);
   if (perWorkload === undefined) {
     perWorkload = list.every(selectsAll) ? null : new Map();
-    workloadPolicies.set(list, perWorkload);
+    memo.set(list, perWorkload);
   }
   if (perWorkload === null) return undefined;
   let found = perWorkload.get(w);
@@ -74,21 +85,13 @@ function firstSelecting(list: readonly PeerAuthentication[], w: Workload): PeerA
   return null;
 }
 
-/**
- * The workload policy of each workload, by the policy list of its namespace (null: the list has
- * no selector policy). Derived indexes share the lists a change leaves alone, and with them these:
- * a namespace- or mesh-level change does not match selectors again.
- */
-const workloadPolicies = new WeakMap<readonly PeerAuthentication[], Map<Workload, PeerAuthentication | null> | null>();
-
 const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
 
-/** The mode a policy sets, written once per object (policies are immutable once parsed). */
-const modes = new WeakMap<PeerAuthentication, ResolvedMode>();
-
-function modeOf(p: PeerAuthentication): ResolvedMode {
-  let m = modes.get(p);
-  if (!m) modes.set(p, m = { mode: resolvedOf(p.mode), source: objectRef(p) });
+/** The mode a policy sets. */
+function modeOf(idx: MeshIndex, p: PeerAuthentication): ResolvedMode {
+  const memo = idx.weakMemo(T_POLICY_MODES);
+  let m = memo.get(p);
+  if (!m) memo.set(p, m = { mode: resolvedOf(p.mode), source: objectRef(p) });
   return m;
 }
 
@@ -97,23 +100,21 @@ function modeOf(p: PeerAuthentication): ResolvedMode {
  * PERMISSIVE by default, UNSET inherits, port-level settings of the workload policy keyed by the
  * container port.
  */
-export function composePeerAuth(levels: PeerAuthLevels, containerPort: number): ResolvedMode {
-  return composeOn(composeOn(composeOn(DEFAULT_MODE, levels.mesh), levels.namespace), levels.workload, containerPort);
+export function composePeerAuth(idx: MeshIndex, levels: PeerAuthLevels, containerPort: number): ResolvedMode {
+  return composeOn(idx, composeOn(idx, composeOn(idx, DEFAULT_MODE, levels.mesh), levels.namespace), levels.workload, containerPort);
 }
 
 /** One level on top of the mode below it; a port-level setting only counts with a port. */
-function composeOn(below: ResolvedMode, p: PeerAuthentication | undefined, containerPort?: number): ResolvedMode {
+function composeOn(idx: MeshIndex, below: ResolvedMode, p: PeerAuthentication | undefined, containerPort?: number): ResolvedMode {
   if (!p) return below;
-  return (containerPort === undefined ? undefined : portModeOf(p, containerPort)) ?? (p.mode !== 'UNSET' ? modeOf(p) : below);
+  return (containerPort === undefined ? undefined : portModeOf(idx, p, containerPort)) ?? (p.mode !== 'UNSET' ? modeOf(idx, p) : below);
 }
 
-/** The modes policies set for single container ports, written once per policy and port. */
-const portModes = new WeakMap<PeerAuthentication, Map<number, ResolvedMode>>();
-
 /** The mode a policy sets for one container port; undefined when the port takes the policy's own mode. */
-function portModeOf(p: PeerAuthentication, containerPort: number): ResolvedMode | undefined {
+function portModeOf(idx: MeshIndex, p: PeerAuthentication, containerPort: number): ResolvedMode | undefined {
   const port = p.portLevel[containerPort];
   if (port === undefined || port === 'UNSET') return undefined;
+  const portModes = idx.weakMemo(T_PORT_MODES);
   let perPort = portModes.get(p);
   if (!perPort) portModes.set(p, perPort = new Map());
   let m = perPort.get(containerPort);
@@ -125,7 +126,7 @@ function portModeOf(p: PeerAuthentication, containerPort: number): ResolvedMode 
 export function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
   const memo = idx.cachedMap<string, ResolvedMode>('auth', 'namespaceBase');
   let m = memo.get(ns);
-  if (!m) memo.set(ns, m = composeOn(composeOn(DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));
+  if (!m) memo.set(ns, m = composeOn(idx, composeOn(idx, DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));
   return m;
 }
 
@@ -208,7 +209,7 @@ function modernMode(idx: MeshIndex, w: Workload, containerPort: number): Resolve
   const base = namespaceBase(idx, w.namespace);
   const wpa = workloadPeerAuth(idx, w);
   // Composing a workload policy allocates nothing: its modes are written once per policy.
-  const r = wpa ? composeOn(base, wpa, containerPort) : base;
+  const r = wpa ? composeOn(idx, base, wpa, containerPort) : base;
   return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientOf(idx, r) : r;
 }
 
@@ -228,7 +229,7 @@ function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, s
   const f = idx.features;
   const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
   let r: ResolvedMode;
-  if (levels && anyPeerAuth(levels)) r = composePeerAuth(levels, containerPort);
+  if (levels && anyPeerAuth(levels)) r = composePeerAuth(idx, levels, containerPort);
   else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
   else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
   return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientIgnoresDisable(r) : r;
@@ -249,9 +250,9 @@ export function namespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefi
 
 function findNamespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefined {
   const nsp = namespacePeerAuth(idx, ns);
-  if (nsp && nsp.mode !== 'UNSET') return modeOf(nsp);
+  if (nsp && nsp.mode !== 'UNSET') return modeOf(idx, nsp);
   const mesh = meshPeerAuth(idx);
-  if (mesh && mesh.mode !== 'UNSET') return modeOf(mesh);
+  if (mesh && mesh.mode !== 'UNSET') return modeOf(idx, mesh);
   return undefined;
 }
 

@@ -8,10 +8,10 @@ import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } fro
 import { serverMode, type ResolvedMode } from './peer-auth.js';
 import { isCertain } from './evidence.js';
 
-const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth', 'shape');
-const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static', 'verdicts');
-const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr', 'groups');
-const T_SHARED_RULE = memoTable<Service, DestinationRule | null | typeof VARIES>('dr', 'sharedRule');
+const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
+const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');
+const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr:groups');
+const T_SHARED_RULE = memoTable<Service, DestinationRule | null | typeof VARIES>('dr:sharedRule');
 /** A memoised `undefined`. */
 const VARIES = 0;
 
@@ -91,7 +91,7 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
   if (eps.length === 0) return null;
   const sm = serviceMode(idx, svc, port);
   // Parts go into one scratch list: a lookup that finds the shape interned allocates nothing.
-  const parts = scratch(eps.length);
+  const parts = scratch(idx, eps.length);
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
     const w = ep.workload;
@@ -101,13 +101,18 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
   return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts, eps.length);
 }
 
-/** Reused by every shape computed: never read past a call, so no state leaks between calls. */
-let scratchParts: number[] = [];
+/** A list of endpoint parts reused by every shape an index computes: never read past a call. */
+interface Scratch { parts: number[] }
+
+function newScratch(): Scratch {
+  return { parts: [] };
+}
 
 /** The scratch list of endpoint parts, with room for `n`. Filled and read with nothing in between that makes a shape. */
-function scratch(n: number): number[] {
-  if (scratchParts.length < n) scratchParts = new Array<number>(n).fill(0);
-  return scratchParts;
+function scratch(idx: MeshIndex, n: number): number[] {
+  const s = idx.cached('static', 'shapeScratch', newScratch);
+  if (s.parts.length < n) s.parts = new Array<number>(n).fill(0);
+  return s.parts;
 }
 
 /** The interned shape of a lead and the first `n` endpoint parts; repeated parts count once. */
@@ -159,7 +164,7 @@ export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: Resolve
   const lead = leadRest === 0 ? before.lead : before.lead - leadRest + (disabled ? 1 : 2);
   const ambient = base === 'DISABLE' ? MODE_CODE.PERMISSIVE : MODE_CODE[base];
   const n = before.parts.length;
-  const parts = scratch(n);
+  const parts = scratch(idx, n);
   for (let i = 0; i < n; i++) {
     const p = before.parts[i]!;
     const kind = p >> 3;

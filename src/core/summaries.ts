@@ -13,9 +13,9 @@ import { CONNECTION_RULES } from './rules/index.js';
 import type { BreakContext } from './rules/rule.js';
 import { breakAt, type Break, type BreakSet } from './breaks.js';
 
-const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views', 'classNames');
-const T_PORT_LABELS = memoTable<ServicePort, string>('static', 'portLabels');
-const T_SERVICE_LABELS = memoTable<Service, string>('static', 'serviceLabels');
+const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views:classNames');
+const T_PORT_LABELS = memoTable<ServicePort, string>('static:portLabels');
+const T_SERVICE_LABELS = memoTable<Service, string>('static:serviceLabels');
 
 const KIND_WORDS: Record<MeshKind, string> = { none: 'without a sidecar', sidecar: 'with a sidecar', ambient: 'in ambient mode' };
 
@@ -281,9 +281,10 @@ const ANY_CALLERS = KNOWN_CALLERS | OUTSIDE_CALLERS;
  * telemetry, known callers), never from Istio config, so a list's answer holds on both sides of
  * any change.
  */
-const listCallers = new WeakMap<readonly PortAt[], number>();
+const T_LIST_CALLERS = memoTable<readonly PortAt[], number>('static:listCallers');
 
 function callersAtPorts(idx: MeshIndex, at: readonly PortAt[]): number {
+  const listCallers = idx.weakMemo(T_LIST_CALLERS);
   let bits = listCallers.get(at);
   if (bits === undefined) {
     bits = 0;
@@ -500,17 +501,13 @@ function codesOf(b: Break): string {
   return codesText(b.wasVerdict.code, b.now.code, b.now.exit);
 }
 
-/** The few code endings there are, each written once: by code before, code after, then exit. */
-const CODE_TEXTS = new Map<string, Map<string, Map<number | undefined, string>>>();
+/** The few code endings a break can have, each written once: a finding only works from 200. */
+const CODE_TEXTS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(
+  (['503', '000'] as const).flatMap((now) => [undefined, 35, 56].map((exit) => [`200 ${now} ${exit}`, `(200 → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`])),
+));
 
 function codesText(was: string, now: string, exit: number | undefined): string {
-  let byNow = CODE_TEXTS.get(was);
-  if (!byNow) CODE_TEXTS.set(was, byNow = new Map());
-  let byExit = byNow.get(now);
-  if (!byExit) byNow.set(now, byExit = new Map());
-  let t = byExit.get(exit);
-  if (t === undefined) byExit.set(exit, t = `(${was} → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`);
-  return t;
+  return CODE_TEXTS[`${was} ${now} ${exit}`] ?? `(${was} → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`;
 }
 
 function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,

@@ -1,7 +1,9 @@
-// The layering of DESIGN.md §6: imports flow one way, towards core/, and core/ does no I/O.
+// The layering of DESIGN.md §6: imports flow one way, towards core/, and core/ is pure. core/ is
+// read with the TypeScript compiler, not with patterns, so that an escape cannot hide from it.
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
+import ts from 'typescript';
 
 const SRC = resolve('src');
 
@@ -24,32 +26,127 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'cli'],
 };
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** Names that reach the world outside a pure function: the process, clocks, randomness, timers, I/O. */
+const IMPURE_GLOBALS = new Set([
+  'process', 'globalThis', 'global', 'window', 'Date', 'performance', 'crypto', 'fetch', 'console', 'require',
+  'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'XMLHttpRequest', 'WebSocket', 'Deno', 'Bun',
+]);
 
-/** The imports of a source file. */
-export function importsOf(text: string): string[] {
-  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+/** Module-level values that are containers to write into. */
+const MUTABLE_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Array', 'Object', 'WeakRef']);
+
+/** A finding of the purity check: `line: what`. */
+export function impurities(source: string, fileName = 'x.ts'): string[] {
+  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
+  const out: string[] = [];
+  const at = (n: ts.Node, what: string): void => {
+    out.push(`${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${what}`);
+  };
+  // Names declared anywhere in the file (parameters, locals, imports) shadow the globals.
+  const declared = new Set<string>();
+  const collect = (n: ts.Node): void => {
+    if ((ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isBindingElement(n)
+      || ts.isImportSpecifier(n) || ts.isImportClause(n) || ts.isNamespaceImport(n)) && n.name && ts.isIdentifier(n.name)) declared.add(n.name.text);
+    ts.forEachChild(n, collect);
+  };
+  collect(sf);
+  const visit = (n: ts.Node): void => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier) && !n.moduleSpecifier.text.startsWith('.')) {
+      at(n, `imports ${n.moduleSpecifier.text}`);
+    }
+    if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) at(n, 'imports a module at run time');
+    if (ts.isIdentifier(n) && IMPURE_GLOBALS.has(n.text) && !declared.has(n.text) && isReference(n) && !isPureDate(n)) at(n, `reads ${n.text}`);
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Math' && n.name.text === 'random') at(n, 'reads Math.random');
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  for (const st of sf.statements) {
+    const list = ts.isVariableStatement(st) ? st.declarationList : undefined;
+    if (!list) continue;
+    if (!(list.flags & ts.NodeFlags.Const)) {
+      at(st, `module-level ${list.flags & ts.NodeFlags.Let ? 'let' : 'var'}`);
+      continue;
+    }
+    for (const d of list.declarations) {
+      const init = d.initializer && stripAssertions(d.initializer);
+      if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && MUTABLE_CONSTRUCTORS.has(init.expression.text) && !isReadonly(d, d.initializer!)) {
+        at(d, `module-level mutable ${init.expression.text} ${d.name.getText(sf)}`);
+      }
+      if (init && ts.isArrayLiteralExpression(init) && !isReadonly(d, d.initializer!)) at(d, `module-level mutable array ${d.name.getText(sf)}`);
+    }
+  }
+  return out;
 }
 
-t.test('the import scanner finds what it must (so the checks below can fail)', async (t) => {
-  t.same(importsOf("import { readFile } from 'node:fs/promises';\nexport * from './x.js';\nconst m = await import('fs');"), ['node:fs/promises', './x.js', 'fs']);
+function stripAssertions(e: ts.Expression): ts.Expression {
+  while (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  return e;
+}
+
+/** An array declared readonly (by its type or `as const`) cannot be written through that name. */
+function isReadonly(d: ts.VariableDeclaration, init: ts.Expression): boolean {
+  const type = d.type?.getText() ?? '';
+  return /^readonly |^Readonly/.test(type) || (ts.isAsExpression(init) && init.type.getText() === 'const');
+}
+
+/** `Date.parse` and `Date.UTC` compute from their arguments alone; every other use of Date reads the clock. */
+function isPureDate(n: ts.Identifier): boolean {
+  const p = n.parent;
+  return n.text === 'Date' && ts.isPropertyAccessExpression(p) && p.expression === n && (p.name.text === 'parse' || p.name.text === 'UTC');
+}
+
+/** True when an identifier is read as a value: not a property name, a key or a type. */
+function isReference(n: ts.Identifier): boolean {
+  const p = n.parent;
+  if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
+  if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p)) && p.name === n) return false;
+  if (ts.isTypeReferenceNode(p) || ts.isQualifiedName(p) || ts.isTypeQueryNode(p)) return false;
+  return true;
+}
+
+t.test('the purity check catches each escape (so the checks below can fail)', async (t) => {
+  const escapes: Record<string, string> = {
+    'a clock: performance.now()': 'export function f(): number { return performance.now(); }',
+    'a clock: Date()': 'export function f(): string { return Date(); }',
+    'a clock: new Date()': 'export function f(): number { return new Date().getTime(); }',
+    'a clock: Date.now()': 'export function f(): number { return Date.now(); }',
+    'I/O: fetch()': 'export async function f(): Promise<unknown> { return fetch("http://x"); }',
+    'the process: globalThis.process': 'export function f(): unknown { return globalThis.process.env; }',
+    'the process: process.env': 'export function f(): unknown { return process.env.X; }',
+    'randomness: Math.random()': 'export function f(): number { return Math.random(); }',
+    'a timer: setTimeout': 'export function f(): void { setTimeout(() => {}, 1); }',
+    'module-level state: a Map': 'const seen = new Map<string, number>();\nexport function f(k: string): number { return seen.get(k) ?? 0; }',
+    'module-level state: a WeakMap with a type assertion': 'const seen = new WeakMap() as WeakMap<object, number>;',
+    'module-level state: let': 'let count = 0;\nexport function f(): number { return ++count; }',
+    'module-level state: an array': 'const list: string[] = [];',
+    'an I/O import': "import { readFileSync } from 'node:fs';",
+    'a package import': "import forge from 'node-forge';",
+    'an import at run time': "export async function f() { return import('./x.js'); }",
+  };
+  for (const [name, src] of Object.entries(escapes)) t.ok(impurities(src).length > 0, `caught: ${name}`, { found: impurities(src) });
+  const pure = `import type { X } from './x.js';
+export const TABLE = { a: 1 } as const;
+export const LIST: readonly string[] = ['a'];
+const ALSO = ['b'] as const;
+const KINDS: ReadonlySet<string> = new Set(['a']);
+export function when(s: string): number { return Date.parse(s) + (KINDS.has(s) ? 1 : 0); }
+export function f(process: string, date: { now(): number }): number { const m = new Map<string, number>(); m.set(process, date.now()); return m.size + ALSO.length; }
+export class C { readonly performance = 1; }`;
+  t.same(impurities(pure), [], 'pure code passes: local names, readonly tables, containers inside functions');
 });
 
 for (const f of files(SRC)) {
   const layer = relative(SRC, f).split('/')[0]!;
   const text = readFileSync(f, 'utf8');
   t.test(relative(process.cwd(), f), async (t) => {
-    for (const spec of importsOf(text)) {
-      if (!spec.startsWith('.')) {
-        t.not(layer, 'core', `core imports no package or built-in module (${spec})`);
-        continue;
-      }
+    const sf = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
+    for (const st of sf.statements) {
+      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
+      if (!spec?.startsWith('.')) continue;
       const target = relative(SRC, resolve(dirname(f), spec)).split('/')[0]!;
       t.ok(ALLOWED[layer]?.includes(target), `${layer}/ may import ${target}/ (${spec})`);
     }
-    if (layer === 'core') {
-      t.notMatch(text, /\bprocess\.|\bDate\.now\(|\bnew Date\(|\bMath\.random\(|\bconsole\.|\bsetTimeout\(|\brequire\(/, 'core reads no env, clock, randomness or logger');
-    }
+    if (layer === 'core') t.same(impurities(text, f), [], 'core is pure: no I/O, process, clock, randomness, timers or module-level state');
     if (layer !== 'config' && layer !== 'cli') t.notMatch(text, /process\.env/, 'only config/ and cli/ read the environment');
   });
 }

@@ -7,7 +7,7 @@ import { modeAt, wlName, workloadsTouchedBy } from './scope.js';
 import { configFinding } from './config-finding.js';
 
 /** Ports of the sidecar agent: probes already rewritten to them are unaffected by STRICT. */
-const AGENT_PORTS = new Set([15020, 15021]);
+const AGENT_PORTS: ReadonlySet<number> = new Set([15020, 15021]);
 
 function rewritten(idx: MeshIndex, w: Workload, p: Probe): boolean {
   const a = w.annotations['sidecar.istio.io/rewriteAppHTTPProbers'];

@@ -1,0 +1,72 @@
+// `npm run bench:compare -- <git ref>`: the engine bench with two builds in one process, the
+// ref's (built by bench/compare.sh into a worktree) and this one, their rounds alternated so that
+// the machine's pauses fall on both alike. Prints each scenario's p50 and p99 for both, the ratio
+// now / before, and checks that both builds find as many findings.
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Change, IstioObject } from '../../src/core/model.js';
+
+const OLD = resolve(process.argv[2] ?? '');
+const ROUNDS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 300);
+const SEED = 20261122;
+
+interface Engine {
+  build(): unknown;
+  judge(idx: unknown, o: IstioObject): number;
+}
+
+async function engine(root: string): Promise<Engine> {
+  const load = (p: string) => import(pathToFileURL(join(root, p)).href);
+  const [{ MeshIndex }, { evaluateChange, prepare }, { decide }, gen] = await Promise.all([
+    load('src/core/index.js'), load('src/core/evaluate.js'), load('src/core/decision.js'), load('bench/engine/generate.js'),
+  ]);
+  const data = gen.generateMesh(SEED, gen.DEFAULT_SIZE);
+  return {
+    build: () => prepare(MeshIndex.build(data)),
+    judge: (idx, object) => {
+      const i = idx as { find(o: IstioObject): unknown };
+      const change: Change = { operation: i.find(object) ? 'UPDATE' : 'CREATE', object };
+      return decide(evaluateChange(idx, change).findings, 'enforce', 'declared').findings.length;
+    },
+  };
+}
+
+const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
+const scenarios: { name: string; make: (i: number) => IstioObject }[] = [
+  { name: 'workload', make: (i) => ({ kind: 'PeerAuthentication', name: `b-${i}`, namespace: `ns-${(i * 7) % 200}`, ...meta, selector: { app: `svc-${(i * 13) % 2001}` }, mode: 'STRICT', portLevel: {} }) },
+  { name: 'namespace', make: (i) => ({ kind: 'PeerAuthentication', name: `b-ns-${i}`, namespace: `ns-${(i * 11) % 200}`, ...meta, selector: null, mode: 'STRICT', portLevel: {} }) },
+  { name: 'mesh-wide policy', make: () => ({ kind: 'PeerAuthentication', name: 'default', namespace: 'istio-system', ...meta, selector: null, mode: 'STRICT', portLevel: {} }) },
+  { name: 'mesh-wide rule', make: () => ({ kind: 'DestinationRule', name: 'mesh-mtls', namespace: 'istio-system', ...meta, apiVersion: 'networking.istio.io/v1', host: '*.local', exportTo: null, workloadSelector: null, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] } }) },
+];
+
+const builds = [await engine(OLD), await engine(resolve('dist'))];
+for (const b of builds) {
+  const warm = b.build();
+  for (let i = 1; i <= WARMUP; i++) for (const s of scenarios) b.judge(warm, s.make(-i));
+}
+const idx = builds.map((b) => b.build());
+const times = builds.map(() => scenarios.map(() => [] as number[]));
+const counts = builds.map(() => scenarios.map(() => 0));
+for (let r = 0; r < ROUNDS; r++) {
+  for (let s = 0; s < scenarios.length; s++) {
+    // Alternate which build goes first, so that neither always runs in the other's wake.
+    for (const k of r % 2 ? [1, 0] : [0, 1]) {
+      const object = scenarios[s]!.make(r);
+      const t0 = process.hrtime.bigint();
+      counts[k]![s]! += builds[k]!.judge(idx[k], object);
+      times[k]![s]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+}
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+console.log(`${ROUNDS} rounds per scenario, alternated; before = ${OLD}`);
+console.log('scenario'.padEnd(18), 'p50 before'.padStart(11), 'p50 now'.padStart(9), 'ratio'.padStart(7), 'p99 before'.padStart(11), 'p99 now'.padStart(9), 'findings'.padStart(10));
+let same = true;
+scenarios.forEach((sc, s) => {
+  const [a, b] = [pct(times[0]![s]!, 0.5), pct(times[1]![s]!, 0.5)];
+  same &&= counts[0]![s] === counts[1]![s];
+  console.log(sc.name.padEnd(18), a.toFixed(3).padStart(11), b.toFixed(3).padStart(9), (b / a).toFixed(2).padStart(7),
+    pct(times[0]![s]!, 0.99).toFixed(3).padStart(11), pct(times[1]![s]!, 0.99).toFixed(3).padStart(9), `${counts[0]![s]}/${counts[1]![s]}`.padStart(10));
+});
+if (!same) console.log('the builds found different numbers of findings');
