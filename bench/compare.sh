@@ -5,7 +5,7 @@ set -euo pipefail
 ref=${1:?usage: npm run bench:compare -- <git ref>}
 root=$(git rev-parse --show-toplevel)
 dir=${TMPDIR:-/tmp}/mtls-guard-bench-$(git rev-parse --short "$ref")
-if [ ! -f "$dir/dist/src/core/index.js" ]; then
+if [ ! -d "$dir/dist/src/core" ]; then
   rm -rf "$dir"
   git -C "$root" worktree add --detach "$dir" "$ref" >/dev/null
   ln -s "$root/node_modules" "$dir/node_modules"

@@ -2,9 +2,10 @@
 // ref's (built by bench/compare.sh into a worktree) and this one, their rounds alternated so that
 // the machine's pauses fall on both alike. Prints each scenario's p50 and p99 for both, the ratio
 // now / before, and checks that both builds find as many findings.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Change, IstioObject } from '../../src/core/model.js';
+import type { Change, IstioObject } from '../../src/core/model/model.js';
 
 const OLD = resolve(process.argv[2] ?? '');
 const ROUNDS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
@@ -16,10 +17,17 @@ interface Engine {
   judge(idx: unknown, o: IstioObject): number;
 }
 
+/** Where a module is in a build: the layout by pipeline stage, or the flat one before it. */
+function locate(root: string, ...paths: string[]): string {
+  return pathToFileURL(join(root, paths.find((p) => existsSync(join(root, p))) ?? paths[0]!)).href;
+}
+
 async function engine(root: string): Promise<Engine> {
-  const load = (p: string) => import(pathToFileURL(join(root, p)).href);
   const [{ MeshIndex }, { evaluateChange, prepare }, { decide }, gen] = await Promise.all([
-    load('src/core/index.js'), load('src/core/evaluate.js'), load('src/core/decision.js'), load('bench/engine/generate.js'),
+    import(locate(root, 'src/core/mesh/mesh-index.js', 'src/core/index.js')),
+    import(locate(root, 'src/core/change/evaluate.js', 'src/core/evaluate.js')),
+    import(locate(root, 'src/core/verdict/decision.js', 'src/core/decision.js')),
+    import(locate(root, 'bench/engine/generate.js')),
   ]);
   const data = gen.generateMesh(SEED, gen.DEFAULT_SIZE);
   return {

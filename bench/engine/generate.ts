@@ -1,6 +1,6 @@
-import type { DestinationRule, MeshData, Namespace, PeerAuthentication, PeerMode, Service, Workload } from '../../src/core/model.js';
-import { DEFAULT_MESH } from '../../src/core/model.js';
-import { parseVersion } from '../../src/core/version.js';
+import type { DestinationRule, MeshData, Namespace, PeerAuthentication, PeerMode, Service, Workload } from '../../src/core/model/model.js';
+import { DEFAULT_MESH } from '../../src/core/model/model.js';
+import { parseVersion } from '../../src/core/mesh/version.js';
 
 /** Sizes of a synthetic mesh. */
 export interface MeshSize {

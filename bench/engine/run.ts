@@ -1,10 +1,10 @@
 // `npm run bench`: p50/p99 of `check` evaluation on a seeded synthetic mesh (issue: engine performance).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Change, IstioObject } from '../../src/core/model.js';
-import { MeshIndex } from '../../src/core/index.js';
-import { evaluateChange, prepare } from '../../src/core/evaluate.js';
-import { decide } from '../../src/core/decision.js';
+import type { Change, IstioObject } from '../../src/core/model/model.js';
+import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
+import { evaluateChange, prepare } from '../../src/core/change/evaluate.js';
+import { decide } from '../../src/core/verdict/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
 
 const SEED = 20261122;

@@ -1,5 +1,5 @@
-import { ACK_ANNOTATION, ACK_REASON_MIN } from '../core/modes.js';
-import { asObject, type Json } from '../core/objects.js';
+import { ACK_ANNOTATION, ACK_REASON_MIN } from '../core/policy/modes.js';
+import { asObject, type Json } from '../core/model/objects.js';
 import type { AdmissionRequest } from './review.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Mode } from '../core/model.js';
-import { labelMode, MODE_LABEL, weakens } from '../core/modes.js';
-import { asObject, type Json } from '../core/objects.js';
+import type { Mode } from '../core/model/model.js';
+import { labelMode, MODE_LABEL, weakens } from '../core/policy/modes.js';
+import { asObject, type Json } from '../core/model/objects.js';
 import type { AdmissionRequest } from './review.js';
 
 /** A Namespace request's effect on the mtls-guard mode of that namespace. */

@@ -1,8 +1,8 @@
-import type { Evidence, Mode } from '../core/model.js';
-import type { Finding } from '../core/findings.js';
-import type { Verdict } from '../core/decision.js';
-import { ACK_ANNOTATION, ACK_REASON_MIN } from '../core/modes.js';
-import { CODES } from '../core/codes.js';
+import type { Evidence, Mode } from '../core/model/model.js';
+import type { Finding } from '../core/model/findings.js';
+import type { Verdict } from '../core/verdict/decision.js';
+import { ACK_ANNOTATION, ACK_REASON_MIN } from '../core/policy/modes.js';
+import { CODES } from '../core/model/codes.js';
 
 /** Kubernetes drops or truncates warnings past these sizes (DESIGN.md §5). */
 export const WARNING_MAX = 120;

@@ -1,7 +1,7 @@
-import type { Change, IstioObject } from '../core/model.js';
-import { MtlsGuardError, UnsupportedKindError } from '../core/errors.js';
-import { clip, describeValue, isObject, parseIstioObject, parseIstioRef, type Json } from '../core/objects.js';
-import type { MeshIndex } from '../core/index.js';
+import type { Change, IstioObject } from '../core/model/model.js';
+import { MtlsGuardError, UnsupportedKindError } from '../core/model/errors.js';
+import { clip, describeValue, isObject, parseIstioObject, parseIstioRef, type Json } from '../core/model/objects.js';
+import type { MeshIndex } from '../core/mesh/mesh-index.js';
 import type { UserInfo } from './authorize.js';
 
 /** A body that is JSON but not an `admission.k8s.io/v1` AdmissionReview with a request. */

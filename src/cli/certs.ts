@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/model/errors.js';
 import { generateCa, generateServing, type KeyPair } from '../tls/certs.js';
 import { CERT_FILES, writeCerts } from '../tls/files.js';
 import { EXIT, type Io } from './io.js';

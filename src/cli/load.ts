@@ -1,6 +1,6 @@
-import type { Traffic } from '../core/model.js';
-import { EvidenceError } from '../core/errors.js';
-import { MeshIndex } from '../core/index.js';
+import type { Traffic } from '../core/model/model.js';
+import { EvidenceError } from '../core/model/errors.js';
+import { MeshIndex } from '../core/mesh/mesh-index.js';
 import { loadManifests } from '../snapshot/manifests.js';
 import { projectSnapshot } from '../snapshot/project.js';
 import { trafficFromFile } from '../evidence/file.js';

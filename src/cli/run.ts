@@ -1,4 +1,4 @@
-import { MtlsGuardError } from '../core/errors.js';
+import { MtlsGuardError } from '../core/model/errors.js';
 import { EXIT, type Io } from './io.js';
 
 const USAGE = `usage: mtls-guard <command> [flags]

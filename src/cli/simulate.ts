@@ -1,5 +1,5 @@
-import { simulate, simulateSize, type Connection, type SimulateFilter } from '../core/evaluate.js';
-import { InputError } from '../core/errors.js';
+import { simulate, simulateSize, type Connection, type SimulateFilter } from '../core/change/evaluate.js';
+import { InputError } from '../core/model/errors.js';
 import { parseSimulateArgs } from '../config/cli-args.js';
 import { loadIndex } from './load.js';
 import { EXIT, type Io } from './io.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { apiStatusOf, ConfigError, InputError } from '../core/errors.js';
+import { apiStatusOf, ConfigError, InputError } from '../core/model/errors.js';
 import { EXIT, type Io } from './io.js';
 import { loadKubeConfig } from '../snapshot/kubeconfig.js';
 

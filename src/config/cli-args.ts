@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Evidence, Mode } from '../core/model.js';
-import { EVIDENCE_ORDER, MODES } from '../core/model.js';
-import { ConfigError } from '../core/errors.js';
+import type { Evidence, Mode } from '../core/model/model.js';
+import { EVIDENCE_ORDER, MODES } from '../core/model/model.js';
+import { ConfigError } from '../core/model/errors.js';
 import { isTelemetryUrl, prometheusConfig, type PrometheusConfig } from './serve.js';
 
 /** Common snapshot options of `simulate` and `check`. */

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { Evidence, Mode } from '../core/model.js';
-import { EVIDENCE_ORDER, MODES } from '../core/model.js';
-import { ConfigError } from '../core/errors.js';
+import type { Evidence, Mode } from '../core/model/model.js';
+import { EVIDENCE_ORDER, MODES } from '../core/model/model.js';
+import { ConfigError } from '../core/model/errors.js';
 
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

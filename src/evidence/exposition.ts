@@ -1,5 +1,5 @@
-import type { ObservedEdge } from '../core/model.js';
-import { InputError } from '../core/errors.js';
+import type { ObservedEdge } from '../core/model/model.js';
+import { InputError } from '../core/model/errors.js';
 
 /** The Istio metrics read as traffic evidence (DESIGN.md §3). */
 export const TRAFFIC_METRICS = ['istio_requests_total', 'istio_tcp_connections_opened_total'] as const;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Traffic } from '../core/model.js';
-import { InputError } from '../core/errors.js';
+import type { Traffic } from '../core/model/model.js';
+import { InputError } from '../core/model/errors.js';
 import { edgesFromSamples, parseExposition } from './exposition.js';
 
 /** Reads observed traffic from a file in the Prometheus text exposition format. */

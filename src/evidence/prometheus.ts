@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { Traffic } from '../core/model.js';
-import { EvidenceError } from '../core/errors.js';
+import type { Traffic } from '../core/model/model.js';
+import { EvidenceError } from '../core/model/errors.js';
 import { edgesFromSamples, TRAFFIC_METRICS, type Sample } from './exposition.js';
 
 /** How to reach Prometheus and what to ask it. */

@@ -1,4 +1,4 @@
-import type { Traffic } from '../core/model.js';
+import type { Traffic } from '../core/model/model.js';
 
 /** What the refresher knows: the last good answer and the last failure. */
 export interface EvidenceState {

@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TLSSocket } from 'node:tls';
-import type { MeshIndex } from '../core/index.js';
-import { MtlsGuardError } from '../core/errors.js';
+import type { MeshIndex } from '../core/mesh/mesh-index.js';
+import { MtlsGuardError } from '../core/model/errors.js';
 import { decodeReview, NotAdmissionReviewError, type AdmissionRequest } from '../admission/review.js';
 import { handleRequest, type Handled, type HandleOptions } from '../admission/handle.js';
 import { toReview } from '../admission/respond.js';

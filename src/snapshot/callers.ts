@@ -1,7 +1,7 @@
-import type { DeclaredCaller, IstioVersion, Labels, MeshConfig, Service, Workload } from '../core/model.js';
-import { selectorMatches } from '../core/index.js';
-import { atLeast } from '../core/version.js';
-import { asObject as o, objectsIn as arr, type Json } from '../core/objects.js';
+import type { DeclaredCaller, IstioVersion, Labels, MeshConfig, Service, Workload } from '../core/model/model.js';
+import { selectorMatches } from '../core/mesh/mesh-index.js';
+import { atLeast } from '../core/mesh/version.js';
+import { asObject as o, objectsIn as arr, type Json } from '../core/model/objects.js';
 
 /** Kinds whose objects name callers from outside the mesh (issue: known callers). */
 export const CALLER_KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'APIService',

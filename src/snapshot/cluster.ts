@@ -1,9 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
-import type { IstioObject, Labels, Traffic } from '../core/model.js';
-import { MeshIndex } from '../core/index.js';
-import { prepare } from '../core/evaluate.js';
-import { asObject, isJudged, type Json } from '../core/objects.js';
-import { apiStatusOf } from '../core/errors.js';
+import type { IstioObject, Labels, Traffic } from '../core/model/model.js';
+import { MeshIndex } from '../core/mesh/mesh-index.js';
+import { prepare } from '../core/change/evaluate.js';
+import { asObject, isJudged, type Json } from '../core/model/objects.js';
+import { apiStatusOf } from '../core/model/errors.js';
 import type { LoadedDoc } from './manifests.js';
 import { istioObjectOf, projectSnapshot, type ProjectOptions } from './project.js';
 import { prune } from './prune.js';

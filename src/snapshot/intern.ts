@@ -1,4 +1,4 @@
-import { asObject, type Json } from '../core/objects.js';
+import { asObject, type Json } from '../core/model/objects.js';
 
 /**
  * A projection as kept: its name, and the rest as JSON text. Text costs about a third of the

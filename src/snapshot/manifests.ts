@@ -1,8 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../core/errors.js';
-import { isObject, type Json } from '../core/objects.js';
+import { InputError } from '../core/model/errors.js';
+import { isObject, type Json } from '../core/model/objects.js';
 
 /** One Kubernetes object read from a file, with where it came from. */
 export interface LoadedDoc {

@@ -2,12 +2,12 @@ import { parse as parseYaml } from 'yaml';
 import type {
   AuthorizationPolicy, ContainerPort, DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication, IstioVersion, Labels, MeshConfig, MeshData, Namespace,
   Origin, Probe, Service, ServiceEntry, ServicePort, Traffic, VersionSource, Workload,
-} from '../core/model.js';
-import { DEFAULT_MESH } from '../core/model.js';
-import { InvalidObjectError, MtlsGuardError } from '../core/errors.js';
-import { asObject as o, objectsIn as arr, isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/objects.js';
-import { podMembership, predictMembership, type PodShape } from '../core/membership.js';
-import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/version.js';
+} from '../core/model/model.js';
+import { DEFAULT_MESH } from '../core/model/model.js';
+import { InvalidObjectError, MtlsGuardError } from '../core/model/errors.js';
+import { asObject as o, objectsIn as arr, isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/model/objects.js';
+import { podMembership, predictMembership, type PodShape } from '../core/mesh/membership.js';
+import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/mesh/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
 import { CALLER_KINDS, declaredCallers } from './callers.js';
 

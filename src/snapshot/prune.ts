@@ -1,4 +1,4 @@
-import { isObject, type Json } from '../core/objects.js';
+import { isObject, type Json } from '../core/model/objects.js';
 
 /** Annotation prefixes the engine reads; every other annotation (last-applied included) is dropped. */
 const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/',

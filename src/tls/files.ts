@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../core/errors.js';
+import { InputError } from '../core/model/errors.js';
 import { notAfterMs, type KeyPair } from './certs.js';
 
 /** File names inside a certificate folder, as `mtls-guard certs` writes them. */

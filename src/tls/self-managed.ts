@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { apiStatusOf, CertificateError } from '../core/errors.js';
+import { apiStatusOf, CertificateError } from '../core/model/errors.js';
 import type { ServingSpec } from './certs.js';
 import type { ServedPair, ServingSource } from './files.js';
 import { notAfterMs } from './certs.js';

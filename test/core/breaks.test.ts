@@ -4,14 +4,14 @@ import t from 'tap';
 import type { TapTest } from '../helpers/tap.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { Change, IstioObject, Workload } from '../../src/core/model.js';
-import type { MeshIndex } from '../../src/core/index.js';
-import { MeshIndex as Index } from '../../src/core/index.js';
-import { evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
-import { breakingConnections } from '../../src/core/breaks.js';
-import { representedAt } from '../../src/core/classes.js';
+import type { Change, IstioObject, Workload } from '../../src/core/model/model.js';
+import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
+import { MeshIndex as Index } from '../../src/core/mesh/mesh-index.js';
+import { evaluateChange, prepare, simulate } from '../../src/core/change/evaluate.js';
+import { breakingConnections } from '../../src/core/change/breaks.js';
+import { representedAt } from '../../src/core/traffic/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
-import { parseVersion } from '../../src/core/version.js';
+import { parseVersion } from '../../src/core/mesh/version.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 
 /**

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_CODES } from '../../src/core/codes.js';
+import { ALL_CODES } from '../../src/core/model/codes.js';
 
 function texts(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -22,8 +22,8 @@ for (const c of ALL_CODES) {
   });
 }
 
-t.test('error codes: the README table and src/core/errors.ts list the same codes', async (t) => {
-  const source = readFileSync('src/core/errors.ts', 'utf8');
+t.test('error codes: the README table and src/core/model/errors.ts list the same codes', async (t) => {
+  const source = readFileSync('src/core/model/errors.ts', 'utf8');
   const inSource = [...source.matchAll(/super\('(E_[A-Z_]+)'/g)].map((m) => m[1]!).sort();
   const section = readme.slice(readme.indexOf('### Error codes'), readme.indexOf('## How the prediction works'));
   const inReadme = [...section.matchAll(/^\| `(E_[A-Z_]+)` \|/gm)].map((m) => m[1]!).sort();

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { compareSpecificity, hostMatches, resolveShortName } from '../../src/core/hosts.js';
-import { atLeast, features, parseVersion } from '../../src/core/version.js';
+import { compareSpecificity, hostMatches, resolveShortName } from '../../src/core/mesh/hosts.js';
+import { atLeast, features, parseVersion } from '../../src/core/mesh/version.js';
 
 t.test('short names (istio-semantics.md §3.3)', async (t) => {
   for (const [host, ns, want] of [

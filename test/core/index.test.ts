@@ -1,7 +1,7 @@
 // MeshIndex.apply over long chains of changes (a live source applies every Istio event in place).
 import t from 'tap';
-import type { PeerAuthentication } from '../../src/core/model.js';
-import { MeshIndex } from '../../src/core/index.js';
+import type { PeerAuthentication } from '../../src/core/model/model.js';
+import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { generateMesh } from '../../bench/engine/generate.js';
 
 const meta = { created: '', annotations: {}, apiVersion: 'security.istio.io/v1' };

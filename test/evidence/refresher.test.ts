@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { Traffic } from '../../src/core/model.js';
+import type { Traffic } from '../../src/core/model/model.js';
 import { EvidenceRefresher } from '../../src/evidence/refresher.js';
 
 interface Row { at: number; answer?: string; view: string; changed: boolean; why: string }

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import type { AdmissionEvent } from '../../src/admission/events.js';
-import type { MeshIndex } from '../../src/core/index.js';
+import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { loadIndex } from '../../src/cli/load.js';
-import type { Evidence, Labels, Mode } from '../../src/core/model.js';
+import type { Evidence, Labels, Mode } from '../../src/core/model/model.js';
 import type { Authorizer } from '../../src/admission/authorize.js';
 
 /** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */

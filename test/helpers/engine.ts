@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { MeshIndex } from '../../src/core/index.js';
+import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapshot/manifests.js';
 import { projectSnapshot } from '../../src/snapshot/project.js';
-import { parseIstioObject } from '../../src/core/objects.js';
+import { parseIstioObject } from '../../src/core/model/objects.js';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
-import type { Traffic } from '../../src/core/model.js';
+import type { Traffic } from '../../src/core/model/model.js';
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();

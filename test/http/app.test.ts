@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { MeshIndex } from '../../src/core/index.js';
+import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { loadManifests, parseManifests } from '../../src/snapshot/manifests.js';
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { trafficFromFile } from '../../src/evidence/file.js';

@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { compact, materializer, Store } from '../../src/snapshot/intern.js';
-import type { Json } from '../../src/core/objects.js';
+import type { Json } from '../../src/core/model/objects.js';
 
 interface Case { name: string; ops: ({ set: string; owner: string } | { delete: string })[]; uses: Record<string, number>; names: string[] }
 const cases = parse(readFileSync(new URL('../fixtures/snapshot/store.yaml', import.meta.url), 'utf8')) as Case[];

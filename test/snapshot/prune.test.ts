@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { prune } from '../../src/snapshot/prune.js';
-import type { Json } from '../../src/core/objects.js';
+import type { Json } from '../../src/core/model/objects.js';
 
 const cases = parse(readFileSync(new URL('../fixtures/snapshot/prune.yaml', import.meta.url), 'utf8')) as { name: string; in: Json; out: Json }[];
 

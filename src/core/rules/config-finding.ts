@@ -1,6 +1,6 @@
-import type { Code } from '../codes.js';
-import type { Evidence } from '../model.js';
-import type { RawFinding } from '../findings.js';
+import type { Code } from '../model/codes.js';
+import type { Evidence } from '../model/model.js';
+import type { RawFinding } from '../model/findings.js';
 
 /** Builds a finding that has no connection pair. */
 export function configFinding(code: Code, subject: string, message: string, fix: string, evidence: Evidence = 'certain', client = '-'): RawFinding {

@@ -1,8 +1,8 @@
 import type { ConfigRule } from './rule.js';
-import type { Probe, Workload } from '../model.js';
-import { pushInto, type MeshIndex } from '../index.js';
-import { resolveTargetPort } from '../endpoints.js';
-import { atLeast } from '../version.js';
+import type { Probe, Workload } from '../model/model.js';
+import { pushInto, type MeshIndex } from '../mesh/mesh-index.js';
+import { resolveTargetPort } from '../mesh/endpoints.js';
+import { atLeast } from '../mesh/version.js';
 import { modeAt, wlName, workloadsTouchedBy } from './scope.js';
 import { configFinding } from './config-finding.js';
 

@@ -1,7 +1,7 @@
 import type { ConfigRule } from './rule.js';
-import type { AuthorizationPolicy, Workload } from '../model.js';
-import type { MeshIndex } from '../index.js';
-import { isEmptySelector, selectorMatches } from '../index.js';
+import type { AuthorizationPolicy, Workload } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import { isEmptySelector, selectorMatches } from '../mesh/mesh-index.js';
 import { modeAt, wlName, workloadsTouchedBy } from './scope.js';
 import { configFinding } from './config-finding.js';
 

@@ -1,10 +1,10 @@
 import type { ConfigRule } from './rule.js';
-import type { DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication } from '../model.js';
-import { objectRef } from '../model.js';
-import type { MeshIndex } from '../index.js';
-import { isEmptySelector, objectKey, selectorMatches } from '../index.js';
-import { meshPeerAuth, namespacePeerAuth, peerAuthLevels } from '../peer-auth.js';
-import { drHost } from '../destination-rule.js';
+import type { DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication } from '../model/model.js';
+import { objectRef } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import { isEmptySelector, objectKey, selectorMatches } from '../mesh/mesh-index.js';
+import { meshPeerAuth, namespacePeerAuth, peerAuthLevels } from '../policy/peer-auth.js';
+import { drHost } from '../policy/destination-rule.js';
 import { configFinding } from './config-finding.js';
 import { wlName } from './scope.js';
 

@@ -1,6 +1,6 @@
 import type { ConfigRule } from './rule.js';
-import { objectRef } from '../model.js';
-import { isEmptySelector } from '../index.js';
+import { objectRef } from '../model/model.js';
+import { isEmptySelector } from '../mesh/mesh-index.js';
 import { configFinding } from './config-finding.js';
 
 /** MG206: portLevelMtls only applies to a workload-level PeerAuthentication. */

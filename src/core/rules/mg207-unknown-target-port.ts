@@ -1,10 +1,10 @@
 import type { ConfigRule } from './rule.js';
-import type { LegacyPolicy, PeerAuthentication } from '../model.js';
-import { objectRef } from '../model.js';
-import type { MeshIndex } from '../index.js';
-import { isEmptySelector, selectorMatches } from '../index.js';
-import { resolveShortName } from '../hosts.js';
-import { resolveTargetPort } from '../endpoints.js';
+import type { LegacyPolicy, PeerAuthentication } from '../model/model.js';
+import { objectRef } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import { isEmptySelector, selectorMatches } from '../mesh/mesh-index.js';
+import { resolveShortName } from '../mesh/hosts.js';
+import { resolveTargetPort } from '../mesh/endpoints.js';
 import { configFinding } from './config-finding.js';
 import { wlName } from './scope.js';
 

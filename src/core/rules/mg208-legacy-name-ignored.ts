@@ -1,5 +1,5 @@
 import type { ConfigRule } from './rule.js';
-import { objectRef } from '../model.js';
+import { objectRef } from '../model/model.js';
 import { configFinding } from './config-finding.js';
 
 /** MG208: Istio reads only the MeshPolicy named default, and a target-less Policy must be named default. */

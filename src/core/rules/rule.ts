@@ -1,8 +1,8 @@
-import type { Change, Service, ServicePort } from '../model.js';
-import type { MeshIndex } from '../index.js';
-import type { Code } from '../codes.js';
-import type { Outcome } from '../outcome.js';
-import type { RawFinding } from '../findings.js';
+import type { Change, Service, ServicePort } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import type { Code } from '../model/codes.js';
+import type { Outcome } from '../traffic/outcome.js';
+import type { RawFinding } from '../model/findings.js';
 
 /** What a connection rule needs to explain one breaking connection. */
 export interface BreakContext {

@@ -1,9 +1,9 @@
-import type { IstioObject, Service, ServicePort, Workload } from '../model.js';
-import type { MeshIndex } from '../index.js';
-import { isEmptySelector, selectorMatches } from '../index.js';
-import { resolveShortName } from '../hosts.js';
-import { resolveTargetPort } from '../endpoints.js';
-import { serverMode, type ResolvedMode } from '../peer-auth.js';
+import type { IstioObject, Service, ServicePort, Workload } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import { isEmptySelector, selectorMatches } from '../mesh/mesh-index.js';
+import { resolveShortName } from '../mesh/hosts.js';
+import { resolveTargetPort } from '../mesh/endpoints.js';
+import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 
 /** The server workloads whose inbound mode an object can change. DestinationRules change none. */
 export function workloadsTouchedBy(idx: MeshIndex, o: IstioObject): readonly Workload[] {

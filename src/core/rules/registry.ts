@@ -1,4 +1,4 @@
-import type { Code } from '../codes.js';
+import type { Code } from '../model/codes.js';
 import type { ConfigRule, ConnectionRule } from './rule.js';
 import { plaintextClientIntoStrict } from './mg101-plaintext-client-into-strict.js';
 import { sidecarPlaintextIntoStrict } from './mg102-sidecar-plaintext-into-strict.js';

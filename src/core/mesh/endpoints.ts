@@ -1,5 +1,5 @@
-import type { Service, ServicePort, Workload } from './model.js';
-import { memoTable, type MeshIndex } from './index.js';
+import type { Service, ServicePort, Workload } from '../model/model.js';
+import { memoTable, type MeshIndex } from './mesh-index.js';
 
 const T_PROTOCOL = memoTable<ServicePort, PortProtocol | 'udp'>('static:protocol');
 const T_ENDPOINTS = memoTable<ServicePort, readonly Endpoint[]>('static:endpoints');

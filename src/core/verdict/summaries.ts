@@ -2,16 +2,16 @@
  * Findings from break sets: observed and declared callers one by one, the rest per class and
  * outcome, in detail or as one summary, counted per bucket of ports rather than per port.
  */
-import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from './model.js';
-import type { Outcome } from './outcome.js';
-import { memoTable, type MeshIndex } from './index.js';
-import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from './classes.js';
+import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from '../model/model.js';
+import type { Outcome } from '../traffic/outcome.js';
+import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
+import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from '../traffic/classes.js';
 import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import { callerDetail, callerPods, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
-import type { RawFinding } from './findings.js';
-import { CONNECTION_RULES } from './rules/index.js';
-import type { BreakContext } from './rules/rule.js';
-import { breakAt, type Break, type BreakSet } from './breaks.js';
+import type { RawFinding } from '../model/findings.js';
+import { CONNECTION_RULES } from '../rules/registry.js';
+import type { BreakContext } from '../rules/rule.js';
+import { breakAt, type Break, type BreakSet } from '../change/breaks.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views:classNames');
 const T_PORT_LABELS = memoTable<ServicePort, string>('static:portLabels');

@@ -1,17 +1,17 @@
-import type { Change, Evidence, IstioObject, MeshKind, Workload } from './model.js';
-import { isControlPlane } from './membership.js';
-import { objectRef } from './model.js';
-import type { MeshIndex } from './index.js';
-import { classAt, clientClasses, OUTSIDE_KEY } from './classes.js';
-import { serverShape, signatureGroups, verdictOf } from './shapes.js';
-import type { Outcome } from './outcome.js';
-import { serverMode } from './peer-auth.js';
-import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './callers.js';
-import type { RawFinding } from './findings.js';
-import { CONFIG_RULES } from './rules/index.js';
+import type { Change, Evidence, IstioObject, MeshKind, Workload } from '../model/model.js';
+import { isControlPlane } from '../mesh/membership.js';
+import { objectRef } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
+import { classAt, clientClasses, OUTSIDE_KEY } from '../traffic/classes.js';
+import { serverShape, signatureGroups, verdictOf } from '../traffic/shapes.js';
+import type { Outcome } from '../traffic/outcome.js';
+import { serverMode } from '../policy/peer-auth.js';
+import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from '../verdict/callers.js';
+import type { RawFinding } from '../model/findings.js';
+import { CONFIG_RULES } from '../rules/registry.js';
 import { breakSets, outcomeAt, portBuckets } from './breaks.js';
-import { findingsOf } from './summaries.js';
-import { prepareCallers } from './evidence.js';
+import { findingsOf } from '../verdict/summaries.js';
+import { prepareCallers } from '../verdict/evidence.js';
 
 
 /** One simulated connection. */

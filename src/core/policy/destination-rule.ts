@@ -1,7 +1,7 @@
-import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TrafficPolicy } from './model.js';
-import { objectRef } from './model.js';
-import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
-import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
+import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TrafficPolicy } from '../model/model.js';
+import { objectRef } from '../model/model.js';
+import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
+import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
 
 const T_HOST = memoTable<DestinationRule, string>('dr:host');
 

@@ -1,12 +1,12 @@
-import type { ClientTls, DestinationRule, OutcomeCode, Service, ServicePort } from './model.js';
-import { memoTable, type MeshIndex } from './index.js';
-import type { Code } from './codes.js';
+import type { ClientTls, DestinationRule, OutcomeCode, Service, ServicePort } from '../model/model.js';
+import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
+import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
-import { endpointsOf, protocolAt, type EndpointKind } from './endpoints.js';
+import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
-import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } from './destination-rule.js';
-import { serverMode, type ResolvedMode } from './peer-auth.js';
-import { isCertain } from './evidence.js';
+import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } from '../policy/destination-rule.js';
+import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
+import { isCertain } from '../verdict/evidence.js';
 
 const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');

@@ -2,16 +2,16 @@
  * Which connections a change breaks, as break sets: the ports whose server shape or client
  * signatures move, judged per signature group, port bucket or shared rule rather than per client.
  */
-import type { Change, DestinationRule, IstioObject, Service, ServicePort, Workload } from './model.js';
-import { BudgetExceededError } from './errors.js';
-import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './index.js';
-import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from './classes.js';
-import { classSignature, knownVerdict, serverShape, shapeOnce, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ClientSig, type ServerShape, type SignatureGroup, type Verdict } from './shapes.js';
-import { connectionOutcome, drFor, type Outcome } from './outcome.js';
-import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from './peer-auth.js';
-import { endpointsOf } from './endpoints.js';
-import { drHost, ownNamespaceDecides, seesAllOwnRules } from './destination-rule.js';
-import { hostMatches, isWildcard, resolveShortName } from './hosts.js';
+import type { Change, DestinationRule, IstioObject, Service, ServicePort, Workload } from '../model/model.js';
+import { BudgetExceededError } from '../model/errors.js';
+import { isEmptySelector, memoTable, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from '../traffic/classes.js';
+import { classSignature, knownVerdict, serverShape, shapeOnce, shapeWithBase, sharedRule, sharedRuleAfter, sharedSignature, signatureGroups, verdictOf, type ClientSig, type ServerShape, type SignatureGroup, type Verdict } from '../traffic/shapes.js';
+import { connectionOutcome, drFor, type Outcome } from '../traffic/outcome.js';
+import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from '../policy/peer-auth.js';
+import { endpointsOf } from '../mesh/endpoints.js';
+import { drHost, ownNamespaceDecides, seesAllOwnRules } from '../policy/destination-rule.js';
+import { hostMatches, isWildcard, resolveShortName } from '../mesh/hosts.js';
 
 const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own:outcome');
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');

@@ -1,7 +1,7 @@
-import type { Evidence, ObservedEdge, Service, Traffic, Workload } from './model.js';
-import { memoTable, pushInto, type MeshIndex } from './index.js';
-import { serviceFqdn } from './hosts.js';
-import type { Outcome } from './outcome.js';
+import type { Evidence, ObservedEdge, Service, Traffic, Workload } from '../model/model.js';
+import { memoTable, pushInto, type MeshIndex } from '../mesh/mesh-index.js';
+import { serviceFqdn } from '../mesh/hosts.js';
+import type { Outcome } from '../traffic/outcome.js';
 
 // Lists, not Sets: a workload names a handful of hosts, and a Set's table costs about 200 bytes.
 const T_BARE_HOSTS = memoTable<Workload, readonly string[]>('static:bareHosts');

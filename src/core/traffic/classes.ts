@@ -1,9 +1,9 @@
-import type { MeshKind, Service, Workload } from './model.js';
-import { isEmptySelector, memoTable, pushInto, selectorMatches, type MeshIndex } from './index.js';
-import { drHost, namedExportNamespaces } from './destination-rule.js';
-import { hostMatches, isWildcard } from './hosts.js';
+import type { MeshKind, Service, Workload } from '../model/model.js';
+import { isEmptySelector, memoTable, pushInto, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { drHost, namedExportNamespaces } from '../policy/destination-rule.js';
+import { hostMatches, isWildcard } from '../mesh/hosts.js';
 import type { ClientRep } from './outcome.js';
-import { isControlPlane } from './membership.js';
+import { isControlPlane } from '../mesh/membership.js';
 
 const T_CLASS_KEY = memoTable<Workload, string>('views:classKey');
 const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views:viewsMatching');

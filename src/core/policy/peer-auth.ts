@@ -1,7 +1,7 @@
-import type { LegacyPolicy, PeerAuthentication, PeerMode, Service, ServicePort, Workload } from './model.js';
-import { objectRef } from './model.js';
-import { memoTable, isEmptySelector, selectorMatches, type MeshIndex } from './index.js';
-import { resolveShortName, serviceFqdn } from './hosts.js';
+import type { LegacyPolicy, PeerAuthentication, PeerMode, Service, ServicePort, Workload } from '../model/model.js';
+import { objectRef } from '../model/model.js';
+import { memoTable, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { resolveShortName, serviceFqdn } from '../mesh/hosts.js';
 
 const T_LEGACY = memoTable<ServicePort, LegacyPolicy | undefined>('auth:legacy');
 const T_SERVER_MODE = memoTable<Workload, Map<unknown, ResolvedMode>>('auth:serverMode');

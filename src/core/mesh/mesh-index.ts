@@ -1,12 +1,12 @@
 import type {
   Change, DestinationRule, IstioObject, IstioVersion, Labels, LegacyPolicy, MeshConfig, MeshData,
   Namespace, PeerAuthentication, Service, ServiceEntry, Workload,
-} from './model.js';
+} from '../model/model.js';
 import { features, type VersionFeatures } from './version.js';
 import { resolveShortName, serviceFqdn } from './hosts.js';
-import { LAYERS, newLayer, type Layer, type MemoLayer, type MemoTable } from './memo/layers.js';
+import { LAYERS, newLayer, type Layer, type MemoLayer, type MemoTable } from '../memo/layers.js';
 
-export { memoTable, type MemoLayer, type MemoTable } from './memo/layers.js';
+export { memoTable, type MemoLayer, type MemoTable } from '../memo/layers.js';
 
 /** True when every label of `selector` is on `labels`. */
 export function selectorMatches(selector: Labels, labels: Labels): boolean {

@@ -1,7 +1,7 @@
-import type { Evidence, Mode } from './model.js';
-import { EVIDENCE_ORDER } from './model.js';
-import { CODES } from './codes.js';
-import type { Finding, RawFinding, Severity } from './findings.js';
+import type { Evidence, Mode } from '../model/model.js';
+import { EVIDENCE_ORDER } from '../model/model.js';
+import { CODES } from '../model/codes.js';
+import type { Finding, RawFinding, Severity } from '../model/findings.js';
 
 /** The verdict on a change under a mode and a deny threshold. */
 export interface Verdict {

@@ -1,7 +1,7 @@
-import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from './model.js';
-import { memoTable, pushInto, type MeshIndex } from './index.js';
-import { serverMode } from './peer-auth.js';
-import { endpointsOf, resolveTargetPort } from './endpoints.js';
+import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from '../model/model.js';
+import { memoTable, pushInto, type MeshIndex } from '../mesh/mesh-index.js';
+import { serverMode } from '../policy/peer-auth.js';
+import { endpointsOf, resolveTargetPort } from '../mesh/endpoints.js';
 
 /** A declared caller whose target is a workload's container port (scrapes by pod). */
 export interface PodTarget {

@@ -1,6 +1,6 @@
-import type { IstioObject, Labels, Mode } from './model.js';
-import { MODES } from './model.js';
-import type { MeshIndex } from './index.js';
+import type { IstioObject, Labels, Mode } from '../model/model.js';
+import { MODES } from '../model/model.js';
+import type { MeshIndex } from '../mesh/mesh-index.js';
 
 /** The namespace label that sets the mode (DESIGN.md §4). */
 export const MODE_LABEL = 'mtls-guard.io/mode';

@@ -1,10 +1,10 @@
-import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from './model.js';
-import { memoTable, type MeshIndex } from './index.js';
-import type { Code } from './codes.js';
-import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from './endpoints.js';
-import { resolveClientTls, type DrResolution } from './destination-rule.js';
-import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from './peer-auth.js';
-import { objectRef } from './model.js';
+import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from '../model/model.js';
+import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
+import type { Code } from '../model/codes.js';
+import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
+import { resolveClientTls, type DrResolution } from '../policy/destination-rule.js';
+import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from '../policy/peer-auth.js';
+import { objectRef } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
 const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr:resolution');

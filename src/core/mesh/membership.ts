@@ -1,4 +1,4 @@
-import type { Labels, MeshKind } from './model.js';
+import type { Labels, MeshKind } from '../model/model.js';
 
 /** The parts of a pod (or pod template) that decide mesh membership. */
 export interface PodShape {

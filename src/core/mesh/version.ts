@@ -1,4 +1,4 @@
-import type { IstioVersion } from './model.js';
+import type { IstioVersion } from '../model/model.js';
 
 /** The version assumed when neither the snapshot nor a flag names one. */
 export const DEFAULT_ISTIO_VERSION = '1.28.0';
