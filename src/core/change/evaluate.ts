@@ -4,8 +4,7 @@ import { objectRef } from '../model/model.js';
 import type { MeshIndex } from '../mesh/mesh-index.js';
 import { classAt, clientClasses, OUTSIDE_KEY } from '../traffic/classes.js';
 import { serverShape, signatureGroups, verdictOf } from '../traffic/shapes.js';
-import type { Outcome } from '../traffic/outcome.js';
-import { serverMode } from '../policy/peer-auth.js';
+import { plaintextIntoPod, type Outcome } from '../traffic/outcome.js';
 import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from '../verdict/callers.js';
 import type { RawFinding } from '../model/findings.js';
 import { CONFIG_RULES } from '../rules/registry.js';
@@ -83,12 +82,7 @@ function declaredConnections(idx: MeshIndex): Connection[] {
 
 /** What a plaintext scrape of a pod port gets: through, or reset by a STRICT sidecar. */
 function podOutcome(idx: MeshIndex, p: PodTarget): Outcome {
-  const ok = plaintextAccepted(idx, p.workload, p.containerPort);
-  const mode = serverMode(idx, p.workload, p.containerPort);
-  return ok
-    ? { code: '200', reason: `${p.workload.name}.${p.workload.namespace} port ${p.containerPort} accepts plaintext`, tlsMode: 'DISABLE' }
-    : { code: '000', exit: 56, cause: p.workload.mesh === 'ambient' ? 'MG107' : 'MG101', tlsMode: 'DISABLE', serverSource: mode.source,
-      reason: `${p.caller.client} has no sidecar and sends plaintext; ${p.workload.name}.${p.workload.namespace} port ${p.containerPort} is STRICT (${mode.source}) and refuses plaintext` };
+  return plaintextIntoPod(idx, p.workload, p.containerPort, p.caller.client);
 }
 
 function cmp(a: string, b: string): number {

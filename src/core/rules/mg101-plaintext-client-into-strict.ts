@@ -1,9 +1,17 @@
 import type { ConnectionRule } from './rule.js';
+import { Case } from '../model/cases.js';
 import { clientsToEnrol, containerPortOf, flowLabels, svcName } from './rule.js';
 
-/** MG101: a client without a sidecar sends plaintext into a port that became STRICT. */
+/**
+ * MG101 fires when a client without a sidecar (or a sidecar whose outbound port is excluded from
+ * capture) sends plaintext to a sidecar endpoint whose port is STRICT (case
+ * StrictRejectsPlaintext). The server's sidecar refuses it and the client sees a reset (000,
+ * curl exit 56).
+ */
 export const plaintextClientIntoStrict: ConnectionRule = {
   code: 'MG101',
+  cases: [Case.StrictRejectsPlaintext],
+  says: (_c, subject) => `${subject} and refuses plaintext`,
   fix(ctx) {
     const cp = containerPortOf(ctx);
     const who = clientsToEnrol(ctx);

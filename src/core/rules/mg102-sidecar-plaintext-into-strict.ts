@@ -1,9 +1,18 @@
 import type { ConnectionRule } from './rule.js';
+import { Case } from '../model/cases.js';
 import { svcName } from './rule.js';
 
-/** MG102: a sidecar client sends plaintext (DR DISABLE, auto mTLS off, DISABLE namespace, headless) into STRICT. */
+/**
+ * MG102 fires when a client with a sidecar sends plaintext to a sidecar endpoint whose port is
+ * STRICT (case StrictRejectsSidecarPlaintext): its DestinationRule says DISABLE, auto mTLS is off
+ * (Istio ≤1.4 or `enableAutoMtls: false`), a namespace or mesh DISABLE turns auto mTLS to
+ * plaintext for the whole service, or a headless service has an endpoint without a sidecar. The
+ * server's sidecar refuses it and the client's sidecar answers 503 on HTTP ports.
+ */
 export const sidecarPlaintextIntoStrict: ConnectionRule = {
   code: 'MG102',
+  cases: [Case.StrictRejectsSidecarPlaintext],
+  says: (_c, subject) => `${subject} and refuses plaintext`,
   fix(ctx) {
     const fqdn = ctx.after.fqdn(ctx.service);
     const { now } = ctx;

@@ -1,9 +1,17 @@
 import type { ConnectionRule } from './rule.js';
+import { Case } from '../model/cases.js';
 import { svcName } from './rule.js';
 
-/** MG103: a sidecar client sends Istio mTLS to a server that has no sidecar. */
+/**
+ * MG103 fires when a client's sidecar sends Istio mTLS (a DestinationRule ISTIO_MUTUAL, such as
+ * `*.local`) to an endpoint that has no sidecar to terminate it (case BareGetsMtls), or to an
+ * ambient endpoint (AmbientGetsMtls): 503 on HTTP ports. The configuration alone proves it.
+ */
 export const istioMtlsIntoNoSidecar: ConnectionRule = {
   code: 'MG103',
+  cases: [Case.BareGetsMtls, Case.AmbientGetsMtls],
+  says: (c, subject, who) => (c === Case.AmbientGetsMtls ? `${who} is an ambient workload without a sidecar to terminate it` : `${subject} cannot terminate Istio mTLS`),
+  certain: (now) => `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server without a sidecar`,
   fix(ctx) {
     const fqdn = ctx.after.fqdn(ctx.service);
     return `add a DestinationRule in ${ctx.service.namespace} with host ${fqdn} and trafficPolicy.tls.mode DISABLE (an exact host is more specific than a wildcard), or inject a sidecar into the workloads behind ${svcName(ctx.service)}`;

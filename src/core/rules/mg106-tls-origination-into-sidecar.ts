@@ -1,8 +1,16 @@
 import type { ConnectionRule } from './rule.js';
+import { Case } from '../model/cases.js';
 
-/** MG106: DR SIMPLE or MUTUAL originates TLS that a sidecar server cannot accept. */
+/**
+ * MG106 fires when a DestinationRule SIMPLE or MUTUAL makes the client's sidecar originate TLS
+ * that is not Istio's towards a sidecar endpoint: a STRICT port wants an Istio client certificate
+ * (case StrictGetsTls), and a port that is not STRICT hands the TLS bytes to an application that
+ * speaks plaintext (TlsIntoPlainApp).
+ */
 export const tlsOriginationIntoSidecar: ConnectionRule = {
   code: 'MG106',
+  cases: [Case.StrictGetsTls, Case.TlsIntoPlainApp],
+  says: (c, subject) => (c === Case.StrictGetsTls ? `${subject} and requires an Istio client certificate` : `${subject} and the application does not speak TLS`),
   fix(ctx) {
     return `use trafficPolicy.tls.mode ISTIO_MUTUAL (or leave tls unset for auto mTLS) towards ${ctx.after.fqdn(ctx.service)}, whose endpoints have sidecars`;
   },

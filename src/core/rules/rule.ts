@@ -1,6 +1,7 @@
 import type { Change, Service, ServicePort } from '../model/model.js';
 import type { MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
+import type { Case } from '../model/cases.js';
 import type { Outcome } from '../traffic/outcome.js';
 import type { RawFinding } from '../model/findings.js';
 
@@ -19,9 +20,20 @@ export interface BreakContext {
   readonly now: Outcome;
 }
 
-/** A rule that explains one cause of breakage: the message and a concrete fix. */
+/**
+ * A rule of breakage between a client and a server: when it fires (the endpoint cases it claims,
+ * model/cases.ts), what the server side does in words, whether the configuration alone proves it,
+ * and a concrete fix. The outcome engine finds each endpoint's case; the connection's worst case
+ * names the rule.
+ */
 export interface ConnectionRule {
   readonly code: Code;
+  /** The failing cases this rule explains. Every failing case belongs to exactly one rule. */
+  readonly cases: readonly Case[];
+  /** What the endpoint does with what it was sent, after its subject (`httpbin.foo port 80 is STRICT (…)`, or `who` alone). */
+  says(c: Case, subject: string, who: string): string;
+  /** Why the breakage follows from the configuration alone (`certain` evidence), when it does. */
+  certain?(now: Outcome): string | undefined;
   fix(ctx: BreakContext): string;
 }
 

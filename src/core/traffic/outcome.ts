@@ -1,10 +1,12 @@
-import type { Labels, MeshKind, OutcomeCode, Service, ServicePort } from '../model/model.js';
+import type { Labels, MeshKind, OutcomeCode, Service, ServicePort, Workload } from '../model/model.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
 import { resolveClientTls, type DrResolution } from '../policy/destination-rule.js';
 import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from '../policy/peer-auth.js';
 import { objectRef } from '../model/model.js';
+import { Case } from '../model/cases.js';
+import { RULE_OF_CASE } from '../rules/registry.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
 const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr:resolution');
@@ -133,25 +135,8 @@ function outcome(code: OutcomeCode, exit: number | undefined, cause: Code | unde
   return { code, exit, cause, reason, tlsMode, serverSource, rule, partial };
 }
 
-/**
- * How one endpoint takes what the client sends, as a case: each case has one code and one
- * wording. Cases are judged for every endpoint; only the worst endpoint's is worded.
- */
-const enum Case {
-  /** No sidecar at the endpoint: it accepts what it is sent, unless that is Istio mTLS. */
-  BareAccepts, BareGetsMtlsOverTls, BareGetsMtls,
-  /** An ambient endpoint. */
-  AmbientAccepts, AmbientGetsMtls, AmbientRejectsPlaintext,
-  /** A sidecar endpoint. */
-  Accepts, DisabledGetsMtls, StrictGetsTls, TlsIntoPlainApp, StrictRejectsSidecarPlaintext, StrictRejectsPlaintext,
-}
-
-/** The finding code of each failing case; the others work. */
-const CASE_CAUSE: Partial<Record<Case, Code>> = {
-  [Case.BareGetsMtlsOverTls]: 'MG105', [Case.BareGetsMtls]: 'MG103', [Case.AmbientGetsMtls]: 'MG103', [Case.AmbientRejectsPlaintext]: 'MG107',
-  [Case.DisabledGetsMtls]: 'MG104', [Case.StrictGetsTls]: 'MG106', [Case.TlsIntoPlainApp]: 'MG106',
-  [Case.StrictRejectsSidecarPlaintext]: 'MG102', [Case.StrictRejectsPlaintext]: 'MG101',
-};
+/** The finding code of each failing case, as the rule that claims it says; the other cases work. */
+const CAUSE_OF_CASE: readonly (Code | undefined)[] = RULE_OF_CASE.map((r) => r?.code);
 
 /** True when the port carries TLS of the application's own (a TLS port, or the API server). */
 function appTlsAt(ep: Endpoint, proto: PortProtocol): boolean {
@@ -159,7 +144,7 @@ function appTlsAt(ep: Endpoint, proto: PortProtocol): boolean {
 }
 
 /** The case of one endpoint. No words and no objects: this runs for every endpoint of every judged connection. */
-function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint, s: Send, proto: PortProtocol): Case {
+function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service | undefined, port: ServicePort | undefined, ep: Endpoint, s: Send, proto: PortProtocol): Case {
   if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
     if (s.wire !== 'istio-mtls') return Case.BareAccepts;
     return appTlsAt(ep, proto) ? Case.BareGetsMtlsOverTls : Case.BareGetsMtls;
@@ -180,7 +165,7 @@ function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service, port: Ser
       return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
     case 'plaintext':
       if (mode !== 'STRICT') return Case.Accepts;
-      return client.kind === 'sidecar' && !client.excludeOutboundPorts.includes(port.port) ? Case.StrictRejectsSidecarPlaintext : Case.StrictRejectsPlaintext;
+      return client.kind === 'sidecar' && port && !client.excludeOutboundPorts.includes(port.port) ? Case.StrictRejectsSidecarPlaintext : Case.StrictRejectsPlaintext;
   }
 }
 
@@ -196,33 +181,22 @@ const CLOSED = { code: '000', exit: 56 } as const;
 
 /** The rank of a case's outcome at an endpoint: 0 works, 1 a 503, 2 a closed connection. */
 function caseRank(c: Case, client: ClientRep, ep: Endpoint, proto: PortProtocol): number {
-  return CASE_CAUSE[c] === undefined ? 0 : RANK[failCode(client, ep, proto).code];
+  return CAUSE_OF_CASE[c] === undefined ? 0 : RANK[failCode(client, ep, proto).code];
 }
 
 /** The worded outcome of one endpoint's case. */
-function endpointOutcome(idx: MeshIndex, svc: Service, port: ServicePort, ep: Endpoint, s: Send, c: Case, client: ClientRep, proto: PortProtocol): Outcome {
-  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc.name}.${svc.namespace}`;
+function endpointOutcome(idx: MeshIndex, svc: Service | undefined, port: ServicePort | undefined, ep: Endpoint, s: Send, c: Case, client: ClientRep, proto: PortProtocol): Outcome {
+  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc?.name}.${svc?.namespace}`;
   const bare = ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver';
   const m = bare ? undefined : serverMode(idx, ep.workload!, ep.containerPort, svc, port);
   // The endpoint as the reason names it: without a sidecar, what it is; with one, its port's mode.
   const subject = m ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`
     : ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
-  let said: string;
-  switch (c) {
-    case Case.BareAccepts: said = `${subject} accepts it`; break;
-    case Case.BareGetsMtlsOverTls: said = `${subject} cannot terminate Istio mTLS and the application's own TLS handshake fails`; break;
-    case Case.BareGetsMtls: said = `${subject} cannot terminate Istio mTLS`; break;
-    case Case.AmbientGetsMtls: said = `${who} is an ambient workload without a sidecar to terminate it`; break;
-    case Case.AmbientRejectsPlaintext: said = `${subject}, so ztunnel rejects plaintext`; break;
-    case Case.DisabledGetsMtls: said = `${subject} and accepts only plaintext`; break;
-    case Case.StrictGetsTls: said = `${subject} and requires an Istio client certificate`; break;
-    case Case.TlsIntoPlainApp: said = `${subject} and the application does not speak TLS`; break;
-    case Case.StrictRejectsSidecarPlaintext:
-    case Case.StrictRejectsPlaintext: said = `${subject} and refuses plaintext`; break;
-    default: said = subject;
-  }
+  // A failing case is worded by the rule that claims it; one that works, here.
+  const rule = RULE_OF_CASE[c];
+  const said = rule ? rule.says(c, subject, who) : c === Case.BareAccepts ? `${subject} accepts it` : subject;
   const reason = `${s.why}; ${said}`;
-  const cause = CASE_CAUSE[c];
+  const cause = rule?.code;
   if (cause === undefined) return outcome('200', undefined, undefined, reason, s.tlsMode, m?.source);
   const f = failCode(client, ep, proto);
   return outcome(f.code, f.exit, cause, reason, s.tlsMode, m?.source);
@@ -254,7 +228,7 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
   // Endpoints are judged by case; only the first worst one is worded.
   let worst = -1;
   let worstRank = -1;
-  let worstCase = Case.Accepts;
+  let worstCase: Case = Case.Accepts;
   let worstSend = send;
   let okCount = 0;
   for (let i = 0; i < eps.length; i++) {
@@ -275,4 +249,19 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
   if (!dr?.rule && !partial) return o;
   const reason = partial ? `${o.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` : o.reason;
   return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, dr?.rule ? objectRef(dr.rule) : undefined, partial || undefined);
+}
+
+/** A client outside the mesh: no sidecar, no excluded ports. */
+const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, excludeOutboundPorts: [] };
+
+/**
+ * What a caller without a sidecar gets when it sends plaintext straight to a workload's container
+ * port, as a scrape of a pod does: the endpoint's case, worded by the rule that claims it.
+ */
+export function plaintextIntoPod(idx: MeshIndex, w: Workload, containerPort: number, caller: string): Outcome {
+  // Ports excluded from inbound interception, and host-network pods, have no sidecar in the way.
+  const kind = w.hostNetwork || w.excludeInboundPorts.includes(containerPort) ? 'none' : w.mesh;
+  const ep: Endpoint = { kind, workload: w, containerPort };
+  const send: Send = { wire: 'plaintext', tlsMode: 'DISABLE', why: `${caller} has no sidecar and sends plaintext` };
+  return endpointOutcome(idx, undefined, undefined, ep, send, endpointCase(idx, OUTSIDE, undefined, undefined, ep, send, 'tcp'), OUTSIDE, 'tcp');
 }

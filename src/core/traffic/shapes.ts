@@ -6,7 +6,7 @@ import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
 import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
-import { isCertain } from '../verdict/evidence.js';
+import { certainty } from '../rules/registry.js';
 
 const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');
@@ -179,7 +179,7 @@ export interface Verdict {
   readonly code: OutcomeCode;
   readonly cause: Code | undefined;
   readonly failed: boolean;
-  /** True when the failure follows from the config alone (see evidence `isCertain`). */
+  /** True when the failure follows from the config alone (see `certainty`: the rule says so). */
   readonly certain: boolean;
   /** Equal for verdicts that read the same: code, cause and certainty. */
   readonly key: string;
@@ -197,7 +197,7 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
   let v = perShape.get(sig);
   if (!v) {
     const o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!;
-    const certain = isCertain(o) !== undefined;
+    const certain = certainty(o) !== undefined;
     perShape.set(sig, v = { code: o.code, cause: o.cause, failed: failed(o), certain, key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}` });
   }
   return v;

@@ -1,7 +1,6 @@
 import type { Evidence, ObservedEdge, Service, Traffic, Workload } from '../model/model.js';
 import { memoTable, pushInto, type MeshIndex } from '../mesh/mesh-index.js';
 import { serviceFqdn } from '../mesh/hosts.js';
-import type { Outcome } from '../traffic/outcome.js';
 
 // Lists, not Sets: a workload names a handful of hosts, and a Set's table costs about 200 bytes.
 const T_BARE_HOSTS = memoTable<Workload, readonly string[]>('static:bareHosts');
@@ -126,19 +125,6 @@ function findTokens(w: Workload): readonly string[] {
 function hostNamed(idx: MeshIndex, w: Workload, svc: Service, tokens: readonly string[], bare: readonly string[]): string | undefined {
   for (const form of hostForms(idx, svc)) if (tokens.includes(form)) return form;
   return w.namespace === svc.namespace && bare.includes(svc.name) ? svc.name : undefined;
-}
-
-/**
- * True when a breakage is a contradiction in the configuration itself (DESIGN.md §2, `certain`):
- * Istio mTLS towards a server that cannot take it, on every endpoint.
- */
-export function isCertain(now: Outcome): string | undefined {
-  if (now.partial) return undefined;
-  const by = now.rule ?? 'auto mTLS';
-  if (now.cause === 'MG105') return `${by} covers the Kubernetes API server, which has no sidecar`;
-  if (now.cause === 'MG103') return `${by} sends Istio mTLS to a server without a sidecar`;
-  if (now.cause === 'MG104') return `${by} sends Istio mTLS to a server that accepts only plaintext (${now.serverSource ?? 'DISABLE'})`;
-  return undefined;
 }
 
 /** Evidence for one client workload calling a Service. */

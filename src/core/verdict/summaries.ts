@@ -6,10 +6,10 @@ import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from 
 import type { Outcome } from '../traffic/outcome.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from '../traffic/classes.js';
-import { callersOf, evidenceFor, isCertain, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
+import { callersOf, evidenceFor, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import { callerDetail, callerPods, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
 import type { RawFinding } from '../model/findings.js';
-import { CONNECTION_RULES } from '../rules/registry.js';
+import { certainty, CONNECTION_RULES } from '../rules/registry.js';
 import type { BreakContext } from '../rules/rule.js';
 import { breakAt, type Break, type BreakSet } from '../change/breaks.js';
 
@@ -183,7 +183,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
         const w = set.workload;
         const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
         const certain = set.nowVerdict.certain;
-        if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? isCertain(b.now) : undefined));
+        if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? certainty(b.now) : undefined));
         continue;
       }
       const outside = outsideAt >= 0 && hasOutsideCallers(after, svc, port);
@@ -370,7 +370,7 @@ function byNamespace(p: Pending): ReadonlyMap<string, readonly Workload[]> {
 
 function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: PendingGroup): RawFinding[] {
   const list = group.kept;
-  const certain = list[0]!.b.nowVerdict.certain ? isCertain(list[0]!.b.now) : undefined;
+  const certain = list[0]!.b.nowVerdict.certain ? certainty(list[0]!.b.now) : undefined;
   const level: Evidence = certain ? 'certain' : 'possible';
   // Every kept break has at least one entry, so within the limit all of them were kept.
   if (group.entries <= SUMMARY_LIMIT) {
