@@ -17,7 +17,7 @@ import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
 import { MeshIndex } from '../core/mesh/mesh-index.js';
 import { prepare } from '../core/change/evaluate.js';
-import { ConfigError, InputError } from '../core/model/errors.js';
+import { ConfigError } from '../core/model/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';
 import { humanLog } from '../telemetry/human-log.js';

@@ -12,6 +12,7 @@ import type { RawFinding } from '../model/findings.js';
 import { certainty, CONNECTION_RULES } from '../rules/registry.js';
 import type { BreakContext } from '../rules/rule.js';
 import { breakAt, type Break, type BreakSet } from '../change/breaks.js';
+import { heapify, siftDown, type Positioned } from '../memo/heap.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views:classNames');
 const T_PORT_LABELS = memoTable<ServicePort, string>('static:portLabels');
@@ -60,7 +61,7 @@ class PendingGroup {
  * position within a bucket, so a group's earliest breaks come from merging its streams (`nextBreak`),
  * with no object per break.
  */
-class Stream {
+class Stream implements Positioned {
   /** The stream's next break: the set, the port in the set, and its position (infinity once done). */
   s = 0;
   k = 0;
@@ -98,24 +99,6 @@ function nextBreak(streams: Stream[], taken: Taken): boolean {
   top.advance();
   siftDown(streams, 0);
   return true;
-}
-
-/** Orders streams as a binary min-heap by position. */
-function heapify(h: Stream[]): void {
-  for (let i = (h.length >> 1) - 1; i >= 0; i--) siftDown(h, i);
-}
-
-function siftDown(h: Stream[], i: number): void {
-  const x = h[i]!;
-  for (;;) {
-    let c = 2 * i + 1;
-    if (c >= h.length) break;
-    if (c + 1 < h.length && h[c + 1]!.pos < h[c]!.pos) c++;
-    if (h[c]!.pos >= x.pos) break;
-    h[i] = h[c]!;
-    i = c;
-  }
-  h[i] = x;
 }
 
 /** The break `nextBreak` last took: one object, filled again for each break. */
