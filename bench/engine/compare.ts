@@ -25,7 +25,7 @@ function locate(root: string, ...paths: string[]): string {
 async function engine(root: string): Promise<Engine> {
   const [{ MeshIndex }, { evaluateChange, prepare }, { decide }, gen] = await Promise.all([
     import(locate(root, 'src/core/mesh/mesh-index.js', 'src/core/index.js')),
-    import(locate(root, 'src/core/change/evaluate.js', 'src/core/evaluate.js')),
+    import(locate(root, 'src/core/evaluate.js')),
     import(locate(root, 'src/core/verdict/decision.js', 'src/core/decision.js')),
     import(locate(root, 'bench/engine/generate.js')),
   ]);

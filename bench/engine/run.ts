@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, IstioObject } from '../../src/core/model/model.js';
 import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
-import { evaluateChange, prepare } from '../../src/core/change/evaluate.js';
+import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { decide } from '../../src/core/verdict/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
 

@@ -14,7 +14,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { NO_AUTHORIZER } from '../../src/admission/authorize.js';
 import { NO_EVENTS } from '../../src/admission/events.js';
-import { evaluateChange } from '../../src/core/change/evaluate.js';
+import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model/model.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
 

@@ -2,9 +2,8 @@ import type { Evidence, Labels, Mode } from '../core/model/model.js';
 import { objectRef } from '../core/model/model.js';
 import { BudgetExceededError, MtlsGuardError } from '../core/model/errors.js';
 import type { MeshIndex } from '../core/mesh/mesh-index.js';
-import { evaluateChange, describeChange } from '../core/change/evaluate.js';
-import { decide, type Verdict } from '../core/verdict/decision.js';
-import { modeFor } from '../core/policy/modes.js';
+import type { Verdict } from '../core/verdict/decision.js';
+import { judgeChange, type Judgement } from '../core/judge.js';
 import { CODES } from '../core/model/codes.js';
 import { toChange, type AdmissionRequest } from './review.js';
 import { allowWith, decideResponse, denyWith, type AckResult, type Decision } from './respond.js';
@@ -123,25 +122,24 @@ export async function handleRequest(req: AdmissionRequest, idx: MeshIndex | null
   if (decoded.kind === 'skip') return { ...base, object: '', outcome: 'skip', note: decoded.why, decision: allowWith(req.uid, [], opts.defaultMode) };
   const { change } = decoded;
   const object = objectRef(change.object);
-  const md = modeFor(idx, change.object, opts.defaultMode, opts.namespaceLabels);
-  const extra = [...notes, ...(md.invalid ? [md.invalid] : [])];
-  if (md.mode === 'off') return { ...base, object, outcome: 'skip', note: `mode off (${md.source})`, decision: allowWith(req.uid, extra, 'off') };
-  let verdict: Verdict;
+  let j: Judgement;
   try {
-    verdict = decide(evaluateChange(idx, change, budget.over).findings, md.mode, opts.denyOn);
+    j = judgeChange(idx, change, { denyOn: opts.denyOn, defaultMode: opts.defaultMode, overBudget: budget.over, ...(opts.namespaceLabels ? { liveLabels: opts.namespaceLabels } : {}) });
   } catch (e) {
     const timeout = e instanceof BudgetExceededError;
     const why = timeout ? 'evaluation did not finish within the request timeout' : `internal error: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown'}`;
-    return { ...base, object, outcome: timeout ? 'timeout' : 'error', note: why, decision: allowWith(req.uid, [`${NOT_EVALUATED} ${object} was allowed without evaluation: ${why}`, ...extra], md.mode) };
+    return { ...base, object, outcome: timeout ? 'timeout' : 'error', note: why, decision: allowWith(req.uid, [`${NOT_EVALUATED} ${object} was allowed without evaluation: ${why}`, ...notes], opts.defaultMode) };
   }
+  const extra = [...notes, ...(j.mode.invalid ? [j.mode.invalid] : [])];
+  if (!j.evaluated) return { ...base, object, outcome: 'skip', note: `mode off (${j.mode.source})`, decision: allowWith(req.uid, extra, 'off') };
+  const { verdict } = j;
   const canAcknowledge = change.operation !== 'DELETE';
-  const summary = describeChange(change);
   if (verdict.allowed) {
-    const decision = decideResponse(req.uid, summary, verdict, undefined, extra, canAcknowledge);
+    const decision = decideResponse(req.uid, j.summary, verdict, undefined, extra, canAcknowledge);
     return { ...base, object, outcome: verdict.wouldDeny.length || decision.warnings.length ? 'warn' : 'allow', verdict, decision };
   }
   const { ack, loosening } = await judgeAcknowledgement(req, change.object.namespace || idx.root, opts, budget);
-  const decision = decideResponse(req.uid, summary, verdict, ack, extra, canAcknowledge);
+  const decision = decideResponse(req.uid, j.summary, verdict, ack, extra, canAcknowledge);
   const outcome = decision.allowed ? 'acknowledged' : 'deny';
   return { ...base, object, outcome, verdict, decision, ...(loosening ? { loosening } : {}) };
 }

@@ -2,9 +2,9 @@ import type { Change, IstioObject, Mode } from '../core/model/model.js';
 import { objectRef } from '../core/model/model.js';
 import { InvalidObjectError, UnsupportedKindError } from '../core/model/errors.js';
 import { isJudged, parseIstioObject, parseIstioRef, type IstioRef } from '../core/model/objects.js';
-import { evaluateChange, describeChange } from '../core/change/evaluate.js';
 import { decide, type Verdict } from '../core/verdict/decision.js';
-import { modeFor } from '../core/policy/modes.js';
+import { judgeChange } from '../core/judge.js';
+import { MODE_STRENGTH } from '../core/policy/modes.js';
 import type { Finding } from '../core/model/findings.js';
 import type { MeshIndex } from '../core/mesh/mesh-index.js';
 import { parseCheckArgs, type CheckArgs } from '../config/cli-args.js';
@@ -47,25 +47,15 @@ export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRe
     const exists = idx.find(target);
     const operation: Change['operation'] = args.delete ? 'DELETE' : exists ? 'UPDATE' : 'CREATE';
     const object = operation === 'DELETE' ? exists : isFull(target) ? target : undefined;
-    const notes: string[] = [];
     if (!object) {
-      const md = args.mode ?? 'enforce';
-      notes.push(`${objectRef(target)} is not in the snapshot; deleting it changes nothing`);
-      out.push({ object: objectRef(target), operation, summary: `DELETE of ${objectRef(target)}`, verdict: decide([], md, args.denyOn), notes });
+      const notes = [`${objectRef(target)} is not in the snapshot; deleting it changes nothing`];
+      out.push({ object: objectRef(target), operation, summary: `DELETE of ${objectRef(target)}`, verdict: decide([], args.mode ?? 'enforce', args.denyOn), notes });
       continue;
     }
-    const md = args.mode ? { mode: args.mode as Mode, source: '--mode' } : modeFor(idx, object, 'enforce');
-    if ('invalid' in md && md.invalid) notes.push(md.invalid);
-    const change: Change = { operation, object };
-    if (md.mode === 'off') {
-      notes.push(`not evaluated: ${md.source} is off`);
-      out.push({ object: objectRef(object), operation, summary: describeChange(change), verdict: decide([], 'off', args.denyOn), notes });
-      idx = idx.apply(change);
-      continue;
-    }
-    const ev = evaluateChange(idx, change);
-    out.push({ object: objectRef(object), operation, summary: describeChange(change), verdict: decide(ev.findings, md.mode, args.denyOn), notes });
-    idx = ev.after;
+    const j = judgeChange(idx, { operation, object }, { denyOn: args.denyOn, defaultMode: 'enforce', ...(args.mode ? { mode: { mode: args.mode as Mode, source: '--mode' } } : {}) });
+    const notes = [...(j.mode.invalid ? [j.mode.invalid] : []), ...(j.evaluated ? [] : [`not evaluated: ${j.mode.source} is off`])];
+    out.push({ object: j.object, operation, summary: j.summary, verdict: j.verdict, notes });
+    idx = j.after;
   }
   return out;
 }
@@ -94,10 +84,8 @@ function text(results: readonly ObjectVerdict[], denyOn: string): string {
   return `${out.join('\n')}\n`;
 }
 
-const MODE_RANK: Record<Mode, number> = { enforce: 3, warn: 2, 'dry-run': 1, off: 0 };
-
 function json(results: readonly ObjectVerdict[]): string {
-  const mode = results.reduce<Mode>((m, r) => (MODE_RANK[r.verdict.mode] > MODE_RANK[m] ? r.verdict.mode : m), 'off');
+  const mode = results.reduce<Mode>((m, r) => (MODE_STRENGTH[r.verdict.mode] > MODE_STRENGTH[m] ? r.verdict.mode : m), 'off');
   const findings = results.flatMap((r) => r.verdict.findings.map((f) => ({
     code: f.code, severity: f.severity, evidence: f.evidence, client: f.client, service: f.service, port: f.port,
     before: f.before, after: f.after, message: f.message, fix: f.fix, reason: f.reason, object: r.object,

@@ -16,7 +16,7 @@ import { DEFAULT_ROTATION } from '../tls/rotation.js';
 import { NO_EVENTS } from '../admission/events.js';
 import * as k8s from '@kubernetes/client-node';
 import { MeshIndex } from '../core/mesh/mesh-index.js';
-import { prepare } from '../core/change/evaluate.js';
+import { prepare } from '../core/evaluate.js';
 import { ConfigError } from '../core/model/errors.js';
 import { ClusterSnapshot } from '../snapshot/cluster.js';
 import { clusterEvents } from '../telemetry/events.js';

@@ -1,4 +1,4 @@
-import { simulate, simulateSize, type Connection, type SimulateFilter } from '../core/change/evaluate.js';
+import { simulate, simulateSize, type Connection, type SimulateFilter } from '../core/evaluate.js';
 import { InputError } from '../core/model/errors.js';
 import { parseSimulateArgs } from '../config/cli-args.js';
 import { loadIndex } from './load.js';

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { IstioObject, Labels, Traffic } from '../core/model/model.js';
 import { MeshIndex } from '../core/mesh/mesh-index.js';
-import { prepare } from '../core/change/evaluate.js';
+import { prepare } from '../core/evaluate.js';
 import { asObject, isJudged, type Json } from '../core/model/objects.js';
 import { apiStatusOf } from '../core/model/errors.js';
 import type { LoadedDoc } from './manifests.js';

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import type { Change, IstioObject, Workload } from '../../src/core/model/model.js';
 import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { MeshIndex as Index } from '../../src/core/mesh/mesh-index.js';
-import { evaluateChange, prepare, simulate } from '../../src/core/change/evaluate.js';
+import { evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
 import { breakingConnections } from '../../src/core/change/breaks.js';
 import { representedAt } from '../../src/core/traffic/classes.js';
 import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';

@@ -1,6 +1,6 @@
 // Table-driven engine tests: every case in test/fixtures/core names the Istio rule it proves.
 import t from 'tap';
-import { simulate } from '../../src/core/change/evaluate.js';
+import { simulate } from '../../src/core/evaluate.js';
 import { judge } from '../../src/cli/check.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 

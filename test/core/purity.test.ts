@@ -135,6 +135,42 @@ export class C { readonly performance = 1; }`;
   t.same(impurities(pure), [], 'pure code passes: local names, readonly tables, containers inside functions');
 });
 
+/**
+ * Inside core/, value imports flow down the pipeline (docs/engine.md): a stage may import the stages
+ * before it, never one after it. Type-only imports may point anywhere: they leave no trace at run
+ * time. Files at core/'s top (evaluate.ts, judge.ts) are the last stage.
+ */
+const STAGES: Record<string, number> = { model: 0, memo: 0, mesh: 1, policy: 2, rules: 3, traffic: 4, change: 5, verdict: 6, '': 7 };
+
+/** The stage of a file under src/core, by its folder ('' for the top). */
+function stageOf(file: string): string {
+  const parts = relative(join(SRC, 'core'), file).split('/');
+  return parts.length > 1 ? parts[0]! : '';
+}
+
+t.test('the stage check catches an import against the pipeline (so the checks below can fail)', async (t) => {
+  t.ok(stageViolations("import { findingsOf } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')).length > 0, 'change/ may not import verdict/');
+  t.same(stageViolations("import type { Finding } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')), [], 'a type-only import may');
+  t.same(stageViolations("import { Case } from '../model/cases.js';", join(SRC, 'core', 'rules', 'x.ts')), [], 'rules/ may import model/');
+});
+
+/** Value imports of a core file from a later stage. */
+function stageViolations(text: string, file: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const from = stageOf(file);
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || !st.moduleSpecifier.text.startsWith('.')) continue;
+    const clause = st.importClause;
+    const typeOnly = clause?.isTypeOnly || (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)
+      && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+    if (typeOnly) continue;
+    const to = stageOf(resolve(dirname(file), st.moduleSpecifier.text));
+    if (STAGES[to]! > STAGES[from]!) out.push(`${from || 'core'}/ imports ${to || 'core'}/ (${st.moduleSpecifier.text})`);
+  }
+  return out;
+}
+
 for (const f of files(SRC)) {
   const layer = relative(SRC, f).split('/')[0]!;
   const text = readFileSync(f, 'utf8');
@@ -146,7 +182,10 @@ for (const f of files(SRC)) {
       const target = relative(SRC, resolve(dirname(f), spec)).split('/')[0]!;
       t.ok(ALLOWED[layer]?.includes(target), `${layer}/ may import ${target}/ (${spec})`);
     }
-    if (layer === 'core') t.same(impurities(text, f), [], 'core is pure: no I/O, process, clock, randomness, timers or module-level state');
+    if (layer === 'core') {
+      t.same(impurities(text, f), [], 'core is pure: no I/O, process, clock, randomness, timers or module-level state');
+      t.same(stageViolations(text, f), [], 'core imports flow down its pipeline');
+    }
     if (layer !== 'config' && layer !== 'cli') t.notMatch(text, /process\.env/, 'only config/ and cli/ read the environment');
   });
 }

@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { compactEtcd, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh, pod } from '../../tools/cluster/demo-mesh.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
-import { simulate } from '../../src/core/change/evaluate.js';
+import { simulate } from '../../src/core/evaluate.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';

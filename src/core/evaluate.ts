@@ -1,16 +1,16 @@
-import type { Change, Evidence, IstioObject, MeshKind, Workload } from '../model/model.js';
-import { isControlPlane } from '../mesh/membership.js';
-import { objectRef } from '../model/model.js';
-import type { MeshIndex } from '../mesh/mesh-index.js';
-import { classAt, clientClasses, OUTSIDE_KEY } from '../traffic/classes.js';
-import { serverShape, signatureGroups, verdictOf } from '../traffic/shapes.js';
-import { plaintextIntoPod, type Outcome } from '../traffic/outcome.js';
-import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from '../verdict/callers.js';
-import type { RawFinding } from '../model/findings.js';
-import { CONFIG_RULES } from '../rules/registry.js';
-import { breakSets, outcomeAt, portBuckets } from './breaks.js';
-import { findingsOf } from '../verdict/summaries.js';
-import { prepareCallers } from '../verdict/evidence.js';
+import type { Change, Evidence, IstioObject, MeshKind, Workload } from './model/model.js';
+import { isControlPlane } from './mesh/membership.js';
+import { objectRef } from './model/model.js';
+import type { MeshIndex } from './mesh/mesh-index.js';
+import { classAt, clientClasses, OUTSIDE_KEY } from './traffic/classes.js';
+import { serverShape, signatureGroups, verdictOf } from './traffic/shapes.js';
+import { plaintextIntoPod, type Outcome } from './traffic/outcome.js';
+import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted, podTargets, type PodTarget } from './verdict/callers.js';
+import type { RawFinding } from './model/findings.js';
+import { CONFIG_RULES } from './rules/registry.js';
+import { breakSets, outcomeAt, portBuckets } from './change/breaks.js';
+import { findingsOf } from './verdict/summaries.js';
+import { prepareCallers } from './verdict/evidence.js';
 
 
 /** One simulated connection. */
