@@ -153,8 +153,6 @@ function exportedRules(idx: MeshIndex, ns: string): readonly ExportedRule[] {
   return l;
 }
 
-// Apart from `exportedRules`, which runs per service of a mesh-wide change: an arrow there would
-// make every call allocate the scope it captures.
 function findExported(idx: MeshIndex, ns: string): readonly ExportedRule[] {
   return idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)).map((rule) => ({ rule, host: drHost(idx, rule), toAll: exportTo(idx, rule).includes('*') }));
 }

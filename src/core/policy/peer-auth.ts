@@ -40,7 +40,7 @@ function findMeshPeerAuth(idx: MeshIndex): PeerAuthentication | undefined {
   return idx.peerAuthentications(idx.root).find(selectsAll);
 }
 
-/** True for a policy without a selector. A module-level function: an arrow in a hot caller is a new closure per call. */
+/** True for a policy without a selector: one of the namespace or mesh level. */
 function selectsAll(p: PeerAuthentication): boolean {
   return isEmptySelector(p.selector);
 }
@@ -76,7 +76,7 @@ export function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthenticatio
   return found ?? undefined;
 }
 
-/** The oldest selector policy of a list that selects the workload, or null. A loop: a closure over `w` would be made on every call, hits included. */
+/** The oldest selector policy of a list that selects the workload, or null. */
 function firstSelecting(list: readonly PeerAuthentication[], w: Workload): PeerAuthentication | null {
   for (let i = 0; i < list.length; i++) {
     const p = list[i]!;

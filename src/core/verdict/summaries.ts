@@ -196,7 +196,6 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     } else byViews.set(views, { sets: [set], firsts: [first], ports: set.at.length });
   }
   const groups = new Map<ClientClass, Map<string, PendingGroup>>();
-  // Keys, then lookups: iterating a Map's entries allocates a pair per entry.
   for (const classes of buckets.keys()) {
     const byVerdict = buckets.get(classes)!;
     for (const verdict of byVerdict.keys()) {
@@ -368,7 +367,6 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
         continue;
       }
       const own = namespaces === p.represented[0]!.byNamespace;
-      // Keys, then lookups: iterating a Map's entries allocates a pair per entry.
       for (const ns of namespaces.keys()) {
         const ws = namespaces.get(ns)!;
         const only = ws.length === 1 ? ws[0]! : undefined;
@@ -380,8 +378,6 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   }
   // A change that reaches many namespaces and services: one summary for the class. Its members
   // are counted per class, never listed in full, so the cost follows classes, not pods.
-  // Indexed loops: this runs once per group, rarely enough to stay in a tier of V8 that
-  // allocates a result object per step of a for-of loop.
   const classes: ClientClass[] = [];
   const keys = new Set<string>();
   for (let k = 0; k < group.lists.length; k++) {
