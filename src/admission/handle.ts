@@ -5,7 +5,7 @@ import type { MeshIndex } from '../core/mesh/mesh-index.js';
 import type { Verdict } from '../core/verdict/decision.js';
 import { judgeChange, type Judgement } from '../core/judge.js';
 import { CODES } from '../core/model/codes.js';
-import { toChange, type AdmissionRequest } from './review.js';
+import { toChange, type AdmissionRequest, type Decoded } from './review.js';
 import { allowWith, decideResponse, denyWith, type AckResult, type Decision } from './respond.js';
 import { acknowledgementOf, reasonProblem } from './acknowledge.js';
 import { isNamespaceRequest, modeChangeOf } from './namespace-mode.js';
@@ -112,7 +112,7 @@ export async function handleRequest(req: AdmissionRequest, idx: MeshIndex | null
   if (!idx) {
     return { ...base, object: '', outcome: 'skip', note: 'no snapshot', decision: allowWith(req.uid, [`${NOT_EVALUATED} mtls-guard has no mesh snapshot yet; the change was not evaluated`], opts.defaultMode) };
   }
-  let decoded;
+  let decoded: Decoded;
   try {
     decoded = toChange(req, idx);
   } catch (e) {

@@ -63,7 +63,7 @@ export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRe
 function findingText(f: Finding): string {
   const lines = [`  ${f.severity.padEnd(4)}  ${f.code}  ${f.evidence.padEnd(8)}  ${f.message}`];
   if (f.port !== null) lines.push(`        why: ${f.reason}`);
-  if (f.clients && f.clients.length) lines.push(`        clients: ${f.clients.slice(0, 10).join(', ')}${f.clients.length > 10 ? `, and ${f.clients.length - 10} more` : ''}`);
+  if (f.clients?.length) lines.push(`        clients: ${f.clients.slice(0, 10).join(', ')}${f.clients.length > 10 ? `, and ${f.clients.length - 10} more` : ''}`);
   if (f.evidenceDetail) lines.push(`        evidence: ${f.evidenceDetail}`);
   lines.push(`        fix: ${f.fix}`);
   return lines.join('\n');

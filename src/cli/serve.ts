@@ -14,7 +14,7 @@ import { CertReloader, readPair, type ServedPair, type ServingSource } from '../
 import { SelfManagedCerts } from '../tls/self-managed.js';
 import { DEFAULT_ROTATION } from '../tls/rotation.js';
 import { NO_EVENTS } from '../admission/events.js';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { MeshIndex } from '../core/mesh/mesh-index.js';
 import { prepare } from '../core/evaluate.js';
 import { ConfigError } from '../core/model/errors.js';

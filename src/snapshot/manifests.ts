@@ -17,7 +17,7 @@ export interface LoadedDoc {
 const EXTENSIONS = /\.(ya?ml|json)$/i;
 
 async function filesUnder(path: string): Promise<string[]> {
-  let s;
+  let s: Awaited<ReturnType<typeof stat>>;
   try {
     s = await stat(path);
   } catch {

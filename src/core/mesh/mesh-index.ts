@@ -123,7 +123,9 @@ class ConfigIndex {
     if (!this.merged) {
       // Copied entry by entry: a Map built from another's iterator allocates a pair per entry.
       const m = new Map<string, IstioObject[]>();
-      this.lists[kind].forEach((l, ns) => m.set(ns, l));
+      this.lists[kind].forEach((l, ns) => {
+        m.set(ns, l);
+      });
       if (o.list) m.set(o.ns, o.list);
       else m.delete(o.ns);
       this.merged = m;

@@ -200,7 +200,9 @@ function destinationRule(o: Json, ns: string): DestinationRule {
     : labels(obj(spec['workloadSelector'], 'spec.workloadSelector')['matchLabels'], 'spec.workloadSelector.matchLabels');
   const tp = trafficPolicy(spec['trafficPolicy'], 'spec.trafficPolicy');
   // Subset policies only act when a route targets the subset; they are validated, not modelled.
-  list(spec['subsets'], 'spec.subsets').forEach((s, i) => trafficPolicy(obj(s, `spec.subsets[${i}]`)['trafficPolicy'], `spec.subsets[${i}].trafficPolicy`));
+  list(spec['subsets'], 'spec.subsets').forEach((s, i) => {
+    trafficPolicy(obj(s, `spec.subsets[${i}]`)['trafficPolicy'], `spec.subsets[${i}].trafficPolicy`);
+  });
   return { kind: 'DestinationRule', ...meta(o, ns, false), host, exportTo, workloadSelector: ws, trafficPolicy: tp };
 }
 

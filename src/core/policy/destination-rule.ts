@@ -35,7 +35,7 @@ export function drHost(idx: MeshIndex, dr: DestinationRule): string {
 const EVERYWHERE: readonly string[] = Object.freeze(['*']);
 
 function exportTo(idx: MeshIndex, dr: DestinationRule): readonly string[] {
-  return dr.exportTo && dr.exportTo.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? EVERYWHERE);
+  return dr.exportTo?.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? EVERYWHERE);
 }
 
 /** True when a DR is visible only in its own namespace (`exportTo: ["."]`, or a selector DR). */

@@ -159,7 +159,7 @@ interface ViewHosts {
 /** The wildcard patterns of the `*.suffix` form that match a Service's host, and `*`; they depend on the name only. */
 export function wildcardForms(idx: MeshIndex, svc: Service): readonly string[] {
   const memo = idx.memo(T_WILDCARD_FORMS);
-  let forms = memo.get(svc);
+  const forms = memo.get(svc);
   if (forms) return forms;
   const fqdn = idx.fqdn(svc);
   const out = ['*'];
