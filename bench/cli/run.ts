@@ -11,7 +11,16 @@ const BIN = join('dist', 'src', 'cli', 'main.js');
 const commands: Record<string, string[]> = {
   'node -e 0': ['-e', '0'],
   simulate: [BIN, 'simulate', '-f', 'examples/mesh-current'],
-  check: [BIN, 'check', '-f', 'examples/changes/strict-foo.yaml', '--cluster', 'examples/mesh-current', '--telemetry', 'examples/telemetry/legacy-plaintext.prom'],
+  check: [
+    BIN,
+    'check',
+    '-f',
+    'examples/changes/strict-foo.yaml',
+    '--cluster',
+    'examples/mesh-current',
+    '--telemetry',
+    'examples/telemetry/legacy-plaintext.prom',
+  ],
 };
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -28,9 +37,15 @@ for (let round = -1; round < ROUNDS; round++) {
 }
 const base = median(times['node -e 0']!);
 const result = {
-  date: new Date().toISOString(), node: process.version, rounds: ROUNDS,
+  date: new Date().toISOString(),
+  node: process.version,
+  rounds: ROUNDS,
   median_ms: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(median(v))])),
-  ratio_to_node: Object.fromEntries(Object.entries(times).filter(([k]) => k !== 'node -e 0').map(([k, v]) => [k, Math.round((median(v) / base) * 10) / 10])),
+  ratio_to_node: Object.fromEntries(
+    Object.entries(times)
+      .filter(([k]) => k !== 'node -e 0')
+      .map(([k, v]) => [k, Math.round((median(v) / base) * 10) / 10]),
+  ),
   target_ratio: 5,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -42,10 +42,56 @@ async function engine(root: string): Promise<Engine> {
 
 const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
 const scenarios: { name: string; make: (i: number) => IstioObject }[] = [
-  { name: 'workload', make: (i) => ({ kind: 'PeerAuthentication', name: `b-${i}`, namespace: `ns-${(i * 7) % 200}`, ...meta, selector: { app: `svc-${(i * 13) % 2001}` }, mode: 'STRICT', portLevel: {} }) },
-  { name: 'namespace', make: (i) => ({ kind: 'PeerAuthentication', name: `b-ns-${i}`, namespace: `ns-${(i * 11) % 200}`, ...meta, selector: null, mode: 'STRICT', portLevel: {} }) },
-  { name: 'mesh-wide policy', make: () => ({ kind: 'PeerAuthentication', name: 'default', namespace: 'istio-system', ...meta, selector: null, mode: 'STRICT', portLevel: {} }) },
-  { name: 'mesh-wide rule', make: () => ({ kind: 'DestinationRule', name: 'mesh-mtls', namespace: 'istio-system', ...meta, apiVersion: 'networking.istio.io/v1', host: '*.local', exportTo: null, workloadSelector: null, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] } }) },
+  {
+    name: 'workload',
+    make: (i) => ({
+      kind: 'PeerAuthentication',
+      name: `b-${i}`,
+      namespace: `ns-${(i * 7) % 200}`,
+      ...meta,
+      selector: { app: `svc-${(i * 13) % 2001}` },
+      mode: 'STRICT',
+      portLevel: {},
+    }),
+  },
+  {
+    name: 'namespace',
+    make: (i) => ({
+      kind: 'PeerAuthentication',
+      name: `b-ns-${i}`,
+      namespace: `ns-${(i * 11) % 200}`,
+      ...meta,
+      selector: null,
+      mode: 'STRICT',
+      portLevel: {},
+    }),
+  },
+  {
+    name: 'mesh-wide policy',
+    make: () => ({
+      kind: 'PeerAuthentication',
+      name: 'default',
+      namespace: 'istio-system',
+      ...meta,
+      selector: null,
+      mode: 'STRICT',
+      portLevel: {},
+    }),
+  },
+  {
+    name: 'mesh-wide rule',
+    make: () => ({
+      kind: 'DestinationRule',
+      name: 'mesh-mtls',
+      namespace: 'istio-system',
+      ...meta,
+      apiVersion: 'networking.istio.io/v1',
+      host: '*.local',
+      exportTo: null,
+      workloadSelector: null,
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
+    }),
+  },
 ];
 
 const builds = [await engine(OLD), await engine(resolve('dist'))];
@@ -69,12 +115,27 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 console.log(`${ROUNDS} rounds per scenario, alternated; before = ${OLD}`);
-console.log('scenario'.padEnd(18), 'p50 before'.padStart(11), 'p50 now'.padStart(9), 'ratio'.padStart(7), 'p99 before'.padStart(11), 'p99 now'.padStart(9), 'findings'.padStart(10));
+console.log(
+  'scenario'.padEnd(18),
+  'p50 before'.padStart(11),
+  'p50 now'.padStart(9),
+  'ratio'.padStart(7),
+  'p99 before'.padStart(11),
+  'p99 now'.padStart(9),
+  'findings'.padStart(10),
+);
 let same = true;
 scenarios.forEach((sc, s) => {
   const [a, b] = [pct(times[0]![s]!, 0.5), pct(times[1]![s]!, 0.5)];
   same &&= counts[0]![s] === counts[1]![s];
-  console.log(sc.name.padEnd(18), a.toFixed(3).padStart(11), b.toFixed(3).padStart(9), (b / a).toFixed(2).padStart(7),
-    pct(times[0]![s]!, 0.99).toFixed(3).padStart(11), pct(times[1]![s]!, 0.99).toFixed(3).padStart(9), `${counts[0]![s]}/${counts[1]![s]}`.padStart(10));
+  console.log(
+    sc.name.padEnd(18),
+    a.toFixed(3).padStart(11),
+    b.toFixed(3).padStart(9),
+    (b / a).toFixed(2).padStart(7),
+    pct(times[0]![s]!, 0.99).toFixed(3).padStart(11),
+    pct(times[1]![s]!, 0.99).toFixed(3).padStart(9),
+    `${counts[0]![s]}/${counts[1]![s]}`.padStart(10),
+  );
 });
 if (!same) console.log('the builds found different numbers of findings');

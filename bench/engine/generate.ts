@@ -52,7 +52,8 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
   let clock = 0;
   const created = (): string => new Date(T0 + 1000 * clock++).toISOString();
   const namespaces: Namespace[] = [{ name: 'istio-system', labels: {} }];
-  for (let i = 0; i < size.namespaces; i++) namespaces.push({ name: `ns-${i}`, labels: r() < 0.85 ? { 'istio-injection': 'enabled' } : {} });
+  for (let i = 0; i < size.namespaces; i++)
+    namespaces.push({ name: `ns-${i}`, labels: r() < 0.85 ? { 'istio-injection': 'enabled' } : {} });
   const workloads: Workload[] = [];
   const services: Service[] = [];
   const perService = size.pods / size.services;
@@ -71,47 +72,114 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
     for (const version of ['v1', 'v2']) {
       const pods = Math.max(1, Math.round(perService / 2));
       workloads.push({
-        name: `${app}-${version}`, namespace: ns, kind: 'Deployment',
+        name: `${app}-${version}`,
+        namespace: ns,
+        kind: 'Deployment',
         labels: { app, version, ...(labelled ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
-        annotations: {}, mesh: sidecar ? 'sidecar' : ambient ? 'ambient' : 'none',
+        annotations: {},
+        mesh: sidecar ? 'sidecar' : ambient ? 'ambient' : 'none',
         meshSignal: sidecar ? 'istio-proxy container' : ambient ? 'istio.io/dataplane-mode=ambient' : 'no sidecar',
-        predicted: false, ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9090 }],
+        predicted: false,
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'grpc', port: 9090 },
+        ],
         probes: [{ container: 'app', kind: 'readiness', type: 'http', port: 8080 }],
         declaredHosts: r() < 0.2 ? [`http://svc-${Math.floor(r() * size.services)}.ns-${Math.floor(r() * size.namespaces)}:80`] : [],
-        hostNetwork: false, excludeOutboundPorts: bypassOut ? [80] : [], excludeInboundPorts: bypass ? [9090] : [], pods,
+        hostNetwork: false,
+        excludeOutboundPorts: bypassOut ? [80] : [],
+        excludeInboundPorts: bypass ? [9090] : [],
+        pods,
       });
     }
     services.push({
-      name: app, namespace: ns, selector: { app }, headless, type: 'ClusterIP',
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }, { name: 'grpc', port: 9090, targetPort: 9090, protocol: 'TCP' }],
+      name: app,
+      namespace: ns,
+      selector: { app },
+      headless,
+      type: 'ClusterIP',
+      ports: [
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: 9090, targetPort: 9090, protocol: 'TCP' },
+      ],
     });
   }
-  services.push({ name: 'kubernetes', namespace: 'default', selector: null, headless: false, type: 'ClusterIP', ports: [{ name: 'https', port: 443, targetPort: 6443, protocol: 'TCP' }] });
+  services.push({
+    name: 'kubernetes',
+    namespace: 'default',
+    selector: null,
+    headless: false,
+    type: 'ClusterIP',
+    ports: [{ name: 'https', port: 443, targetPort: 6443, protocol: 'TCP' }],
+  });
 
   const pas: PeerAuthentication[] = [];
-  const pa = (namespace: string, name: string, mode: PeerMode, selector: Record<string, string> | null = null, portLevel: Record<number, PeerMode> = {}): void => {
-    pas.push({ kind: 'PeerAuthentication', name, namespace, created: created(), apiVersion: 'security.istio.io/v1', annotations: {}, selector, mode, portLevel });
+  const pa = (
+    namespace: string,
+    name: string,
+    mode: PeerMode,
+    selector: Record<string, string> | null = null,
+    portLevel: Record<number, PeerMode> = {},
+  ): void => {
+    pas.push({
+      kind: 'PeerAuthentication',
+      name,
+      namespace,
+      created: created(),
+      apiVersion: 'security.istio.io/v1',
+      annotations: {},
+      selector,
+      mode,
+      portLevel,
+    });
   };
   pa('istio-system', 'default', 'PERMISSIVE');
   for (let i = 0; i < size.namespaces; i++) if (r() < 0.5) pa(`ns-${i}`, 'default', pick(['PERMISSIVE', 'STRICT', 'UNSET'] as const));
-  for (let s = 0; s < size.services; s += 10) pa(`ns-${s % size.namespaces}`, `svc-${s}`, pick(['STRICT', 'PERMISSIVE'] as const), { app: `svc-${s}` }, { 9090: 'PERMISSIVE' });
+  for (let s = 0; s < size.services; s += 10)
+    pa(`ns-${s % size.namespaces}`, `svc-${s}`, pick(['STRICT', 'PERMISSIVE'] as const), { app: `svc-${s}` }, { 9090: 'PERMISSIVE' });
 
   const drs: DestinationRule[] = [];
   const dr = (namespace: string, name: string, host: string, extra: Partial<DestinationRule> = {}): void => {
     drs.push({
-      kind: 'DestinationRule', name, namespace, created: created(), apiVersion: 'networking.istio.io/v1', annotations: {}, host,
-      exportTo: null, workloadSelector: null, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] }, ...extra,
+      kind: 'DestinationRule',
+      name,
+      namespace,
+      created: created(),
+      apiVersion: 'networking.istio.io/v1',
+      annotations: {},
+      host,
+      exportTo: null,
+      workloadSelector: null,
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
+      ...extra,
     });
   };
   for (let i = 0; i < size.namespaces; i += 10) dr(`ns-${i}`, 'ns-wide', `*.ns-${i}.svc.cluster.local`);
   for (let s = 3; s < size.services; s += 25) {
-    dr(`ns-${s % size.namespaces}`, `svc-${s}`, `svc-${s}`, { trafficPolicy: { tls: null, portLevel: [{ port: 9090, tls: { mode: 'DISABLE' } }] } });
+    dr(`ns-${s % size.namespaces}`, `svc-${s}`, `svc-${s}`, {
+      trafficPolicy: { tls: null, portLevel: [{ port: 9090, tls: { mode: 'DISABLE' } }] },
+    });
   }
-  for (let i = 5; i < size.namespaces; i += 40) dr(`ns-${i}`, 'private', `*.ns-${(i + 1) % size.namespaces}.svc.cluster.local`, { exportTo: ['.'] });
-  for (let i = 7; i < size.namespaces; i += 50) dr(`ns-${i}`, 'by-selector', '*.local', { workloadSelector: { version: 'v2' }, trafficPolicy: { tls: { mode: 'DISABLE' }, portLevel: [] } });
+  for (let i = 5; i < size.namespaces; i += 40)
+    dr(`ns-${i}`, 'private', `*.ns-${(i + 1) % size.namespaces}.svc.cluster.local`, { exportTo: ['.'] });
+  for (let i = 7; i < size.namespaces; i += 50)
+    dr(`ns-${i}`, 'by-selector', '*.local', {
+      workloadSelector: { version: 'v2' },
+      trafficPolicy: { tls: { mode: 'DISABLE' }, portLevel: [] },
+    });
 
   return {
-    namespaces, workloads, services, serviceEntries: [], peerAuthentications: pas, legacyPolicies: [], destinationRules: drs,
-    authorizationPolicies: [], mesh: { ...DEFAULT_MESH }, version: parseVersion('1.28.0')!, versionSource: 'flag', traffic: null,
+    namespaces,
+    workloads,
+    services,
+    serviceEntries: [],
+    peerAuthentications: pas,
+    legacyPolicies: [],
+    destinationRules: drs,
+    authorizationPolicies: [],
+    mesh: { ...DEFAULT_MESH },
+    version: parseVersion('1.28.0')!,
+    versionSource: 'flag',
+    traffic: null,
   };
 }

@@ -36,22 +36,53 @@ const scenarios: Scenario[] = [
     name: 'workload-scoped (PeerAuthentication STRICT with a selector)',
     make: (i) => {
       const s = Math.floor(r() * DEFAULT_SIZE.services);
-      return { kind: 'PeerAuthentication', name: `bench-${i}`, namespace: `ns-${s % DEFAULT_SIZE.namespaces}`, ...meta, selector: { app: `svc-${s}` }, mode: 'STRICT', portLevel: {} };
+      return {
+        kind: 'PeerAuthentication',
+        name: `bench-${i}`,
+        namespace: `ns-${s % DEFAULT_SIZE.namespaces}`,
+        ...meta,
+        selector: { app: `svc-${s}` },
+        mode: 'STRICT',
+        portLevel: {},
+      };
     },
   },
   {
     name: 'namespace-scoped (PeerAuthentication STRICT for a namespace)',
-    make: (i) => ({ kind: 'PeerAuthentication', name: `bench-ns-${i}`, namespace: ns(), ...meta, selector: null, mode: 'STRICT', portLevel: {} }),
+    make: (i) => ({
+      kind: 'PeerAuthentication',
+      name: `bench-ns-${i}`,
+      namespace: ns(),
+      ...meta,
+      selector: null,
+      mode: 'STRICT',
+      portLevel: {},
+    }),
   },
   {
     name: 'mesh-scoped (root PeerAuthentication STRICT)',
-    make: () => ({ kind: 'PeerAuthentication', name: 'default', namespace: 'istio-system', ...meta, selector: null, mode: 'STRICT', portLevel: {} }),
+    make: () => ({
+      kind: 'PeerAuthentication',
+      name: 'default',
+      namespace: 'istio-system',
+      ...meta,
+      selector: null,
+      mode: 'STRICT',
+      portLevel: {},
+    }),
   },
   {
     name: 'mesh-scoped (DestinationRule *.local ISTIO_MUTUAL)',
     make: () => ({
-      kind: 'DestinationRule', name: 'mesh-mtls', namespace: 'istio-system', ...meta, apiVersion: 'networking.istio.io/v1', host: '*.local',
-      exportTo: null, workloadSelector: null, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
+      kind: 'DestinationRule',
+      name: 'mesh-mtls',
+      namespace: 'istio-system',
+      ...meta,
+      apiVersion: 'networking.istio.io/v1',
+      host: '*.local',
+      exportTo: null,
+      workloadSelector: null,
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
     }),
   },
 ];
@@ -79,21 +110,35 @@ const results = scenarios.map((s) => {
     findings += v.findings.length;
   }
   times.sort((a, b) => a - b);
-  return { scenario: s.name, iterations: ITERATIONS, p50_ms: +percentile(times, 0.5).toFixed(3), p99_ms: +percentile(times, 0.99).toFixed(3), mean_findings: Math.round(findings / ITERATIONS) };
+  return {
+    scenario: s.name,
+    iterations: ITERATIONS,
+    p50_ms: +percentile(times, 0.5).toFixed(3),
+    p99_ms: +percentile(times, 0.99).toFixed(3),
+    mean_findings: Math.round(findings / ITERATIONS),
+  };
 });
 
 const report = {
   date: new Date().toISOString(),
   node: process.version,
   seed: SEED,
-  mesh: { ...DEFAULT_SIZE, workloads: data.workloads.length, peerAuthentications: data.peerAuthentications.length, destinationRules: data.destinationRules.length },
+  mesh: {
+    ...DEFAULT_SIZE,
+    workloads: data.workloads.length,
+    peerAuthentications: data.peerAuthentications.length,
+    destinationRules: data.destinationRules.length,
+  },
   index_build_ms: +buildMs.toFixed(1),
   index_prepare_ms: +prepareMs.toFixed(1),
   results,
 };
-console.log(`mesh: ${DEFAULT_SIZE.pods} pods in ${data.workloads.length} workloads, ${data.services.length} services, ${DEFAULT_SIZE.namespaces} namespaces; index built in ${buildMs.toFixed(1)} ms, prepared in ${prepareMs.toFixed(1)} ms`);
+console.log(
+  `mesh: ${DEFAULT_SIZE.pods} pods in ${data.workloads.length} workloads, ${data.services.length} services, ${DEFAULT_SIZE.namespaces} namespaces; index built in ${buildMs.toFixed(1)} ms, prepared in ${prepareMs.toFixed(1)} ms`,
+);
 console.log('scenario'.padEnd(62), 'p50 ms'.padStart(9), 'p99 ms'.padStart(9), 'findings'.padStart(9));
-for (const x of results) console.log(x.scenario.padEnd(62), String(x.p50_ms).padStart(9), String(x.p99_ms).padStart(9), String(x.mean_findings).padStart(9));
+for (const x of results)
+  console.log(x.scenario.padEnd(62), String(x.p50_ms).padStart(9), String(x.p99_ms).padStart(9), String(x.mean_findings).padStart(9));
 const dir = join(process.cwd(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'engine.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -8,7 +8,10 @@ import fc from 'fast-check';
 
 /** The example reviews every hostile review starts from. */
 export function baseReviews(dir = 'examples/reviews'): Record<string, unknown>[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
 }
 
 /** JSON text to splice into a body as it is: values too deep for JSON.stringify, which recurses. */
@@ -57,23 +60,54 @@ export function hostileValue(s: Sizes): fc.Arbitrary<unknown> {
     fc.integer({ min: 1, max: s.maxDepth }).map((d) => nest(d, '"x"', false)),
     fc.integer({ min: 1, max: s.maxDepth }).map((d) => nest(d, '1', true)),
     fc.integer({ min: 1, max: s.maxList }).map((n) => new Array<string>(n).fill('g')),
-    fc.integer({ min: 1, max: s.maxList }).map((n) => Object.fromEntries(Array.from({ length: Math.min(n, 5000) }, (_, i) => [`k${i}`, 'v']))),
+    fc
+      .integer({ min: 1, max: s.maxList })
+      .map((n) => Object.fromEntries(Array.from({ length: Math.min(n, 5000) }, (_, i) => [`k${i}`, 'v']))),
   );
 }
 
 /** The fields of a review an attacker would aim at: the envelope, the request, the user, the objects. */
 export const TARGETS: readonly (readonly string[])[] = [
-  [], ['apiVersion'], ['kind'], ['request'], ['request', 'uid'], ['request', 'kind'], ['request', 'kind', 'kind'], ['request', 'kind', 'group'],
-  ['request', 'kind', 'version'], ['request', 'operation'], ['request', 'namespace'], ['request', 'name'], ['request', 'dryRun'],
-  ['request', 'userInfo'], ['request', 'userInfo', 'username'], ['request', 'userInfo', 'groups'], ['request', 'userInfo', 'extra'],
-  ['request', 'userInfo', 'uid'], ['request', 'object'], ['request', 'oldObject'], ['request', 'object', 'apiVersion'],
-  ['request', 'object', 'kind'], ['request', 'object', 'metadata'], ['request', 'object', 'metadata', 'name'],
-  ['request', 'object', 'metadata', 'namespace'], ['request', 'object', 'metadata', 'labels'], ['request', 'object', 'metadata', 'annotations'],
-  ['request', 'object', 'metadata', 'annotations', 'mtls-guard.io/acknowledge-breakage'], ['request', 'object', 'metadata', 'labels', 'mtls-guard.io/mode'],
-  ['request', 'object', 'metadata', 'creationTimestamp'], ['request', 'object', 'spec'], ['request', 'object', 'spec', 'mtls'],
-  ['request', 'object', 'spec', 'mtls', 'mode'], ['request', 'object', 'spec', 'selector'], ['request', 'object', 'spec', 'portLevelMtls'],
-  ['request', 'object', 'spec', 'host'], ['request', 'object', 'spec', 'trafficPolicy'], ['request', 'object', 'spec', 'exportTo'],
-  ['request', 'object', 'spec', 'workloadSelector'], ['request', 'oldObject', 'metadata', 'labels'],
+  [],
+  ['apiVersion'],
+  ['kind'],
+  ['request'],
+  ['request', 'uid'],
+  ['request', 'kind'],
+  ['request', 'kind', 'kind'],
+  ['request', 'kind', 'group'],
+  ['request', 'kind', 'version'],
+  ['request', 'operation'],
+  ['request', 'namespace'],
+  ['request', 'name'],
+  ['request', 'dryRun'],
+  ['request', 'userInfo'],
+  ['request', 'userInfo', 'username'],
+  ['request', 'userInfo', 'groups'],
+  ['request', 'userInfo', 'extra'],
+  ['request', 'userInfo', 'uid'],
+  ['request', 'object'],
+  ['request', 'oldObject'],
+  ['request', 'object', 'apiVersion'],
+  ['request', 'object', 'kind'],
+  ['request', 'object', 'metadata'],
+  ['request', 'object', 'metadata', 'name'],
+  ['request', 'object', 'metadata', 'namespace'],
+  ['request', 'object', 'metadata', 'labels'],
+  ['request', 'object', 'metadata', 'annotations'],
+  ['request', 'object', 'metadata', 'annotations', 'mtls-guard.io/acknowledge-breakage'],
+  ['request', 'object', 'metadata', 'labels', 'mtls-guard.io/mode'],
+  ['request', 'object', 'metadata', 'creationTimestamp'],
+  ['request', 'object', 'spec'],
+  ['request', 'object', 'spec', 'mtls'],
+  ['request', 'object', 'spec', 'mtls', 'mode'],
+  ['request', 'object', 'spec', 'selector'],
+  ['request', 'object', 'spec', 'portLevelMtls'],
+  ['request', 'object', 'spec', 'host'],
+  ['request', 'object', 'spec', 'trafficPolicy'],
+  ['request', 'object', 'spec', 'exportTo'],
+  ['request', 'object', 'spec', 'workloadSelector'],
+  ['request', 'oldObject', 'metadata', 'labels'],
 ];
 
 /** Sets `path` in `o`, in place (creating objects on the way); returns the new root (the value itself for the root path). */
@@ -98,16 +132,24 @@ export interface HostileRequest {
 
 /** Hostile requests: mostly real reviews with one to four fields replaced, some raw bodies, some odd timeouts. */
 export function hostileRequest(s: Sizes, bases: readonly Record<string, unknown>[]): fc.Arbitrary<HostileRequest> {
-  const mutated = fc.tuple(fc.constantFrom(...bases), fc.array(fc.tuple(fc.constantFrom(...TARGETS), hostileValue(s)), { minLength: 1, maxLength: 4 }))
+  const mutated = fc
+    .tuple(fc.constantFrom(...bases), fc.array(fc.tuple(fc.constantFrom(...TARGETS), hostileValue(s)), { minLength: 1, maxLength: 4 }))
     .map(([base, edits]) => edits.reduce<unknown>((o, [path, v]) => setAt(o, path, v), JSON.parse(JSON.stringify(base))));
   const body = fc.oneof(
     { weight: 8, arbitrary: mutated.map((o) => ({ payload: toJson(o), contentType: 'application/json' })) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2000 }).map((p) => ({ payload: p, contentType: 'application/json' })) },
-    { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 200 }), fc.constantFrom('text/plain', 'application/yaml', 'application/json; charset=utf-16', ''))
-      .map(([p, contentType]) => ({ payload: p, contentType })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.string({ maxLength: 200 }), fc.constantFrom('text/plain', 'application/yaml', 'application/json; charset=utf-16', ''))
+        .map(([p, contentType]) => ({ payload: p, contentType })),
+    },
   );
-  const query = fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((q) => `?timeout=${encodeURIComponent(q)}`) },
-    { weight: 1, arbitrary: fc.constantFrom('?timeout=0s', '?timeout=999999999s', '?timeout=1e9ms', '?timeout=10s&timeout=1s') });
+  const query = fc.oneof(
+    { weight: 6, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((q) => `?timeout=${encodeURIComponent(q)}`) },
+    { weight: 1, arbitrary: fc.constantFrom('?timeout=0s', '?timeout=999999999s', '?timeout=1e9ms', '?timeout=10s&timeout=1s') },
+  );
   return fc.tuple(body, query).map(([b, q]) => ({ ...b, query: q }));
 }
 
@@ -124,16 +166,20 @@ export function problemWith(sent: HostileRequest, status: number, body: string):
   } catch {
     return `HTTP ${status} with a body that is not JSON`;
   }
-  if (status !== 200) return typeof j['message'] === 'string' && body.length <= MAX_MESSAGE ? undefined : `HTTP ${status} without a short message`;
+  if (status !== 200)
+    return typeof j['message'] === 'string' && body.length <= MAX_MESSAGE ? undefined : `HTTP ${status} without a short message`;
   if (j['apiVersion'] !== 'admission.k8s.io/v1' || j['kind'] !== 'AdmissionReview') return 'HTTP 200 that is not an AdmissionReview';
   let uid: unknown;
   try {
     uid = (JSON.parse(sent.payload) as { request?: { uid?: unknown } }).request?.uid;
-  } catch { /* a 200 for a body that is not JSON is caught by the uid check */ }
+  } catch {
+    /* a 200 for a body that is not JSON is caught by the uid check */
+  }
   const r = j['response'] as Record<string, any> | undefined;
   if (!r || r['uid'] !== uid) return 'the answer does not echo request.uid';
   if (typeof r['allowed'] !== 'boolean') return 'response.allowed is not a boolean';
-  if (!r['allowed'] && (r['status']?.code !== 403 || typeof r['status']?.message !== 'string' || r['status'].message.length > MAX_MESSAGE)) return 'a deny without a 403 and a bounded message';
+  if (!r['allowed'] && (r['status']?.code !== 403 || typeof r['status']?.message !== 'string' || r['status'].message.length > MAX_MESSAGE))
+    return 'a deny without a 403 and a bounded message';
   const warnings = (r['warnings'] ?? []) as unknown[];
   if (!warnings.every((w) => typeof w === 'string' && !/[\r\n]/.test(w))) return 'a warning with a newline';
   if (warnings.reduce((n: number, w) => n + (w as string).length, 0) > 4096) return 'warnings over 4096 characters in total';

@@ -22,9 +22,12 @@ const { idx } = await loadIndex(['examples/mesh-current', 'examples/webhook-demo
 let flip = 0;
 const authorizer: Authorizer = { check: async () => ({ allowed: (flip++ & 1) === 0 }) };
 const app = buildApp({
-  snapshot: () => idx, ready: () => ({ ok: true, reasons: [] }),
+  snapshot: () => idx,
+  ready: () => ({ ok: true, reasons: [] }),
   options: { defaultMode: 'enforce', denyOn: 'declared', authorizer, rolePrefix: 'mtls-guard' },
-  metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }), events: NO_EVENTS, clock: () => performance.now(),
+  metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }),
+  events: NO_EVENTS,
+  clock: () => performance.now(),
 });
 const byStatus = new Map<number, number>();
 const problems: string[] = [];
@@ -40,7 +43,12 @@ for (let i = FROM - (FROM % BATCH); i < FROM + RUNS; i++) {
   if (i < FROM) continue;
   const sent = batch[i % BATCH] as Parameters<typeof problemWith>[0];
   bytes += sent.payload.length;
-  const res = await app.inject({ method: 'POST', url: `/validate${sent.query}`, payload: sent.payload, headers: { 'content-type': sent.contentType } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `/validate${sent.query}`,
+    payload: sent.payload,
+    headers: { 'content-type': sent.contentType },
+  });
   byStatus.set(res.statusCode, (byStatus.get(res.statusCode) ?? 0) + 1);
   const p = problemWith(sent, res.statusCode, res.body);
   if (p) {
@@ -53,9 +61,16 @@ for (let i = FROM - (FROM % BATCH); i < FROM + RUNS; i++) {
 const seconds = (performance.now() - start) / 1000;
 const metricsBytes = (await app.inject({ method: 'GET', url: '/metrics' })).body.length;
 const result = {
-  date: new Date().toISOString(), node: process.version, seed: SEED, requests: RUNS, megabytes_sent: Math.round(bytes / 1e5) / 10,
-  seconds: Math.round(seconds), by_status: Object.fromEntries([...byStatus].sort()), problems: problems.length,
-  metrics_bytes_after: metricsBytes, heap_max_mb: Math.round(heapMax / 1e6),
+  date: new Date().toISOString(),
+  node: process.version,
+  seed: SEED,
+  requests: RUNS,
+  megabytes_sent: Math.round(bytes / 1e5) / 10,
+  seconds: Math.round(seconds),
+  by_status: Object.fromEntries([...byStatus].sort()),
+  problems: problems.length,
+  metrics_bytes_after: metricsBytes,
+  heap_max_mb: Math.round(heapMax / 1e6),
 };
 console.log(JSON.stringify(result, null, 2));
 mkdirSync(join('bench', 'results'), { recursive: true });

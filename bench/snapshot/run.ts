@@ -26,9 +26,11 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 /** Child mode: sync a snapshot from the given kubeconfig and print its numbers as JSON. */
@@ -49,7 +51,17 @@ async function child(kubeconfig: string): Promise<void> {
   // engine: what a serving webhook holds once it has judged a change in every namespace and one
   // mesh-wide change.
   const idx = snap.index()!;
-  const pa = (namespace: string, name: string): IstioObject => ({ kind: 'PeerAuthentication', name, namespace, created: '', apiVersion: 'security.istio.io/v1', annotations: {}, selector: null, mode: 'STRICT', portLevel: {} });
+  const pa = (namespace: string, name: string): IstioObject => ({
+    kind: 'PeerAuthentication',
+    name,
+    namespace,
+    created: '',
+    apiVersion: 'security.istio.io/v1',
+    annotations: {},
+    selector: null,
+    mode: 'STRICT',
+    portLevel: {},
+  });
   for (let n = 0; n < NAMESPACES; n++) evaluateChange(idx, { operation: 'CREATE', object: pa(`ns-${n}`, 'bench') });
   evaluateChange(idx, { operation: 'CREATE', object: pa(idx.root, 'default') });
   gc();
@@ -64,7 +76,16 @@ async function child(kubeconfig: string): Promise<void> {
   rebuilds.sort((a, b) => a - b);
   snap.stop();
   await kc.close();
-  console.log(JSON.stringify({ syncS, perPod, servedPerPod, totalBytes: perPod * PODS, workloads: snap.index()!.allWorkloads().length, rebuildMs: +rebuilds[2]!.toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      syncS,
+      perPod,
+      servedPerPod,
+      totalBytes: perPod * PODS,
+      workloads: snap.index()!.allWorkloads().length,
+      rebuildMs: +rebuilds[2]!.toFixed(1),
+    }),
+  );
   process.exit(0);
 }
 
@@ -79,31 +100,70 @@ try {
   kc.loadFromFile(cluster.kubeconfig);
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const objects: k8s.KubernetesObject[] = [];
-  for (let n = 0; n < NAMESPACES; n++) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}`, labels: n % 10 ? { 'istio-injection': 'enabled' } : {} } });
+  for (let n = 0; n < NAMESPACES; n++)
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: `ns-${n}`, labels: n % 10 ? { 'istio-injection': 'enabled' } : {} },
+    });
   await pool(objects.splice(0), 16, (o) => api.create(o));
   const services: k8s.KubernetesObject[] = [];
   const pods: k8s.KubernetesObject[] = [];
   for (let s = 0; s < SERVICES; s++) {
-    services.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}` },
-      spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as k8s.KubernetesObject);
+    services.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}` },
+      spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    } as k8s.KubernetesObject);
   }
   for (let p = 0; p < PODS; p++) {
     const s = p % SERVICES;
     const sidecar = s % 10 >= 3;
     pods.push({
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: {
         // Owned by a Deployment's ReplicaSet, as real Pods are: five Pods per workload.
-        name: `svc-${s}-7d4b9c8f5-${p}`, namespace: `ns-${s % NAMESPACES}`,
+        name: `svc-${s}-7d4b9c8f5-${p}`,
+        namespace: `ns-${s % NAMESPACES}`,
         labels: { app: `svc-${s}`, 'pod-template-hash': '7d4b9c8f5', ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `svc-${s}-7d4b9c8f5`, uid: `00000000-0000-0000-0000-${String(s).padStart(12, '0')}`, controller: true }],
-        annotations: sidecar ? { 'sidecar.istio.io/status': '{"containers":["istio-proxy"]}', 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(600) } : {},
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `svc-${s}-7d4b9c8f5`,
+            uid: `00000000-0000-0000-0000-${String(s).padStart(12, '0')}`,
+            controller: true,
+          },
+        ],
+        annotations: sidecar
+          ? {
+              'sidecar.istio.io/status': '{"containers":["istio-proxy"]}',
+              'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(600),
+            }
+          : {},
       },
-      spec: { containers: [
-        { name: 'app', image: 'example/app:1', ports: [{ name: 'http', containerPort: 8080 }], env: [{ name: 'UPSTREAM', value: `http://svc-${(s + 1) % SERVICES}.ns-${(s + 1) % NAMESPACES}:80` }],
-          readinessProbe: { httpGet: { path: '/ready', port: 8080 } } },
-        ...(sidecar ? [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.1', args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'] }] : []),
-      ] },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'example/app:1',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            env: [{ name: 'UPSTREAM', value: `http://svc-${(s + 1) % SERVICES}.ns-${(s + 1) % NAMESPACES}:80` }],
+            readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+          },
+          ...(sidecar
+            ? [
+                {
+                  name: 'istio-proxy',
+                  image: 'docker.io/istio/proxyv2:1.28.1',
+                  args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'],
+                },
+              ]
+            : []),
+        ],
+      },
     } as k8s.KubernetesObject);
   }
   // Heap is measured in a fresh process that holds nothing but the snapshot, so that what this
@@ -112,7 +172,9 @@ try {
   // marginal cost of a Pod is known apart from what the process holds whatever the cluster's size.
   const measure = (): { syncS: number; perPod: number; servedPerPod: number; totalBytes: number; workloads: number; rebuildMs: number } => {
     const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, BENCH_SNAPSHOT_CHILD: cluster.kubeconfig, BENCH_PODS: String(PODS) }, encoding: 'utf8', timeout: 300_000,
+      env: { ...process.env, BENCH_SNAPSHOT_CHILD: cluster.kubeconfig, BENCH_PODS: String(PODS) },
+      encoding: 'utf8',
+      timeout: 300_000,
     });
     if (child.status !== 0) throw new Error(`the measuring process failed: ${child.stderr}`);
     return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
@@ -133,17 +195,36 @@ try {
   while (!(snap.ready() && snap.index() && snap.index()!.allWorkloads().length > 0)) await new Promise((r) => setTimeout(r, 10));
   const idx = snap.index()!;
   const app = buildApp({
-    snapshot: () => snap.index(), ready: () => ({ ok: true, reasons: [] }), options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: NO_AUTHORIZER, rolePrefix: 'mtls-guard' },
-    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }), events: NO_EVENTS, clock: () => performance.now(),
+    snapshot: () => snap.index(),
+    ready: () => ({ ok: true, reasons: [] }),
+    options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: NO_AUTHORIZER, rolePrefix: 'mtls-guard' },
+    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => Date.now() }),
+    events: NO_EVENTS,
+    clock: () => performance.now(),
   });
   const times: number[] = [];
   // Untimed rounds first (other namespaces' names, same shape), so that timed ones run compiled code.
   const WARMUP = 30;
   for (let i = -WARMUP; i < REQUESTS; i++) {
     const ns = `ns-${(i + NAMESPACES) % NAMESPACES}`;
-    const body = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {
-      uid: `u${i}`, kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' }, namespace: ns, name: `b${i}`, operation: 'CREATE', userInfo: { username: 'bench' },
-      object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `b${i}`, namespace: ns }, spec: { mtls: { mode: 'STRICT' } } } } };
+    const body = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: `u${i}`,
+        kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
+        namespace: ns,
+        name: `b${i}`,
+        operation: 'CREATE',
+        userInfo: { username: 'bench' },
+        object: {
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: `b${i}`, namespace: ns },
+          spec: { mtls: { mode: 'STRICT' } },
+        },
+      },
+    };
     const s = performance.now();
     const r = await app.inject({ method: 'POST', url: '/validate', payload: body });
     if (i >= 0) times.push(performance.now() - s);
@@ -153,13 +234,23 @@ try {
   const p = (q: number): number => +times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(3);
   snap.stop();
   const report = {
-    date: new Date().toISOString(), node: process.version, pods: PODS, services: SERVICES, namespaces: NAMESPACES,
-    workloads: idx.allWorkloads().length, load_seconds: +loadS.toFixed(1), initial_sync_seconds: +syncS.toFixed(2),
-    retained_heap_bytes_per_pod: Math.round(perPod), marginal_heap_bytes_per_pod: Math.round(marginal),
-    retained_heap_bytes_per_pod_after_requests: Math.round(measured.servedPerPod), background_rebuild_ms_median: measured.rebuildMs,
+    date: new Date().toISOString(),
+    node: process.version,
+    pods: PODS,
+    services: SERVICES,
+    namespaces: NAMESPACES,
+    workloads: idx.allWorkloads().length,
+    load_seconds: +loadS.toFixed(1),
+    initial_sync_seconds: +syncS.toFixed(2),
+    retained_heap_bytes_per_pod: Math.round(perPod),
+    marginal_heap_bytes_per_pod: Math.round(marginal),
+    retained_heap_bytes_per_pod_after_requests: Math.round(measured.servedPerPod),
+    background_rebuild_ms_median: measured.rebuildMs,
     admission_namespace_strict_ms: { p50: p(0.5), p99: p(0.99), requests: REQUESTS },
   };
-  console.log(`initial sync ${report.initial_sync_seconds} s (target ≤ 10 s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod all told, ${report.marginal_heap_bytes_per_pod} B per added Pod (target ≤ 1024, snapshot and indexes together), ${report.retained_heap_bytes_per_pod_after_requests} B per Pod all told after a change judged in every namespace and one mesh-wide; admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms; background rebuild after a change ${report.background_rebuild_ms_median} ms`);
+  console.log(
+    `initial sync ${report.initial_sync_seconds} s (target ≤ 10 s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod all told, ${report.marginal_heap_bytes_per_pod} B per added Pod (target ≤ 1024, snapshot and indexes together), ${report.retained_heap_bytes_per_pod_after_requests} B per Pod all told after a change judged in every namespace and one mesh-wide; admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms; background rebuild after a change ${report.background_rebuild_ms_median} ms`,
+  );
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(join('bench', 'results', 'snapshot.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log('wrote bench/results/snapshot.json');

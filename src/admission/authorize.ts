@@ -70,7 +70,11 @@ function subjectFlag(username: string): string {
 
 /** A RoleBinding name from the user's name: lower case, [a-z0-9-], at most 63 characters. */
 function bindingName(p: Permission, username: string): string {
-  const who = username.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'user';
+  const who =
+    username
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'user';
   return `mtls-guard-${p.verb}-${who}`.slice(0, 63).replace(/-+$/, '');
 }
 

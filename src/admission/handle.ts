@@ -10,7 +10,12 @@ import { allowWith, decideResponse, denyWith, type AckResult, type Decision } fr
 import { acknowledgementOf, reasonProblem } from './acknowledge.js';
 import { isNamespaceRequest, modeChangeOf } from './namespace-mode.js';
 import {
-  acknowledgePermission, describePermission, grantCommand, weakenPermission, type Authorizer, type Permission,
+  acknowledgePermission,
+  describePermission,
+  grantCommand,
+  weakenPermission,
+  type Authorizer,
+  type Permission,
 } from './authorize.js';
 
 /** The settings a decision needs. */
@@ -40,7 +45,12 @@ export interface Budget {
 export type Loosening =
   | { readonly action: 'acknowledge'; readonly granted: true; readonly by: string; readonly reason: string }
   | { readonly action: 'weaken'; readonly granted: true; readonly by: string; readonly from: Mode; readonly to: Mode }
-  | { readonly action: 'acknowledge' | 'weaken'; readonly granted: false; readonly by: string; readonly why: 'forbidden' | 'reason' | 'unverified' };
+  | {
+      readonly action: 'acknowledge' | 'weaken';
+      readonly granted: false;
+      readonly by: string;
+      readonly why: 'forbidden' | 'reason' | 'unverified';
+    };
 
 /** A decision and what to record about it (logs, metrics, Events). */
 export interface Handled {
@@ -62,19 +72,31 @@ const NOT_EVALUATED = CODES.MG303.code;
 const NEVER: Budget = { over: () => false, remainingMs: () => 10_000 };
 
 /** A permission check: the answer, or a refusal that says what is missing and how an admin grants it. */
-async function authorize(req: AdmissionRequest, p: Permission, opts: HandleOptions, budget: Budget, what: string): Promise<{ ok: true } | { ok: false; why: string; unverified: boolean }> {
+async function authorize(
+  req: AdmissionRequest,
+  p: Permission,
+  opts: HandleOptions,
+  budget: Budget,
+  what: string,
+): Promise<{ ok: true } | { ok: false; why: string; unverified: boolean }> {
   const who = req.username || '(unknown user)';
   try {
     const a = await opts.authorizer.check(req.user, p, Math.max(0, budget.remainingMs()));
     if (a.allowed) return { ok: true };
     return {
-      ok: false, unverified: false,
-      why: `mtls-guard: ${who} may not ${what}: that needs ${describePermission(p)}${a.reason ? ` (${a.reason.slice(0, 200)})` : ''}. `
-        + `An admin grants it with: ${grantCommand(p, who, opts.rolePrefix)}.`,
+      ok: false,
+      unverified: false,
+      why:
+        `mtls-guard: ${who} may not ${what}: that needs ${describePermission(p)}${a.reason ? ` (${a.reason.slice(0, 200)})` : ''}. ` +
+        `An admin grants it with: ${grantCommand(p, who, opts.rolePrefix)}.`,
     };
   } catch (e) {
     const err = e instanceof Error ? e.message : 'unknown error';
-    return { ok: false, unverified: true, why: `mtls-guard could not check whether ${who} may ${what} (${err.slice(0, 200)}), so it is refused.` };
+    return {
+      ok: false,
+      unverified: true,
+      why: `mtls-guard could not check whether ${who} may ${what} (${err.slice(0, 200)}), so it is refused.`,
+    };
   }
 }
 
@@ -82,20 +104,42 @@ async function authorize(req: AdmissionRequest, p: Permission, opts: HandleOptio
 async function handleNamespace(req: AdmissionRequest, opts: HandleOptions, budget: Budget): Promise<Handled> {
   const base = { kind: 'Namespace', operation: req.operation };
   const mc = modeChangeOf(req, opts.defaultMode);
-  if (!mc) return { ...base, object: '', outcome: 'skip', note: `${req.operation} of a Namespace is never judged`, decision: allowWith(req.uid, [], opts.defaultMode) };
+  if (!mc)
+    return {
+      ...base,
+      object: '',
+      outcome: 'skip',
+      note: `${req.operation} of a Namespace is never judged`,
+      decision: allowWith(req.uid, [], opts.defaultMode),
+    };
   const object = objectRef({ kind: 'Namespace', namespace: '', name: mc.namespace });
-  if (!mc.weakening) return { ...base, object, outcome: 'allow', note: `mode ${mc.from} → ${mc.to}`, decision: allowWith(req.uid, [], mc.to) };
+  if (!mc.weakening)
+    return { ...base, object, outcome: 'allow', note: `mode ${mc.from} → ${mc.to}`, decision: allowWith(req.uid, [], mc.to) };
   const by = req.username;
-  const auth = await authorize(req, weakenPermission(mc.namespace, mc.to), opts, budget, `weaken the mtls-guard mode of namespace ${mc.namespace} from ${mc.from} to ${mc.to}`);
+  const auth = await authorize(
+    req,
+    weakenPermission(mc.namespace, mc.to),
+    opts,
+    budget,
+    `weaken the mtls-guard mode of namespace ${mc.namespace} from ${mc.from} to ${mc.to}`,
+  );
   if (!auth.ok) {
     return {
-      ...base, object, outcome: 'deny', note: `mode ${mc.from} → ${mc.to} refused`, decision: denyWith(req.uid, auth.why, mc.from),
+      ...base,
+      object,
+      outcome: 'deny',
+      note: `mode ${mc.from} → ${mc.to} refused`,
+      decision: denyWith(req.uid, auth.why, mc.from),
       loosening: { action: 'weaken', granted: false, by, why: auth.unverified ? 'unverified' : 'forbidden' },
     };
   }
   const warning = `mtls-guard: namespace ${mc.namespace} goes from mode ${mc.from} to ${mc.to}; ${by || 'this user'} may weaken it`;
   return {
-    ...base, object, outcome: 'allow', note: `mode ${mc.from} → ${mc.to}`, decision: { ...allowWith(req.uid, [warning], mc.to), audit: { 'mtls-guard.io/mode-weakened': `${mc.from}→${mc.to}` } },
+    ...base,
+    object,
+    outcome: 'allow',
+    note: `mode ${mc.from} → ${mc.to}`,
+    decision: { ...allowWith(req.uid, [warning], mc.to), audit: { 'mtls-guard.io/mode-weakened': `${mc.from}→${mc.to}` } },
     loosening: { action: 'weaken', granted: true, by, from: mc.from, to: mc.to },
   };
 }
@@ -105,33 +149,69 @@ async function handleNamespace(req: AdmissionRequest, opts: HandleOptions, budge
  * allowed with a warning that says why (DESIGN.md §5). Loosening the guard (a weaker mode, an
  * acknowledged breakage) is checked with the Authorizer and refused when it cannot be verified.
  */
-export async function handleRequest(req: AdmissionRequest, idx: MeshIndex | null, opts: HandleOptions, budget: Budget = NEVER,
-  notes: readonly string[] = []): Promise<Handled> {
+export async function handleRequest(
+  req: AdmissionRequest,
+  idx: MeshIndex | null,
+  opts: HandleOptions,
+  budget: Budget = NEVER,
+  notes: readonly string[] = [],
+): Promise<Handled> {
   if (isNamespaceRequest(req)) return handleNamespace(req, opts, budget);
   const base = { kind: req.kind.kind, operation: req.operation };
   if (!idx) {
-    return { ...base, object: '', outcome: 'skip', note: 'no snapshot', decision: allowWith(req.uid, [`${NOT_EVALUATED} mtls-guard has no mesh snapshot yet; the change was not evaluated`], opts.defaultMode) };
+    return {
+      ...base,
+      object: '',
+      outcome: 'skip',
+      note: 'no snapshot',
+      decision: allowWith(
+        req.uid,
+        [`${NOT_EVALUATED} mtls-guard has no mesh snapshot yet; the change was not evaluated`],
+        opts.defaultMode,
+      ),
+    };
   }
   let decoded: Decoded;
   try {
     decoded = toChange(req, idx);
   } catch (e) {
     const why = e instanceof MtlsGuardError ? e.message : 'the object could not be read';
-    return { ...base, object: '', outcome: 'error', note: why, decision: allowWith(req.uid, [`${NOT_EVALUATED} mtls-guard could not evaluate this object: ${why}`], opts.defaultMode) };
+    return {
+      ...base,
+      object: '',
+      outcome: 'error',
+      note: why,
+      decision: allowWith(req.uid, [`${NOT_EVALUATED} mtls-guard could not evaluate this object: ${why}`], opts.defaultMode),
+    };
   }
-  if (decoded.kind === 'skip') return { ...base, object: '', outcome: 'skip', note: decoded.why, decision: allowWith(req.uid, [], opts.defaultMode) };
+  if (decoded.kind === 'skip')
+    return { ...base, object: '', outcome: 'skip', note: decoded.why, decision: allowWith(req.uid, [], opts.defaultMode) };
   const { change } = decoded;
   const object = objectRef(change.object);
   let j: Judgement;
   try {
-    j = judgeChange(idx, change, { denyOn: opts.denyOn, defaultMode: opts.defaultMode, overBudget: budget.over, ...(opts.namespaceLabels ? { liveLabels: opts.namespaceLabels } : {}) });
+    j = judgeChange(idx, change, {
+      denyOn: opts.denyOn,
+      defaultMode: opts.defaultMode,
+      overBudget: budget.over,
+      ...(opts.namespaceLabels ? { liveLabels: opts.namespaceLabels } : {}),
+    });
   } catch (e) {
     const timeout = e instanceof BudgetExceededError;
-    const why = timeout ? 'evaluation did not finish within the request timeout' : `internal error: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown'}`;
-    return { ...base, object, outcome: timeout ? 'timeout' : 'error', note: why, decision: allowWith(req.uid, [`${NOT_EVALUATED} ${object} was allowed without evaluation: ${why}`, ...notes], opts.defaultMode) };
+    const why = timeout
+      ? 'evaluation did not finish within the request timeout'
+      : `internal error: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown'}`;
+    return {
+      ...base,
+      object,
+      outcome: timeout ? 'timeout' : 'error',
+      note: why,
+      decision: allowWith(req.uid, [`${NOT_EVALUATED} ${object} was allowed without evaluation: ${why}`, ...notes], opts.defaultMode),
+    };
   }
   const extra = [...notes, ...(j.mode.invalid ? [j.mode.invalid] : [])];
-  if (!j.evaluated) return { ...base, object, outcome: 'skip', note: `mode off (${j.mode.source})`, decision: allowWith(req.uid, extra, 'off') };
+  if (!j.evaluated)
+    return { ...base, object, outcome: 'skip', note: `mode off (${j.mode.source})`, decision: allowWith(req.uid, extra, 'off') };
   const { verdict } = j;
   const canAcknowledge = change.operation !== 'DELETE';
   if (verdict.allowed) {
@@ -145,18 +225,32 @@ export async function handleRequest(req: AdmissionRequest, idx: MeshIndex | null
 }
 
 /** For a change that would be denied: does this request acknowledge it, with a reason and the permission? */
-async function judgeAcknowledgement(req: AdmissionRequest, namespace: string, opts: HandleOptions, budget: Budget): Promise<{ ack?: AckResult; loosening?: Loosening }> {
+async function judgeAcknowledgement(
+  req: AdmissionRequest,
+  namespace: string,
+  opts: HandleOptions,
+  budget: Budget,
+): Promise<{ ack?: AckResult; loosening?: Loosening }> {
   const a = acknowledgementOf(req);
   if (a.kind === 'none') return {};
   if (a.kind === 'stale') return { ack: a };
   const by = req.username;
   const problem = reasonProblem(a.reason);
   if (problem) {
-    return { ack: { kind: 'refused', why: `mtls-guard: the acknowledgement is refused: ${problem}.` }, loosening: { action: 'acknowledge', granted: false, by, why: 'reason' } };
+    return {
+      ack: { kind: 'refused', why: `mtls-guard: the acknowledgement is refused: ${problem}.` },
+      loosening: { action: 'acknowledge', granted: false, by, why: 'reason' },
+    };
   }
   const auth = await authorize(req, acknowledgePermission(namespace), opts, budget, `acknowledge breakages in namespace ${namespace}`);
   if (!auth.ok) {
-    return { ack: { kind: 'refused', why: auth.why }, loosening: { action: 'acknowledge', granted: false, by, why: auth.unverified ? 'unverified' : 'forbidden' } };
+    return {
+      ack: { kind: 'refused', why: auth.why },
+      loosening: { action: 'acknowledge', granted: false, by, why: auth.unverified ? 'unverified' : 'forbidden' },
+    };
   }
-  return { ack: { kind: 'accepted', reason: a.reason.trim(), by }, loosening: { action: 'acknowledge', granted: true, by, reason: a.reason.trim() } };
+  return {
+    ack: { kind: 'accepted', reason: a.reason.trim(), by },
+    loosening: { action: 'acknowledge', granted: true, by, reason: a.reason.trim() },
+  };
 }

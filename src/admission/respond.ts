@@ -27,7 +27,10 @@ export interface AdmissionReviewResponse {
 export const MESSAGE_MAX = 8192;
 
 function oneLine(s: string): string {
-  return s.replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return s
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 /** A message on one line, cut to MESSAGE_MAX: whatever an object holds, the answer stays small. */
@@ -80,7 +83,7 @@ function evidenceCounts(fs: readonly Finding[]): string {
 
 /** How a deny can still be overridden, for the end of its message. DELETE cannot carry an acknowledgement. */
 function overrideHint(canAcknowledge: boolean): string {
-  const label = 'a user allowed to weaken the namespace\'s mode (verb weaken on modes.mtls-guard.io) can label it mtls-guard.io/mode=warn';
+  const label = "a user allowed to weaken the namespace's mode (verb weaken on modes.mtls-guard.io) can label it mtls-guard.io/mode=warn";
   return canAcknowledge
     ? ` To proceed anyway, a user allowed to acknowledge breakages (verb acknowledge on breakages.mtls-guard.io) annotates the object with ${ACK_ANNOTATION}: "<why, at least ${ACK_REASON_MIN} characters>" in the same change, or ${label}.`
     : ` To proceed anyway, ${label}.`;
@@ -95,8 +98,10 @@ export function denyMessage(summary: string, denied: readonly Finding[], canAckn
   const more = denied.length > 3 ? `, and ${denied.length - 3} more` : '';
   const f = denied[0]!;
   const conn = denied.length === 1 ? 'connection' : 'connections';
-  return oneLine(`${summary} would break ${denied.length} ${conn} (${evidenceCounts(denied)}): ${first.join('; ')}${more}. `
-    + `Why: ${f.reason}. Fix: ${f.fix}.${f.evidenceDetail ? ` Evidence: ${f.evidenceDetail}.` : ''}${overrideHint(canAcknowledge)}`);
+  return oneLine(
+    `${summary} would break ${denied.length} ${conn} (${evidenceCounts(denied)}): ${first.join('; ')}${more}. ` +
+      `Why: ${f.reason}. Fix: ${f.fix}.${f.evidenceDetail ? ` Evidence: ${f.evidenceDetail}.` : ''}${overrideHint(canAcknowledge)}`,
+  );
 }
 
 /** What the webhook decided, before it is written as a response. */
@@ -126,8 +131,14 @@ const AUDIT_VALUE_MAX = 256;
  * with warnings, dry-run allows silently; an accepted acknowledgement turns a deny into warnings
  * and is recorded in auditAnnotations with who gave it.
  */
-export function decideResponse(uid: string, summary: string, verdict: Verdict, ack: AckResult | undefined, extraWarnings: readonly string[] = [],
-  canAcknowledge = true): Decision {
+export function decideResponse(
+  uid: string,
+  summary: string,
+  verdict: Verdict,
+  ack: AckResult | undefined,
+  extraWarnings: readonly string[] = [],
+  canAcknowledge = true,
+): Decision {
   const codes = [...new Set(verdict.findings.map((f) => f.code))].join(',');
   const audit: Record<string, string> = {};
   if (codes) audit['mtls-guard.io/findings'] = codes;
@@ -140,13 +151,21 @@ export function decideResponse(uid: string, summary: string, verdict: Verdict, a
   if (ack?.kind === 'accepted') {
     audit['mtls-guard.io/acknowledged'] = ack.reason.slice(0, AUDIT_VALUE_MAX);
     audit['mtls-guard.io/acknowledged-by'] = ack.by.slice(0, AUDIT_VALUE_MAX);
-    return { uid, allowed: true, mode: verdict.mode, warnings: budgetWarnings([`breakage acknowledged by ${ack.by} (${ACK_ANNOTATION}): ${ack.reason}`, ...warnings]), audit };
+    return {
+      uid,
+      allowed: true,
+      mode: verdict.mode,
+      warnings: budgetWarnings([`breakage acknowledged by ${ack.by} (${ACK_ANNOTATION}): ${ack.reason}`, ...warnings]),
+      audit,
+    };
   }
   let text = denyMessage(summary, verdict.wouldDeny, canAcknowledge);
   if (ack?.kind === 'refused') text = `${ack.why} ${text}`;
   if (ack?.kind === 'stale') {
-    text += oneLine(` The ${ACK_ANNOTATION} annotation already on the object ("${ack.reason.slice(0, 80)}") was given for an earlier change and covers no other: `
-      + (canAcknowledge ? 'change its text in this change to acknowledge this breakage.' : 'a DELETE cannot be acknowledged.'));
+    text += oneLine(
+      ` The ${ACK_ANNOTATION} annotation already on the object ("${ack.reason.slice(0, 80)}") was given for an earlier change and covers no other: ` +
+        (canAcknowledge ? 'change its text in this change to acknowledge this breakage.' : 'a DELETE cannot be acknowledged.'),
+    );
   }
   return { uid, allowed: false, mode: verdict.mode, message: message(text), warnings: budgetWarnings(warnings), audit };
 }

@@ -51,7 +51,9 @@ function strings(v: unknown, max: number, what: string): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new NotAdmissionReviewError(`${what} is not a list`);
   if (v.length > max) throw new NotAdmissionReviewError(`${what} has more than ${max} entries`);
-  for (const x of v) if (typeof x !== 'string' || x.length > REQUEST_LIMITS.username) throw new NotAdmissionReviewError(`${what} holds something other than short strings`);
+  for (const x of v)
+    if (typeof x !== 'string' || x.length > REQUEST_LIMITS.username)
+      throw new NotAdmissionReviewError(`${what} holds something other than short strings`);
   return v as string[];
 }
 
@@ -64,7 +66,8 @@ function userInfo(v: unknown): UserInfo {
   const extra: Record<string, string[]> = {};
   if (isObject(u['extra'])) {
     const keys = Object.keys(u['extra']);
-    if (keys.length > REQUEST_LIMITS.extraKeys) throw new NotAdmissionReviewError(`request.userInfo.extra has more than ${REQUEST_LIMITS.extraKeys} keys`);
+    if (keys.length > REQUEST_LIMITS.extraKeys)
+      throw new NotAdmissionReviewError(`request.userInfo.extra has more than ${REQUEST_LIMITS.extraKeys} keys`);
     for (const k of keys) {
       if (k.length > REQUEST_LIMITS.name) throw new NotAdmissionReviewError('request.userInfo.extra has a key that is too long');
       extra[k] = strings(u['extra'][k], REQUEST_LIMITS.extraValues, 'request.userInfo.extra');
@@ -84,7 +87,8 @@ function userInfo(v: unknown): UserInfo {
  */
 export function decodeReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new NotAdmissionReviewError('the body is not a JSON object');
-  if (body['apiVersion'] !== 'admission.k8s.io/v1') throw new NotAdmissionReviewError(`apiVersion is ${describeValue(body['apiVersion'] ?? null)}`);
+  if (body['apiVersion'] !== 'admission.k8s.io/v1')
+    throw new NotAdmissionReviewError(`apiVersion is ${describeValue(body['apiVersion'] ?? null)}`);
   if (body['kind'] !== 'AdmissionReview') throw new NotAdmissionReviewError(`kind is ${describeValue(body['kind'] ?? null)}`);
   const r = body['request'];
   if (!isObject(r)) throw new NotAdmissionReviewError('request is missing');
@@ -108,9 +112,7 @@ export function decodeReview(body: unknown): AdmissionRequest {
 }
 
 /** What a request asks the engine to judge, or why it is not judged. */
-export type Decoded =
-  | { readonly kind: 'change'; readonly change: Change }
-  | { readonly kind: 'skip'; readonly why: string };
+export type Decoded = { readonly kind: 'change'; readonly change: Change } | { readonly kind: 'skip'; readonly why: string };
 
 /** The controllers whose deletes are never denied (DESIGN.md §5). */
 export const EXEMPT_DELETERS: readonly string[] = [
@@ -127,16 +129,24 @@ export function toChange(req: AdmissionRequest, idx: MeshIndex | null): Decoded 
   const op = req.operation;
   if (op === 'CONNECT') return { kind: 'skip', why: 'CONNECT is not judged' };
   if (op !== 'CREATE' && op !== 'UPDATE' && op !== 'DELETE') return { kind: 'skip', why: `unknown operation ${describeValue(op)}` };
-  if (op === 'DELETE' && EXEMPT_DELETERS.includes(req.username)) return { kind: 'skip', why: `deletes by ${req.username} are never denied` };
+  if (op === 'DELETE' && EXEMPT_DELETERS.includes(req.username))
+    return { kind: 'skip', why: `deletes by ${req.username} are never denied` };
   const ns = req.namespace || 'default';
   const raw = op === 'DELETE' ? req.oldObject : req.object;
   let object: IstioObject | undefined;
   if (raw) object = parseIstioObject(raw, ns);
   else if (op === 'DELETE' && idx) {
-    const ref = parseIstioRef({ apiVersion: `${req.kind.group}/${req.kind.version}`, kind: req.kind.kind, metadata: { name: req.name, namespace: ns } }, ns);
+    const ref = parseIstioRef(
+      { apiVersion: `${req.kind.group}/${req.kind.version}`, kind: req.kind.kind, metadata: { name: req.name, namespace: ns } },
+      ns,
+    );
     object = idx.find(ref);
-    if (!object) return { kind: 'skip', why: `${ref.kind} ${ref.namespace}/${ref.name} is not in the snapshot, so deleting it changes nothing` };
+    if (!object)
+      return { kind: 'skip', why: `${ref.kind} ${ref.namespace}/${ref.name} is not in the snapshot, so deleting it changes nothing` };
   }
-  if (!object) throw new UnsupportedKindError(`${clip(`${req.kind.group}/${req.kind.version}`)} ${clip(req.kind.kind)} without ${op === 'DELETE' ? 'oldObject' : 'object'}`);
+  if (!object)
+    throw new UnsupportedKindError(
+      `${clip(`${req.kind.group}/${req.kind.version}`)} ${clip(req.kind.kind)} without ${op === 'DELETE' ? 'oldObject' : 'object'}`,
+    );
   return { kind: 'change', change: { operation: op, object } };
 }

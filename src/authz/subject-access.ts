@@ -15,11 +15,20 @@ export function subjectAccessReviews(kc: k8s.KubeConfig): Authorizer {
   return {
     async check(user: UserInfo, p: Permission, timeoutMs: number): Promise<AuthzAnswer> {
       const body: k8s.V1SubjectAccessReview = {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
         spec: {
-          user: user.username, uid: user.uid, groups: [...user.groups],
+          user: user.username,
+          uid: user.uid,
+          groups: [...user.groups],
           extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])),
-          resourceAttributes: { group: AUTHZ_GROUP, resource: p.resource, verb: p.verb, namespace: p.namespace, ...(p.name ? { name: p.name } : {}) },
+          resourceAttributes: {
+            group: AUTHZ_GROUP,
+            resource: p.resource,
+            verb: p.verb,
+            namespace: p.namespace,
+            ...(p.name ? { name: p.name } : {}),
+          },
         },
       };
       const wait = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, timeoutMs));
@@ -29,7 +38,10 @@ export function subjectAccessReviews(kc: k8s.KubeConfig): Authorizer {
       });
       try {
         const r = await Promise.race([api.createSubjectAccessReview({ body }), late]);
-        return { allowed: r.status?.allowed === true && r.status.denied !== true, ...(r.status?.reason ? { reason: r.status.reason } : {}) };
+        return {
+          allowed: r.status?.allowed === true && r.status.denied !== true,
+          ...(r.status?.reason ? { reason: r.status.reason } : {}),
+        };
       } catch (e) {
         const code = (e as { code?: number }).code;
         throw new Error(code ? `SubjectAccessReview failed with HTTP ${code}` : (e as Error).message);

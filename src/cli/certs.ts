@@ -33,16 +33,34 @@ export async function makeCerts(o: CertsOptions, now: Date): Promise<string> {
 export async function runCerts(argv: readonly string[], io: Io): Promise<number> {
   let v: Record<string, unknown>;
   try {
-    ({ values: v } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: {
-      out: { type: 'string' }, service: { type: 'string' }, namespace: { type: 'string' }, ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true },
-    } }));
+    ({ values: v } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string' },
+        service: { type: 'string' },
+        namespace: { type: 'string' },
+        ip: { type: 'string', multiple: true },
+        dns: { type: 'string', multiple: true },
+      },
+    }));
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
   const ips = (v['ip'] as string[] | undefined) ?? [];
   for (const ip of ips) if (!isIP(ip)) throw new ConfigError(`--ip must be an IP address, not ${JSON.stringify(ip)}`);
   const out = (v['out'] as string | undefined) ?? 'certs';
-  const bundle = await makeCerts({ out, service: (v['service'] as string) ?? 'mtls-guard', namespace: (v['namespace'] as string) ?? 'mtls-guard', ips, dnsNames: (v['dns'] as string[] | undefined) ?? [] }, new Date());
+  const bundle = await makeCerts(
+    {
+      out,
+      service: (v['service'] as string) ?? 'mtls-guard',
+      namespace: (v['namespace'] as string) ?? 'mtls-guard',
+      ips,
+      dnsNames: (v['dns'] as string[] | undefined) ?? [],
+    },
+    new Date(),
+  );
   io.err(`wrote ${join(out, CERT_FILES.caCert)}, ${join(out, CERT_FILES.cert)} and their keys\ncaBundle:\n`);
   io.out(`${bundle}\n`);
   return EXIT.ok;

@@ -25,7 +25,11 @@ export interface ObjectVerdict {
 async function loadChanges(paths: readonly string[], refsOnly: boolean): Promise<(IstioObject | IstioRef)[]> {
   const docs = await loadManifests(paths);
   return docs.map((d) => {
-    if (!isJudged(d.obj)) throw new UnsupportedKindError(`${String(d.obj['apiVersion'] ?? '(no apiVersion)')} ${String(d.obj['kind'] ?? '(no kind)')}`, docLocation(d));
+    if (!isJudged(d.obj))
+      throw new UnsupportedKindError(
+        `${String(d.obj['apiVersion'] ?? '(no apiVersion)')} ${String(d.obj['kind'] ?? '(no kind)')}`,
+        docLocation(d),
+      );
     try {
       return refsOnly ? parseIstioRef(d.obj) : { ...parseIstioObject(d.obj), origin: docLocation(d) };
     } catch (e) {
@@ -40,7 +44,11 @@ function isFull(o: IstioObject | IstioRef): o is IstioObject {
 }
 
 /** Judges each object in order against the snapshot plus the objects before it. */
-export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRef)[], args: Pick<CheckArgs, 'delete' | 'mode' | 'denyOn'>): ObjectVerdict[] {
+export function judge(
+  start: MeshIndex,
+  objects: readonly (IstioObject | IstioRef)[],
+  args: Pick<CheckArgs, 'delete' | 'mode' | 'denyOn'>,
+): ObjectVerdict[] {
   let idx = start;
   const out: ObjectVerdict[] = [];
   for (const target of objects) {
@@ -49,10 +57,20 @@ export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRe
     const object = operation === 'DELETE' ? exists : isFull(target) ? target : undefined;
     if (!object) {
       const notes = [`${objectRef(target)} is not in the snapshot; deleting it changes nothing`];
-      out.push({ object: objectRef(target), operation, summary: `DELETE of ${objectRef(target)}`, verdict: decide([], args.mode ?? 'enforce', args.denyOn), notes });
+      out.push({
+        object: objectRef(target),
+        operation,
+        summary: `DELETE of ${objectRef(target)}`,
+        verdict: decide([], args.mode ?? 'enforce', args.denyOn),
+        notes,
+      });
       continue;
     }
-    const j = judgeChange(idx, { operation, object }, { denyOn: args.denyOn, defaultMode: 'enforce', ...(args.mode ? { mode: { mode: args.mode as Mode, source: '--mode' } } : {}) });
+    const j = judgeChange(
+      idx,
+      { operation, object },
+      { denyOn: args.denyOn, defaultMode: 'enforce', ...(args.mode ? { mode: { mode: args.mode as Mode, source: '--mode' } } : {}) },
+    );
     const notes = [...(j.mode.invalid ? [j.mode.invalid] : []), ...(j.evaluated ? [] : [`not evaluated: ${j.mode.source} is off`])];
     out.push({ object: j.object, operation, summary: j.summary, verdict: j.verdict, notes });
     idx = j.after;
@@ -63,7 +81,10 @@ export function judge(start: MeshIndex, objects: readonly (IstioObject | IstioRe
 function findingText(f: Finding): string {
   const lines = [`  ${f.severity.padEnd(4)}  ${f.code}  ${f.evidence.padEnd(8)}  ${f.message}`];
   if (f.port !== null) lines.push(`        why: ${f.reason}`);
-  if (f.clients?.length) lines.push(`        clients: ${f.clients.slice(0, 10).join(', ')}${f.clients.length > 10 ? `, and ${f.clients.length - 10} more` : ''}`);
+  if (f.clients?.length)
+    lines.push(
+      `        clients: ${f.clients.slice(0, 10).join(', ')}${f.clients.length > 10 ? `, and ${f.clients.length - 10} more` : ''}`,
+    );
   if (f.evidenceDetail) lines.push(`        evidence: ${f.evidenceDetail}`);
   lines.push(`        fix: ${f.fix}`);
   return lines.join('\n');
@@ -86,22 +107,50 @@ function text(results: readonly ObjectVerdict[], denyOn: string): string {
 
 function json(results: readonly ObjectVerdict[]): string {
   const mode = results.reduce<Mode>((m, r) => (MODE_STRENGTH[r.verdict.mode] > MODE_STRENGTH[m] ? r.verdict.mode : m), 'off');
-  const findings = results.flatMap((r) => r.verdict.findings.map((f) => ({
-    code: f.code, severity: f.severity, evidence: f.evidence, client: f.client, service: f.service, port: f.port,
-    before: f.before, after: f.after, message: f.message, fix: f.fix, reason: f.reason, object: r.object,
-    ...(f.exit !== undefined ? { exit: f.exit } : {}), ...(f.clients ? { clients: f.clients } : {}),
-    ...(f.evidenceDetail ? { evidenceDetail: f.evidenceDetail } : {}),
-  })));
-  return `${JSON.stringify({
-    allowed: results.every((r) => r.verdict.allowed), mode, findings,
-    objects: results.map((r) => ({ object: r.object, operation: r.operation, allowed: r.verdict.allowed, mode: r.verdict.mode, notes: r.notes })),
-  }, null, 2)}\n`;
+  const findings = results.flatMap((r) =>
+    r.verdict.findings.map((f) => ({
+      code: f.code,
+      severity: f.severity,
+      evidence: f.evidence,
+      client: f.client,
+      service: f.service,
+      port: f.port,
+      before: f.before,
+      after: f.after,
+      message: f.message,
+      fix: f.fix,
+      reason: f.reason,
+      object: r.object,
+      ...(f.exit !== undefined ? { exit: f.exit } : {}),
+      ...(f.clients ? { clients: f.clients } : {}),
+      ...(f.evidenceDetail ? { evidenceDetail: f.evidenceDetail } : {}),
+    })),
+  );
+  return `${JSON.stringify(
+    {
+      allowed: results.every((r) => r.verdict.allowed),
+      mode,
+      findings,
+      objects: results.map((r) => ({
+        object: r.object,
+        operation: r.operation,
+        allowed: r.verdict.allowed,
+        mode: r.verdict.mode,
+        notes: r.notes,
+      })),
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /** `mtls-guard check`: exit 0 allowed, 1 denied, 2 bad input. */
 export async function runCheck(argv: readonly string[], io: Io): Promise<number> {
   const args = parseCheckArgs(argv);
-  const [{ idx, notes }, objects] = await Promise.all([loadIndex(args.cluster, args, args.telemetry), loadChanges(args.changes, args.delete)]);
+  const [{ idx, notes }, objects] = await Promise.all([
+    loadIndex(args.cluster, args, args.telemetry),
+    loadChanges(args.changes, args.delete),
+  ]);
   if (args.format === 'text') for (const n of notes) io.err(`note: ${n}\n`);
   const results = judge(idx, objects, args);
   io.out(args.format === 'json' ? json(results) : text(results, args.denyOn));

@@ -29,8 +29,16 @@ export async function loadTraffic(file: string | undefined, prometheus?: Prometh
  * Loads manifests into an index, returning the notes on what was ignored. `traffic`, when given,
  * is used as it is (serve's background evidence) instead of loading telemetry.
  */
-export async function loadIndex(paths: readonly string[], args: SnapshotArgs, telemetry?: string, traffic?: Traffic | null): Promise<{ idx: MeshIndex; notes: readonly string[] }> {
-  const [docs, loaded] = await Promise.all([loadManifests(paths), traffic === undefined ? loadTraffic(telemetry, args.prometheus) : traffic]);
+export async function loadIndex(
+  paths: readonly string[],
+  args: SnapshotArgs,
+  telemetry?: string,
+  traffic?: Traffic | null,
+): Promise<{ idx: MeshIndex; notes: readonly string[] }> {
+  const [docs, loaded] = await Promise.all([
+    loadManifests(paths),
+    traffic === undefined ? loadTraffic(telemetry, args.prometheus) : traffic,
+  ]);
   const { data, notes } = projectSnapshot(docs, { ...args, traffic: loaded });
   return { idx: MeshIndex.build(data), notes };
 }

@@ -5,8 +5,10 @@
 const NODE_MAJOR = 24;
 
 if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
-  process.stderr.write(`mtls-guard needs Node.js ${NODE_MAJOR} or later; this is ${process.version}. `
-    + `In a clone of the repository, \`npm ci\` brings Node ${NODE_MAJOR}: run \`npx mtls-guard …\` or \`npm start\`.\n`);
+  process.stderr.write(
+    `mtls-guard needs Node.js ${NODE_MAJOR} or later; this is ${process.version}. ` +
+      `In a clone of the repository, \`npm ci\` brings Node ${NODE_MAJOR}: run \`npx mtls-guard …\` or \`npm start\`.\n`,
+  );
   process.exitCode = 2;
 } else {
   // Compiled code is cached between runs (in the OS temp folder): a CLI run in CI or a pre-commit

@@ -30,8 +30,14 @@ type Command = (argv: readonly string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.js')).runSimulate,
   check: async () => (await import('./check.js')).runCheck,
-  demo: async () => { const m = await import('./demo.js'); return (a, io) => m.runDemo(a, io); },
-  serve: async () => { const m = await import('./serve.js'); return (a, io) => m.runServe(a, io); },
+  demo: async () => {
+    const m = await import('./demo.js');
+    return (a, io) => m.runDemo(a, io);
+  },
+  serve: async () => {
+    const m = await import('./serve.js');
+    return (a, io) => m.runServe(a, io);
+  },
   certs: async () => (await import('./certs.js')).runCerts,
   unregister: async () => (await import('./unregister.js')).runUnregister,
 };

@@ -52,8 +52,13 @@ interface Source {
 }
 
 /** The serving pair's source: files polled for changes, or a Secret mtls-guard manages itself. */
-async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: ServedPair) => void, onError: (e: Error) => void,
-  log: (msg: string) => void): Promise<ServingSource> {
+async function openCerts(
+  cfg: ServeConfig,
+  kc: () => k8s.KubeConfig,
+  apply: (p: ServedPair) => void,
+  onError: (e: Error) => void,
+  log: (msg: string) => void,
+): Promise<ServingSource> {
   const sm = cfg.selfManaged;
   if (!sm) {
     const pair = await readPair(cfg.tlsCert, cfg.tlsKey);
@@ -61,14 +66,25 @@ async function openCerts(cfg: ServeConfig, kc: () => k8s.KubeConfig, apply: (p: 
   }
   const policy = { ...DEFAULT_ROTATION, ...sm.lifetimes };
   if (policy.servingValidityMs > policy.caValidityMs) throw new ConfigError('--cert-validity must not be longer than --ca-validity');
-  const certs = new SelfManagedCerts(kc(), {
-    namespace: sm.namespace, secretName: sm.secretName, webhookConfigurations: sm.webhookConfigurations, policy,
-    spec: { service: sm.service, namespace: sm.namespace, ips: sm.ips, dnsNames: sm.dnsNames },
-  }, () => Date.now(), apply, onError, (r) => {
-    for (const st of r.steps) log(`certificates: ${st.kind} (${st.why})`);
-    if (r.patched.length) log(`certificates: caBundle published to ${r.patched.join(', ')}`);
-    if (r.missing.length) log(`certificates: ValidatingWebhookConfiguration ${r.missing.join(', ')} not found; the caBundle is not published yet`);
-  });
+  const certs = new SelfManagedCerts(
+    kc(),
+    {
+      namespace: sm.namespace,
+      secretName: sm.secretName,
+      webhookConfigurations: sm.webhookConfigurations,
+      policy,
+      spec: { service: sm.service, namespace: sm.namespace, ips: sm.ips, dnsNames: sm.dnsNames },
+    },
+    () => Date.now(),
+    apply,
+    onError,
+    (r) => {
+      for (const st of r.steps) log(`certificates: ${st.kind} (${st.why})`);
+      if (r.patched.length) log(`certificates: caBundle published to ${r.patched.join(', ')}`);
+      if (r.missing.length)
+        log(`certificates: ValidatingWebhookConfiguration ${r.missing.join(', ')} not found; the caBundle is not published yet`);
+    },
+  );
   await certs.first();
   return certs;
 }
@@ -80,8 +96,14 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     const at = Date.now();
     let idx = prepare(loaded.idx);
     return {
-      index: () => idx, ready: () => true, ageSeconds: () => (Date.now() - at) / 1000, notes: () => [], stop() {},
-      setTraffic: (t) => { idx = prepare(MeshIndex.build({ ...idx.data, traffic: t })); },
+      index: () => idx,
+      ready: () => true,
+      ageSeconds: () => (Date.now() - at) / 1000,
+      notes: () => [],
+      stop() {},
+      setTraffic: (t) => {
+        idx = prepare(MeshIndex.build({ ...idx.data, traffic: t }));
+      },
     };
   }
   const kc = loadKubeConfig(cfg.kubeconfig);
@@ -89,10 +111,13 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     ...(cfg.istioVersion ? { istioVersion: cfg.istioVersion } : {}),
     ...(cfg.rootNamespace ? { rootNamespace: cfg.rootNamespace } : {}),
     ...(cfg.autoMtls !== undefined ? { autoMtls: cfg.autoMtls } : {}),
-    traffic: traffic ?? await loadTraffic(cfg.telemetry),
-    onError: (kind, e) => log(kind === 'discovery'
-      ? `cannot reach the Kubernetes API server at ${kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)'}, retrying: ${e.message}`
-      : `watch of ${kind} failed, retrying: ${e.message}`),
+    traffic: traffic ?? (await loadTraffic(cfg.telemetry)),
+    onError: (kind, e) =>
+      log(
+        kind === 'discovery'
+          ? `cannot reach the Kubernetes API server at ${kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)'}, retrying: ${e.message}`
+          : `watch of ${kind} failed, retrying: ${e.message}`,
+      ),
     onRelist: (kind, why) => log(`${kind}: listing again, the watch could not resume (${why})`),
   });
   // An API server that cannot be reached yet is retried with backoff; until the first sync the
@@ -109,9 +134,11 @@ async function openSource(cfg: ServeConfig, io: Io, log: (msg: string) => void, 
     notes: () => {
       const out: string[] = [];
       const missing = istio();
-      if (missing.length) out.push(`MG303 Istio's CRDs are not served by this cluster (${missing.join(', ')}); the mesh was judged without them`);
+      if (missing.length)
+        out.push(`MG303 Istio's CRDs are not served by this cluster (${missing.join(', ')}); the mesh was judged without them`);
       const age = snap.ageSeconds();
-      if (age !== null && age > cfg.maxStalenessSeconds) out.push(`MG303 the mesh snapshot is ${Math.round(age)}s old (is the API server reachable?); the verdict may be out of date`);
+      if (age !== null && age > cfg.maxStalenessSeconds)
+        out.push(`MG303 the mesh snapshot is ${Math.round(age)}s old (is the API server reachable?); the verdict may be out of date`);
       return out;
     },
     stop: () => snap.stop(),
@@ -125,38 +152,57 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   let metrics: Metrics | undefined;
   let source: Source | undefined;
   const prom = cfg.prometheus;
-  const evidence = prom ? new EvidenceRefresher(() => queryTraffic(prom), `Prometheus ${prom.url}`, { intervalMs: prom.refreshMs, maxAgeMs: prom.maxAgeMs }, () => Date.now(), {
-    onRound: (seconds, err) => {
-      metrics?.evidenceQueries.observe({ outcome: err ? 'error' : 'ok' }, seconds);
-      // Logged once per cause by onChange; every failed round is counted here.
-      if (err) metrics?.evidenceErrors.inc();
-    },
-    onChange: (view) => {
-      if (view.degraded) logWarn(`traffic evidence degraded to possible: ${view.degraded}`);
-      source?.setTraffic(view);
-    },
-  }) : undefined;
+  const evidence = prom
+    ? new EvidenceRefresher(
+        () => queryTraffic(prom),
+        `Prometheus ${prom.url}`,
+        { intervalMs: prom.refreshMs, maxAgeMs: prom.maxAgeMs },
+        () => Date.now(),
+        {
+          onRound: (seconds, err) => {
+            metrics?.evidenceQueries.observe({ outcome: err ? 'error' : 'ok' }, seconds);
+            // Logged once per cause by onChange; every failed round is counted here.
+            if (err) metrics?.evidenceErrors.inc();
+          },
+          onChange: (view) => {
+            if (view.degraded) logWarn(`traffic evidence degraded to possible: ${view.degraded}`);
+            source?.setTraffic(view);
+          },
+        },
+      )
+    : undefined;
   source = await openSource(cfg, io, (m) => logWarn(m), evidence?.view() ?? null);
   let app: FastifyInstance | undefined;
   let draining = false;
   let logInfo: (msg: string) => void = (m) => io.err(`${m}\n`);
   const clientCa = cfg.clientCa ? await readClientCa(cfg.clientCa) : undefined;
-  const reloader = await openCerts(cfg, () => source.kubeConfig ?? loadKubeConfig(cfg.kubeconfig), (p) => {
-    // New handshakes get the new pair; open connections keep theirs.
-    (app!.server as import('node:https').Server).setSecureContext(tlsOptions({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa } : {}) }));
-    app!.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');
-  }, (e) => logWarn(`certificate refresh failed; keeping the current one: ${e.message}`), (m) => logInfo(m)).catch((e: unknown) => {
+  const reloader = await openCerts(
+    cfg,
+    () => source.kubeConfig ?? loadKubeConfig(cfg.kubeconfig),
+    (p) => {
+      // New handshakes get the new pair; open connections keep theirs.
+      (app!.server as import('node:https').Server).setSecureContext(
+        tlsOptions({ key: p.key, cert: p.cert, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa } : {}) }),
+      );
+      app!.log.info({ notAfter: new Date(p.notAfterMs).toISOString() }, 'serving certificate reloaded');
+    },
+    (e) => logWarn(`certificate refresh failed; keeping the current one: ${e.message}`),
+    (m) => logInfo(m),
+  ).catch((e: unknown) => {
     source.stop();
     throw e;
   });
   const pair = reloader.served;
-  metrics = createMetrics({
-    snapshotAgeSeconds: () => source.ageSeconds(),
-    kindAgeSeconds: () => source.kindAges?.() ?? new Map(),
-    evidenceAgeSeconds: () => evidence?.ageSeconds() ?? null,
-    certNotAfterMs: () => reloader.served.notAfterMs,
-    nowMs: () => Date.now(),
-  }, { process: true });
+  metrics = createMetrics(
+    {
+      snapshotAgeSeconds: () => source.ageSeconds(),
+      kindAgeSeconds: () => source.kindAges?.() ?? new Map(),
+      evidenceAgeSeconds: () => evidence?.ageSeconds() ?? null,
+      certNotAfterMs: () => reloader.served.notAfterMs,
+      nowMs: () => Date.now(),
+    },
+    { process: true },
+  );
   app = buildApp({
     snapshot: () => source.index(),
     snapshotNotes: () => source.notes(),
@@ -166,7 +212,10 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     },
     draining: () => draining,
     options: {
-      defaultMode: cfg.defaultMode, denyOn: cfg.denyOn, namespaceLabels: source.namespaceLabels, rolePrefix: cfg.rolePrefix,
+      defaultMode: cfg.defaultMode,
+      denyOn: cfg.denyOn,
+      namespaceLabels: source.namespaceLabels,
+      rolePrefix: cfg.rolePrefix,
       // Without an API server nobody can be shown to hold a permission: loosening is refused.
       authorizer: source.kubeConfig ? subjectAccessReviews(source.kubeConfig) : NO_AUTHORIZER,
     },
@@ -225,14 +274,20 @@ async function readClientCa(file: string): Promise<string> {
 /** Serves until SIGTERM or SIGINT, then shuts down gracefully. */
 export function serveUntilSignal(running: Running): Promise<void> {
   return new Promise<void>((resolve) => {
-    const stop = (sig: string): void => { void running.shutdown(sig).then(resolve); };
+    const stop = (sig: string): void => {
+      void running.shutdown(sig).then(resolve);
+    };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
 }
 
 /** `mtls-guard serve`: the webhook. Exits 0 after a graceful shutdown on SIGTERM or SIGINT. */
-export async function runServe(argv: readonly string[], io: Io, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function runServe(
+  argv: readonly string[],
+  io: Io,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   const cfg = parseServeArgs(argv, env);
   const running = await startServer(cfg, io);
   io.err(`mtls-guard serving on ${running.url}\n`);

@@ -12,9 +12,15 @@ import { loadKubeConfig } from '../snapshot/kubeconfig.js';
 export async function runUnregister(argv: readonly string[], io: Io): Promise<number> {
   let v: Record<string, unknown>;
   try {
-    ({ values: v } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: {
-      'webhook-configuration': { type: 'string', multiple: true }, kubeconfig: { type: 'string' },
-    } }));
+    ({ values: v } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'webhook-configuration': { type: 'string', multiple: true },
+        kubeconfig: { type: 'string' },
+      },
+    }));
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
@@ -26,7 +32,10 @@ export async function runUnregister(argv: readonly string[], io: Io): Promise<nu
       await api.deleteValidatingWebhookConfiguration({ name });
       io.err(`deleted ValidatingWebhookConfiguration ${name}\n`);
     } catch (e) {
-      if (apiStatusOf(e) !== 404) throw new InputError(`deleting ValidatingWebhookConfiguration ${name} failed (HTTP ${apiStatusOf(e) ?? '?'}): ${(e as Error).message.slice(0, 300)}`);
+      if (apiStatusOf(e) !== 404)
+        throw new InputError(
+          `deleting ValidatingWebhookConfiguration ${name} failed (HTTP ${apiStatusOf(e) ?? '?'}): ${(e as Error).message.slice(0, 300)}`,
+        );
       io.err(`ValidatingWebhookConfiguration ${name} is already gone\n`);
     }
   }

@@ -34,7 +34,8 @@ export interface CheckArgs extends SnapshotArgs {
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
   return v as T;
 }
 
@@ -65,7 +66,9 @@ const SNAPSHOT_OPTIONS = {
 function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: string; prometheus?: PrometheusConfig } {
   const t = s('telemetry');
   if (!t) {
-    const stray = ['telemetry-window', 'telemetry-timeout', 'telemetry-bearer-token-file', 'telemetry-ca-file'].find((k) => s(k) !== undefined);
+    const stray = ['telemetry-window', 'telemetry-timeout', 'telemetry-bearer-token-file', 'telemetry-ca-file'].find(
+      (k) => s(k) !== undefined,
+    );
     if (stray) throw new ConfigError(`--${stray} needs --telemetry URL`);
     return {};
   }
@@ -75,8 +78,11 @@ function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: stri
 /** Parses `simulate` arguments. */
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   const { values: v } = parse(argv, {
-    ...SNAPSHOT_OPTIONS, file: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' },
-    client: { type: 'string' }, service: { type: 'string' },
+    ...SNAPSHOT_OPTIONS,
+    file: { type: 'string', short: 'f', multiple: true },
+    format: { type: 'string' },
+    client: { type: 'string' },
+    service: { type: 'string' },
   });
   const paths = (v['file'] as string[] | undefined) ?? [];
   if (paths.length === 0) throw new ConfigError('simulate needs -f PATH (a file or directory of manifests)');
@@ -95,17 +101,28 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
 /** Parses `check` arguments. */
 export function parseCheckArgs(argv: readonly string[]): CheckArgs {
   const { values: v } = parse(argv, {
-    ...SNAPSHOT_OPTIONS, file: { type: 'string', short: 'f', multiple: true }, cluster: { type: 'string', multiple: true },
-    delete: { type: 'boolean' }, mode: { type: 'string' }, 'deny-on': { type: 'string' }, format: { type: 'string' },
+    ...SNAPSHOT_OPTIONS,
+    file: { type: 'string', short: 'f', multiple: true },
+    cluster: { type: 'string', multiple: true },
+    delete: { type: 'boolean' },
+    mode: { type: 'string' },
+    'deny-on': { type: 'string' },
+    format: { type: 'string' },
   });
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const changes = (v['file'] as string[] | undefined) ?? [];
   const cluster = (v['cluster'] as string[] | undefined) ?? [];
   if (changes.length === 0) throw new ConfigError('check needs -f CHANGE.yaml (the objects to judge)');
   if (cluster.length === 0) throw new ConfigError('check needs --cluster PATH (the snapshot to judge against)');
-  const mode = oneOf(s('mode'), MODES.filter((m) => m !== 'off'), '--mode');
+  const mode = oneOf(
+    s('mode'),
+    MODES.filter((m) => m !== 'off'),
+    '--mode',
+  );
   return {
-    changes, cluster, delete: v['delete'] === true,
+    changes,
+    cluster,
+    delete: v['delete'] === true,
     denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
     format: oneOf(s('format'), ['text', 'json'] as const, '--format') ?? 'text',
     ...(mode ? { mode } : {}),

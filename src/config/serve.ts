@@ -71,12 +71,27 @@ export interface SelfManagedConfig {
 
 /** Environment variables, each the fallback of the flag with the same name. */
 export const ENV = {
-  listen: 'MTLS_GUARD_LISTEN', tlsCert: 'MTLS_GUARD_TLS_CERT', tlsKey: 'MTLS_GUARD_TLS_KEY', cluster: 'MTLS_GUARD_CLUSTER',
-  telemetry: 'MTLS_GUARD_TELEMETRY', defaultMode: 'MTLS_GUARD_DEFAULT_MODE', denyOn: 'MTLS_GUARD_DENY_ON', logLevel: 'MTLS_GUARD_LOG_LEVEL',
-  drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS', istioVersion: 'MTLS_GUARD_ISTIO_VERSION', kubeconfig: 'KUBECONFIG',
-  maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS', certMode: 'MTLS_GUARD_CERT_MODE', certSecret: 'MTLS_GUARD_CERT_SECRET',
-  clientCa: 'MTLS_GUARD_CLIENT_CA', rolePrefix: 'MTLS_GUARD_ROLE_PREFIX',
-  namespace: 'MTLS_GUARD_NAMESPACE', rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE', telemetryWindow: 'MTLS_GUARD_TELEMETRY_WINDOW', service: 'MTLS_GUARD_SERVICE', webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
+  listen: 'MTLS_GUARD_LISTEN',
+  tlsCert: 'MTLS_GUARD_TLS_CERT',
+  tlsKey: 'MTLS_GUARD_TLS_KEY',
+  cluster: 'MTLS_GUARD_CLUSTER',
+  telemetry: 'MTLS_GUARD_TELEMETRY',
+  defaultMode: 'MTLS_GUARD_DEFAULT_MODE',
+  denyOn: 'MTLS_GUARD_DENY_ON',
+  logLevel: 'MTLS_GUARD_LOG_LEVEL',
+  drainSeconds: 'MTLS_GUARD_DRAIN_SECONDS',
+  istioVersion: 'MTLS_GUARD_ISTIO_VERSION',
+  kubeconfig: 'KUBECONFIG',
+  maxStaleness: 'MTLS_GUARD_MAX_STALENESS_SECONDS',
+  certMode: 'MTLS_GUARD_CERT_MODE',
+  certSecret: 'MTLS_GUARD_CERT_SECRET',
+  clientCa: 'MTLS_GUARD_CLIENT_CA',
+  rolePrefix: 'MTLS_GUARD_ROLE_PREFIX',
+  namespace: 'MTLS_GUARD_NAMESPACE',
+  rootNamespace: 'MTLS_GUARD_ROOT_NAMESPACE',
+  telemetryWindow: 'MTLS_GUARD_TELEMETRY_WINDOW',
+  service: 'MTLS_GUARD_SERVICE',
+  webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
 } as const;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92,13 +107,15 @@ export function parseDuration(v: string, what: string): number {
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function oneOf<T extends string>(v: string, allowed: readonly T[], what: string): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new ConfigError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
   return v as T;
 }
 
 function seconds(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || v.trim() === '') throw new ConfigError(`${what} must be a number of seconds ≥ 0, not ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n < 0 || v.trim() === '')
+    throw new ConfigError(`${what} must be a number of seconds ≥ 0, not ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -115,15 +132,43 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({
-      args: [...argv], allowPositionals: false, strict: true, options: {
-        listen: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, cluster: { type: 'string', multiple: true },
-        telemetry: { type: 'string' }, 'default-mode': { type: 'string' }, 'deny-on': { type: 'string' }, 'log-level': { type: 'string' },
-        'drain-seconds': { type: 'string' }, 'cert-reload-seconds': { type: 'string' }, 'istio-version': { type: 'string' }, 'auto-mtls': { type: 'string' },
-        kubeconfig: { type: 'string' }, 'max-staleness-seconds': { type: 'string' },
-        'cert-mode': { type: 'string' }, 'root-namespace': { type: 'string' }, 'telemetry-window': { type: 'string' }, 'telemetry-refresh': { type: 'string' }, 'telemetry-timeout': { type: 'string' }, 'telemetry-max-age': { type: 'string' }, 'telemetry-bearer-token-file': { type: 'string' }, 'telemetry-ca-file': { type: 'string' }, 'cert-secret': { type: 'string' }, namespace: { type: 'string' }, service: { type: 'string' },
-        'webhook-configuration': { type: 'string', multiple: true }, 'cert-san': { type: 'string', multiple: true },
-        'ca-validity': { type: 'string' }, 'cert-validity': { type: 'string' }, 'ca-propagation': { type: 'string' },
-        'client-ca': { type: 'string' }, 'role-prefix': { type: 'string' }, 'log-format': { type: 'string' },
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        listen: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        cluster: { type: 'string', multiple: true },
+        telemetry: { type: 'string' },
+        'default-mode': { type: 'string' },
+        'deny-on': { type: 'string' },
+        'log-level': { type: 'string' },
+        'drain-seconds': { type: 'string' },
+        'cert-reload-seconds': { type: 'string' },
+        'istio-version': { type: 'string' },
+        'auto-mtls': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'max-staleness-seconds': { type: 'string' },
+        'cert-mode': { type: 'string' },
+        'root-namespace': { type: 'string' },
+        'telemetry-window': { type: 'string' },
+        'telemetry-refresh': { type: 'string' },
+        'telemetry-timeout': { type: 'string' },
+        'telemetry-max-age': { type: 'string' },
+        'telemetry-bearer-token-file': { type: 'string' },
+        'telemetry-ca-file': { type: 'string' },
+        'cert-secret': { type: 'string' },
+        namespace: { type: 'string' },
+        service: { type: 'string' },
+        'webhook-configuration': { type: 'string', multiple: true },
+        'cert-san': { type: 'string', multiple: true },
+        'ca-validity': { type: 'string' },
+        'cert-validity': { type: 'string' },
+        'ca-propagation': { type: 'string' },
+        'client-ca': { type: 'string' },
+        'role-prefix': { type: 'string' },
+        'log-format': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -137,18 +182,25 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const telemetry = flag('telemetry', ENV.telemetry);
   const version = flag('istio-version', ENV.istioVersion);
   const root = flag('root-namespace', ENV.rootNamespace);
-  if (root !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(root)) throw new ConfigError(`--root-namespace must be a namespace name, not ${JSON.stringify(root)}`);
+  if (root !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(root))
+    throw new ConfigError(`--root-namespace must be a namespace name, not ${JSON.stringify(root)}`);
   const prometheus = telemetry && isTelemetryUrl(telemetry) ? prometheusConfig(telemetry, flag) : undefined;
   const certMode = oneOf(flag('cert-mode', ENV.certMode) ?? 'files', ['files', 'self-managed'] as const, '--cert-mode');
   const selfManaged = certMode === 'self-managed' ? selfManagedConfig(values, flag, env) : undefined;
   const clientCa = flag('client-ca', ENV.clientCa);
   const rolePrefix = flag('role-prefix', ENV.rolePrefix) ?? 'mtls-guard';
-  if (!/^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/.test(rolePrefix)) throw new ConfigError(`--role-prefix must be a ClusterRole name prefix, not ${JSON.stringify(rolePrefix)}`);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/.test(rolePrefix))
+    throw new ConfigError(`--role-prefix must be a ClusterRole name prefix, not ${JSON.stringify(rolePrefix)}`);
   return {
-    ...(clientCa ? { clientCa } : {}), rolePrefix,
+    ...(clientCa ? { clientCa } : {}),
+    rolePrefix,
     ...(prometheus ? { prometheus } : {}),
-    certMode, ...(selfManaged ? { selfManaged } : {}), ...(root ? { rootNamespace: root } : {}),
-    host, port, cluster,
+    certMode,
+    ...(selfManaged ? { selfManaged } : {}),
+    ...(root ? { rootNamespace: root } : {}),
+    host,
+    port,
+    cluster,
     // With manifest files, the kubeconfig is only for managing certificates.
     ...(kubeconfig && (cluster.length === 0 || certMode === 'self-managed') ? { kubeconfig } : {}),
     maxStalenessSeconds: seconds(flag('max-staleness-seconds', ENV.maxStaleness) ?? '300', '--max-staleness-seconds'),
@@ -166,12 +218,24 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   };
 }
 
-function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): SelfManagedConfig {
+function selfManagedConfig(
+  values: Record<string, unknown>,
+  flag: (k: string, e?: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): SelfManagedConfig {
   const namespace = flag('namespace', ENV.namespace);
-  if (!namespace) throw new ConfigError(`--cert-mode self-managed needs --namespace (or ${ENV.namespace}): the namespace of its Secret and Service`);
-  const list = (k: string, e: string): string[] => (values[k] as string[] | undefined) ?? (env[e] ? env[e]!.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  if (!namespace)
+    throw new ConfigError(`--cert-mode self-managed needs --namespace (or ${ENV.namespace}): the namespace of its Secret and Service`);
+  const list = (k: string, e: string): string[] =>
+    (values[k] as string[] | undefined) ??
+    (env[e]
+      ? env[e]!.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : []);
   const sans = (values['cert-san'] as string[] | undefined) ?? [];
-  for (const s of sans) if (!isIP(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
+  for (const s of sans)
+    if (!isIP(s) && !DNS_NAME.test(s)) throw new ConfigError(`--cert-san must be an IP address or a DNS name, not ${JSON.stringify(s)}`);
   const configs = list('webhook-configuration', ENV.webhookConfiguration);
   const lifetimes = {
     ...(flag('ca-validity') ? { caValidityMs: parseDuration(flag('ca-validity')!, '--ca-validity') } : {}),
@@ -179,22 +243,28 @@ function selfManagedConfig(values: Record<string, unknown>, flag: (k: string, e?
     ...(flag('ca-propagation') ? { propagationMs: parseDuration(flag('ca-propagation')!, '--ca-propagation') } : {}),
   };
   return {
-    namespace, secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs', service: flag('service', ENV.service) ?? 'mtls-guard',
-    webhookConfigurations: configs.length ? configs : ['mtls-guard'], lifetimes,
-    ips: sans.filter((x) => isIP(x)), dnsNames: sans.filter((x) => !isIP(x)),
+    namespace,
+    secretName: flag('cert-secret', ENV.certSecret) ?? 'mtls-guard-certs',
+    service: flag('service', ENV.service) ?? 'mtls-guard',
+    webhookConfigurations: configs.length ? configs : ['mtls-guard'],
+    lifetimes,
+    ips: sans.filter((x) => isIP(x)),
+    dnsNames: sans.filter((x) => !isIP(x)),
   };
 }
 
 /** True for `--telemetry` values that name Prometheus; other schemes are refused, plain paths are files. */
 export function isTelemetryUrl(v: string): boolean {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1];
-  if (scheme && !/^https?$/i.test(scheme)) throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(v)}`);
+  if (scheme && !/^https?$/i.test(scheme))
+    throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(v)}`);
   return scheme !== undefined;
 }
 
 /** Parses `--telemetry URL` and its companions; the defaults suit a 30 s scrape interval. */
 export function prometheusConfig(url: string, flag: (k: string, e?: string) => string | undefined): PrometheusConfig {
-  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url)) throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(url)}`);
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url))
+    throw new ConfigError(`--telemetry must be a file or an http(s) URL of Prometheus, not ${JSON.stringify(url)}`);
   const refreshMs = parseDuration(flag('telemetry-refresh') ?? '30s', '--telemetry-refresh');
   const c: PrometheusConfig = {
     url: url.replace(/\/+$/, ''),
@@ -205,6 +275,7 @@ export function prometheusConfig(url: string, flag: (k: string, e?: string) => s
     ...(flag('telemetry-bearer-token-file') ? { bearerTokenFile: flag('telemetry-bearer-token-file')! } : {}),
     ...(flag('telemetry-ca-file') ? { caFile: flag('telemetry-ca-file')! } : {}),
   };
-  if (c.maxAgeMs < c.refreshMs) throw new ConfigError('--telemetry-max-age must be at least --telemetry-refresh, or every answer would already be too old');
+  if (c.maxAgeMs < c.refreshMs)
+    throw new ConfigError('--telemetry-max-age must be at least --telemetry-refresh, or every answer would already be too old');
   return c;
 }

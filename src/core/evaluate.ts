@@ -12,7 +12,6 @@ import { breakSets, outcomeAt, portBuckets } from './change/breaks.js';
 import { findingsOf } from './verdict/summaries.js';
 import { prepareCallers } from './verdict/evidence.js';
 
-
 /** One simulated connection. */
 export interface Connection {
   /** `workload.namespace` */
@@ -39,7 +38,8 @@ function clientWorkloads(idx: MeshIndex, f: SimulateFilter): Workload[] {
 export function simulateSize(idx: MeshIndex, f: SimulateFilter = {}): number {
   const clients = clientWorkloads(idx, f).length;
   let ports = 0;
-  for (const svc of idx.allServices()) for (const p of svc.ports) if (!f.service || f.service(`${svc.name}.${svc.namespace}`, p.port)) ports++;
+  for (const svc of idx.allServices())
+    for (const p of svc.ports) if (!f.service || f.service(`${svc.name}.${svc.namespace}`, p.port)) ports++;
   return clients * ports;
 }
 
@@ -75,7 +75,13 @@ function declaredConnections(idx: MeshIndex): Connection[] {
     }
   }
   for (const p of podTargets(idx)) {
-    out.push({ client: p.caller.client, clientKind: 'none', service: `${p.workload.name}.${p.workload.namespace} (pod)`, port: p.containerPort, outcome: podOutcome(idx, p) });
+    out.push({
+      client: p.caller.client,
+      clientKind: 'none',
+      service: `${p.workload.name}.${p.workload.namespace} (pod)`,
+      port: p.containerPort,
+      outcome: podOutcome(idx, p),
+    });
   }
   return out;
 }
@@ -102,8 +108,15 @@ function dedupe(list: Connection[]): Connection[] {
 }
 
 /** Labels a controller adds per revision or per pod; a selector must not pin them. */
-const GENERATED_LABELS: ReadonlySet<string> = new Set(['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'pod-template-generation',
-  'security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision']);
+const GENERATED_LABELS: ReadonlySet<string> = new Set([
+  'pod-template-hash',
+  'controller-revision-hash',
+  'statefulset.kubernetes.io/pod-name',
+  'pod-template-generation',
+  'security.istio.io/tlsMode',
+  'service.istio.io/canonical-name',
+  'service.istio.io/canonical-revision',
+]);
 
 function stableLabels(l: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(l).filter(([k]) => !GENERATED_LABELS.has(k)));
@@ -120,8 +133,16 @@ function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
     const now = podOutcome(after, p);
     const target = `${p.workload.name}.${p.workload.namespace}`;
     out.push({
-      code: now.cause!, evidence: 'declared', client: p.caller.client, service: target, port: p.containerPort, before: '200', after: '000', exit: 56,
-      message: `${p.caller.client} -> ${target} pod port ${p.containerPort} (200 → 000, curl exit 56)`, reason: now.reason,
+      code: now.cause!,
+      evidence: 'declared',
+      client: p.caller.client,
+      service: target,
+      port: p.containerPort,
+      before: '200',
+      after: '000',
+      exit: 56,
+      message: `${p.caller.client} -> ${target} pod port ${p.containerPort} (200 → 000, curl exit 56)`,
+      reason: now.reason,
       fix: declaredCallerFix(p.caller, p.workload.namespace, p.workload.name, stableLabels(p.workload.labels), p.containerPort),
       evidenceDetail: callerDetail(p.caller, target, p.containerPort),
     });
@@ -155,8 +176,14 @@ export function evaluateChange(before: MeshIndex, change: Change, overBudget?: (
 const EVIDENCE_RANK: Record<Evidence, number> = { certain: 0, observed: 1, declared: 2, possible: 3 };
 
 function sortFindings(f: RawFinding[]): RawFinding[] {
-  return f.sort((a, b) => EVIDENCE_RANK[a.evidence] - EVIDENCE_RANK[b.evidence] || cmp(a.code, b.code)
-    || cmp(a.client, b.client) || cmp(a.service, b.service) || (a.port ?? 0) - (b.port ?? 0));
+  return f.sort(
+    (a, b) =>
+      EVIDENCE_RANK[a.evidence] - EVIDENCE_RANK[b.evidence] ||
+      cmp(a.code, b.code) ||
+      cmp(a.client, b.client) ||
+      cmp(a.service, b.service) ||
+      (a.port ?? 0) - (b.port ?? 0),
+  );
 }
 
 /** A short description of a change for messages: `PeerAuthentication foo/default (STRICT)`. */

@@ -29,10 +29,13 @@ function parseLabels(s: string, where: string): { labels: Record<string, string>
     for (;;) {
       const c = s[i];
       if (c === undefined) throw new InputError(`${where}: unterminated label value`);
-      if (c === '"') { i++; break; }
+      if (c === '"') {
+        i++;
+        break;
+      }
       if (c === '\\') {
         const n = s[i + 1];
-        v += n === 'n' ? '\n' : n ?? '';
+        v += n === 'n' ? '\n' : (n ?? '');
         i += 2;
         continue;
       }

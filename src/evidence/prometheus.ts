@@ -20,8 +20,15 @@ export interface PrometheusOptions {
 }
 
 /** The labels every series is summed by: who, to whom, and whether the server saw mTLS. */
-export const SERIES_LABELS = ['reporter', 'source_workload', 'source_workload_namespace', 'destination_workload',
-  'destination_workload_namespace', 'destination_service', 'connection_security_policy'] as const;
+export const SERIES_LABELS = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_service',
+  'connection_security_policy',
+] as const;
 
 /** Selectors of DESIGN.md §3: plaintext as the server saw it, and who calls whom as the client saw it. */
 export const SELECTORS = ['reporter="destination",connection_security_policy!="mutual_tls"', 'reporter="source"'] as const;
@@ -43,29 +50,34 @@ export function formatWindow(ms: number): string {
 }
 
 /** An HTTP GET that answers the body text; injected in tests of the parsing. */
-export type Getter = (url: URL, headers: Record<string, string>, opts: { timeoutMs: number; ca?: string }) => Promise<{ status: number; body: string }>;
+export type Getter = (
+  url: URL,
+  headers: Record<string, string>,
+  opts: { timeoutMs: number; ca?: string },
+) => Promise<{ status: number; body: string }>;
 
 /** Prometheus answers are small; a runaway answer is cut off rather than held in memory. */
 const MAX_BODY = 64 * 1024 * 1024;
 
 /** GET over node:http(s), with a deadline for the whole exchange and an optional CA. */
-export const nodeGet: Getter = (url, headers, opts) => new Promise((resolve, reject) => {
-  const mod = url.protocol === 'https:' ? https : http;
-  const req = mod.get(url, { headers, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
-      else chunks.push(c);
+export const nodeGet: Getter = (url, headers, opts) =>
+  new Promise((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.get(url, { headers, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
     });
-    res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    res.on('error', reject);
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
   });
-  const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-  req.on('close', () => clearTimeout(timer));
-  req.on('error', reject);
-});
 
 interface VectorAnswer {
   status?: string;
@@ -83,7 +95,8 @@ export function parseVector(body: string, status: number, metric: string): Sampl
     throw new EvidenceError(`HTTP ${status}, not a Prometheus API answer: ${body.slice(0, 120).replace(/\s+/g, ' ')}`);
   }
   if (a.status !== 'success') throw new EvidenceError(`HTTP ${status}, ${a.errorType ?? 'error'}: ${a.error ?? 'no error text'}`);
-  if (a.data?.resultType !== 'vector' || !Array.isArray(a.data.result)) throw new EvidenceError(`expected a vector, got ${a.data?.resultType ?? 'nothing'}`);
+  if (a.data?.resultType !== 'vector' || !Array.isArray(a.data.result))
+    throw new EvidenceError(`expected a vector, got ${a.data?.resultType ?? 'nothing'}`);
   return a.data.result.map((r) => {
     const v = Number(r.value?.[1]);
     if (!Number.isFinite(v)) throw new EvidenceError(`a sample of ${metric} has no numeric value`);
@@ -101,17 +114,23 @@ export async function queryTraffic(o: PrometheusOptions, get: Getter = nodeGet):
   } catch (e) {
     throw new EvidenceError(`cannot read ${(e as NodeJS.ErrnoException).path ?? 'a file'}: ${(e as Error).message}`);
   }
-  const answers = await Promise.all(queries(o.windowMs).map(async ({ metric, query }) => {
-    const url = new URL(`${o.url}/api/v1/query`);
-    url.searchParams.set('query', query);
-    let r: { status: number; body: string };
-    try {
-      r = await get(url, headers, { timeoutMs: o.timeoutMs, ...(ca ? { ca } : {}) });
-    } catch (e) {
-      const cause = (e as { cause?: Error }).cause?.message;
-      throw new EvidenceError(`${(e as Error).message}${cause ? ` (${cause})` : ''}`);
-    }
-    return parseVector(r.body, r.status, metric);
-  }));
-  return { edges: edgesFromSamples(answers.flat()), source: `Prometheus ${o.url} (rate over ${formatWindow(o.windowMs)})`, perSecond: true };
+  const answers = await Promise.all(
+    queries(o.windowMs).map(async ({ metric, query }) => {
+      const url = new URL(`${o.url}/api/v1/query`);
+      url.searchParams.set('query', query);
+      let r: { status: number; body: string };
+      try {
+        r = await get(url, headers, { timeoutMs: o.timeoutMs, ...(ca ? { ca } : {}) });
+      } catch (e) {
+        const cause = (e as { cause?: Error }).cause?.message;
+        throw new EvidenceError(`${(e as Error).message}${cause ? ` (${cause})` : ''}`);
+      }
+      return parseVector(r.body, r.status, metric);
+    }),
+  );
+  return {
+    edges: edgesFromSamples(answers.flat()),
+    source: `Prometheus ${o.url} (rate over ${formatWindow(o.windowMs)})`,
+    perSecond: true,
+  };
 }

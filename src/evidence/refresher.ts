@@ -43,9 +43,13 @@ export class EvidenceRefresher {
   private running: Promise<void> | undefined;
   private shown: string | undefined;
 
-  constructor(private readonly query: () => Promise<Traffic>, private readonly source: string,
+  constructor(
+    private readonly query: () => Promise<Traffic>,
+    private readonly source: string,
     private readonly opts: { readonly intervalMs: number; readonly maxAgeMs: number },
-    private readonly clock: () => number, private readonly hooks: RefresherHooks = {}) {}
+    private readonly clock: () => number,
+    private readonly hooks: RefresherHooks = {},
+  ) {}
 
   /** The evidence now; see evidenceView. */
   view(): Traffic {
@@ -71,7 +75,9 @@ export class EvidenceRefresher {
       }
       this.hooks.onRound?.((this.clock() - t0) / 1000, err);
       this.notify();
-    })().finally(() => { this.running = undefined; });
+    })().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -79,7 +85,7 @@ export class EvidenceRefresher {
   notify(): void {
     const v = this.view();
     // Degraded messages carry ages, so key on the cause instead: a new answer, or a new error.
-    const key = `${this.state.atMs}|${v.degraded === undefined ? 'good' : this.state.lastError ?? 'stale'}`;
+    const key = `${this.state.atMs}|${v.degraded === undefined ? 'good' : (this.state.lastError ?? 'stale')}`;
     if (key === this.shown) return;
     this.shown = key;
     this.hooks.onChange?.(v);
@@ -88,7 +94,9 @@ export class EvidenceRefresher {
   /** Starts the interval; the first round runs at once. */
   start(): void {
     void this.refresh();
-    this.timer = setInterval(() => { void this.refresh(); }, this.opts.intervalMs);
+    this.timer = setInterval(() => {
+      void this.refresh();
+    }, this.opts.intervalMs);
     this.timer.unref();
   }
 

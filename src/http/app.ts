@@ -25,9 +25,15 @@ export const LOG_FIELD_MAX = 256;
  * (forward secrecy, no CBC). TLS 1.3's suites are all of that kind.
  */
 export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 /** The serving TLS options; `clientCa` makes the server ask for a client certificate (checked on /validate). */
@@ -58,7 +64,11 @@ export interface AppDeps {
 /** The TLS server options for an HttpsOptions, shared by the first context and every reload. */
 export function tlsOptions(o: HttpsOptions): Record<string, unknown> {
   return {
-    key: o.key, cert: o.cert, minVersion: o.minVersion, ciphers: TLS_CIPHERS, honorCipherOrder: true,
+    key: o.key,
+    cert: o.cert,
+    minVersion: o.minVersion,
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
     ...(o.clientCa ? { ca: o.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
   };
 }
@@ -78,7 +88,10 @@ export function clipLog(s: string): string {
 }
 
 /** What the onResponse hook needs to know about a /validate request. */
-interface Timing { start: number; operation: string }
+interface Timing {
+  start: number;
+  operation: string;
+}
 
 /** Builds the webhook app. It never listens: callers `listen()` or `inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -139,7 +152,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.https?.clientCa && !(request.raw.socket as TLSSocket).authorized) {
       metrics.requests.inc({ operation: 'other', kind: 'other', decision: 'invalid', mode: 'other' });
       request.log.warn({ remote: request.ip }, 'refused a caller without a client certificate signed by --client-ca');
-      return reply.code(401).send({ error: 'Unauthorized', message: 'a client certificate signed by the configured --client-ca is required' });
+      return reply
+        .code(401)
+        .send({ error: 'Unauthorized', message: 'a client certificate signed by the configured --client-ca is required' });
     }
     const timing = timings.get(request);
     const start = timing?.start ?? deps.clock();
@@ -173,17 +188,42 @@ function record(deps: AppDeps, request: FastifyRequest, req: AdmissionRequest, h
   const { metrics } = deps;
   const d = h.decision;
   const codes = h.verdict ? [...new Set(h.verdict.findings.map((f) => f.code))] : [];
-  metrics.requests.inc({ operation, kind: bounded(h.kind, LABEL_VALUES.kind), decision: bounded(h.outcome, LABEL_VALUES.decision), mode: bounded(d.mode, LABEL_VALUES.mode) });
+  metrics.requests.inc({
+    operation,
+    kind: bounded(h.kind, LABEL_VALUES.kind),
+    decision: bounded(h.outcome, LABEL_VALUES.decision),
+    mode: bounded(d.mode, LABEL_VALUES.mode),
+  });
   for (const f of h.verdict?.findings ?? []) metrics.findings.inc({ code: f.code });
   const l = h.loosening;
   if (l?.granted) (l.action === 'acknowledge' ? metrics.acknowledged : metrics.weakened).inc();
   else if (l) metrics.refused.inc({ action: l.action, why: l.why });
   const object = h.object || `${req.kind.kind} ${req.namespace}/${req.name}`;
-  request.log.info({
-    uid: clipLog(req.uid), object: clipLog(object), operation: clipLog(req.operation), decision: h.outcome, mode: d.mode, codes, dryRun: req.dryRun,
-    ...(h.note ? { note: clipLog(h.note) } : {}), user: clipLog(req.username),
-    ...(l ? { loosening: { action: l.action, granted: l.granted, ...('reason' in l ? { reason: clipLog(l.reason) } : {}), ...('why' in l ? { why: l.why } : {}), ...('to' in l ? { from: l.from, to: l.to } : {}) } } : {}),
-  }, 'admission decision');
+  request.log.info(
+    {
+      uid: clipLog(req.uid),
+      object: clipLog(object),
+      operation: clipLog(req.operation),
+      decision: h.outcome,
+      mode: d.mode,
+      codes,
+      dryRun: req.dryRun,
+      ...(h.note ? { note: clipLog(h.note) } : {}),
+      user: clipLog(req.username),
+      ...(l
+        ? {
+            loosening: {
+              action: l.action,
+              granted: l.granted,
+              ...('reason' in l ? { reason: clipLog(l.reason) } : {}),
+              ...('why' in l ? { why: l.why } : {}),
+              ...('to' in l ? { from: l.from, to: l.to } : {}),
+            },
+          }
+        : {}),
+    },
+    'admission decision',
+  );
   // Events are the only side effect, and dry-run requests must have none.
   const event = eventOf(h, req);
   if (!req.dryRun && event) {

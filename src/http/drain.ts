@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
-interface Conn { busy: number; idleSince: number }
+interface Conn {
+  busy: number;
+  idleSince: number;
+}
 
 /**
  * Tracks the server's connections so that a shutdown can end the idle ones gracefully. During the
@@ -12,7 +15,10 @@ interface Conn { busy: number; idleSince: number }
 export class ConnectionDrain {
   private readonly conns = new Map<Socket, Conn>();
 
-  constructor(server: Server, private readonly clock: () => number) {
+  constructor(
+    server: Server,
+    private readonly clock: () => number,
+  ) {
     // TLS servers report the secure socket on 'secureConnection'; requests carry the same socket.
     const add = (s: Socket): void => {
       this.conns.set(s, { busy: 0, idleSince: this.clock() });

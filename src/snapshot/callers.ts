@@ -4,8 +4,18 @@ import { atLeast } from '../core/mesh/version.js';
 import { asObject as o, objectsIn as arr, type Json } from '../core/model/objects.js';
 
 /** Kinds whose objects name callers from outside the mesh (issue: known callers). */
-export const CALLER_KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'APIService',
-  'Ingress', 'IngressClass', 'Gateway', 'HTTPRoute', 'ServiceMonitor', 'PodMonitor']);
+export const CALLER_KINDS = new Set([
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'CustomResourceDefinition',
+  'APIService',
+  'Ingress',
+  'IngressClass',
+  'Gateway',
+  'HTTPRoute',
+  'ServiceMonitor',
+  'PodMonitor',
+]);
 
 /** Gateway API classes served by Istio, whose gateways are in the mesh. */
 const ISTIO_GATEWAY_CLASSES = new Set(['istio', 'istio-remote', 'istio-waypoint', 'istio-east-west']);
@@ -15,10 +25,34 @@ const AGENT_PORTS = new Set([15020, 15090]);
 
 /** How to find an ingress controller's pods, by IngressClass `spec.controller` or by class name. */
 const CONTROLLERS: readonly { controller: RegExp; className: RegExp; selectors: readonly Labels[]; cloud?: string; mesh?: boolean }[] = [
-  { controller: /^k8s\.io\/ingress-nginx$/, className: /^nginx$|ingress-nginx/, selectors: [{ 'app.kubernetes.io/name': 'ingress-nginx' }, { app: 'ingress-nginx' }, { 'app.kubernetes.io/component': 'controller', 'app.kubernetes.io/instance': 'ingress-nginx' }] },
-  { controller: /^nginx\.org\/ingress-controller$/, className: /^nginx-plus$|nginx-ingress/, selectors: [{ app: 'nginx-ingress' }, { 'app.kubernetes.io/name': 'nginx-ingress' }] },
-  { controller: /^traefik\.io\/ingress-controller$/, className: /traefik/, selectors: [{ 'app.kubernetes.io/name': 'traefik' }, { app: 'traefik' }] },
-  { controller: /haproxy/, className: /haproxy/, selectors: [{ 'app.kubernetes.io/name': 'kubernetes-ingress' }, { 'app.kubernetes.io/name': 'haproxy-ingress' }, { run: 'haproxy-ingress' }] },
+  {
+    controller: /^k8s\.io\/ingress-nginx$/,
+    className: /^nginx$|ingress-nginx/,
+    selectors: [
+      { 'app.kubernetes.io/name': 'ingress-nginx' },
+      { app: 'ingress-nginx' },
+      { 'app.kubernetes.io/component': 'controller', 'app.kubernetes.io/instance': 'ingress-nginx' },
+    ],
+  },
+  {
+    controller: /^nginx\.org\/ingress-controller$/,
+    className: /^nginx-plus$|nginx-ingress/,
+    selectors: [{ app: 'nginx-ingress' }, { 'app.kubernetes.io/name': 'nginx-ingress' }],
+  },
+  {
+    controller: /^traefik\.io\/ingress-controller$/,
+    className: /traefik/,
+    selectors: [{ 'app.kubernetes.io/name': 'traefik' }, { app: 'traefik' }],
+  },
+  {
+    controller: /haproxy/,
+    className: /haproxy/,
+    selectors: [
+      { 'app.kubernetes.io/name': 'kubernetes-ingress' },
+      { 'app.kubernetes.io/name': 'haproxy-ingress' },
+      { run: 'haproxy-ingress' },
+    ],
+  },
   { controller: /^ingress\.k8s\.aws\/alb$/, className: /^alb$/, selectors: [], cloud: 'an AWS ALB' },
   { controller: /^networking\.gke\.io\/ingress/, className: /^gce/, selectors: [], cloud: 'a Google Cloud load balancer' },
   { controller: /^istio\.io\/ingress-controller$/, className: /^istio$/, selectors: [], mesh: true },
@@ -32,12 +66,26 @@ function port(v: unknown): number | string | undefined {
   return typeof v === 'number' ? v : str(v);
 }
 
-interface Obj { readonly kind: string; readonly name: string; readonly namespace: string; readonly labels: Labels; readonly annotations: Labels; readonly raw: Json }
+interface Obj {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly raw: Json;
+}
 
 function obj(raw: Json): Obj {
   const m = o(raw['metadata']);
   const strMap = (v: unknown): Labels => Object.fromEntries(Object.entries(o(v)).filter(([, x]) => typeof x === 'string')) as Labels;
-  return { kind: String(raw['kind']), name: String(m['name'] ?? ''), namespace: String(m['namespace'] ?? 'default'), labels: strMap(m['labels']), annotations: strMap(m['annotations']), raw };
+  return {
+    kind: String(raw['kind']),
+    name: String(m['name'] ?? ''),
+    namespace: String(m['namespace'] ?? 'default'),
+    labels: strMap(m['labels']),
+    annotations: strMap(m['annotations']),
+    raw,
+  };
 }
 
 /** What the snapshot knows around the declaring objects. */
@@ -53,14 +101,22 @@ function apiServerCallers(list: readonly Obj[]): DeclaredCaller[] {
   const add = (by: string, via: DeclaredCaller['via'], svc: Json): void => {
     const name = str(svc['name']);
     if (!name) return;
-    out.push({ client: 'kube-apiserver', declaredBy: by, via, namespace: str(svc['namespace']) ?? 'default', service: name, port: port(svc['port']) ?? 443 });
+    out.push({
+      client: 'kube-apiserver',
+      declaredBy: by,
+      via,
+      namespace: str(svc['namespace']) ?? 'default',
+      service: name,
+      port: port(svc['port']) ?? 443,
+    });
   };
   for (const x of list) {
     if (x.kind === 'ValidatingWebhookConfiguration' || x.kind === 'MutatingWebhookConfiguration') {
       for (const w of arr(x.raw['webhooks'])) add(`${x.kind} ${x.name}`, 'webhook', o(o(w['clientConfig'])['service']));
     } else if (x.kind === 'CustomResourceDefinition') {
       const conv = o(o(x.raw['spec'])['conversion']);
-      if (conv['strategy'] === 'Webhook') add(`CustomResourceDefinition ${x.name} (conversion)`, 'conversion', o(o(o(conv['webhook'])['clientConfig'])['service']));
+      if (conv['strategy'] === 'Webhook')
+        add(`CustomResourceDefinition ${x.name} (conversion)`, 'conversion', o(o(o(conv['webhook'])['clientConfig'])['service']));
     } else if (x.kind === 'APIService') {
       const svc = o(o(x.raw['spec'])['service']);
       if (str(svc['name'])) add(`APIService ${x.name}`, 'apiservice', svc);
@@ -70,7 +126,11 @@ function apiServerCallers(list: readonly Obj[]): DeclaredCaller[] {
 }
 
 /** Whether an ingress class's controller is outside the mesh, and how that was found. */
-function classPlacement(cls: string, classes: ReadonlyMap<string, Obj>, ctx: CallerContext): { outside: boolean; note: string; pods?: string[] } {
+function classPlacement(
+  cls: string,
+  classes: ReadonlyMap<string, Obj>,
+  ctx: CallerContext,
+): { outside: boolean; note: string; pods?: string[] } {
   const ic = classes.get(cls);
   const controller = str(o(ic?.raw['spec'])['controller']);
   const known = CONTROLLERS.find((c) => (controller ? c.controller.test(controller) : c.className.test(cls)));
@@ -79,10 +139,18 @@ function classPlacement(cls: string, classes: ReadonlyMap<string, Obj>, ctx: Cal
   if (known?.cloud) return { outside: true, note: `${what} sends from ${known.cloud}, outside the mesh` };
   const params = o(o(ic?.raw['spec'])['parameters']);
   const inNs = str(params['namespace']);
-  const pods = known ? ctx.workloads.filter((w) => (!inNs || w.namespace === inNs) && known.selectors.some((s) => selectorMatches(s, w.labels))) : [];
-  if (pods.length === 0) return { outside: true, note: `no controller pods found for ${what}${inNs ? ` in ${inNs} (IngressClass parameters)` : ''}; assumed outside the mesh` };
+  const pods = known
+    ? ctx.workloads.filter((w) => (!inNs || w.namespace === inNs) && known.selectors.some((s) => selectorMatches(s, w.labels)))
+    : [];
+  if (pods.length === 0)
+    return {
+      outside: true,
+      note: `no controller pods found for ${what}${inNs ? ` in ${inNs} (IngressClass parameters)` : ''}; assumed outside the mesh`,
+    };
   const sel = known!.selectors.find((s) => pods.some((w) => selectorMatches(s, w.labels)))!;
-  const how = `controller pods ${pods.map((w) => `${w.name}.${w.namespace}`).join(', ')} found by label ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  const how = `controller pods ${pods.map((w) => `${w.name}.${w.namespace}`).join(', ')} found by label ${Object.entries(sel)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
   const outsiders = pods.filter((w) => w.mesh === 'none');
   return outsiders.length
     ? { outside: true, note: `${how}, without a sidecar`, pods: outsiders.map((w) => `${w.name}.${w.namespace}`) }
@@ -101,20 +169,35 @@ function ingressCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCalle
     const place = memo.get(cls) ?? classPlacement(cls, classes, ctx);
     memo.set(cls, place);
     if (!place.outside) continue;
-    const backends = [o(spec['defaultBackend']), ...arr(spec['rules']).flatMap((r) => arr(o(r['http'])['paths']).map((p) => o(p['backend'])))];
+    const backends = [
+      o(spec['defaultBackend']),
+      ...arr(spec['rules']).flatMap((r) => arr(o(r['http'])['paths']).map((p) => o(p['backend']))),
+    ];
     for (const b of backends) {
       const svc = o(b['service']);
       const name = str(svc['name']);
       const p = o(svc['port']);
       const num = port(p['number']) ?? port(p['name']);
-      if (name && num !== undefined) out.push({ client: `ingress:${cls}`, declaredBy: `Ingress ${x.namespace}/${x.name}`, via: 'ingress', namespace: x.namespace, service: name, port: num, note: place.note, ...(place.pods ? { pods: place.pods } : {}) });
+      if (name && num !== undefined)
+        out.push({
+          client: `ingress:${cls}`,
+          declaredBy: `Ingress ${x.namespace}/${x.name}`,
+          via: 'ingress',
+          namespace: x.namespace,
+          service: name,
+          port: num,
+          note: place.note,
+          ...(place.pods ? { pods: place.pods } : {}),
+        });
     }
   }
   const gateways = new Map(list.filter((x) => x.kind === 'Gateway').map((x) => [`${x.namespace}/${x.name}`, x]));
   for (const r of list.filter((x) => x.kind === 'HTTPRoute')) {
     const spec = o(r.raw['spec']);
-    const parents = arr(spec['parentRefs']).filter((p) => (str(p['kind']) ?? 'Gateway') === 'Gateway')
-      .map((p) => gateways.get(`${str(p['namespace']) ?? r.namespace}/${str(p['name'])}`)).filter((g): g is Obj => !!g);
+    const parents = arr(spec['parentRefs'])
+      .filter((p) => (str(p['kind']) ?? 'Gateway') === 'Gateway')
+      .map((p) => gateways.get(`${str(p['namespace']) ?? r.namespace}/${str(p['name'])}`))
+      .filter((g): g is Obj => !!g);
     for (const g of parents) {
       const cls = str(o(g.raw['spec'])['gatewayClassName']) ?? '';
       if (ISTIO_GATEWAY_CLASSES.has(cls)) continue;
@@ -123,8 +206,15 @@ function ingressCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCalle
         const name = str(b['name']);
         const p = port(b['port']);
         if (!name || p === undefined) continue;
-        out.push({ client: `ingress:${cls}`, declaredBy: `HTTPRoute ${r.namespace}/${r.name} (Gateway ${g.namespace}/${g.name})`, via: 'gateway',
-          namespace: str(b['namespace']) ?? r.namespace, service: name, port: p, note: `Gateway class ${cls} is not Istio's` });
+        out.push({
+          client: `ingress:${cls}`,
+          declaredBy: `HTTPRoute ${r.namespace}/${r.name} (Gateway ${g.namespace}/${g.name})`,
+          via: 'gateway',
+          namespace: str(b['namespace']) ?? r.namespace,
+          service: name,
+          port: p,
+          note: `Gateway class ${cls} is not Istio's`,
+        });
       }
     }
   }
@@ -160,7 +250,15 @@ function scrapeCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCaller
       for (const ep of arr(spec['endpoints'])) {
         const p = port(ep['port']) ?? port(ep['targetPort']);
         const sp = svc.ports.find((q) => q.name === p || q.port === p || q.targetPort === p);
-        if (sp) out.push({ client: 'prometheus', declaredBy: `ServiceMonitor ${x.namespace}/${x.name}`, via: 'scrape', namespace: svc.namespace, service: svc.name, port: sp.port });
+        if (sp)
+          out.push({
+            client: 'prometheus',
+            declaredBy: `ServiceMonitor ${x.namespace}/${x.name}`,
+            via: 'scrape',
+            namespace: svc.namespace,
+            service: svc.name,
+            port: sp.port,
+          });
       }
     }
   }
@@ -172,7 +270,15 @@ function scrapeCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCaller
       if (!inNamespaces(o(spec['namespaceSelector']), x.namespace, w.namespace) || !selectorMatches(sel, w.labels)) continue;
       for (const ep of arr(spec['podMetricsEndpoints'])) {
         const p = port(ep['port']) ?? port(ep['targetPort']);
-        if (p !== undefined) out.push({ client: 'prometheus', declaredBy: `PodMonitor ${x.namespace}/${x.name}`, via: 'scrape', namespace: w.namespace, workload: w.name, port: p });
+        if (p !== undefined)
+          out.push({
+            client: 'prometheus',
+            declaredBy: `PodMonitor ${x.namespace}/${x.name}`,
+            via: 'scrape',
+            namespace: w.namespace,
+            workload: w.name,
+            port: p,
+          });
       }
     }
   }
@@ -181,8 +287,15 @@ function scrapeCallers(list: readonly Obj[], ctx: CallerContext): DeclaredCaller
     const p = Number(w.annotations['prometheus.io/port']);
     if (!Number.isInteger(p) || p <= 0 || AGENT_PORTS.has(p)) continue;
     if (w.mesh === 'sidecar' && metricsMerged(w, ctx.mesh, ctx.version)) continue;
-    out.push({ client: 'prometheus', declaredBy: `the prometheus.io/scrape annotation of ${w.name}.${w.namespace}`, via: 'scrape', namespace: w.namespace, workload: w.name, port: p,
-      ...(w.mesh === 'sidecar' ? { note: 'Istio metrics merging is off for this workload' } : {}) });
+    out.push({
+      client: 'prometheus',
+      declaredBy: `the prometheus.io/scrape annotation of ${w.name}.${w.namespace}`,
+      via: 'scrape',
+      namespace: w.namespace,
+      workload: w.name,
+      port: p,
+      ...(w.mesh === 'sidecar' ? { note: 'Istio metrics merging is off for this workload' } : {}),
+    });
   }
   return out;
 }

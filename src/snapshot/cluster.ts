@@ -31,15 +31,39 @@ export const KINDS: readonly KindSpec[] = [
   { group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', optional: false },
   { group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', optional: false },
   { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'ServiceEntry', plural: 'serviceentries', optional: true },
-  { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'DestinationRule', plural: 'destinationrules', optional: true },
+  {
+    group: 'networking.istio.io',
+    versions: ['v1', 'v1beta1', 'v1alpha3'],
+    kind: 'DestinationRule',
+    plural: 'destinationrules',
+    optional: true,
+  },
   { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'PeerAuthentication', plural: 'peerauthentications', optional: true },
   { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', optional: true },
   { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'Policy', plural: 'policies', optional: true },
   { group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'MeshPolicy', plural: 'meshpolicies', optional: true },
   // Objects that name callers from outside the mesh (issue: known callers).
-  { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', optional: true },
-  { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', optional: true },
-  { group: 'apiextensions.k8s.io', versions: ['v1'], kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', optional: true },
+  {
+    group: 'admissionregistration.k8s.io',
+    versions: ['v1'],
+    kind: 'ValidatingWebhookConfiguration',
+    plural: 'validatingwebhookconfigurations',
+    optional: true,
+  },
+  {
+    group: 'admissionregistration.k8s.io',
+    versions: ['v1'],
+    kind: 'MutatingWebhookConfiguration',
+    plural: 'mutatingwebhookconfigurations',
+    optional: true,
+  },
+  {
+    group: 'apiextensions.k8s.io',
+    versions: ['v1'],
+    kind: 'CustomResourceDefinition',
+    plural: 'customresourcedefinitions',
+    optional: true,
+  },
   { group: 'apiregistration.k8s.io', versions: ['v1'], kind: 'APIService', plural: 'apiservices', optional: true },
   { group: 'networking.k8s.io', versions: ['v1'], kind: 'Ingress', plural: 'ingresses', optional: true },
   { group: 'networking.k8s.io', versions: ['v1'], kind: 'IngressClass', plural: 'ingressclasses', optional: true },
@@ -131,12 +155,23 @@ export class ClusterSnapshot {
   /** Optional kinds the cluster does not serve, for the one warning. */
   readonly missing: string[] = [];
 
-  constructor(private readonly kc: k8s.KubeConfig, opts: ClusterOptions = {}) {
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    opts: ClusterOptions = {},
+  ) {
     this.opts = { pageSize: 500, debounceMs: 200, maxBackoffMs: 30_000, now: () => Date.now(), ...opts };
     this.api = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.watch = new k8s.Watch(kc);
     this.traffic = opts.traffic ?? null;
-    this.kinds = KINDS.map((spec) => ({ spec, served: false, listed: false, resourceVersion: '', lastEventMs: 0, objects: new Store(spec.kind === 'Pod'), relists: 0 }));
+    this.kinds = KINDS.map((spec) => ({
+      spec,
+      served: false,
+      listed: false,
+      resourceVersion: '',
+      lastEventMs: 0,
+      objects: new Store(spec.kind === 'Pod'),
+      relists: 0,
+    }));
   }
 
   /**
@@ -165,9 +200,17 @@ export class ClusterSnapshot {
     const apis = this.kc.makeApiClient(k8s.ApisApi);
     const groups = new Map<string, string[]>();
     const list = await apis.getAPIVersions();
-    for (const g of list.groups) groups.set(g.name, g.versions.map((v) => v.version));
+    for (const g of list.groups)
+      groups.set(
+        g.name,
+        g.versions.map((v) => v.version),
+      );
     for (const k of this.kinds) {
-      if (k.spec.group === '') { k.version = 'v1'; k.served = true; continue; }
+      if (k.spec.group === '') {
+        k.version = 'v1';
+        k.served = true;
+        continue;
+      }
       const served = groups.get(k.spec.group) ?? [];
       k.version = k.spec.versions.find((v) => served.includes(v));
       k.served = k.version !== undefined;
@@ -188,7 +231,18 @@ export class ClusterSnapshot {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.api.list(this.apiVersion(k), k.spec.kind, undefined, undefined, undefined, undefined, k.spec.fieldSelector, undefined, this.opts.pageSize, cont);
+      const page = await this.api.list(
+        this.apiVersion(k),
+        k.spec.kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        k.spec.fieldSelector,
+        undefined,
+        this.opts.pageSize,
+        cont,
+      );
       for (const item of page.items as unknown as Json[]) {
         const o = prune({ ...item, apiVersion: this.apiVersion(k), kind: k.spec.kind });
         fresh.set(namespaceOf(o), compact(o));
@@ -206,28 +260,41 @@ export class ClusterSnapshot {
   private watchOnce(k: KindState): Promise<void> {
     return new Promise((resolve, reject) => {
       // The server ends each watch after WATCH_SECONDS, before any client-side idle timeout.
-      const params: Record<string, string | boolean | number> = { resourceVersion: k.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS };
+      const params: Record<string, string | boolean | number> = {
+        resourceVersion: k.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: WATCH_SECONDS,
+      };
       if (k.spec.fieldSelector) params['fieldSelector'] = k.spec.fieldSelector;
-      this.watch.watch(this.path(k), params, (type, obj: Json) => {
-        k.lastEventMs = this.opts.now();
-        const md = asObject(obj?.['metadata']);
-        if (type === 'ERROR') {
-          // The watch window expired: only a new list can catch up.
-          if (apiStatusOf(obj) === 410) this.expire(k, obj);
-          return;
-        }
-        if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
-        if (type === 'BOOKMARK') return;
-        const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
-        const ns = namespaceOf(o);
-        const name = String(asObject(o['metadata'])['name'] ?? '');
-        const prev = k.objects.get(ns, name);
-        let next: Compact | undefined;
-        if (type === 'DELETED') k.objects.delete(ns, name);
-        else next = k.objects.set(ns, compact(o));
-        if (changesNothing(k, o, prev, next)) this.unchanged++;
-        else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
-      }, (err) => (err && !this.stopped ? reject(err) : resolve())).then((a) => { k.abort = a; }, reject);
+      this.watch
+        .watch(
+          this.path(k),
+          params,
+          (type, obj: Json) => {
+            k.lastEventMs = this.opts.now();
+            const md = asObject(obj?.['metadata']);
+            if (type === 'ERROR') {
+              // The watch window expired: only a new list can catch up.
+              if (apiStatusOf(obj) === 410) this.expire(k, obj);
+              return;
+            }
+            if (typeof md['resourceVersion'] === 'string') k.resourceVersion = md['resourceVersion'];
+            if (type === 'BOOKMARK') return;
+            const o = prune({ ...obj, apiVersion: this.apiVersion(k), kind: k.spec.kind });
+            const ns = namespaceOf(o);
+            const name = String(asObject(o['metadata'])['name'] ?? '');
+            const prev = k.objects.get(ns, name);
+            let next: Compact | undefined;
+            if (type === 'DELETED') k.objects.delete(ns, name);
+            else next = k.objects.set(ns, compact(o));
+            if (changesNothing(k, o, prev, next)) this.unchanged++;
+            else if (!this.applyInPlace(k, type === 'DELETED', o)) this.changed();
+          },
+          (err) => (err && !this.stopped ? reject(err) : resolve()),
+        )
+        .then((a) => {
+          k.abort = a;
+        }, reject);
     });
   }
 
@@ -307,10 +374,13 @@ export class ClusterSnapshot {
     // Under constant churn a large cluster would rebuild back to back: waiting four times the last
     // rebuild keeps the background work under a fifth of a core, at the price of a little staleness.
     const wait = Math.max(this.opts.debounceMs, 4 * this.lastRebuildMs);
-    this.rebuildTimer = setTimeout(() => {
-      this.rebuildTimer = undefined;
-      this.rebuild();
-    }, this.ready() && this.idx ? wait : 0);
+    this.rebuildTimer = setTimeout(
+      () => {
+        this.rebuildTimer = undefined;
+        this.rebuild();
+      },
+      this.ready() && this.idx ? wait : 0,
+    );
   }
 
   /** Builds the index from the current projections (in the background, never on a request). */
@@ -318,7 +388,8 @@ export class ClusterSnapshot {
     if (!this.ready()) return;
     const docs: LoadedDoc[] = [];
     const materialize = materializer();
-    for (const k of this.kinds) for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
+    for (const k of this.kinds)
+      for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
     const t0 = this.opts.now();
     try {
       this.idx = prepare(MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic, unique: true }).data));

@@ -23,7 +23,7 @@ export function materializer(): (c: Compact) => Json {
   const parsed = new Map<string, Json>();
   return (c) => {
     let o = parsed.get(c.shape);
-    if (!o) parsed.set(c.shape, o = JSON.parse(c.shape) as Json);
+    if (!o) parsed.set(c.shape, (o = JSON.parse(c.shape) as Json));
     return { ...o, metadata: { ...asObject(o['metadata']), name: c.name } };
   };
 }
@@ -47,12 +47,15 @@ export class Store {
   /** Stores a projection, and returns it as kept (with the shared copy of its shape). */
   set(ns: string, c: Compact): Compact {
     let m = this.byNs.get(ns);
-    if (!m) this.byNs.set(ns, m = new Map());
+    if (!m) this.byNs.set(ns, (m = new Map()));
     const prev = m.get(c.name);
     let shape = c.shape;
     if (this.sharing) {
       const s = this.shared.get(shape);
-      if (s) { s.n++; shape = s.text; } else this.shared.set(shape, { text: shape, n: 1 });
+      if (s) {
+        s.n++;
+        shape = s.text;
+      } else this.shared.set(shape, { text: shape, n: 1 });
     }
     m.set(c.name, shape);
     if (prev !== undefined) this.release(prev);

@@ -51,7 +51,8 @@ export class PooledKubeConfig extends k8s.KubeConfig {
     await this.applyToHTTPSOptions(o);
     const c = this.getCurrentCluster();
     const h = createHash('sha256').update(JSON.stringify([c?.server, c?.proxyUrl, o.rejectUnauthorized, o.servername]));
-    for (const part of [o.ca, o.cert, o.key, o.pfx]) for (const x of [part ?? ''].flat()) h.update('\0').update(typeof x === 'string' || Buffer.isBuffer(x) ? x : JSON.stringify(x));
+    for (const part of [o.ca, o.cert, o.key, o.pfx])
+      for (const x of [part ?? ''].flat()) h.update('\0').update(typeof x === 'string' || Buffer.isBuffer(x) ? x : JSON.stringify(x));
     return h.digest('hex');
   }
 }

@@ -29,7 +29,7 @@ async function filesUnder(path: string): Promise<string[]> {
   const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const e of entries) {
     const p = join(path, e.name);
-    if (e.isDirectory()) out.push(...await filesUnder(p));
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
     else if (EXTENSIONS.test(e.name)) out.push(p);
   }
   return out;
@@ -49,7 +49,10 @@ export function parseManifests(text: string, file: string): LoadedDoc[] {
     }
     const value: unknown = d.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
-    if (!isObject(value)) throw new InputError(`${file} (document ${doc}): expected a Kubernetes object, got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+    if (!isObject(value))
+      throw new InputError(
+        `${file} (document ${doc}): expected a Kubernetes object, got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`,
+      );
     if (typeof value['kind'] === 'string' && value['kind'].endsWith('List') && Array.isArray(value['items'])) {
       value['items'].forEach((it, j) => {
         if (!isObject(it)) throw new InputError(`${file} (document ${doc}, item ${j + 1}): expected a Kubernetes object`);

@@ -1,11 +1,37 @@
 import { parse as parseYaml } from 'yaml';
 import type {
-  AuthorizationPolicy, ContainerPort, DestinationRule, IstioObject, LegacyPolicy, PeerAuthentication, IstioVersion, Labels, MeshConfig, MeshData, Namespace,
-  Origin, Probe, Service, ServiceEntry, ServicePort, Traffic, VersionSource, Workload,
+  AuthorizationPolicy,
+  ContainerPort,
+  DestinationRule,
+  IstioObject,
+  LegacyPolicy,
+  PeerAuthentication,
+  IstioVersion,
+  Labels,
+  MeshConfig,
+  MeshData,
+  Namespace,
+  Origin,
+  Probe,
+  Service,
+  ServiceEntry,
+  ServicePort,
+  Traffic,
+  VersionSource,
+  Workload,
 } from '../core/model/model.js';
 import { DEFAULT_MESH } from '../core/model/model.js';
 import { InvalidObjectError, MtlsGuardError } from '../core/model/errors.js';
-import { asObject as o, objectsIn as arr, isJudged, isObject, labels as readLabels, parseAuthorizationPolicy, parseIstioObject, type Json } from '../core/model/objects.js';
+import {
+  asObject as o,
+  objectsIn as arr,
+  isJudged,
+  isObject,
+  labels as readLabels,
+  parseAuthorizationPolicy,
+  parseIstioObject,
+  type Json,
+} from '../core/model/objects.js';
 import { podMembership, predictMembership, type PodShape } from '../core/mesh/membership.js';
 import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/mesh/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
@@ -45,7 +71,10 @@ function exact<T>(l: T[]): readonly T[] {
 
 function portList(v: string | undefined): readonly number[] {
   if (!v) return NONE;
-  return v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  return v
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 function meta(obj: Json): { name: string; namespace: string; labels: Labels; annotations: Labels; owners: Json[] } {
@@ -70,7 +99,11 @@ function podTemplate(obj: Json): { spec: Json; labels: Labels; annotations: Labe
   if (kind === 'CronJob') spec = o(o(spec['jobTemplate'])['spec']);
   const t = o(spec['template']);
   const tm = o(t['metadata']);
-  return { spec: o(t['spec']), labels: readLabels(tm['labels'], 'spec.template.metadata.labels'), annotations: readLabels(tm['annotations'], 'spec.template.metadata.annotations') };
+  return {
+    spec: o(t['spec']),
+    labels: readLabels(tm['labels'], 'spec.template.metadata.labels'),
+    annotations: readLabels(tm['annotations'], 'spec.template.metadata.annotations'),
+  };
 }
 
 function shape(t: { spec: Json; labels: Labels; annotations: Labels }): PodShape {
@@ -78,7 +111,10 @@ function shape(t: { spec: Json; labels: Labels; annotations: Labels }): PodShape
     labels: t.labels,
     annotations: t.annotations,
     containers: arr(t.spec['containers']).map((c) => ({ name: String(c['name'] ?? '') })),
-    initContainers: arr(t.spec['initContainers']).map((c) => ({ name: String(c['name'] ?? ''), ...(typeof c['restartPolicy'] === 'string' ? { restartPolicy: c['restartPolicy'] } : {}) })),
+    initContainers: arr(t.spec['initContainers']).map((c) => ({
+      name: String(c['name'] ?? ''),
+      ...(typeof c['restartPolicy'] === 'string' ? { restartPolicy: c['restartPolicy'] } : {}),
+    })),
     hostNetwork: t.spec['hostNetwork'] === true,
   };
 }
@@ -127,7 +163,10 @@ function declared(spec: Json): readonly string[] {
   return exact(out);
 }
 
-interface OwnerInfo { name: string; kind: string }
+interface OwnerInfo {
+  name: string;
+  kind: string;
+}
 
 /** The owning workload of a pod: Deployment (through its ReplicaSet), StatefulSet, DaemonSet, else the pod. */
 function ownerOf(pod: Json, replicaSets: Map<string, Json>): OwnerInfo {
@@ -162,7 +201,7 @@ export function istioObjectOf(d: LoadedDoc): IstioObject {
 function originOf(d: LoadedDoc): Origin {
   if (!d.file.startsWith('cluster:') || d.doc !== 0 || d.item !== undefined) return docLocation(d);
   let o = clusterOrigins.get(d.file);
-  if (!o) clusterOrigins.set(d.file, o = docLocation(d));
+  if (!o) clusterOrigins.set(d.file, (o = docLocation(d)));
   return o;
 }
 
@@ -170,8 +209,10 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
   const t = podTemplate(obj)!;
   const isPod = String(obj['kind']) === 'Pod';
   const mem = isPod ? podMembership(shape(t), ns) : predictMembership(shape(t), ns);
-  const lbls = mem.tlsMode !== undefined && t.labels['security.istio.io/tlsMode'] === undefined
-    ? { ...t.labels, 'security.istio.io/tlsMode': mem.tlsMode } : t.labels;
+  const lbls =
+    mem.tlsMode !== undefined && t.labels['security.istio.io/tlsMode'] === undefined
+      ? { ...t.labels, 'security.istio.io/tlsMode': mem.tlsMode }
+      : t.labels;
   return {
     name: owner.name,
     namespace: meta(obj).namespace,
@@ -209,15 +250,27 @@ function service(obj: Json, d: LoadedDoc): Service {
     };
   });
   return {
-    name: m.name, ...(Object.keys(m.labels).length ? { labels: m.labels } : {}), namespace: m.namespace, selector: sel && Object.keys(sel).length ? sel : null, ports,
-    headless: spec['clusterIP'] === 'None', type: String(spec['type'] ?? 'ClusterIP'), origin: originOf(d),
+    name: m.name,
+    ...(Object.keys(m.labels).length ? { labels: m.labels } : {}),
+    namespace: m.namespace,
+    selector: sel && Object.keys(sel).length ? sel : null,
+    ports,
+    headless: spec['clusterIP'] === 'None',
+    type: String(spec['type'] ?? 'ClusterIP'),
+    origin: originOf(d),
   };
 }
 
 function serviceEntry(obj: Json, d: LoadedDoc): ServiceEntry {
   const m = meta(obj);
   const spec = o(obj['spec']);
-  return { name: m.name, namespace: m.namespace, hosts: strs(spec['hosts']), location: spec['location'] === 'MESH_INTERNAL' ? 'MESH_INTERNAL' : 'MESH_EXTERNAL', origin: docLocation(d) };
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    hosts: strs(spec['hosts']),
+    location: spec['location'] === 'MESH_INTERNAL' ? 'MESH_INTERNAL' : 'MESH_EXTERNAL',
+    origin: docLocation(d),
+  };
 }
 
 function meshConfigFrom(cm: Json, d: LoadedDoc): Partial<MeshConfig> {
@@ -324,13 +377,24 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
       const m = meta(d.obj);
       if (!m.name) throw new InvalidObjectError('metadata.name', 'is required');
       switch (kind) {
-        case 'Namespace': namespaces.set(m.name, { name: m.name, labels: m.labels }); break;
-        case 'Pod': pods.push(d); break;
-        case 'Service': services.push(service(d.obj, d)); break;
-        case 'ServiceEntry': serviceEntries.push(serviceEntry(d.obj, d)); break;
-        case 'AuthorizationPolicy': authz.push({ ...parseAuthorizationPolicy(d.obj), origin: docLocation(d) }); break;
+        case 'Namespace':
+          namespaces.set(m.name, { name: m.name, labels: m.labels });
+          break;
+        case 'Pod':
+          pods.push(d);
+          break;
+        case 'Service':
+          services.push(service(d.obj, d));
+          break;
+        case 'ServiceEntry':
+          serviceEntries.push(serviceEntry(d.obj, d));
+          break;
+        case 'AuthorizationPolicy':
+          authz.push({ ...parseAuthorizationPolicy(d.obj), origin: docLocation(d) });
+          break;
         case 'ConfigMap':
-          if (/^istio(-[a-z0-9-]+)?$/.test(m.name) && !m.name.startsWith('istio-sidecar-injector')) mesh = { ...mesh, ...meshConfigFrom(d.obj, d) };
+          if (/^istio(-[a-z0-9-]+)?$/.test(m.name) && !m.name.startsWith('istio-sidecar-injector'))
+            mesh = { ...mesh, ...meshConfigFrom(d.obj, d) };
           else if (m.name.startsWith('istio-sidecar-injector')) rewrite = injectorRewrite(d.obj) ?? rewrite;
           else ignored.set('ConfigMap', (ignored.get('ConfigMap') ?? 0) + 1);
           break;
@@ -355,7 +419,10 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     if (!first.has(k)) first.set(k, { d, owner, ns });
   }
   for (const [k, { d, owner, ns }] of first) {
-    workloads.set(k, withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(ns), d, podCounts.get(k) ?? 1)));
+    workloads.set(
+      k,
+      withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(ns), d, podCounts.get(k) ?? 1)),
+    );
   }
   for (const d of templates) {
     const m = meta(d.obj);
@@ -363,7 +430,10 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     if (String(d.obj['kind']) === 'ReplicaSet' && m.owners.some((r) => r['kind'] === 'Deployment')) continue;
     const k = `${m.namespace}/${m.name}`;
     if (workloads.has(k) || !podTemplate(d.obj)) continue;
-    workloads.set(k, withLocation(d, () => workloadFrom(d.obj, { name: m.name, kind: String(d.obj['kind']) }, nsLabels(m.namespace), d, 0)));
+    workloads.set(
+      k,
+      withLocation(d, () => workloadFrom(d.obj, { name: m.name, kind: String(d.obj['kind']) }, nsLabels(m.namespace), d, 0)),
+    );
   }
 
   // Namespaces referenced but not declared still exist, with no labels.
@@ -385,8 +455,10 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   }
   const finalVersion = version ?? parseVersion(DEFAULT_ISTIO_VERSION)!;
   const allWorkloads = [...workloads.values()];
-  const callers = callerDocs.length || allWorkloads.some((w) => w.annotations['prometheus.io/scrape'] === 'true')
-    ? declaredCallers(callerDocs, { workloads: allWorkloads, services, mesh, version: finalVersion }) : [];
+  const callers =
+    callerDocs.length || allWorkloads.some((w) => w.annotations['prometheus.io/scrape'] === 'true')
+      ? declaredCallers(callerDocs, { workloads: allWorkloads, services, mesh, version: finalVersion })
+      : [];
   const data: MeshData = {
     namespaces: [...namespaces.values()],
     workloads: allWorkloads,

@@ -1,8 +1,17 @@
 import { isObject, type Json } from '../core/model/objects.js';
 
 /** Annotation prefixes the engine reads; every other annotation (last-applied included) is dropped. */
-const KEPT_ANNOTATIONS = ['sidecar.istio.io/', 'traffic.sidecar.istio.io/', 'ambient.istio.io/', 'proxy.istio.io/', 'mtls-guard.io/', 'prometheus.io/', 'prometheus.istio.io/',
-  'kubernetes.io/ingress.class', 'ingressclass.kubernetes.io/'];
+const KEPT_ANNOTATIONS = [
+  'sidecar.istio.io/',
+  'traffic.sidecar.istio.io/',
+  'ambient.istio.io/',
+  'proxy.istio.io/',
+  'mtls-guard.io/',
+  'prometheus.io/',
+  'prometheus.istio.io/',
+  'kubernetes.io/ingress.class',
+  'ingressclass.kubernetes.io/',
+];
 
 function meta(m: unknown, withTime: boolean): Json {
   if (!isObject(m)) return {};
@@ -32,7 +41,10 @@ function container(c: unknown): Json {
   // The sidecar itself is only a membership signal.
   if (c['name'] === 'istio-proxy') return out;
   for (const k of ['command', 'args', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
-  if (Array.isArray(c['ports'])) out['ports'] = c['ports'].filter(isObject).map((p) => (p['name'] ? { name: p['name'], containerPort: p['containerPort'] } : { containerPort: p['containerPort'] }));
+  if (Array.isArray(c['ports']))
+    out['ports'] = c['ports']
+      .filter(isObject)
+      .map((p) => (p['name'] ? { name: p['name'], containerPort: p['containerPort'] } : { containerPort: p['containerPort'] }));
   for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     const p = c[k];
     if (!isObject(p)) continue;
@@ -40,7 +52,9 @@ function container(c: unknown): Json {
     for (const how of ['httpGet', 'grpc', 'tcpSocket']) if (isObject(p[how])) out[k] = { [how]: { port: (p[how] as Json)['port'] } };
   }
   if (Array.isArray(c['env'])) {
-    const env = c['env'].filter((e) => isObject(e) && typeof e['value'] === 'string' && HOSTLIKE.test(e['value'] as string)).map((e) => ({ value: (e as Json)['value'] }));
+    const env = c['env']
+      .filter((e) => isObject(e) && typeof e['value'] === 'string' && HOSTLIKE.test(e['value'] as string))
+      .map((e) => ({ value: (e as Json)['value'] }));
     if (env.length) out['env'] = env;
   }
   return out;
@@ -50,7 +64,8 @@ function podSpec(s: unknown): Json {
   if (!isObject(s)) return {};
   const out: Json = {};
   if (Array.isArray(s['containers'])) out['containers'] = s['containers'].map(container);
-  if (Array.isArray(s['initContainers'])) out['initContainers'] = s['initContainers'].map((c) => (isObject(c) ? { name: c['name'], restartPolicy: c['restartPolicy'] } : {}));
+  if (Array.isArray(s['initContainers']))
+    out['initContainers'] = s['initContainers'].map((c) => (isObject(c) ? { name: c['name'], restartPolicy: c['restartPolicy'] } : {}));
   if (s['hostNetwork'] === true) out['hostNetwork'] = true;
   return out;
 }
@@ -86,15 +101,19 @@ export function prune(o: Json): Json {
     case 'MutatingWebhookConfiguration':
       // Only who the API server calls: no rules, selectors or caBundles.
       out['webhooks'] = Array.isArray(o['webhooks'])
-        ? o['webhooks'].filter(isObject).map((w) => ({ clientConfig: { service: (isObject(w['clientConfig']) ? w['clientConfig']['service'] : undefined) } }))
+        ? o['webhooks']
+            .filter(isObject)
+            .map((w) => ({ clientConfig: { service: isObject(w['clientConfig']) ? w['clientConfig']['service'] : undefined } }))
         : [];
       break;
     case 'CustomResourceDefinition': {
       // CRDs carry large schemas; only a conversion webhook matters.
       const conv = isObject(spec?.['conversion']) ? spec['conversion'] : undefined;
       const hook = isObject(conv?.['webhook']) ? conv['webhook'] : undefined;
-      out['spec'] = conv?.['strategy'] === 'Webhook' && isObject(hook?.['clientConfig'])
-        ? { conversion: { strategy: 'Webhook', webhook: { clientConfig: { service: hook['clientConfig']['service'] } } } } : {};
+      out['spec'] =
+        conv?.['strategy'] === 'Webhook' && isObject(hook?.['clientConfig'])
+          ? { conversion: { strategy: 'Webhook', webhook: { clientConfig: { service: hook['clientConfig']['service'] } } } }
+          : {};
       break;
     }
     case 'APIService':

@@ -3,8 +3,11 @@ import type { AdmissionEvent, EventSink } from '../admission/events.js';
 
 /** The Event reason of each decision. */
 const REASONS: Readonly<Record<AdmissionEvent['decision'], string>> = {
-  deny: 'MtlsBreakageDenied', warn: 'MtlsBreakageWarned', acknowledged: 'MtlsBreakageAcknowledged',
-  weakened: 'MtlsGuardModeWeakened', refused: 'MtlsGuardLooseningRefused',
+  deny: 'MtlsBreakageDenied',
+  warn: 'MtlsBreakageWarned',
+  acknowledged: 'MtlsBreakageAcknowledged',
+  weakened: 'MtlsGuardModeWeakened',
+  refused: 'MtlsGuardLooseningRefused',
 };
 
 /** Kubernetes truncates Event messages past this length. */

@@ -13,7 +13,8 @@ export function humanLine(json: string): string {
     return json;
   }
   const time = typeof o['time'] === 'number' ? new Date(o['time']).toISOString().slice(11, 19) : '';
-  const fields = Object.entries(o).filter(([k]) => !PLUMBING.has(k))
+  const fields = Object.entries(o)
+    .filter(([k]) => !PLUMBING.has(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"]/.test(v) ? v : JSON.stringify(v)}`);
   return [time, LEVELS[o['level'] as number] ?? String(o['level']), String(o['msg'] ?? ''), ...fields].filter(Boolean).join(' ');
 }

@@ -56,59 +56,92 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
   const registry = new Registry();
   if (opts.process) collectDefaultMetrics({ register: registry, prefix: 'mtls_guard_' });
   const requests = new Counter({
-    name: 'mtls_guard_admission_requests_total', help: 'Admission requests by operation, kind, decision and mode.',
-    labelNames: ['operation', 'kind', 'decision', 'mode'] as const, registers: [registry],
+    name: 'mtls_guard_admission_requests_total',
+    help: 'Admission requests by operation, kind, decision and mode.',
+    labelNames: ['operation', 'kind', 'decision', 'mode'] as const,
+    registers: [registry],
   });
   const latency = new Histogram({
-    name: 'mtls_guard_admission_duration_seconds', help: 'Time to answer an admission request, from its arrival to the answer written.',
-    labelNames: ['operation'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+    name: 'mtls_guard_admission_duration_seconds',
+    help: 'Time to answer an admission request, from its arrival to the answer written.',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
   });
   const responses = new Counter({
-    name: 'mtls_guard_http_responses_total', help: 'HTTP answers by route and status code, errors included.',
-    labelNames: ['route', 'code'] as const, registers: [registry],
+    name: 'mtls_guard_http_responses_total',
+    help: 'HTTP answers by route and status code, errors included.',
+    labelNames: ['route', 'code'] as const,
+    registers: [registry],
   });
   const acknowledged = new Counter({
-    name: 'mtls_guard_acknowledged_total', help: 'Breakages acknowledged (mtls-guard.io/acknowledge-breakage) by a user allowed to.', registers: [registry],
+    name: 'mtls_guard_acknowledged_total',
+    help: 'Breakages acknowledged (mtls-guard.io/acknowledge-breakage) by a user allowed to.',
+    registers: [registry],
   });
   const weakened = new Counter({
-    name: 'mtls_guard_mode_weakened_total', help: 'Namespace modes weakened by a user allowed to.', registers: [registry],
+    name: 'mtls_guard_mode_weakened_total',
+    help: 'Namespace modes weakened by a user allowed to.',
+    registers: [registry],
   });
   const refused = new Counter({
-    name: 'mtls_guard_refused_total', help: 'Acknowledgements and mode weakenings refused, by action and why (forbidden, reason, unverified).',
-    labelNames: ['action', 'why'] as const, registers: [registry],
+    name: 'mtls_guard_refused_total',
+    help: 'Acknowledgements and mode weakenings refused, by action and why (forbidden, reason, unverified).',
+    labelNames: ['action', 'why'] as const,
+    registers: [registry],
   });
   const findings = new Counter({
-    name: 'mtls_guard_findings_total', help: 'Findings reported, by code.', labelNames: ['code'] as const, registers: [registry],
+    name: 'mtls_guard_findings_total',
+    help: 'Findings reported, by code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
   });
   new Gauge({
-    name: 'mtls_guard_snapshot_age_seconds', help: 'Age of the mesh snapshot the webhook judges against (-1 before the first load).', registers: [registry],
-    collect() { this.set(src.snapshotAgeSeconds() ?? -1); },
+    name: 'mtls_guard_snapshot_age_seconds',
+    help: 'Age of the mesh snapshot the webhook judges against (-1 before the first load).',
+    registers: [registry],
+    collect() {
+      this.set(src.snapshotAgeSeconds() ?? -1);
+    },
   });
   new Gauge({
-    name: 'mtls_guard_certificate_expiry_seconds', help: 'Seconds until the serving certificate expires (-1 when none is served).', registers: [registry],
+    name: 'mtls_guard_certificate_expiry_seconds',
+    help: 'Seconds until the serving certificate expires (-1 when none is served).',
+    registers: [registry],
     collect() {
       const t = src.certNotAfterMs();
       this.set(t === null ? -1 : Math.round((t - src.nowMs()) / 1000));
     },
   });
   new Gauge({
-    name: 'mtls_guard_snapshot_kind_age_seconds', help: 'Seconds since the last list or watch event, per kind (-1 before the first).',
-    labelNames: ['kind'] as const, registers: [registry],
+    name: 'mtls_guard_snapshot_kind_age_seconds',
+    help: 'Seconds since the last list or watch event, per kind (-1 before the first).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [kind, age] of src.kindAgeSeconds?.() ?? []) this.set({ kind }, Math.round(age * 1000) / 1000);
     },
   });
   new Gauge({
-    name: 'mtls_guard_evidence_age_seconds', help: 'Seconds since the last good answer from Prometheus (-1 before the first or without Prometheus).', registers: [registry],
-    collect() { this.set(src.evidenceAgeSeconds?.() ?? -1); },
+    name: 'mtls_guard_evidence_age_seconds',
+    help: 'Seconds since the last good answer from Prometheus (-1 before the first or without Prometheus).',
+    registers: [registry],
+    collect() {
+      this.set(src.evidenceAgeSeconds?.() ?? -1);
+    },
   });
   const evidenceQueries = new Histogram({
-    name: 'mtls_guard_evidence_query_duration_seconds', help: 'Duration of a background round of Prometheus queries, by outcome (ok or error).',
-    labelNames: ['outcome'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
+    name: 'mtls_guard_evidence_query_duration_seconds',
+    help: 'Duration of a background round of Prometheus queries, by outcome (ok or error).',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
   });
   const evidenceErrors = new Counter({
-    name: 'mtls_guard_evidence_errors_total', help: 'Failed rounds of Prometheus queries.', registers: [registry],
+    name: 'mtls_guard_evidence_errors_total',
+    help: 'Failed rounds of Prometheus queries.',
+    registers: [registry],
   });
   return { registry, requests, latency, responses, findings, acknowledged, weakened, refused, evidenceQueries, evidenceErrors };
 }

@@ -31,7 +31,12 @@ export interface ServingSpec {
 
 /** The DNS names the API server may dial: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`. */
 export function serviceDnsNames(s: ServingSpec): string[] {
-  const base = [s.service, `${s.service}.${s.namespace}`, `${s.service}.${s.namespace}.svc`, `${s.service}.${s.namespace}.svc.cluster.local`];
+  const base = [
+    s.service,
+    `${s.service}.${s.namespace}`,
+    `${s.service}.${s.namespace}.svc`,
+    `${s.service}.${s.namespace}.svc.cluster.local`,
+  ];
   return [...new Set([...base, ...(s.dnsNames ?? [])])];
 }
 
@@ -45,7 +50,11 @@ function serial(): string {
 
 /** Generates an RSA key on libuv's thread pool, off the event loop, and hands it to forge. */
 async function newKey(): Promise<{ pub: forge.pki.rsa.PublicKey; priv: forge.pki.rsa.PrivateKey; pem: string }> {
-  const { privateKey } = await genKeyPair('rsa', { modulusLength: KEY_BITS, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = await genKeyPair('rsa', {
+    modulusLength: KEY_BITS,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const priv = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
   return { priv, pub: forge.pki.setRsaPublicKey(priv.n, priv.e), pem: privateKey };
 }
@@ -67,7 +76,10 @@ export async function generateCa(now: Date, commonName = 'mtls-guard CA', validi
   cert.publicKey = k.pub;
   cert.serialNumber = serial();
   validity(cert, now, validityMs);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'mtls-guard' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'mtls-guard' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -80,7 +92,14 @@ export async function generateCa(now: Date, commonName = 'mtls-guard CA', validi
 }
 
 /** A leaf certificate signed by `ca`: for serving (with SANs) or for a client (with a name only). */
-async function generateLeaf(ca: KeyPair, commonName: string, use: 'serverAuth' | 'clientAuth', altNames: object[], now: Date, validityMs: number): Promise<KeyPair> {
+async function generateLeaf(
+  ca: KeyPair,
+  commonName: string,
+  use: 'serverAuth' | 'clientAuth',
+  altNames: object[],
+  now: Date,
+  validityMs: number,
+): Promise<KeyPair> {
   const k = await newKey();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
@@ -88,7 +107,10 @@ async function generateLeaf(ca: KeyPair, commonName: string, use: 'serverAuth' |
   cert.publicKey = k.pub;
   cert.serialNumber = serial();
   validity(cert, now, validityMs);
-  cert.setSubject([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'mtls-guard' }]);
+  cert.setSubject([
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'mtls-guard' },
+  ]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },

@@ -77,13 +77,20 @@ export class CertReloader implements ServingSource {
   private timer: NodeJS.Timeout | undefined;
   private current: ServedPair;
 
-  constructor(private readonly certPath: string, private readonly keyPath: string, first: ServedPair,
-    private readonly apply: (p: ServedPair) => void, private readonly onError: (e: Error) => void) {
+  constructor(
+    private readonly certPath: string,
+    private readonly keyPath: string,
+    first: ServedPair,
+    private readonly apply: (p: ServedPair) => void,
+    private readonly onError: (e: Error) => void,
+  ) {
     this.current = first;
   }
 
   /** The pair in service. */
-  get served(): ServedPair { return this.current; }
+  get served(): ServedPair {
+    return this.current;
+  }
 
   /** Checks the files once; resolves true when a new pair was applied. */
   async check(): Promise<boolean> {

@@ -27,7 +27,12 @@ export interface RotationPolicy {
 }
 
 /** Five-year CA, 90-day serving certificate, renewal at one third of life left, one minute to propagate. */
-export const DEFAULT_ROTATION: RotationPolicy = { caValidityMs: 5 * 365 * DAY_MS, servingValidityMs: 90 * DAY_MS, renewFraction: 1 / 3, propagationMs: 60_000 };
+export const DEFAULT_ROTATION: RotationPolicy = {
+  caValidityMs: 5 * 365 * DAY_MS,
+  servingValidityMs: 90 * DAY_MS,
+  renewFraction: 1 / 3,
+  propagationMs: 60_000,
+};
 
 /** One change to the state, in the order a plan lists them. */
 export type RotationStep =
@@ -37,7 +42,11 @@ export type RotationStep =
   | { readonly kind: 'drop-previous-ca'; readonly why: string }
   | { readonly kind: 'issue-serving'; readonly why: string };
 
-interface Parsed { readonly cert: forge.pki.Certificate; readonly from: number; readonly to: number }
+interface Parsed {
+  readonly cert: forge.pki.Certificate;
+  readonly from: number;
+  readonly to: number;
+}
 
 function parse(pem: string | undefined): Parsed | null {
   if (!pem) return null;
@@ -88,17 +97,27 @@ function usableCa(pair: KeyPair | undefined, now: number): Parsed | null {
  * race on one Secret agree once they read the same version. `nextPublished` says whether every
  * webhook configuration already trusts the staged CA; it gates the switch.
  */
-export function planRotation(state: CertState, now: number, spec: ServingSpec, policy: RotationPolicy, nextPublished: boolean): RotationStep[] {
+export function planRotation(
+  state: CertState,
+  now: number,
+  spec: ServingSpec,
+  policy: RotationPolicy,
+  nextPublished: boolean,
+): RotationStep[] {
   const ca = usableCa(state.ca, now);
   if (!ca) {
     const why = state.ca ? 'the CA in the Secret is unusable or expired' : 'no CA yet';
-    return [{ kind: 'new-ca', why }, { kind: 'issue-serving', why }];
+    return [
+      { kind: 'new-ca', why },
+      { kind: 'issue-serving', why },
+    ];
   }
   const steps: RotationStep[] = [];
   const next = usableCa(state.next, now);
   let signer = ca;
   if (state.next && !next) steps.push({ kind: 'stage-next-ca', why: 'the staged CA is unusable' });
-  else if (!next && renewalDue(ca, now, policy.renewFraction)) steps.push({ kind: 'stage-next-ca', why: `the CA expires ${new Date(ca.to).toISOString()}` });
+  else if (!next && renewalDue(ca, now, policy.renewFraction))
+    steps.push({ kind: 'stage-next-ca', why: `the CA expires ${new Date(ca.to).toISOString()}` });
   else if (next) {
     const since = Date.parse(state.nextSince ?? '');
     const aged = Number.isFinite(since) && now - since >= policy.propagationMs;
@@ -110,11 +129,18 @@ export function planRotation(state: CertState, now: number, spec: ServingSpec, p
   const prev = parse(state.previous);
   if (state.previous && (!prev || prev.to <= now)) steps.push({ kind: 'drop-previous-ca', why: 'the retired CA expired' });
   const leaf = parse(state.serving?.certPem);
-  const leafWhy = !leaf || !keyMatches(state.serving!, leaf) ? 'no usable serving certificate'
-    : signer !== ca ? 'the CA switched'
-      : !signedBy(ca, leaf) ? 'the serving certificate is not signed by the CA'
-        : !coversSpec(leaf, spec) ? 'the serving certificate does not name the service'
-          : renewalDue(leaf, now, policy.renewFraction) || leaf.to <= now ? `the serving certificate expires ${new Date(leaf.to).toISOString()}` : null;
+  const leafWhy =
+    !leaf || !keyMatches(state.serving!, leaf)
+      ? 'no usable serving certificate'
+      : signer !== ca
+        ? 'the CA switched'
+        : !signedBy(ca, leaf)
+          ? 'the serving certificate is not signed by the CA'
+          : !coversSpec(leaf, spec)
+            ? 'the serving certificate does not name the service'
+            : renewalDue(leaf, now, policy.renewFraction) || leaf.to <= now
+              ? `the serving certificate expires ${new Date(leaf.to).toISOString()}`
+              : null;
   if (leafWhy) steps.push({ kind: 'issue-serving', why: leafWhy });
   return steps;
 }
@@ -138,7 +164,14 @@ export const REAL_MAKER: CertMaker = {
 };
 
 /** Applies a plan and returns the new state; the input is not modified. */
-export async function applyRotation(state: CertState, steps: readonly RotationStep[], now: number, spec: ServingSpec, policy: RotationPolicy, make: CertMaker): Promise<CertState> {
+export async function applyRotation(
+  state: CertState,
+  steps: readonly RotationStep[],
+  now: number,
+  spec: ServingSpec,
+  policy: RotationPolicy,
+  make: CertMaker,
+): Promise<CertState> {
   const at = new Date(now);
   let s: { -readonly [K in keyof CertState]: CertState[K] } = { ...state };
   for (const step of steps) {

@@ -4,12 +4,27 @@ import { apiStatusOf, CertificateError } from '../core/model/errors.js';
 import type { ServingSpec } from './certs.js';
 import type { ServedPair, ServingSource } from './files.js';
 import { notAfterMs } from './certs.js';
-import { applyRotation, caBundle, planRotation, REAL_MAKER, type CertMaker, type CertState, type RotationPolicy, type RotationStep } from './rotation.js';
+import {
+  applyRotation,
+  caBundle,
+  planRotation,
+  REAL_MAKER,
+  type CertMaker,
+  type CertState,
+  type RotationPolicy,
+  type RotationStep,
+} from './rotation.js';
 
 /** Keys of the Secret that holds self-managed certificates. */
 export const SECRET_KEYS = {
-  caCert: 'ca.crt', caKey: 'ca.key', nextCert: 'ca-next.crt', nextKey: 'ca-next.key', nextSince: 'ca-next.since',
-  previous: 'ca-previous.crt', cert: 'tls.crt', key: 'tls.key',
+  caCert: 'ca.crt',
+  caKey: 'ca.key',
+  nextCert: 'ca-next.crt',
+  nextKey: 'ca-next.key',
+  nextSince: 'ca-next.since',
+  previous: 'ca-previous.crt',
+  cert: 'tls.crt',
+  key: 'tls.key',
 } as const;
 
 /** Where self-managed certificates live and whom they are published to. */
@@ -28,19 +43,31 @@ const unb64 = (s: string | undefined): string | undefined => (s ? Buffer.from(s,
 /** Reads the state from Secret data (base64 values); missing or partial pairs read as absent. */
 export function stateFromSecret(data: Readonly<Record<string, string>> | undefined): CertState {
   const d = (k: string): string | undefined => unb64(data?.[k]);
-  const pair = (c: string, k: string) => { const certPem = d(c); const keyPem = d(k); return certPem && keyPem ? { certPem, keyPem } : undefined; };
+  const pair = (c: string, k: string) => {
+    const certPem = d(c);
+    const keyPem = d(k);
+    return certPem && keyPem ? { certPem, keyPem } : undefined;
+  };
   const ca = pair(SECRET_KEYS.caCert, SECRET_KEYS.caKey);
   const next = pair(SECRET_KEYS.nextCert, SECRET_KEYS.nextKey);
   const serving = pair(SECRET_KEYS.cert, SECRET_KEYS.key);
   const nextSince = d(SECRET_KEYS.nextSince);
   const previous = d(SECRET_KEYS.previous);
-  return { ...(ca ? { ca } : {}), ...(next ? { next } : {}), ...(nextSince ? { nextSince } : {}), ...(previous ? { previous } : {}), ...(serving ? { serving } : {}) };
+  return {
+    ...(ca ? { ca } : {}),
+    ...(next ? { next } : {}),
+    ...(nextSince ? { nextSince } : {}),
+    ...(previous ? { previous } : {}),
+    ...(serving ? { serving } : {}),
+  };
 }
 
 /** Writes the state as Secret data (base64 values). */
 export function secretData(s: CertState): Record<string, string> {
   const out: Record<string, string> = {};
-  const put = (k: string, v: string | undefined): void => { if (v) out[k] = b64(v); };
+  const put = (k: string, v: string | undefined): void => {
+    if (v) out[k] = b64(v);
+  };
   put(SECRET_KEYS.caCert, s.ca?.certPem);
   put(SECRET_KEYS.caKey, s.ca?.keyPem);
   put(SECRET_KEYS.nextCert, s.next?.certPem);
@@ -54,7 +81,7 @@ export function secretData(s: CertState): Record<string, string> {
 
 function describe(e: unknown, what: string): CertificateError {
   const status = apiStatusOf(e);
-  const hint = status === 403 ? ' (forbidden: check the ServiceAccount\'s Role and ClusterRole)' : status === 404 ? ' (not found)' : '';
+  const hint = status === 403 ? " (forbidden: check the ServiceAccount's Role and ClusterRole)" : status === 404 ? ' (not found)' : '';
   const body = (e as { body?: unknown }).body;
   const cause = (e as { cause?: { message?: string } }).cause?.message;
   const msg = typeof body === 'string' ? body : `${(e as Error).message}${cause ? ` (${cause})` : ''}`;
@@ -83,9 +110,15 @@ export class SelfManagedCerts implements ServingSource {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
 
-  constructor(kc: k8s.KubeConfig, private readonly opts: SelfManagedOptions, private readonly clock: () => number,
-    private readonly apply: (p: ServedPair) => void = () => {}, private readonly onError: (e: Error) => void = () => {},
-    private readonly onChange: (r: ReconcileResult) => void = () => {}, private readonly make: CertMaker = REAL_MAKER) {
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly opts: SelfManagedOptions,
+    private readonly clock: () => number,
+    private readonly apply: (p: ServedPair) => void = () => {},
+    private readonly onError: (e: Error) => void = () => {},
+    private readonly onChange: (r: ReconcileResult) => void = () => {},
+    private readonly make: CertMaker = REAL_MAKER,
+  ) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
   }
@@ -111,7 +144,10 @@ export class SelfManagedCerts implements ServingSource {
   private async writeSecret(state: CertState, rv: string | undefined): Promise<boolean> {
     const { namespace, secretName: name } = this.opts;
     const body: k8s.V1Secret = {
-      apiVersion: 'v1', kind: 'Secret', type: 'Opaque', data: secretData(state),
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      data: secretData(state),
       metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'mtls-guard' }, ...(rv ? { resourceVersion: rv } : {}) },
     };
     try {
@@ -144,11 +180,16 @@ export class SelfManagedCerts implements ServingSource {
   private async publish(name: string, cfg: k8s.V1ValidatingWebhookConfiguration, bundle: string): Promise<'current' | 'patched' | 'raced'> {
     const want = b64(bundle);
     const ops: object[] = [];
-    (cfg.webhooks ?? []).forEach((w, i) => { if (w.clientConfig.caBundle !== want) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: want }); });
+    (cfg.webhooks ?? []).forEach((w, i) => {
+      if (w.clientConfig.caBundle !== want) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: want });
+    });
     if (ops.length === 0) return 'current';
     const body = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata?.resourceVersion }, ...ops];
     try {
-      await this.admission.patchValidatingWebhookConfiguration({ name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+      await this.admission.patchValidatingWebhookConfiguration(
+        { name, body },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+      );
       return 'patched';
     } catch (e) {
       const status = apiStatusOf(e);
@@ -164,8 +205,11 @@ export class SelfManagedCerts implements ServingSource {
       const { state, rv } = await this.readSecret();
       const configs = await this.readConfigs();
       const nextPem = state.next?.certPem.trim();
-      const published = !!nextPem && [...configs.values()].every((c) => c !== null
-        && (c.webhooks ?? []).every((w) => (unb64(w.clientConfig.caBundle) ?? '').includes(nextPem)));
+      const published =
+        !!nextPem &&
+        [...configs.values()].every(
+          (c) => c !== null && (c.webhooks ?? []).every((w) => (unb64(w.clientConfig.caBundle) ?? '').includes(nextPem)),
+        );
       const now = this.clock();
       const steps = planRotation(state, now, this.opts.spec, this.opts.policy, published);
       let next = state;
@@ -178,7 +222,10 @@ export class SelfManagedCerts implements ServingSource {
       const missing: string[] = [];
       let raced = false;
       for (const [name, cfg] of configs) {
-        if (!cfg) { missing.push(name); continue; }
+        if (!cfg) {
+          missing.push(name);
+          continue;
+        }
         const r = await this.publish(name, cfg, bundle);
         if (r === 'patched') patched.push(name);
         raced ||= r === 'raced';
@@ -186,7 +233,9 @@ export class SelfManagedCerts implements ServingSource {
       if (raced && attempt < 4) continue;
       return { state: next, steps, patched, missing };
     }
-    throw new CertificateError(`gave up after 5 conflicting writes to Secret ${this.opts.namespace}/${this.opts.secretName} or its webhook configurations`);
+    throw new CertificateError(
+      `gave up after 5 conflicting writes to Secret ${this.opts.namespace}/${this.opts.secretName} or its webhook configurations`,
+    );
   }
 
   /** Reconciles once and applies a changed serving pair; throws what went wrong. */
@@ -205,8 +254,13 @@ export class SelfManagedCerts implements ServingSource {
   /** Reconciles once (one round at a time); true when a new serving pair was applied. */
   check(): Promise<boolean> {
     this.running ??= this.refresh()
-      .catch((e: Error) => { this.onError(e); return false; })
-      .finally(() => { this.running = undefined; });
+      .catch((e: Error) => {
+        this.onError(e);
+        return false;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
   }
 

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { budgetWarnings, WARNINGS_TOTAL_MAX } from '../../src/admission/respond.js';
 
-interface Case { name: string; count: number; length: number; finding?: boolean; newlines?: boolean; wantLines?: number; wantMore: boolean }
+interface Case {
+  name: string;
+  count: number;
+  length: number;
+  finding?: boolean;
+  newlines?: boolean;
+  wantLines?: number;
+  wantMore: boolean;
+}
 
 for (const c of parse(readFileSync('test/fixtures/admission/warnings.yaml', 'utf8')) as Case[]) {
   t.test(c.name, async (t) => {

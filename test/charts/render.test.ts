@@ -6,8 +6,21 @@ import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { helmPath } from '../../tools/cluster/controlplane.js';
 
-interface Expect { kind: string; name?: string; path: string; equals?: unknown; includes?: unknown; absent?: boolean }
-interface Case { name: string; set: string[]; kinds?: Record<string, number>; expect?: Expect[]; error?: string }
+interface Expect {
+  kind: string;
+  name?: string;
+  path: string;
+  equals?: unknown;
+  includes?: unknown;
+  absent?: boolean;
+}
+interface Case {
+  name: string;
+  set: string[];
+  kinds?: Record<string, number>;
+  expect?: Expect[];
+  error?: string;
+}
 type Obj = Record<string, unknown>;
 
 const CHART = 'charts/mtls-guard';
@@ -16,7 +29,12 @@ const cases = parse(readFileSync(new URL('../fixtures/charts/render.yaml', impor
 
 function render(set: string[]): { code: number; objects: Obj[]; stderr: string } {
   const r = spawnSync(helm, ['template', 'mtls-guard', CHART, '-n', 'guard', ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
-  const objects = r.status === 0 ? parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj).filter(Boolean) : [];
+  const objects =
+    r.status === 0
+      ? parseAllDocuments(r.stdout)
+          .map((d) => d.toJS() as Obj)
+          .filter(Boolean)
+      : [];
   return { code: r.status ?? -1, objects, stderr: r.stderr };
 }
 
@@ -45,14 +63,24 @@ for (const c of cases) {
     for (const e of c.expect ?? []) {
       const objs = r.objects.filter((o) => o['kind'] === e.kind && (!e.name || at(o, 'metadata.name') === e.name));
       const label = `${e.kind}${e.name ? ` ${e.name}` : ''} ${e.path}`;
-      if (objs.length !== 1) { t.fail(`${label}: expected one ${e.kind}, found ${objs.length}`); continue; }
+      if (objs.length !== 1) {
+        t.fail(`${label}: expected one ${e.kind}, found ${objs.length}`);
+        continue;
+      }
       const v = at(objs[0], e.path);
       if (e.absent) t.equal(v, undefined, `${label} is absent`);
-      else if ('includes' in e) t.ok(Array.isArray(v) && v.some((x) => JSON.stringify(x) === JSON.stringify(e.includes)), `${label} includes ${JSON.stringify(e.includes)}`);
+      else if ('includes' in e)
+        t.ok(
+          Array.isArray(v) && v.some((x) => JSON.stringify(x) === JSON.stringify(e.includes)),
+          `${label} includes ${JSON.stringify(e.includes)}`,
+        );
       else t.same(v, e.equals, label);
     }
     for (const o of r.objects) {
-      t.ok(at(o, 'metadata.labels.app\\.kubernetes\\.io/instance') === 'mtls-guard' || o['kind'] === undefined, `${String(o['kind'])} ${String(at(o, 'metadata.name'))} carries the release labels`);
+      t.ok(
+        at(o, 'metadata.labels.app\\.kubernetes\\.io/instance') === 'mtls-guard' || o['kind'] === undefined,
+        `${String(o['kind'])} ${String(at(o, 'metadata.name'))} carries the release labels`,
+      );
     }
   });
 }

@@ -49,11 +49,18 @@ t.test('the bin runs by its own path after a build', async (t) => {
 // On an older Node every command says which Node it needs, before anything that needs a newer
 // one is loaded (client-node's undici used to fail with a stack trace on Node 20).
 t.test('on Node 20 the bin says it needs Node 24, with exit 2 and no stack trace', async (t) => {
-  const older = 'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.20.2"}});Object.defineProperty(process,"version",{value:"v20.20.2"})';
+  const older =
+    'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.20.2"}});Object.defineProperty(process,"version",{value:"v20.20.2"})';
   for (const cmd of [['simulate', '-f', 'examples/mesh-current'], ['serve'], ['check']]) {
-    const r = await promisify(execFile)(process.execPath, ['--import', older, 'dist/src/cli/main.js', ...cmd]).catch((e: { code: number; stderr: string }) => e);
+    const r = await promisify(execFile)(process.execPath, ['--import', older, 'dist/src/cli/main.js', ...cmd]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     t.equal((r as { code?: number }).code, 2, `${cmd[0]}: exit 2`);
-    t.match((r as { stderr: string }).stderr, 'mtls-guard needs Node.js 24 or later; this is v20.20.2.', `${cmd[0]}: says which Node it needs`);
+    t.match(
+      (r as { stderr: string }).stderr,
+      'mtls-guard needs Node.js 24 or later; this is v20.20.2.',
+      `${cmd[0]}: says which Node it needs`,
+    );
     t.notMatch((r as { stderr: string }).stderr, / {4}at /, 'no stack trace');
   }
 });

@@ -13,22 +13,36 @@ const file = join(dir, 'big.yaml');
 const n = Math.ceil(Math.sqrt(MAX_CONNECTIONS)) + 1;
 const docs: string[] = [];
 for (let i = 0; i < n; i++) {
-  docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${i}, namespace: ns-${i % 10}}\nspec: {template: {metadata: {labels: {app: app-${i}}}, spec: {containers: [{name: c, image: c}]}}}`);
-  docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}, namespace: ns-${i % 10}}\nspec: {selector: {app: app-${i}}, ports: [{name: http, port: 80, targetPort: 8080}]}`);
+  docs.push(
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${i}, namespace: ns-${i % 10}}\nspec: {template: {metadata: {labels: {app: app-${i}}}, spec: {containers: [{name: c, image: c}]}}}`,
+  );
+  docs.push(
+    `apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}, namespace: ns-${i % 10}}\nspec: {selector: {app: app-${i}}, ports: [{name: http, port: 80, targetPort: 8080}]}`,
+  );
 }
 writeFileSync(file, docs.join('\n---\n'));
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
 t.test(`more than ${MAX_CONNECTIONS} connections is refused with a clear message`, async (t) => {
   const r = await run(['simulate', '-f', file, '--istio-version', '1.28.0']);
   t.equal(r.code, 2);
-  t.match(r.err, /simulate would compute [\d,]+ connections \(clients × service ports\), more than 1,000,000; narrow it with --client GLOB and --service GLOB/);
+  t.match(
+    r.err,
+    /simulate would compute [\d,]+ connections \(clients × service ports\), more than 1,000,000; narrow it with --client GLOB and --service GLOB/,
+  );
   t.equal(r.out, '', 'nothing printed');
 });
 

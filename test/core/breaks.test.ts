@@ -22,7 +22,11 @@ function reference(derivedBefore: MeshIndex, derivedAfter: MeshIndex): Set<strin
   const before = Index.build(derivedBefore.snapshot());
   const after = Index.build(derivedAfter.snapshot());
   const clients = new Set(before.allWorkloads().map((w) => `${w.name}.${w.namespace}`));
-  const was = new Map(simulate(before).filter((c) => clients.has(c.client)).map((c) => [`${c.client} ${c.service}:${c.port}`, c.outcome.code]));
+  const was = new Map(
+    simulate(before)
+      .filter((c) => clients.has(c.client))
+      .map((c) => [`${c.client} ${c.service}:${c.port}`, c.outcome.code]),
+  );
   const out = new Set<string>();
   for (const c of simulate(after)) {
     const k = `${c.client} ${c.service}:${c.port}`;
@@ -45,8 +49,16 @@ function compare(t: TapTest, before: MeshIndex, change: Change, name: string): v
   const after = before.apply(change);
   const want = reference(before, after);
   const got = grouped(before, after, change);
-  t.same([...got].filter((k) => !want.has(k)), [], `${name}: no break the reference lacks`);
-  t.same([...want].filter((k) => !got.has(k)), [], `${name}: every break of the reference (${want.size})`);
+  t.same(
+    [...got].filter((k) => !want.has(k)),
+    [],
+    `${name}: no break the reference lacks`,
+  );
+  t.same(
+    [...want].filter((k) => !got.has(k)),
+    [],
+    `${name}: every break of the reference (${want.size})`,
+  );
 }
 
 t.test('every fixture change of test/fixtures/core', async (t) => {
@@ -70,19 +82,44 @@ interface GeneratedCase {
   mesh: MeshSize & { seed: number };
   /** The Istio version, when not the generator's current one. */
   version?: string;
-  changes: { kind: 'PeerAuthentication' | 'DestinationRule'; namespace: string; name: string; mode?: string; selector?: Record<string, string>;
-    host?: string; tls?: string; exportTo?: string[]; workloadSelector?: Record<string, string> }[];
+  changes: {
+    kind: 'PeerAuthentication' | 'DestinationRule';
+    namespace: string;
+    name: string;
+    mode?: string;
+    selector?: Record<string, string>;
+    host?: string;
+    tls?: string;
+    exportTo?: string[];
+    workloadSelector?: Record<string, string>;
+  }[];
 }
 
 const meta = { created: '', annotations: {} };
 
 function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
   if (c.kind === 'PeerAuthentication') {
-    return { kind: c.kind, name: c.name, namespace: c.namespace, ...meta, apiVersion: 'security.istio.io/v1', selector: c.selector ?? null, mode: c.mode as 'STRICT', portLevel: {} };
+    return {
+      kind: c.kind,
+      name: c.name,
+      namespace: c.namespace,
+      ...meta,
+      apiVersion: 'security.istio.io/v1',
+      selector: c.selector ?? null,
+      mode: c.mode as 'STRICT',
+      portLevel: {},
+    };
   }
   return {
-    kind: c.kind, name: c.name, namespace: c.namespace, ...meta, apiVersion: 'networking.istio.io/v1', host: c.host!, exportTo: c.exportTo ?? null,
-    workloadSelector: c.workloadSelector ?? null, trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
+    kind: c.kind,
+    name: c.name,
+    namespace: c.namespace,
+    ...meta,
+    apiVersion: 'networking.istio.io/v1',
+    host: c.host!,
+    exportTo: c.exportTo ?? null,
+    workloadSelector: c.workloadSelector ?? null,
+    trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
   };
 }
 

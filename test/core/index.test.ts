@@ -7,7 +7,16 @@ import { generateMesh } from '../../bench/engine/generate.js';
 const meta = { created: '', annotations: {}, apiVersion: 'security.istio.io/v1' };
 
 function pa(ns: number, name: string, mode: PeerAuthentication['mode'], at: number): PeerAuthentication {
-  return { kind: 'PeerAuthentication', name, namespace: `ns-${ns}`, ...meta, created: new Date(Date.UTC(2025, 0, 1, 0, 0, at)).toISOString(), selector: null, mode, portLevel: {} };
+  return {
+    kind: 'PeerAuthentication',
+    name,
+    namespace: `ns-${ns}`,
+    ...meta,
+    created: new Date(Date.UTC(2025, 0, 1, 0, 0, at)).toISOString(),
+    selector: null,
+    mode,
+    portLevel: {},
+  };
 }
 
 // Lengths around and past the point where the chain of derived indexes is flattened.

@@ -9,7 +9,8 @@ const SRC = resolve('src');
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Which top-level folders of src/ each folder may import. */
@@ -28,8 +29,24 @@ const ALLOWED: Record<string, string[]> = {
 
 /** Names that reach the world outside a pure function: the process, clocks, randomness, timers, I/O. */
 const IMPURE_GLOBALS = new Set([
-  'process', 'globalThis', 'global', 'window', 'Date', 'performance', 'crypto', 'fetch', 'console', 'require',
-  'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'XMLHttpRequest', 'WebSocket', 'Deno', 'Bun',
+  'process',
+  'globalThis',
+  'global',
+  'window',
+  'Date',
+  'performance',
+  'crypto',
+  'fetch',
+  'console',
+  'require',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'queueMicrotask',
+  'XMLHttpRequest',
+  'WebSocket',
+  'Deno',
+  'Bun',
 ]);
 
 /** Module-level values that are containers to write into. */
@@ -45,18 +62,36 @@ export function impurities(source: string, fileName = 'x.ts'): string[] {
   // Names declared anywhere in the file (parameters, locals, imports) shadow the globals.
   const declared = new Set<string>();
   const collect = (n: ts.Node): void => {
-    if ((ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isBindingElement(n)
-      || ts.isImportSpecifier(n) || ts.isImportClause(n) || ts.isNamespaceImport(n)) && n.name && ts.isIdentifier(n.name)) declared.add(n.name.text);
+    if (
+      (ts.isVariableDeclaration(n) ||
+        ts.isParameter(n) ||
+        ts.isFunctionDeclaration(n) ||
+        ts.isClassDeclaration(n) ||
+        ts.isBindingElement(n) ||
+        ts.isImportSpecifier(n) ||
+        ts.isImportClause(n) ||
+        ts.isNamespaceImport(n)) &&
+      n.name &&
+      ts.isIdentifier(n.name)
+    )
+      declared.add(n.name.text);
     ts.forEachChild(n, collect);
   };
   collect(sf);
   const visit = (n: ts.Node): void => {
-    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier) && !n.moduleSpecifier.text.startsWith('.')) {
+    if (
+      (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
+      n.moduleSpecifier &&
+      ts.isStringLiteral(n.moduleSpecifier) &&
+      !n.moduleSpecifier.text.startsWith('.')
+    ) {
       at(n, `imports ${n.moduleSpecifier.text}`);
     }
     if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) at(n, 'imports a module at run time');
-    if (ts.isIdentifier(n) && IMPURE_GLOBALS.has(n.text) && !declared.has(n.text) && isReference(n) && !isPureDate(n)) at(n, `reads ${n.text}`);
-    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Math' && n.name.text === 'random') at(n, 'reads Math.random');
+    if (ts.isIdentifier(n) && IMPURE_GLOBALS.has(n.text) && !declared.has(n.text) && isReference(n) && !isPureDate(n))
+      at(n, `reads ${n.text}`);
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Math' && n.name.text === 'random')
+      at(n, 'reads Math.random');
     ts.forEachChild(n, visit);
   };
   visit(sf);
@@ -69,17 +104,25 @@ export function impurities(source: string, fileName = 'x.ts'): string[] {
     }
     for (const d of list.declarations) {
       const init = d.initializer && stripAssertions(d.initializer);
-      if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && MUTABLE_CONSTRUCTORS.has(init.expression.text) && !isReadonly(d, d.initializer!)) {
+      if (
+        init &&
+        ts.isNewExpression(init) &&
+        ts.isIdentifier(init.expression) &&
+        MUTABLE_CONSTRUCTORS.has(init.expression.text) &&
+        !isReadonly(d, d.initializer!)
+      ) {
         at(d, `module-level mutable ${init.expression.text} ${d.name.getText(sf)}`);
       }
-      if (init && ts.isArrayLiteralExpression(init) && !isReadonly(d, d.initializer!)) at(d, `module-level mutable array ${d.name.getText(sf)}`);
+      if (init && ts.isArrayLiteralExpression(init) && !isReadonly(d, d.initializer!))
+        at(d, `module-level mutable array ${d.name.getText(sf)}`);
     }
   }
   return out;
 }
 
 function stripAssertions(e: ts.Expression): ts.Expression {
-  while (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  while (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e) || ts.isTypeAssertionExpression(e))
+    e = e.expression;
   return e;
 }
 
@@ -99,7 +142,8 @@ function isPureDate(n: ts.Identifier): boolean {
 function isReference(n: ts.Identifier): boolean {
   const p = n.parent;
   if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
-  if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p)) && p.name === n) return false;
+  if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p)) && p.name === n)
+    return false;
   if (ts.isTypeReferenceNode(p) || ts.isQualifiedName(p) || ts.isTypeQueryNode(p)) return false;
   return true;
 }
@@ -115,7 +159,8 @@ t.test('the purity check catches each escape (so the checks below can fail)', as
     'the process: process.env': 'export function f(): unknown { return process.env.X; }',
     'randomness: Math.random()': 'export function f(): number { return Math.random(); }',
     'a timer: setTimeout': 'export function f(): void { setTimeout(() => {}, 1); }',
-    'module-level state: a Map': 'const seen = new Map<string, number>();\nexport function f(k: string): number { return seen.get(k) ?? 0; }',
+    'module-level state: a Map':
+      'const seen = new Map<string, number>();\nexport function f(k: string): number { return seen.get(k) ?? 0; }',
     'module-level state: a WeakMap with a type assertion': 'const seen = new WeakMap() as WeakMap<object, number>;',
     'module-level state: let': 'let count = 0;\nexport function f(): number { return ++count; }',
     'module-level state: an array': 'const list: string[] = [];',
@@ -149,8 +194,15 @@ function stageOf(file: string): string {
 }
 
 t.test('the stage check catches an import against the pipeline (so the checks below can fail)', async (t) => {
-  t.ok(stageViolations("import { findingsOf } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')).length > 0, 'change/ may not import verdict/');
-  t.same(stageViolations("import type { Finding } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')), [], 'a type-only import may');
+  t.ok(
+    stageViolations("import { findingsOf } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')).length > 0,
+    'change/ may not import verdict/',
+  );
+  t.same(
+    stageViolations("import type { Finding } from '../verdict/summaries.js';", join(SRC, 'core', 'change', 'x.ts')),
+    [],
+    'a type-only import may',
+  );
   t.same(stageViolations("import { Case } from '../model/cases.js';", join(SRC, 'core', 'rules', 'x.ts')), [], 'rules/ may import model/');
 });
 
@@ -162,8 +214,13 @@ function stageViolations(text: string, file: string): string[] {
   for (const st of sf.statements) {
     if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || !st.moduleSpecifier.text.startsWith('.')) continue;
     const clause = st.importClause;
-    const typeOnly = clause?.isTypeOnly || (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)
-      && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+    const typeOnly =
+      clause?.isTypeOnly ||
+      (clause &&
+        !clause.name &&
+        clause.namedBindings &&
+        ts.isNamedImports(clause.namedBindings) &&
+        clause.namedBindings.elements.every((e) => e.isTypeOnly));
     if (typeOnly) continue;
     const to = stageOf(resolve(dirname(file), st.moduleSpecifier.text));
     if (STAGES[to]! > STAGES[from]!) out.push(`${from || 'core'}/ imports ${to || 'core'}/ (${st.moduleSpecifier.text})`);
@@ -177,7 +234,10 @@ for (const f of files(SRC)) {
   t.test(relative(process.cwd(), f), async (t) => {
     const sf = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
     for (const st of sf.statements) {
-      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
+      const spec =
+        (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)
+          ? st.moduleSpecifier.text
+          : undefined;
       if (!spec?.startsWith('.')) continue;
       const target = relative(SRC, resolve(dirname(f), spec)).split('/')[0]!;
       t.ok(ALLOWED[layer]?.includes(target), `${layer}/ may import ${target}/ (${spec})`);

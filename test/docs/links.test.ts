@@ -7,7 +7,13 @@ import { dirname, join, normalize } from 'node:path';
 
 const README_MAX_LINES = 250;
 
-const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))];
+const pages = [
+  'README.md',
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => join('docs', f)),
+];
 
 /** The text of a page without its fenced code blocks, which hold output and YAML rather than links and headings. */
 function prose(markdown: string): string {
@@ -17,7 +23,11 @@ function prose(markdown: string): string {
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
 function slug(heading: string): string {
   const text = heading.replace(/`/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** The anchors a page offers, with GitHub's -1, -2 suffixes for repeated headings. */
@@ -76,7 +86,10 @@ t.test('the docs pages the README promises exist and are linked from it', async 
   const readme = links(readFileSync('README.md', 'utf8'));
   for (const page of ['install', 'configuration', 'cli', 'webhook', 'evidence', 'engine', 'codes', 'performance', 'design', 'semantics']) {
     t.ok(existsSync(`docs/${page}.md`), `docs/${page}.md exists`);
-    t.ok(readme.some((l) => l.split('#')[0] === `docs/${page}.md`), `README.md links docs/${page}.md`);
+    t.ok(
+      readme.some((l) => l.split('#')[0] === `docs/${page}.md`),
+      `README.md links docs/${page}.md`,
+    );
   }
 });
 
@@ -96,7 +109,7 @@ for (const page of pages) {
 
 t.test('the checks themselves fail on bad pages', async (t) => {
   t.equal(slug('1.5 `portLevelMtls`'), '15-portlevelmtls');
-  t.equal(slug('4.4 Does the client look at the server\'s policy?'), '44-does-the-client-look-at-the-servers-policy');
+  t.equal(slug("4.4 Does the client look at the server's policy?"), '44-does-the-client-look-at-the-servers-policy');
   t.equal(slug('Try it on a real API server: `npm run cluster`'), 'try-it-on-a-real-api-server-npm-run-cluster');
   t.same([...anchors('# A\n\n## A\n\n```\n# not a heading\n```\n')], ['a', 'a-1'], 'repeated headings get suffixes; code is not a heading');
   const page = 'docs/x.md';
@@ -108,6 +121,9 @@ t.test('the checks themselves fail on bad pages', async (t) => {
   t.match(brokenLink(page, 'codes.md#no-such-heading', fake('# Codes\n')) ?? '', 'no heading', 'a missing heading');
   t.equal(brokenLink(page, 'https://istio.io/latest/docs/', fake('')), undefined, 'external links are not followed');
   t.same(links('[a](b.md) `[c](d.md)`\n```\n[e](f.md)\n```\n'), ['b.md'], 'links in code are not links');
-  t.same(namedPaths('`src/no/such/file.ts` `rules/mg1NN-*.ts` `src/core/model/codes.ts`'), ['src/no/such/file.ts', 'src/core/model/codes.ts']);
+  t.same(namedPaths('`src/no/such/file.ts` `rules/mg1NN-*.ts` `src/core/model/codes.ts`'), [
+    'src/no/such/file.ts',
+    'src/core/model/codes.ts',
+  ]);
   t.same(outsideReferences('see ../shared/x and istio-semantics.md §4'), ['../shared', 'istio-semantics.md']);
 });

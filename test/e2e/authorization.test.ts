@@ -28,8 +28,16 @@ t.before(async () => {
   await must(['create', 'namespace', 'istio-system']);
   await must(['apply', '-f', '-'], chartClusterRoles());
   await must(['apply', '-f', '-'], demoTenant('alice', 'foo'));
-  webhook = await startWebhook(cluster, ['--kubeconfig', cluster.kubeconfig, '--telemetry', 'examples/telemetry/legacy-plaintext.prom', '--istio-version', '1.28.0']);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  webhook = await startWebhook(cluster, [
+    '--kubeconfig',
+    cluster.kubeconfig,
+    '--telemetry',
+    'examples/telemetry/legacy-plaintext.prom',
+    '--istio-version',
+    '1.28.0',
+  ]);
+  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++)
+    await new Promise((r) => setTimeout(r, 100));
 });
 
 t.teardown(async () => {
@@ -65,18 +73,46 @@ t.test('the tenant may label her namespace: a label other than the mode always p
 t.test('the tenant cannot weaken the mode: the denial names the missing permission in one kubectl line', async (t) => {
   const r = await alice(['label', 'namespace', 'foo', 'mtls-guard.io/mode=off']);
   t.equal(r.code, 1, 'kubectl exits 1');
-  t.match(flat(r.stderr), 'admission webhook "modes.mtls-guard.io" denied the request: mtls-guard: alice may not weaken the mtls-guard mode of namespace foo from enforce to off: that needs verb "weaken" on "modes.mtls-guard.io" in namespace foo');
-  t.same(grantLine(r.stderr), ['create', 'rolebinding', 'mtls-guard-weaken-alice', '-n', 'foo', '--clusterrole=mtls-guard-weaken-mode', '--user=alice']);
-  t.notOk((await must(['get', 'namespace', 'foo', '-o', 'jsonpath={.metadata.labels}'])).includes('mtls-guard.io/mode'), 'the label was not set');
+  t.match(
+    flat(r.stderr),
+    'admission webhook "modes.mtls-guard.io" denied the request: mtls-guard: alice may not weaken the mtls-guard mode of namespace foo from enforce to off: that needs verb "weaken" on "modes.mtls-guard.io" in namespace foo',
+  );
+  t.same(grantLine(r.stderr), [
+    'create',
+    'rolebinding',
+    'mtls-guard-weaken-alice',
+    '-n',
+    'foo',
+    '--clusterrole=mtls-guard-weaken-mode',
+    '--user=alice',
+  ]);
+  t.notOk(
+    (await must(['get', 'namespace', 'foo', '-o', 'jsonpath={.metadata.labels}'])).includes('mtls-guard.io/mode'),
+    'the label was not set',
+  );
   t.ok(await metric('mtls_guard_refused_total{action="weaken",why="forbidden"} 1'), 'counted as refused');
 });
 
 t.test('nor acknowledge a breakage: STRICT for foo with a reason is still denied, naming the permission', async (t) => {
   const r = await alice(['apply', '-f', '-'], pa('STRICT', 'legacy/sleep moves into the mesh on Friday'));
   t.equal(r.code, 1, 'kubectl exits 1');
-  t.match(flat(r.stderr), 'denied the request: mtls-guard: alice may not acknowledge breakages in namespace foo: that needs verb "acknowledge" on "breakages.mtls-guard.io" in namespace foo');
-  t.match(flat(r.stderr), 'CREATE PeerAuthentication foo/default (STRICT) would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)');
-  t.same(grantLine(r.stderr), ['create', 'rolebinding', 'mtls-guard-acknowledge-alice', '-n', 'foo', '--clusterrole=mtls-guard-acknowledge-breakage', '--user=alice']);
+  t.match(
+    flat(r.stderr),
+    'denied the request: mtls-guard: alice may not acknowledge breakages in namespace foo: that needs verb "acknowledge" on "breakages.mtls-guard.io" in namespace foo',
+  );
+  t.match(
+    flat(r.stderr),
+    'CREATE PeerAuthentication foo/default (STRICT) would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)',
+  );
+  t.same(grantLine(r.stderr), [
+    'create',
+    'rolebinding',
+    'mtls-guard-acknowledge-alice',
+    '-n',
+    'foo',
+    '--clusterrole=mtls-guard-acknowledge-breakage',
+    '--user=alice',
+  ]);
 });
 
 t.test('an empty or token reason is refused for anyone, cluster admins included', async (t) => {
@@ -101,7 +137,10 @@ t.test('once an admin runs the named line, the tenant can acknowledge; the ackno
   r = await alice(['apply', '-f', '-'], pa('STRICT', 'sleep.legacy is retired today, ticket OPS-42'));
   t.equal(r.code, 0, 'acknowledged', { stderr: r.stderr });
   t.match(r.stdout, 'peerauthentication.security.istio.io/default configured');
-  t.match(flat(r.stderr), 'Warning: breakage acknowledged by alice (mtls-guard.io/acknowledge-breakage): sleep.legacy is retired today, ticket OPS-42');
+  t.match(
+    flat(r.stderr),
+    'Warning: breakage acknowledged by alice (mtls-guard.io/acknowledge-breakage): sleep.legacy is retired today, ticket OPS-42',
+  );
   t.ok(await metric('mtls_guard_acknowledged_total 1'), 'counted');
   let reasons = '';
   for (let i = 0; i < 50 && !reasons.includes('MtlsBreakageAcknowledged'); i++) {
@@ -109,8 +148,21 @@ t.test('once an admin runs the named line, the tenant can acknowledge; the ackno
     await new Promise((r2) => setTimeout(r2, 100));
   }
   t.match(reasons, 'MtlsBreakageAcknowledged', 'an Event records it');
-  const msg = await must(['get', 'events', '-n', 'foo', '--field-selector', 'reason=MtlsBreakageAcknowledged', '-o', 'jsonpath={.items[0].message}']);
-  t.match(msg, 'alice acknowledged the breakage (MG101): sleep.legacy is retired today, ticket OPS-42', 'naming the user, the codes and the reason');
+  const msg = await must([
+    'get',
+    'events',
+    '-n',
+    'foo',
+    '--field-selector',
+    'reason=MtlsBreakageAcknowledged',
+    '-o',
+    'jsonpath={.items[0].message}',
+  ]);
+  t.match(
+    msg,
+    'alice acknowledged the breakage (MG101): sleep.legacy is retired today, ticket OPS-42',
+    'naming the user, the codes and the reason',
+  );
   await must(['delete', 'peerauthentications.security.istio.io', 'default', '-n', 'foo']);
 });
 
@@ -137,8 +189,11 @@ t.test('cluster admins (system:masters) pass every check', async (t) => {
 
 t.test('a namespace created with a weaker label than the default needs the permission', async (t) => {
   const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: tenant-made, labels: {mtls-guard.io/mode: dry-run}}\n';
-  await must(['apply', '-f', '-'], 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ns-creator}\nrules: [{apiGroups: [""], resources: [namespaces], verbs: [create]}]\n---\n'
-    + 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ns-creator}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ns-creator}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]\n');
+  await must(
+    ['apply', '-f', '-'],
+    'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ns-creator}\nrules: [{apiGroups: [""], resources: [namespaces], verbs: [create]}]\n---\n' +
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ns-creator}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ns-creator}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]\n',
+  );
   const r = await cluster.kubectl(['--as', 'bob', 'create', '-f', '-'], ns);
   t.equal(r.code, 1, 'denied');
   t.match(flat(r.stderr), 'bob may not weaken the mtls-guard mode of namespace tenant-made from enforce to dry-run');

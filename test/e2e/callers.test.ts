@@ -37,8 +37,10 @@ webhooks:
   sideEffects: None
   admissionReviewVersions: [v1]
 `;
-const STRICT = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: hooks}\nspec: {mtls: {mode: STRICT}}\n';
-const SNIPPET = /\{"apiVersion":"security\.istio\.io\/v1","kind":"PeerAuthentication","metadata":\{"name":"[a-z0-9-]+","namespace":"hooks"\},"spec":\{"selector":\{"matchLabels":\{[^}]*\}\},"portLevelMtls":\{"9443":\{"mode":"PERMISSIVE"\}\}\}\}/;
+const STRICT =
+  'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: hooks}\nspec: {mtls: {mode: STRICT}}\n';
+const SNIPPET =
+  /\{"apiVersion":"security\.istio\.io\/v1","kind":"PeerAuthentication","metadata":\{"name":"[a-z0-9-]+","namespace":"hooks"\},"spec":\{"selector":\{"matchLabels":\{[^}]*\}\},"portLevelMtls":\{"9443":\{"mode":"PERMISSIVE"\}\}\}\}/;
 
 t.before(async () => {
   cluster = await startCluster(dir);
@@ -49,7 +51,8 @@ t.before(async () => {
   }
   await cluster.kubectl(['create', 'namespace', 'istio-system']);
   webhook = await startWebhook(cluster, ['--kubeconfig', cluster.kubeconfig, '--istio-version', '1.28.0']);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++)
+    await new Promise((r) => setTimeout(r, 100));
 });
 
 t.teardown(async () => {
@@ -59,7 +62,7 @@ t.teardown(async () => {
 
 let snippet = '';
 
-t.test('namespace STRICT for the webhook\'s namespace is denied, naming the API server and the configuration', async (t) => {
+t.test("namespace STRICT for the webhook's namespace is denied, naming the API server and the configuration", async (t) => {
   const r = await cluster.kubectl(['apply', '-f', '-'], STRICT);
   t.equal(r.code, 1, 'kubectl exits 1');
   t.match(r.stderr, 'admission webhook "validate.mtls-guard.io" denied the request');

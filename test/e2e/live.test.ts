@@ -21,8 +21,16 @@ t.before(async () => {
   const r = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
   if (r.code !== 0) throw new Error(r.stderr);
   await cluster.kubectl(['create', 'namespace', 'istio-system']);
-  webhook = await startWebhook(cluster, ['--kubeconfig', cluster.kubeconfig, '--telemetry', 'examples/telemetry/legacy-plaintext.prom', '--istio-version', '1.28.0']);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((r2) => setTimeout(r2, 100));
+  webhook = await startWebhook(cluster, [
+    '--kubeconfig',
+    cluster.kubeconfig,
+    '--telemetry',
+    'examples/telemetry/legacy-plaintext.prom',
+    '--istio-version',
+    '1.28.0',
+  ]);
+  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++)
+    await new Promise((r2) => setTimeout(r2, 100));
 });
 
 t.teardown(async () => {
@@ -31,11 +39,22 @@ t.teardown(async () => {
 });
 
 const apply = (yaml: string, ...flags: string[]) => cluster.kubectl(['apply', ...flags, '-f', '-'], yaml);
-const STRICT_FOO = 'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n';
-const MESH_MTLS = 'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: default, namespace: istio-system}\nspec: {host: "*.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n';
+const STRICT_FOO =
+  'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n';
+const MESH_MTLS =
+  'apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: default, namespace: istio-system}\nspec: {host: "*.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n';
 
 async function mtlsGuardEvents(ns: string): Promise<string> {
-  const r = await cluster.kubectl(['get', 'events', '-n', ns, '--field-selector', 'source=mtls-guard', '-o', 'jsonpath={.items[*].reason}']);
+  const r = await cluster.kubectl([
+    'get',
+    'events',
+    '-n',
+    ns,
+    '--field-selector',
+    'source=mtls-guard',
+    '-o',
+    'jsonpath={.items[*].reason}',
+  ]);
   return r.stdout.trim();
 }
 
@@ -55,13 +74,19 @@ t.test('--dry-run=server of STRICT for foo is denied and writes no Event', async
   t.equal(await mtlsGuardEvents('foo'), '', 'no Event');
 });
 
-t.test('STRICT for foo with observed legacy plaintext is denied, naming sleep.legacy -> httpbin.foo:8000, and records an Event', async (t) => {
-  const r = await apply(STRICT_FOO);
-  t.equal(r.code, 1, 'kubectl exits 1');
-  t.match(r.stderr, 'denied the request: CREATE PeerAuthentication foo/default (STRICT) would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)');
-  for (let i = 0; i < 50 && !(await mtlsGuardEvents('foo')); i++) await new Promise((r2) => setTimeout(r2, 100));
-  t.equal(await mtlsGuardEvents('foo'), 'MtlsBreakageDenied', 'one Event');
-});
+t.test(
+  'STRICT for foo with observed legacy plaintext is denied, naming sleep.legacy -> httpbin.foo:8000, and records an Event',
+  async (t) => {
+    const r = await apply(STRICT_FOO);
+    t.equal(r.code, 1, 'kubectl exits 1');
+    t.match(
+      r.stderr,
+      'denied the request: CREATE PeerAuthentication foo/default (STRICT) would break 1 connection (1 observed): sleep.legacy -> httpbin.foo:8000 (200 → 000)',
+    );
+    for (let i = 0; i < 50 && !(await mtlsGuardEvents('foo')); i++) await new Promise((r2) => setTimeout(r2, 100));
+    t.equal(await mtlsGuardEvents('foo'), 'MtlsBreakageDenied', 'one Event');
+  },
+);
 
 t.test('after labelling foo mtls-guard.io/mode=warn the same apply is created, with Warning: lines', async (t) => {
   await cluster.kubectl(['label', 'namespace', 'foo', 'mtls-guard.io/mode=warn']);
@@ -100,7 +125,8 @@ t.test('with the DISABLE rules for the API server and legacy present, it is allo
 });
 
 t.test('DELETE of the httpbin-legacy DISABLE rule while *.local ISTIO_MUTUAL exists is denied', async (t) => {
-  const del = (...flags: string[]) => cluster.kubectl(['delete', ...flags, 'destinationrules.networking.istio.io', 'httpbin-legacy', '-n', 'legacy']);
+  const del = (...flags: string[]) =>
+    cluster.kubectl(['delete', ...flags, 'destinationrules.networking.istio.io', 'httpbin-legacy', '-n', 'legacy']);
   // The webhook sees the new *.local rule through its watch; a dry run (no side effects) waits for it.
   for (let i = 0; i < 50 && (await del('--dry-run=server')).code === 0; i++) await new Promise((r2) => setTimeout(r2, 100));
   const r = await del();
@@ -111,11 +137,21 @@ t.test('DELETE of the httpbin-legacy DISABLE rule while *.local ISTIO_MUTUAL exi
 
 t.test('watch resilience: kube-apiserver stops and comes back; no wrong deny meanwhile, and new Pods arrive', async (t) => {
   const harmless = {
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
     request: {
-      uid: 'during-outage', kind: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule' }, namespace: 'bar', name: 'x', operation: 'CREATE',
+      uid: 'during-outage',
+      kind: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule' },
+      namespace: 'bar',
+      name: 'x',
+      operation: 'CREATE',
       userInfo: { username: 'admin' },
-      object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'x', namespace: 'bar' }, spec: { host: 'httpbin', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } },
+      object: {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'x', namespace: 'bar' },
+        spec: { host: 'httpbin', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+      },
     },
   };
   const judge = async () => (await webhook.app.inject({ method: 'POST', url: '/validate', payload: harmless })).json();
@@ -127,12 +163,28 @@ t.test('watch resilience: kube-apiserver stops and comes back; no wrong deny mea
   }
   t.ok(webhook.snapshot(), 'the last snapshot is still served');
   await cluster.startApiServer();
-  const r = await cluster.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: after-restart, namespace: legacy, labels: {app: after-restart}}\nspec: {containers: [{name: c, image: c}]}\n');
+  const r = await cluster.kubectl(
+    ['apply', '-f', '-'],
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: after-restart, namespace: legacy, labels: {app: after-restart}}\nspec: {containers: [{name: c, image: c}]}\n',
+  );
   t.equal(r.code, 0, r.stderr);
   const start = Date.now();
-  while (!webhook.snapshot()?.workloads('legacy').some((w) => w.name === 'after-restart') && Date.now() - start < 30_000) await new Promise((r2) => setTimeout(r2, 100));
+  while (
+    !webhook
+      .snapshot()
+      ?.workloads('legacy')
+      .some((w) => w.name === 'after-restart') &&
+    Date.now() - start < 30_000
+  )
+    await new Promise((r2) => setTimeout(r2, 100));
   const took = Date.now() - start;
-  t.ok(webhook.snapshot()?.workloads('legacy').some((w) => w.name === 'after-restart'), `the Pod created after the restart is in the snapshot (after ${took} ms)`);
+  t.ok(
+    webhook
+      .snapshot()
+      ?.workloads('legacy')
+      .some((w) => w.name === 'after-restart'),
+    `the Pod created after the restart is in the snapshot (after ${took} ms)`,
+  );
   t.equal((await judge()).response.allowed, true, 'and the harmless change is still allowed');
 });
 
@@ -141,20 +193,63 @@ t.test('an API server not reachable yet at start: serve stays up and not ready, 
   const port = await freePort();
   const certs = join(cluster.dir, 'webhook-certs');
   const logs: string[] = [];
-  const late = await startServer(parseServeArgs(['--listen', `127.0.0.1:${port}`, '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
-    '--kubeconfig', cluster.kubeconfig, '--log-level', 'silent', '--drain-seconds', '0', '--istio-version', '1.28.0'], {}),
-  { out: () => {}, err: (s) => logs.push(s) });
+  const late = await startServer(
+    parseServeArgs(
+      [
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--tls-cert',
+        join(certs, 'tls.crt'),
+        '--tls-key',
+        join(certs, 'tls.key'),
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '--log-level',
+        'silent',
+        '--drain-seconds',
+        '0',
+        '--istio-version',
+        '1.28.0',
+      ],
+      {},
+    ),
+    { out: () => {}, err: (s) => logs.push(s) },
+  );
   t.teardown(() => late.shutdown('test'));
   const ready = async () => (await late.app.inject({ url: '/readyz' })).statusCode;
   t.equal(await ready(), 503, 'not ready while the API server is down');
-  const judged = (await late.app.inject({ method: 'POST', url: '/validate', payload: {
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'early', operation: 'CREATE', kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
-      namespace: 'foo', name: 'default', userInfo: { username: 'admin' }, object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'foo' }, spec: { mtls: { mode: 'STRICT' } } } },
-  } })).json();
-  t.match(judged.response, { uid: 'early', allowed: true, warnings: ['MG303 mtls-guard has no mesh snapshot yet; the change was not evaluated'] }, 'answers, saying nothing was judged');
+  const judged = (
+    await late.app.inject({
+      method: 'POST',
+      url: '/validate',
+      payload: {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'early',
+          operation: 'CREATE',
+          kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
+          namespace: 'foo',
+          name: 'default',
+          userInfo: { username: 'admin' },
+          object: {
+            apiVersion: 'security.istio.io/v1',
+            kind: 'PeerAuthentication',
+            metadata: { name: 'default', namespace: 'foo' },
+            spec: { mtls: { mode: 'STRICT' } },
+          },
+        },
+      },
+    })
+  ).json();
+  t.match(
+    judged.response,
+    { uid: 'early', allowed: true, warnings: ['MG303 mtls-guard has no mesh snapshot yet; the change was not evaluated'] },
+    'answers, saying nothing was judged',
+  );
   await new Promise((r) => setTimeout(r, 1500));
   await cluster.startApiServer();
-  for (let i = 0; i < 300 && await ready() !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 300 && (await ready()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   t.equal(await ready(), 200, 'ready once the API server answers');
   t.ok(late.snapshot(), 'with a snapshot');
 });

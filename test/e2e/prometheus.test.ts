@@ -25,11 +25,19 @@ const edge = (reporter: string, src: string, dst: string, csp: string, perSecond
   const [sw, sn] = src.split('.');
   const [dw, dn] = dst.split('.');
   return {
-    name, perSecond,
+    name,
+    perSecond,
     labels: {
-      reporter, source_workload: sw!, source_workload_namespace: sn!, destination_workload: dw!, destination_workload_namespace: dn!,
-      destination_service: `${dw}.${dn}.svc.cluster.local`, destination_service_name: dw!, destination_service_namespace: dn!,
-      connection_security_policy: csp, response_code: '200',
+      reporter,
+      source_workload: sw!,
+      source_workload_namespace: sn!,
+      destination_workload: dw!,
+      destination_workload_namespace: dn!,
+      destination_service: `${dw}.${dn}.svc.cluster.local`,
+      destination_service_name: dw!,
+      destination_service_namespace: dn!,
+      connection_security_policy: csp,
+      response_code: '200',
     },
   };
 };
@@ -45,9 +53,12 @@ const SERIES: Series[] = [
   edge('source', 'sleep.bar', 'httpbin.legacy', 'unknown', 1),
 ];
 
-const STRICT = (ns: string) => `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: ${ns}}\nspec: {mtls: {mode: STRICT}}\n`;
-const MESH_MTLS = 'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: default, namespace: istio-system}\nspec: {host: "*.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n';
-const API_DISABLE = 'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: api-server, namespace: istio-system}\nspec: {host: kubernetes.default.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n';
+const STRICT = (ns: string) =>
+  `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: ${ns}}\nspec: {mtls: {mode: STRICT}}\n`;
+const MESH_MTLS =
+  'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: default, namespace: istio-system}\nspec: {host: "*.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n';
+const API_DISABLE =
+  'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: api-server, namespace: istio-system}\nspec: {host: kubernetes.default.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n';
 const apply = (yaml: string) => cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], yaml);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,8 +86,22 @@ t.before(async () => {
   const r = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
   if (r.code !== 0) throw new Error(r.stderr);
   await cluster.kubectl(['create', 'namespace', 'istio-system']);
-  webhook = await startWebhook(cluster, ['--kubeconfig', cluster.kubeconfig, '--telemetry', prom.url, '--telemetry-window', '1m',
-    '--telemetry-refresh', '1s', '--telemetry-timeout', '1s', '--telemetry-max-age', '5s', '--istio-version', '1.28.0']);
+  webhook = await startWebhook(cluster, [
+    '--kubeconfig',
+    cluster.kubeconfig,
+    '--telemetry',
+    prom.url,
+    '--telemetry-window',
+    '1m',
+    '--telemetry-refresh',
+    '1s',
+    '--telemetry-timeout',
+    '1s',
+    '--telemetry-max-age',
+    '5s',
+    '--istio-version',
+    '1.28.0',
+  ]);
   for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await sleep(100);
 });
 
@@ -94,7 +119,7 @@ t.test('plaintext into httpbin.foo from an unknown source: STRICT for foo is den
   t.match(r.stderr, /observed/);
   t.match(r.stderr, /connection_security_policy|plaintext/);
   t.match(r.stderr, new RegExp(`Prometheus ${prom.url.replace(/[.]/g, '\\.')} \\(rate over 1m\\)`), 'names the source and window');
-  t.match(r.stderr, /= [0-9.]+\/s in Prometheus/, "cites the rate");
+  t.match(r.stderr, /= [0-9.]+\/s in Prometheus/, 'cites the rate');
 });
 
 t.test('only mTLS seen into httpbin.bar: STRICT for bar is allowed', async (t) => {
@@ -103,15 +128,18 @@ t.test('only mTLS seen into httpbin.bar: STRICT for bar is allowed', async (t) =
   t.notMatch(r.stderr, /observed/, 'nothing observed against it');
 });
 
-t.test('sidecar clients observed calling httpbin.legacy: *.local ISTIO_MUTUAL without a legacy DISABLE is denied, naming them', async (t) => {
-  const created = await cluster.kubectl(['apply', '-f', '-'], API_DISABLE);
-  t.equal(created.code, 0, created.stderr);
-  const r = await applyUntil(MESH_MTLS, (x) => x.code === 1 && /sleep\.foo/.test(x.stderr));
-  t.equal(r.code, 1, 'kubectl exits 1');
-  t.match(r.stderr, /sleep\.foo -> httpbin\.legacy:8000 \(200 → 503\)/);
-  t.match(r.stderr, /sleep\.bar -> httpbin\.legacy:8000 \(200 → 503\)|sleep\.bar/);
-  t.match(r.stderr, /observed/);
-});
+t.test(
+  'sidecar clients observed calling httpbin.legacy: *.local ISTIO_MUTUAL without a legacy DISABLE is denied, naming them',
+  async (t) => {
+    const created = await cluster.kubectl(['apply', '-f', '-'], API_DISABLE);
+    t.equal(created.code, 0, created.stderr);
+    const r = await applyUntil(MESH_MTLS, (x) => x.code === 1 && /sleep\.foo/.test(x.stderr));
+    t.equal(r.code, 1, 'kubectl exits 1');
+    t.match(r.stderr, /sleep\.foo -> httpbin\.legacy:8000 \(200 → 503\)/);
+    t.match(r.stderr, /sleep\.bar -> httpbin\.legacy:8000 \(200 → 503\)|sleep\.bar/);
+    t.match(r.stderr, /observed/);
+  },
+);
 
 t.test('/metrics reports the evidence age, the query durations and the errors', async (t) => {
   const m = (await webhook.app.inject({ url: '/metrics' })).body;
@@ -125,8 +153,17 @@ t.test('check --telemetry URL uses the same client', async (t) => {
   const file = join(dir, 'strict-foo.yaml');
   writeFileSync(file, STRICT('foo'));
   let out = '';
-  const code = await main(['check', '-f', file, '--cluster', 'examples/mesh-current', '--telemetry', prom.url, '--telemetry-window', '1m'],
-    { out: (s) => { out += s; }, err: (s) => { out += s; } });
+  const code = await main(
+    ['check', '-f', file, '--cluster', 'examples/mesh-current', '--telemetry', prom.url, '--telemetry-window', '1m'],
+    {
+      out: (s) => {
+        out += s;
+      },
+      err: (s) => {
+        out += s;
+      },
+    },
+  );
   t.equal(code, 1, 'denied on observed plaintext');
   t.match(out, 'DENIED');
   t.match(out, /MG101 +observed +2 workloads without a sidecar in unknown|observed/);
@@ -143,7 +180,9 @@ t.test('Prometheus stopped: the same STRICT is allowed with the fallback warning
 
 t.test('Prometheus hanging: still allowed with the warning, never waiting for it', async (t) => {
   const held: Socket[] = [];
-  const blackhole = createServer((s) => { held.push(s); });
+  const blackhole = createServer((s) => {
+    held.push(s);
+  });
   await new Promise<void>((r) => blackhole.listen(prom.port, '127.0.0.1', r));
   try {
     const r = await applyUntil(STRICT('foo'), (x) => x.code === 0 && /within|no answer/.test(x.stderr));

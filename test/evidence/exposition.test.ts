@@ -2,26 +2,44 @@ import t from 'tap';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
 
 t.test('parses names, labels with escapes, values and timestamps', async (t) => {
-  const s = parseExposition([
-    '# HELP istio_requests_total Total requests.',
-    '# TYPE istio_requests_total counter',
-    'istio_requests_total{reporter="destination",source_workload="a\\"b",connection_security_policy="none"} 3 1700000000000',
-    'up 1',
-    'istio_tcp_connections_opened_total{reporter="source",} 2.5e1',
-  ].join('\n'), 'f');
-  t.same(s.map((x) => [x.name, x.value]), [['istio_requests_total', 3], ['up', 1], ['istio_tcp_connections_opened_total', 25]]);
+  const s = parseExposition(
+    [
+      '# HELP istio_requests_total Total requests.',
+      '# TYPE istio_requests_total counter',
+      'istio_requests_total{reporter="destination",source_workload="a\\"b",connection_security_policy="none"} 3 1700000000000',
+      'up 1',
+      'istio_tcp_connections_opened_total{reporter="source",} 2.5e1',
+    ].join('\n'),
+    'f',
+  );
+  t.same(
+    s.map((x) => [x.name, x.value]),
+    [
+      ['istio_requests_total', 3],
+      ['up', 1],
+      ['istio_tcp_connections_opened_total', 25],
+    ],
+  );
   t.equal(s[0]!.labels['source_workload'], 'a"b');
 });
 
 t.test('keeps only Istio traffic metrics, and plaintext only from the destination reporter', async (t) => {
-  const e = edgesFromSamples(parseExposition([
-    'istio_requests_total{reporter="destination",connection_security_policy="none",destination_service="h.f.svc.cluster.local"} 1',
-    'istio_requests_total{reporter="destination",connection_security_policy="mutual_tls"} 1',
-    'istio_requests_total{reporter="source",connection_security_policy="unknown"} 1',
-    'istio_tcp_connections_opened_total{reporter="destination",connection_security_policy="unknown"} 1',
-    'process_cpu_seconds_total 4',
-  ].join('\n'), 'f'));
-  t.same(e.map((x) => x.plaintext), [true, false, false, true]);
+  const e = edgesFromSamples(
+    parseExposition(
+      [
+        'istio_requests_total{reporter="destination",connection_security_policy="none",destination_service="h.f.svc.cluster.local"} 1',
+        'istio_requests_total{reporter="destination",connection_security_policy="mutual_tls"} 1',
+        'istio_requests_total{reporter="source",connection_security_policy="unknown"} 1',
+        'istio_tcp_connections_opened_total{reporter="destination",connection_security_policy="unknown"} 1',
+        'process_cpu_seconds_total 4',
+      ].join('\n'),
+      'f',
+    ),
+  );
+  t.same(
+    e.map((x) => x.plaintext),
+    [true, false, false, true],
+  );
   t.equal(e[3]!.sourceWorkload, 'unknown', 'missing source labels mean unknown');
 });
 

@@ -6,8 +6,17 @@ import { parse } from 'yaml';
 import type { Traffic } from '../../src/core/model/model.js';
 import { EvidenceRefresher } from '../../src/evidence/refresher.js';
 
-interface Row { at: number; answer?: string; view: string; changed: boolean; why: string }
-const fx = parse(readFileSync(new URL('../fixtures/evidence/refresher.yaml', import.meta.url), 'utf8')) as { maxAgeSeconds: number; rows: Row[] };
+interface Row {
+  at: number;
+  answer?: string;
+  view: string;
+  changed: boolean;
+  why: string;
+}
+const fx = parse(readFileSync(new URL('../fixtures/evidence/refresher.yaml', import.meta.url), 'utf8')) as {
+  maxAgeSeconds: number;
+  rows: Row[];
+};
 
 t.test('evidence over time', async (t) => {
   let now = 0;
@@ -15,11 +24,16 @@ t.test('evidence over time', async (t) => {
   const answer: Traffic = { edges: [], source: 'Prometheus http://p:9090 (rate over 1h)', perSecond: true };
   const changes: Traffic[] = [];
   const rounds: (Error | null)[] = [];
-  const r = new EvidenceRefresher(async () => {
-    if (next === 'ok') return { ...answer };
-    throw new Error(next);
-  }, 'Prometheus http://p:9090', { intervalMs: 30_000, maxAgeMs: fx.maxAgeSeconds * 1000 }, () => now,
-  { onChange: (v) => changes.push(v), onRound: (_s, e) => rounds.push(e) });
+  const r = new EvidenceRefresher(
+    async () => {
+      if (next === 'ok') return { ...answer };
+      throw new Error(next);
+    },
+    'Prometheus http://p:9090',
+    { intervalMs: 30_000, maxAgeMs: fx.maxAgeSeconds * 1000 },
+    () => now,
+    { onChange: (v) => changes.push(v), onRound: (_s, e) => rounds.push(e) },
+  );
   for (const row of fx.rows) {
     now = row.at * 1000;
     const before = changes.length;
@@ -38,8 +52,17 @@ t.test('evidence over time', async (t) => {
 t.test('a round still running is not doubled', async (t) => {
   let calls = 0;
   let release!: () => void;
-  const r = new EvidenceRefresher(() => { calls++; return new Promise<Traffic>((res) => { release = () => res({ edges: [], source: 's' }); }); },
-    's', { intervalMs: 1000, maxAgeMs: 5000 }, () => 0);
+  const r = new EvidenceRefresher(
+    () => {
+      calls++;
+      return new Promise<Traffic>((res) => {
+        release = () => res({ edges: [], source: 's' });
+      });
+    },
+    's',
+    { intervalMs: 1000, maxAgeMs: 5000 },
+    () => 0,
+  );
   const a = r.refresh();
   const b = r.refresh();
   t.equal(a, b, 'the same round');

@@ -10,7 +10,11 @@ import type { Authorizer } from '../../src/admission/authorize.js';
 
 /** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */
 export async function demoIndex(extra: string[] = []): Promise<MeshIndex> {
-  const { idx } = await loadIndex(['examples/mesh-current', 'examples/webhook-demo', ...extra], {}, 'examples/telemetry/legacy-plaintext.prom');
+  const { idx } = await loadIndex(
+    ['examples/mesh-current', 'examples/webhook-demo', ...extra],
+    {},
+    'examples/telemetry/legacy-plaintext.prom',
+  );
   return idx;
 }
 
@@ -40,7 +44,10 @@ export function fakeAuthorizer(grants: readonly string[] = [], fail = false): Au
   };
 }
 
-export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyOn?: Evidence; liveLabels?: Record<string, Labels>; authorizer?: Authorizer } = {}): TestApp {
+export function testApp(
+  idx: MeshIndex | null,
+  opts: { defaultMode?: Mode; denyOn?: Evidence; liveLabels?: Record<string, Labels>; authorizer?: Authorizer } = {},
+): TestApp {
   const events: AdmissionEvent[] = [];
   // Every read of the clock advances it by `step`, so a test can make evaluation "slow".
   const clock = { now: 0, step: 0 };
@@ -50,7 +57,10 @@ export function testApp(idx: MeshIndex | null, opts: { defaultMode?: Mode; denyO
     snapshot: () => idx,
     ready: () => t.ready,
     options: {
-      defaultMode: opts.defaultMode ?? 'enforce', denyOn: opts.denyOn ?? 'declared', authorizer: opts.authorizer ?? fakeAuthorizer(), rolePrefix: 'mtls-guard',
+      defaultMode: opts.defaultMode ?? 'enforce',
+      denyOn: opts.denyOn ?? 'declared',
+      authorizer: opts.authorizer ?? fakeAuthorizer(),
+      rolePrefix: 'mtls-guard',
       ...(opts.liveLabels ? { namespaceLabels: (ns: string) => opts.liveLabels![ns] } : {}),
     },
     metrics,

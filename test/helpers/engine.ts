@@ -39,10 +39,13 @@ export interface EngineCase {
 
 /** Reads every case of the YAML files in a fixture folder. */
 export function loadCases(dir: string): { file: string; cases: EngineCase[] }[] {
-  return readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => ({
-    file: f,
-    cases: parse(readFileSync(join(ROOT, dir, f), 'utf8')) as EngineCase[],
-  }));
+  return readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({
+      file: f,
+      cases: parse(readFileSync(join(ROOT, dir, f), 'utf8')) as EngineCase[],
+    }));
 }
 
 const baseCache = new Map<string, LoadedDoc[]>();
@@ -51,12 +54,17 @@ const baseCache = new Map<string, LoadedDoc[]>();
 export async function buildIndex(c: EngineCase): Promise<MeshIndex> {
   let base: LoadedDoc[] = [];
   if (c.base) {
-    base = baseCache.get(c.base) ?? await loadManifests([join(ROOT, c.base)]);
+    base = baseCache.get(c.base) ?? (await loadManifests([join(ROOT, c.base)]));
     baseCache.set(c.base, base);
   }
   const docs = [...base, ...(c.add ? parseManifests(c.add, 'add') : [])];
   const traffic: Traffic | null = c.telemetry
-    ? { edges: edgesFromSamples(parseExposition(c.telemetry, 'telemetry')), source: 'telemetry', ...(c.degraded ? { degraded: c.degraded } : {}) } : null;
+    ? {
+        edges: edgesFromSamples(parseExposition(c.telemetry, 'telemetry')),
+        source: 'telemetry',
+        ...(c.degraded ? { degraded: c.degraded } : {}),
+      }
+    : null;
   const { data } = projectSnapshot(docs, {
     ...(c.version ? { istioVersion: c.version } : {}),
     ...(c.autoMtls ? { autoMtls: c.autoMtls === 'on' } : {}),

@@ -13,11 +13,23 @@ import { NO_EVENTS } from '../../src/admission/events.js';
 import { demoIndex, fakeAuthorizer, review, testApp } from '../helpers/app.js';
 
 interface Case {
-  name: string; review?: string; set?: Record<string, unknown>; body?: unknown; raw?: string; contentType?: string;
-  method?: 'GET' | 'POST'; url?: string; extraSnapshot?: string; defaultMode?: 'warn'; clockStep?: number;
-  noSnapshot?: boolean; notReady?: string[]; liveLabels?: Record<string, Record<string, string>>;
+  name: string;
+  review?: string;
+  set?: Record<string, unknown>;
+  body?: unknown;
+  raw?: string;
+  contentType?: string;
+  method?: 'GET' | 'POST';
+  url?: string;
+  extraSnapshot?: string;
+  defaultMode?: 'warn';
+  clockStep?: number;
+  noSnapshot?: boolean;
+  notReady?: string[];
+  liveLabels?: Record<string, Record<string, string>>;
   /** `user verb namespace` lines the stand-in authorizer allows; `authzFails` makes it unreachable. */
-  grants?: string[]; authzFails?: boolean;
+  grants?: string[];
+  authzFails?: boolean;
   /** `asked`: the permission checks made, as `user verb namespace`. */
   expect: { status: number; json?: unknown; events?: number; noWarnings?: boolean; asked?: string[] };
   messageHas?: string[];
@@ -38,12 +50,19 @@ for (const c of cases) {
   t.test(c.name, async (t) => {
     let idx: MeshIndex | null = base;
     if (c.extraSnapshot) {
-      const docs = [...await loadManifests(['examples/mesh-current', 'examples/webhook-demo']), ...parseManifests(c.extraSnapshot, 'extra')];
+      const docs = [
+        ...(await loadManifests(['examples/mesh-current', 'examples/webhook-demo'])),
+        ...parseManifests(c.extraSnapshot, 'extra'),
+      ];
       idx = MeshIndex.build(projectSnapshot(docs, { traffic: await trafficFromFile('examples/telemetry/legacy-plaintext.prom') }).data);
     }
     if (c.noSnapshot) idx = null;
     const authorizer = fakeAuthorizer(c.grants ?? [], c.authzFails ?? false);
-    const ta = testApp(idx, { ...(c.defaultMode ? { defaultMode: c.defaultMode } : {}), ...(c.liveLabels ? { liveLabels: c.liveLabels } : {}), authorizer });
+    const ta = testApp(idx, {
+      ...(c.defaultMode ? { defaultMode: c.defaultMode } : {}),
+      ...(c.liveLabels ? { liveLabels: c.liveLabels } : {}),
+      authorizer,
+    });
     if (c.notReady) ta.ready = { ok: false, reasons: c.notReady };
     ta.clock.step = c.clockStep ?? 0;
     let payload: string | undefined;
@@ -54,7 +73,8 @@ for (const c of cases) {
     } else if (c.body !== undefined) payload = JSON.stringify(c.body);
     else if (c.raw !== undefined) payload = c.raw;
     const res = await ta.app.inject({
-      method: c.method ?? 'POST', url: c.url ?? '/validate',
+      method: c.method ?? 'POST',
+      url: c.url ?? '/validate',
       ...(payload !== undefined ? { payload, headers: { 'content-type': c.contentType ?? 'application/json' } } : {}),
     });
     t.equal(res.statusCode, c.expect.status, `status ${c.expect.status}`, { body: res.body.slice(0, 1500) });
@@ -62,7 +82,8 @@ for (const c of cases) {
     if (c.expect.json !== undefined) t.match(body, c.expect.json, 'body', { body });
     if (c.expect.noWarnings) t.notOk(body?.response?.warnings, 'no warnings');
     if (c.expect.events !== undefined) t.equal(ta.events.length, c.expect.events, `${c.expect.events} Event(s) recorded`);
-    for (const s of c.messageHas ?? []) t.ok(String(body?.response?.status?.message).includes(s), `message has: ${s}`, { message: body?.response?.status?.message });
+    for (const s of c.messageHas ?? [])
+      t.ok(String(body?.response?.status?.message).includes(s), `message has: ${s}`, { message: body?.response?.status?.message });
     if (c.expect.asked) t.same(authorizer.asked, c.expect.asked, 'permissions checked');
     if (c.metrics) {
       const m = (await ta.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -94,7 +115,8 @@ t.test('GET /metrics exposes requests, latency from 0.5 ms, findings, snapshot a
     'mtls_guard_findings_total{code="MG101"}',
     'mtls_guard_snapshot_age_seconds 12',
     'mtls_guard_certificate_expiry_seconds 86400',
-  ]) t.ok(res.body.includes(line), line);
+  ])
+    t.ok(res.body.includes(line), line);
   await ta.app.close();
 });
 
@@ -105,18 +127,31 @@ t.test('the server options the API server needs', async (t) => {
   t.ok((ta.app.initialConfig as { requestTimeout?: number }).requestTimeout! > 0, 'requestTimeout set');
   const big = review('allowed');
   big.request.object.metadata.annotations = { filler: 'x'.repeat(6 * 1024 * 1024) };
-  const res = await ta.app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(big), headers: { 'content-type': 'application/json' } });
+  const res = await ta.app.inject({
+    method: 'POST',
+    url: '/validate',
+    payload: JSON.stringify(big),
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(res.statusCode, 200, 'a 6 MiB review is accepted');
   await ta.app.close();
 });
 
 t.test('log lines stay short whatever a request carries, and refused bodies are logged at warn', async (t) => {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
   const app = buildApp({
-    snapshot: () => base, ready: () => ({ ok: true, reasons: [] }),
+    snapshot: () => base,
+    ready: () => ({ ok: true, reasons: [] }),
     options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: fakeAuthorizer(), rolePrefix: 'mtls-guard' },
-    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => 0 }), events: NO_EVENTS, clock: () => 0,
+    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => 0 }),
+    events: NO_EVENTS,
+    clock: () => 0,
     logger: { level: 'info', stream },
   });
   const r = review('strict-denied');
@@ -131,6 +166,12 @@ t.test('log lines stay short whatever a request carries, and refused bodies are 
   t.equal(lines.filter((l) => l.includes('admission decision')).length, 20, 'one decision line per request');
   const longest = Math.max(...lines.map((l) => l.length));
   t.ok(longest < 2048, `the longest line has ${longest} characters`);
-  const refused = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).filter((l) => l.msg === 'request refused');
-  t.same(refused.map((l) => [l.level, l.status]), [[40, 415]], 'the 415 is logged once, at warn');
+  const refused = lines
+    .map((l) => JSON.parse(l) as { level: number; msg: string; status?: number })
+    .filter((l) => l.msg === 'request refused');
+  t.same(
+    refused.map((l) => [l.level, l.status]),
+    [[40, 415]],
+    'the 415 is logged once, at warn',
+  );
 });

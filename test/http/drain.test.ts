@@ -19,21 +19,55 @@ const body = readFileSync('examples/reviews/allowed.json', 'utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function serve(drainSeconds: number): Promise<Running> {
-  return startServer(parseServeArgs(['--listen', '127.0.0.1:0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
-    '--cluster', 'examples/mesh-current', '--cluster', 'examples/webhook-demo', '--log-level', 'silent', '--drain-seconds', String(drainSeconds)], {}),
-  { out: () => {}, err: () => {} });
+  return startServer(
+    parseServeArgs(
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        join(dir, 'tls.crt'),
+        '--tls-key',
+        join(dir, 'tls.key'),
+        '--cluster',
+        'examples/mesh-current',
+        '--cluster',
+        'examples/webhook-demo',
+        '--log-level',
+        'silent',
+        '--drain-seconds',
+        String(drainSeconds),
+      ],
+      {},
+    ),
+    { out: () => {}, err: () => {} },
+  );
 }
 
-interface Answer { status: number; connection: string | undefined; error?: string }
+interface Answer {
+  status: number;
+  connection: string | undefined;
+  error?: string;
+}
 
 function post(url: string, agent: Agent, path = '/validate'): Promise<Answer> {
   const u = new URL(url);
   return new Promise((resolve) => {
-    const r = request({ host: u.hostname, port: u.port, path, method: path === '/validate' ? 'POST' : 'GET', ca, servername: 'mtls-guard', agent,
-      headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-    });
+    const r = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        method: path === '/validate' ? 'POST' : 'GET',
+        ca,
+        servername: 'mtls-guard',
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      },
+    );
     r.on('error', (e) => resolve({ status: 0, connection: undefined, error: e.message }));
     r.end(path === '/validate' ? body : undefined);
   });
@@ -81,10 +115,19 @@ t.test('keep-alive clients under load see no failed request across a shutdown', 
   t.ok(answers.length > 100, `${answers.length} requests`);
   const duringDrain = answers.filter((x) => x.to === a.url && x.sent > shutdownAt);
   t.ok(duringDrain.length > 0, `A answered ${duringDrain.length} requests during its drain`);
-  t.ok(answers.some((x) => x.to === b.url), 'B took over');
+  t.ok(
+    answers.some((x) => x.to === b.url),
+    'B took over',
+  );
   t.same(failed.slice(0, 5), [], `${failed.length} failed`);
-  t.ok(duringDrain.every((x) => x.connection === 'close'), 'every answer during the drain says Connection: close');
-  t.ok(answers.filter((x) => x.done < shutdownAt).every((x) => x.connection === 'keep-alive'), 'before it, connections are kept alive');
+  t.ok(
+    duringDrain.every((x) => x.connection === 'close'),
+    'every answer during the drain says Connection: close',
+  );
+  t.ok(
+    answers.filter((x) => x.done < shutdownAt).every((x) => x.connection === 'keep-alive'),
+    'before it, connections are kept alive',
+  );
 });
 
 t.test('an idle keep-alive connection is ended during the drain, before the server closes', async (t) => {
@@ -101,7 +144,7 @@ t.test('an idle keep-alive connection is ended during the drain, before the serv
   const closed = a.shutdown('SIGTERM').then(() => Date.now());
   const endedAt = await ended;
   t.ok(endedAt - start < 3000, `ended ${endedAt - start} ms into a 4 s drain`);
-  t.ok(await closed >= endedAt, 'before the server closed');
+  t.ok((await closed) >= endedAt, 'before the server closed');
   t.same(events, [], 'ended cleanly, not reset');
   socket.destroy();
 });

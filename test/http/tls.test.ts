@@ -11,16 +11,25 @@ import { generateCa, generateClient, generateServing, type KeyPair } from '../..
 import { NO_EVENTS } from '../../src/admission/events.js';
 import { fakeAuthorizer, review } from '../helpers/app.js';
 
-interface Case { name: string; minVersion?: string; maxVersion?: string; ciphers?: string; expect: 'ok' | 'refused' }
+interface Case {
+  name: string;
+  minVersion?: string;
+  maxVersion?: string;
+  ciphers?: string;
+  expect: 'ok' | 'refused';
+}
 
 const ca = await generateCa(new Date());
 const serving = await generateServing(ca, { service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'] }, new Date());
 
 async function listen(clientCa?: KeyPair) {
   const app = buildApp({
-    snapshot: () => null, ready: () => ({ ok: true, reasons: [] }),
+    snapshot: () => null,
+    ready: () => ({ ok: true, reasons: [] }),
     options: { defaultMode: 'enforce', denyOn: 'declared', authorizer: fakeAuthorizer(), rolePrefix: 'mtls-guard' },
-    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => 0 }), events: NO_EVENTS, clock: () => 0,
+    metrics: createMetrics({ snapshotAgeSeconds: () => 0, certNotAfterMs: () => null, nowMs: () => 0 }),
+    events: NO_EVENTS,
+    clock: () => 0,
     https: { key: serving.keyPem, cert: serving.certPem, minVersion: 'TLSv1.2', ...(clientCa ? { clientCa: clientCa.certPem } : {}) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -43,7 +52,11 @@ const { app, port } = await listen();
 t.teardown(() => app.close());
 for (const c of parse(readFileSync('test/fixtures/http/tls.yaml', 'utf8')) as Case[]) {
   t.test(c.name, async (t) => {
-    const o = { ...(c.minVersion ? { minVersion: c.minVersion } : {}), ...(c.maxVersion ? { maxVersion: c.maxVersion } : {}), ...(c.ciphers ? { ciphers: c.ciphers } : {}) } as ConnectionOptions;
+    const o = {
+      ...(c.minVersion ? { minVersion: c.minVersion } : {}),
+      ...(c.maxVersion ? { maxVersion: c.maxVersion } : {}),
+      ...(c.ciphers ? { ciphers: c.ciphers } : {}),
+    } as ConnectionOptions;
     const got = await handshake(port, o);
     t.equal(got.split(' ')[0], c.expect, got);
   });
@@ -51,11 +64,23 @@ for (const c of parse(readFileSync('test/fixtures/http/tls.yaml', 'utf8')) as Ca
 
 function post(port: number, path: string, body: string, client?: KeyPair): Promise<number> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, path, method: path === '/validate' ? 'POST' : 'GET', ca: ca.certPem, servername: 'mtls-guard',
-      headers: { 'content-type': 'application/json' }, ...(client ? { cert: client.certPem, key: client.keyPem } : {}), agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const r = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: path === '/validate' ? 'POST' : 'GET',
+        ca: ca.certPem,
+        servername: 'mtls-guard',
+        headers: { 'content-type': 'application/json' },
+        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     r.on('error', reject);
     r.end(path === '/validate' ? body : undefined);
   });
@@ -70,7 +95,7 @@ t.test('with --client-ca, /validate needs a client certificate that CA signed; p
   const body = JSON.stringify(review('allowed'));
   t.equal(await post(s.port, '/validate', body), 401, 'no client certificate: 401');
   t.equal(await post(s.port, '/validate', body, stranger), 401, 'a certificate from another CA: 401');
-  t.equal(await post(s.port, '/validate', body, apiServer), 200, 'the API server\'s certificate: judged');
+  t.equal(await post(s.port, '/validate', body, apiServer), 200, "the API server's certificate: judged");
   t.equal(await post(s.port, '/healthz', ''), 200, '/healthz without a certificate');
   t.equal(await post(s.port, '/readyz', ''), 200, '/readyz without a certificate');
   t.equal(await post(s.port, '/metrics', ''), 200, '/metrics without a certificate');

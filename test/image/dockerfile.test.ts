@@ -14,14 +14,25 @@ import { freePort } from '../../tools/cluster/controlplane.js';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const NODE_BIN = dirname(process.execPath);
 
-interface Step { op: string; args: string }
-interface Stage { name: string; from: string; steps: Step[] }
+interface Step {
+  op: string;
+  args: string;
+}
+interface Stage {
+  name: string;
+  from: string;
+  steps: Step[];
+}
 
 /** Splits a Dockerfile into stages of instructions; ARG defaults are substituted into FROM. */
 function parseDockerfile(text: string): Stage[] {
   const args = new Map<string, string>();
   const stages: Stage[] = [];
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const line of lines) {
     const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const OP = op.toUpperCase();
@@ -39,8 +50,13 @@ function parseDockerfile(text: string): Stage[] {
 
 /** Files of the build context: what git knows (tracked or not ignored), minus .dockerignore. */
 function buildContext(into: string): void {
-  const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
+  const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const matches = (f: string, p: string): boolean => p === '*' || f === p.replace(/\/$/, '') || f.startsWith(p.endsWith('/') ? p : `${p}/`);
   for (const f of files) {
     let included = true;
@@ -54,7 +70,14 @@ function buildContext(into: string): void {
   }
 }
 
-interface Image { root: string; env: Record<string, string>; user: string; cwd: string; entrypoint: string[]; cmd: string[] }
+interface Image {
+  root: string;
+  env: Record<string, string>;
+  user: string;
+  cwd: string;
+  entrypoint: string[];
+  cmd: string[];
+}
 
 function replay(stages: Stage[], context: string, work: string, t: TapTest): Image {
   const roots = new Map<string, string>();
@@ -67,12 +90,24 @@ function replay(stages: Stage[], context: string, work: string, t: TapTest): Ima
     const inImage = (p: string): string => join(root, isAbsolute(p) ? p : join(img.cwd, p));
     for (const step of stage.steps) {
       switch (step.op) {
-        case 'WORKDIR': img.cwd = step.args; mkdirSync(inImage('.'), { recursive: true }); break;
-        case 'ENV': for (const m of step.args.matchAll(/(\w+)=(\S+)/g)) img.env[m[1]!] = m[2]!; break;
-        case 'USER': img.user = step.args; break;
-        case 'EXPOSE': break;
-        case 'ENTRYPOINT': img.entrypoint = JSON.parse(step.args) as string[]; break;
-        case 'CMD': img.cmd = JSON.parse(step.args) as string[]; break;
+        case 'WORKDIR':
+          img.cwd = step.args;
+          mkdirSync(inImage('.'), { recursive: true });
+          break;
+        case 'ENV':
+          for (const m of step.args.matchAll(/(\w+)=(\S+)/g)) img.env[m[1]!] = m[2]!;
+          break;
+        case 'USER':
+          img.user = step.args;
+          break;
+        case 'EXPOSE':
+          break;
+        case 'ENTRYPOINT':
+          img.entrypoint = JSON.parse(step.args) as string[];
+          break;
+        case 'CMD':
+          img.cmd = JSON.parse(step.args) as string[];
+          break;
         case 'COPY': {
           const parts = step.args.split(/\s+/);
           const from = parts[0]!.startsWith('--from=') ? roots.get(parts.shift()!.slice('--from='.length)) : undefined;
@@ -86,12 +121,18 @@ function replay(stages: Stage[], context: string, work: string, t: TapTest): Ima
           break;
         }
         case 'RUN': {
-          const r = spawnSync('bash', ['-c', step.args], { cwd: inImage('.'), encoding: 'utf8', env: { ...process.env, ...img.env, PATH: `${NODE_BIN}:${process.env['PATH']}` }, timeout: 600_000 });
+          const r = spawnSync('bash', ['-c', step.args], {
+            cwd: inImage('.'),
+            encoding: 'utf8',
+            env: { ...process.env, ...img.env, PATH: `${NODE_BIN}:${process.env['PATH']}` },
+            timeout: 600_000,
+          });
           t.equal(r.status, 0, `stage ${stage.name}: RUN ${step.args}`, { stderr: r.stderr.slice(-2000) });
           if (r.status !== 0) throw new Error(`RUN ${step.args} failed`);
           break;
         }
-        default: throw new Error(`the replay does not know ${step.op}; teach it before using it in the Dockerfile`);
+        default:
+          throw new Error(`the replay does not know ${step.op}; teach it before using it in the Dockerfile`);
       }
     }
     image = img;
@@ -122,7 +163,8 @@ t.test('replayed build: install, build, prune to production, then serve answers 
   t.ok(existsSync(join(app, 'dist', 'src', 'cli', 'main.js')), 'the compiled CLI is in the image');
   t.ok(existsSync(join(app, 'node_modules', 'fastify')), 'production dependencies are in the image');
   // @types/node may still come in: @kubernetes/client-node lists it as a dependency.
-  for (const dev of ['typescript', 'tap', 'node', '@types/node-forge']) t.notOk(existsSync(join(app, 'node_modules', dev)), `no dev dependency ${dev}`);
+  for (const dev of ['typescript', 'tap', 'node', '@types/node-forge'])
+    t.notOk(existsSync(join(app, 'node_modules', dev)), `no dev dependency ${dev}`);
   t.notOk(existsSync(join(app, 'src')), 'no TypeScript sources');
   t.notOk(existsSync(join(app, 'dist', 'test')), 'no tests');
 
@@ -135,23 +177,43 @@ t.test('replayed build: install, build, prune to production, then serve answers 
   const mesh = join(work, 'mesh.yaml');
   writeFileSync(mesh, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: foo}\n');
   const port = await freePort();
-  const server = spawn(mapped[0]!, [...mapped.slice(1), ...img.cmd, '--cluster', mesh, '--listen', `127.0.0.1:${port}`,
-    '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'), '--drain-seconds', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    mapped[0]!,
+    [
+      ...mapped.slice(1),
+      ...img.cmd,
+      '--cluster',
+      mesh,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      join(certs, 'tls.crt'),
+      '--tls-key',
+      join(certs, 'tls.key'),
+      '--drain-seconds',
+      '0',
+    ],
+    { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
-  server.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  server.stderr.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
   const ca = readFileSync(join(certs, 'ca.crt'));
   let body = '';
   for (let i = 0; i < 100 && !body; i++) {
     body = await new Promise<string>((res) => {
       get({ host: '127.0.0.1', port, path: '/healthz', ca, servername: 'mtls-guard.mtls-guard.svc' }, (r) => {
         let b = '';
-        r.on('data', (d: Buffer) => { b += d.toString(); });
+        r.on('data', (d: Buffer) => {
+          b += d.toString();
+        });
         r.on('end', () => res(r.statusCode === 200 ? b : ''));
       }).on('error', () => res(''));
     });
     if (!body) await new Promise((r) => setTimeout(r, 100));
   }
-  t.same(JSON.parse(body || '{}'), { status: 'ok' }, '/healthz answers over TLS verified with the image\'s CA', { log });
+  t.same(JSON.parse(body || '{}'), { status: 'ok' }, "/healthz answers over TLS verified with the image's CA", { log });
   const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
   server.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM ends it cleanly');

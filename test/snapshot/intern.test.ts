@@ -5,12 +5,23 @@ import { parse } from 'yaml';
 import { compact, materializer, Store } from '../../src/snapshot/intern.js';
 import type { Json } from '../../src/core/model/objects.js';
 
-interface Case { name: string; ops: ({ set: string; owner: string } | { delete: string })[]; uses: Record<string, number>; names: string[] }
+interface Case {
+  name: string;
+  ops: ({ set: string; owner: string } | { delete: string })[];
+  uses: Record<string, number>;
+  names: string[];
+}
 const cases = parse(readFileSync(new URL('../fixtures/snapshot/store.yaml', import.meta.url), 'utf8')) as Case[];
 
 const pod = (name: string, owner: string): Json => ({
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name, namespace: 'foo', labels: { app: owner }, ownerReferences: [{ kind: 'ReplicaSet', name: `${owner}-1`, controller: true }] },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name,
+    namespace: 'foo',
+    labels: { app: owner },
+    ownerReferences: [{ kind: 'ReplicaSet', name: `${owner}-1`, controller: true }],
+  },
   spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }] },
 });
 const shapeOf = (owner: string): string => compact(pod('x', owner)).shape;
@@ -30,7 +41,11 @@ for (const c of cases) {
     t.same([...s.values()].map((v) => v.name).sort(), c.names, 'names held');
     const materialize = materializer();
     for (const v of s.values()) {
-      t.same(materialize(v), JSON.parse(JSON.stringify(pod(v.name, JSON.parse(v.shape).metadata.labels.app))), `${v.name} materializes to the projection it was`);
+      t.same(
+        materialize(v),
+        JSON.parse(JSON.stringify(pod(v.name, JSON.parse(v.shape).metadata.labels.app))),
+        `${v.name} materializes to the projection it was`,
+      );
     }
   });
 }

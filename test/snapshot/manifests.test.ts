@@ -4,18 +4,35 @@ import { projectSnapshot } from '../../src/snapshot/project.js';
 
 t.test('multi-document YAML, JSON and List kinds', async (t) => {
   const docs = parseManifests('a: 1\nkind: X\n---\n---\nkind: List\nitems: [{kind: Y}, {kind: Z}]\n', 'f.yaml');
-  t.same(docs.map((d) => [d.obj['kind'], d.doc, d.item]), [['X', 1, undefined], ['Y', 3, 1], ['Z', 3, 2]]);
-  t.same(parseManifests('{"kind": "Pod"}', 'f.json').map((d) => d.obj['kind']), ['Pod']);
+  t.same(
+    docs.map((d) => [d.obj['kind'], d.doc, d.item]),
+    [
+      ['X', 1, undefined],
+      ['Y', 3, 1],
+      ['Z', 3, 2],
+    ],
+  );
+  t.same(
+    parseManifests('{"kind": "Pod"}', 'f.json').map((d) => d.obj['kind']),
+    ['Pod'],
+  );
 });
 
 t.test('malformed input names file and document', async (t) => {
-  t.throws(() => parseManifests('kind: A\n---\nkey: [1,\n', 'm.yaml'), { code: 'E_INPUT', message: /^m\.yaml \(document 2, line \d+\): malformed YAML/ });
-  t.throws(() => parseManifests('- 1\n- 2\n', 'l.yaml'), { code: 'E_INPUT', message: /l\.yaml \(document 1\): expected a Kubernetes object, got a list/ });
+  t.throws(() => parseManifests('kind: A\n---\nkey: [1,\n', 'm.yaml'), {
+    code: 'E_INPUT',
+    message: /^m\.yaml \(document 2, line \d+\): malformed YAML/,
+  });
+  t.throws(() => parseManifests('- 1\n- 2\n', 'l.yaml'), {
+    code: 'E_INPUT',
+    message: /l\.yaml \(document 1\): expected a Kubernetes object, got a list/,
+  });
   t.throws(() => parseManifests('a: 1\na: 2\n', 'd.yaml'), { message: /d\.yaml \(document 1.*malformed YAML/ });
 });
 
 t.test('the workload is the owning Deployment (through its ReplicaSet), else the pod', async (t) => {
-  const docs = parseManifests(`
+  const docs = parseManifests(
+    `
 apiVersion: v1
 kind: Pod
 metadata: {name: web-7d4b9c8f5-abcde, namespace: a, labels: {app: web, pod-template-hash: 7d4b9c8f5}, ownerReferences: [{kind: ReplicaSet, name: web-7d4b9c8f5, controller: true}]}
@@ -35,13 +52,16 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: a}
 spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web}]}}}
-`, 'w.yaml');
+`,
+    'w.yaml',
+  );
   const { data } = projectSnapshot(docs);
   t.same(data.workloads.map((w) => `${w.kind}/${w.name}/${w.pods}`).sort(), ['Deployment/web/1', 'Pod/lonely/1', 'StatefulSet/db/1']);
 });
 
 t.test('the Istio version comes from istiod, a flag overrides it, and unread kinds are noted', async (t) => {
-  const docs = parseManifests(`
+  const docs = parseManifests(
+    `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: istiod, namespace: istio-system}
@@ -50,7 +70,9 @@ spec: {template: {spec: {containers: [{name: discovery, image: "gcr.io/istio-rel
 apiVersion: v1
 kind: Secret
 metadata: {name: s}
-`, 'v.yaml');
+`,
+    'v.yaml',
+  );
   const p = projectSnapshot(docs);
   t.equal(p.data.version.raw, '1.22.3-distroless');
   t.equal(p.data.versionSource, 'istiod');

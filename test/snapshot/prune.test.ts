@@ -5,7 +5,11 @@ import { parse } from 'yaml';
 import { prune } from '../../src/snapshot/prune.js';
 import type { Json } from '../../src/core/model/objects.js';
 
-const cases = parse(readFileSync(new URL('../fixtures/snapshot/prune.yaml', import.meta.url), 'utf8')) as { name: string; in: Json; out: Json }[];
+const cases = parse(readFileSync(new URL('../fixtures/snapshot/prune.yaml', import.meta.url), 'utf8')) as {
+  name: string;
+  in: Json;
+  out: Json;
+}[];
 
 for (const c of cases) {
   t.test(c.name, async (t) => {

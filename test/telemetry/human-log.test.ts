@@ -13,5 +13,8 @@ t.test('the stream splits chunks into lines, whatever their boundaries', async (
   const all = `${cases.map((c) => c.json).join('\n')}\n`;
   for (let i = 0; i < all.length; i += 7) s.write(all.slice(i, i + 7));
   await new Promise((r) => s.end(r));
-  t.same(out, cases.map((c) => `${c.human}\n`));
+  t.same(
+    out,
+    cases.map((c) => `${c.human}\n`),
+  );
 });

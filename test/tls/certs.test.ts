@@ -31,8 +31,14 @@ t.test('the CA and the serving certificate', async (t) => {
   t.equal(l.siginfo.algorithmOid, SHA256_RSA, 'leaf signed with SHA-256');
   t.ok(c.verify(l), 'leaf verifies against the CA');
   const sans = (l.getExtension('subjectAltName') as { altNames: { type: number; value?: string; ip?: string }[] }).altNames;
-  t.same(sans.filter((a) => a.type === 2).map((a) => a.value), ['mtls-guard', 'mtls-guard.mtls-guard', 'mtls-guard.mtls-guard.svc', 'mtls-guard.mtls-guard.svc.cluster.local']);
-  t.same(sans.filter((a) => a.type === 7).map((a) => a.ip), ['127.0.0.1']);
+  t.same(
+    sans.filter((a) => a.type === 2).map((a) => a.value),
+    ['mtls-guard', 'mtls-guard.mtls-guard', 'mtls-guard.mtls-guard.svc', 'mtls-guard.mtls-guard.svc.cluster.local'],
+  );
+  t.same(
+    sans.filter((a) => a.type === 7).map((a) => a.ip),
+    ['127.0.0.1'],
+  );
   t.equal(l.subject.getField('CN').value, 'mtls-guard.mtls-guard.svc');
   t.equal(l.subject.getField('O').value, 'mtls-guard');
   const other = await generateServing(future, { service: 'mtls-guard', namespace: 'mtls-guard' }, NOW);
@@ -48,7 +54,13 @@ function goLikeIdentity(host: string, cert: PeerCertificate): Error | undefined 
   return checkServerIdentity(host, cert);
 }
 
-function get(port: number, caPem: string, path = '/healthz', agent?: https.Agent, servername = 'mtls-guard.mtls-guard.svc'): Promise<number> {
+function get(
+  port: number,
+  caPem: string,
+  path = '/healthz',
+  agent?: https.Agent,
+  servername = 'mtls-guard.mtls-guard.svc',
+): Promise<number> {
   return new Promise((resolve, reject) => {
     // An agent carries its own TLS options: per-request checkServerIdentity would stop socket reuse.
     const tlsOpts = agent ? { agent } : { ca: caPem, servername, checkServerIdentity: goLikeIdentity };
@@ -64,7 +76,23 @@ function get(port: number, caPem: string, path = '/healthz', agent?: https.Agent
 async function serveWith(pair: KeyPair, caPair: KeyPair) {
   const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-tls-'));
   await writeCerts(dir, caPair, pair);
-  const cfg = parseServeArgs(['--listen', '127.0.0.1:0', '--cluster', 'examples/mesh-current', '--tls-cert', join(dir, CERT_FILES.cert), '--tls-key', join(dir, CERT_FILES.key), '--drain-seconds', '0.3', '--log-level', 'silent'], {});
+  const cfg = parseServeArgs(
+    [
+      '--listen',
+      '127.0.0.1:0',
+      '--cluster',
+      'examples/mesh-current',
+      '--tls-cert',
+      join(dir, CERT_FILES.cert),
+      '--tls-key',
+      join(dir, CERT_FILES.key),
+      '--drain-seconds',
+      '0.3',
+      '--log-level',
+      'silent',
+    ],
+    {},
+  );
   const running = await startServer(cfg, { out: () => {}, err: () => {} });
   return { running, dir, port: Number(new URL(running.url).port) };
 }
@@ -74,11 +102,19 @@ t.test('HTTPS round trip verified like the API server: SAN checked, SHA-256 acce
   const { running, port } = await serveWith(now, ca);
   t.teardown(() => running.shutdown('test'));
   t.equal(await get(port, ca.certPem), 200, 'verified against the generated CA');
-  await t.rejects(get(port, ca.certPem, '/healthz', undefined, 'other.example.com'), /does not match|altnames/i, 'a name not in the SANs is refused');
+  await t.rejects(
+    get(port, ca.certPem, '/healthz', undefined, 'other.example.com'),
+    /does not match|altnames/i,
+    'a name not in the SANs is refused',
+  );
 });
 
 t.test('the Go-like client refuses SHA-1 signatures and certificates without SANs', async (t) => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const priv = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
   const keys = { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
   const make = (sha1: boolean, san: boolean): KeyPair => {
@@ -90,7 +126,20 @@ t.test('the Go-like client refuses SHA-1 signatures and certificates without SAN
     const subject = [{ name: 'commonName', value: 'mtls-guard.mtls-guard.svc' }];
     c.setSubject(subject);
     c.setIssuer(subject);
-    c.setExtensions([{ name: 'basicConstraints', cA: true }, ...(san ? [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'mtls-guard.mtls-guard.svc' }, { type: 7, ip: '127.0.0.1' }] }] : [])]);
+    c.setExtensions([
+      { name: 'basicConstraints', cA: true },
+      ...(san
+        ? [
+            {
+              name: 'subjectAltName',
+              altNames: [
+                { type: 2, value: 'mtls-guard.mtls-guard.svc' },
+                { type: 7, ip: '127.0.0.1' },
+              ],
+            },
+          ]
+        : []),
+    ]);
     if (sha1) c.sign(keys.privateKey);
     else c.sign(keys.privateKey, forge.md.sha256.create());
     const pem = forge.pki.certificateToPem(c);
@@ -109,8 +158,17 @@ t.test('the Go-like client refuses SHA-1 signatures and certificates without SAN
 t.test('the server reloads its certificate without dropping open keep-alive connections', async (t) => {
   const first = await generateServing(ca, { service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'] }, new Date());
   const { running, dir, port } = await serveWith(first, ca);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: ca.certPem, servername: 'mtls-guard.mtls-guard.svc', checkServerIdentity: goLikeIdentity });
-  t.teardown(async () => { agent.destroy(); await running.shutdown('test'); });
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: ca.certPem,
+    servername: 'mtls-guard.mtls-guard.svc',
+    checkServerIdentity: goLikeIdentity,
+  });
+  t.teardown(async () => {
+    agent.destroy();
+    await running.shutdown('test');
+  });
   t.equal(await get(port, ca.certPem, '/healthz', agent), 200, 'first request on a keep-alive connection');
   // The socket returns to the agent's free list just after the response ends.
   await new Promise((r) => setTimeout(r, 50));

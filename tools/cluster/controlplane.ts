@@ -17,7 +17,11 @@ export const LEGACY_CRDS = resolve(ROOT, 'tools', 'cluster', 'legacy-crds.yaml')
 
 /** Builds (first use) or reuses the cached binaries; returns their folder. */
 export function binaries(): string {
-  const r = spawnSync('bash', [join(ROOT, 'tools', 'build-binaries.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 40 * 60_000 });
+  const r = spawnSync('bash', [join(ROOT, 'tools', 'build-binaries.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 40 * 60_000,
+  });
   if (r.status !== 0) throw new Error(`tools/build-binaries.sh failed (exit ${r.status}): ${r.error?.message ?? ''}`);
   return r.stdout.trim().split('\n').at(-1)!;
 }
@@ -50,7 +54,11 @@ export function freePort(): Promise<number> {
 }
 
 /** What kubectl printed. */
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** A running control plane. */
 export interface Cluster {
@@ -96,8 +104,16 @@ export async function startCluster(dir: string, opts: { detached?: boolean; apiS
   mkdirSync(join(dir, 'pki'), { recursive: true });
   const now = new Date();
   const ca = await generateCa(now, 'mtls-guard e2e CA');
-  const serving = await generateServing(ca, { service: 'kubernetes', namespace: 'default', ips: ['127.0.0.1'], dnsNames: ['localhost'] }, now);
-  const sa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const serving = await generateServing(
+    ca,
+    { service: 'kubernetes', namespace: 'default', ips: ['127.0.0.1'], dnsNames: ['localhost'] },
+    now,
+  );
+  const sa = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const pki = (f: string): string => join(dir, 'pki', f);
   writeFileSync(pki('ca.crt'), ca.certPem);
   writeFileSync(pki('apiserver.crt'), serving.certPem);
@@ -106,35 +122,71 @@ export async function startCluster(dir: string, opts: { detached?: boolean; apiS
   writeFileSync(pki('sa.key'), sa.privateKey);
   writeFileSync(pki('tokens.csv'), 'e2e-admin-token,admin,admin,system:masters\n');
   const [client, peer, secure] = [await freePort(), await freePort(), await freePort()];
-  const etcd = startLogged(join(bin, 'etcd'), ['--data-dir', join(dir, 'etcd'), '--listen-client-urls', `http://127.0.0.1:${client}`,
-    '--advertise-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--unsafe-no-fsync'], join(dir, 'etcd.log'), detached);
+  const etcd = startLogged(
+    join(bin, 'etcd'),
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--unsafe-no-fsync',
+    ],
+    join(dir, 'etcd.log'),
+    detached,
+  );
   const kasArgs = [
-    `--etcd-servers=http://127.0.0.1:${client}`, `--secure-port=${secure}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-    '--endpoint-reconciler-type=none', `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
-    `--client-ca-file=${pki('ca.crt')}`, `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
-    '--service-account-issuer=https://kubernetes.default.svc', '--authorization-mode=RBAC', `--token-auth-file=${pki('tokens.csv')}`,
-    '--service-cluster-ip-range=10.0.0.0/16', '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
+    `--etcd-servers=http://127.0.0.1:${client}`,
+    `--secure-port=${secure}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    `--tls-cert-file=${pki('apiserver.crt')}`,
+    `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
+    `--service-account-key-file=${pki('sa.pub')}`,
+    `--service-account-signing-key-file=${pki('sa.key')}`,
+    '--service-account-issuer=https://kubernetes.default.svc',
+    '--authorization-mode=RBAC',
+    `--token-auth-file=${pki('tokens.csv')}`,
+    '--service-cluster-ip-range=10.0.0.0/16',
+    '--allow-privileged=true',
+    '--disable-admission-plugins=ServiceAccount',
     ...(opts.apiServerArgs ?? []),
   ];
   let kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
   const server = `https://127.0.0.1:${secure}`;
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config',
-    `clusters: [{name: e2e, cluster: {server: "${server}", certificate-authority: "${pki('ca.crt')}"}}]`,
-    'users: [{name: admin, user: {token: e2e-admin-token}}]',
-    'contexts: [{name: e2e, context: {cluster: e2e, user: admin}}]', 'current-context: e2e', '',
-  ].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: e2e, cluster: {server: "${server}", certificate-authority: "${pki('ca.crt')}"}}]`,
+      'users: [{name: admin, user: {token: e2e-admin-token}}]',
+      'contexts: [{name: e2e, context: {cluster: e2e, user: admin}}]',
+      'current-context: e2e',
+      '',
+    ].join('\n'),
+  );
   const kubectl = kubectlPath();
-  const run = (args: string[], input?: string): Promise<Run> => new Promise((res) => {
-    const p = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
+  const run = (args: string[], input?: string): Promise<Run> =>
+    new Promise((res) => {
+      const p = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      p.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+      p.stdin.end(input ?? '');
+    });
   const waitReady = async (): Promise<void> => {
     for (let i = 0; ; i++) {
       const r = await run(['get', '--raw', '/readyz']);
@@ -147,13 +199,23 @@ export async function startCluster(dir: string, opts: { detached?: boolean; apiS
     }
   };
   const cluster: Cluster = {
-    dir, kubeconfig, server, etcd: `http://127.0.0.1:${client}`, kubectl: run, pids: { etcd: etcd.pid ?? 0, kubeApiserver: kas.pid ?? 0 },
-    async stopApiServer() { await stopProcess(kas); },
+    dir,
+    kubeconfig,
+    server,
+    etcd: `http://127.0.0.1:${client}`,
+    kubectl: run,
+    pids: { etcd: etcd.pid ?? 0, kubeApiserver: kas.pid ?? 0 },
+    async stopApiServer() {
+      await stopProcess(kas);
+    },
     async startApiServer() {
       kas = startLogged(join(bin, 'kube-apiserver'), kasArgs, join(dir, 'kube-apiserver.log'), detached);
       await waitReady();
     },
-    async stop() { await stopProcess(kas); await stopProcess(etcd); },
+    async stop() {
+      await stopProcess(kas);
+      await stopProcess(etcd);
+    },
   };
   await waitReady();
   return cluster;
@@ -167,7 +229,7 @@ export async function compactEtcd(c: Cluster): Promise<number> {
   const post = async (path: string, body: object): Promise<Record<string, any>> => {
     const r = await fetch(`${c.etcd}${path}`, { method: 'POST', body: JSON.stringify(body) });
     if (!r.ok) throw new Error(`etcd ${path}: HTTP ${r.status} ${await r.text()}`);
-    return await r.json() as Record<string, any>;
+    return (await r.json()) as Record<string, any>;
   };
   const revision = Number((await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header.revision);
   await post('/v3/kv/compaction', { revision, physical: true });
@@ -185,4 +247,3 @@ export async function installCrds(c: Cluster): Promise<string> {
   if (r.code !== 0) throw new Error(`CRDs not established: ${r.stderr}`);
   return istio;
 }
-

@@ -34,7 +34,11 @@ export function demoMesh(): string {
     'apiVersion: v1\nkind: Namespace\nmetadata: {name: bar, labels: {istio-injection: enabled}}\n',
     'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy}\n',
   ];
-  for (const [ns, sidecar] of [['foo', true], ['bar', true], ['legacy', false]] as const) {
+  for (const [ns, sidecar] of [
+    ['foo', true],
+    ['bar', true],
+    ['legacy', false],
+  ] as const) {
     out.push(pod(ns, 'httpbin', sidecar, 80), service(ns, 'httpbin', 8000, 80), pod(ns, 'sleep', sidecar), service(ns, 'sleep', 80, 80));
   }
   return out.join('---\n');

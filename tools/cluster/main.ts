@@ -12,7 +12,12 @@ import { makeCerts } from '../../src/cli/certs.js';
 const DIR = resolve('.cluster');
 const STATE = join(DIR, 'state.json');
 
-interface State { pids: Record<string, number>; kubeconfig: string; server: string; webhook: string }
+interface State {
+  pids: Record<string, number>;
+  kubeconfig: string;
+  server: string;
+  webhook: string;
+}
 
 /** STRICT for foo, which the example telemetry shows legacy/sleep calling in plaintext. */
 const KNOWN_BREAKING = `apiVersion: security.istio.io/v1
@@ -31,7 +36,7 @@ function alive(pid: number): boolean {
 }
 
 function readState(): State | undefined {
-  return existsSync(STATE) ? JSON.parse(readFileSync(STATE, 'utf8')) as State : undefined;
+  return existsSync(STATE) ? (JSON.parse(readFileSync(STATE, 'utf8')) as State) : undefined;
 }
 
 async function stop(pid: number): Promise<void> {
@@ -67,7 +72,9 @@ async function status(): Promise<number> {
     ok &&= up;
     console.log(`${name.padEnd(15)} pid ${String(pid).padEnd(8)} ${up ? 'running' : 'not running'}`);
   }
-  console.log(`api server      ${s.server}\nwebhook         ${s.webhook}\nkubeconfig      ${s.kubeconfig}\nkubectl         ${kubectlPath()}`);
+  console.log(
+    `api server      ${s.server}\nwebhook         ${s.webhook}\nkubeconfig      ${s.kubeconfig}\nkubectl         ${kubectlPath()}`,
+  );
   return ok ? 0 : 1;
 }
 
@@ -89,21 +96,46 @@ async function up(): Promise<number> {
   await cluster.kubectl(['create', 'namespace', 'istio-system']);
   const mesh = await cluster.kubectl(['apply', '-f', '-'], demoMesh());
   if (mesh.code !== 0) throw new Error(`creating the demo mesh failed: ${mesh.stderr}`);
-  console.log('created the seeds\' demo mesh: foo and bar with sidecar-shaped Pods, legacy without');
+  console.log("created the seeds' demo mesh: foo and bar with sidecar-shaped Pods, legacy without");
   const certs = join(DIR, 'webhook');
-  const caBundle = await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] }, new Date());
+  const caBundle = await makeCerts(
+    { out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] },
+    new Date(),
+  );
   const port = await freePort();
   const log = openSync(join(DIR, 'mtls-guard.log'), 'a');
-  const serve = spawn(process.execPath, [resolve('dist/src/cli/main.js'), 'serve', '--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${port}`,
-    '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'), '--telemetry', resolve('examples/telemetry/legacy-plaintext.prom'),
-    '--istio-version', '1.28.0', '--drain-seconds', '0'], { stdio: ['ignore', log, log], detached: true });
+  const serve = spawn(
+    process.execPath,
+    [
+      resolve('dist/src/cli/main.js'),
+      'serve',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      join(certs, 'tls.crt'),
+      '--tls-key',
+      join(certs, 'tls.key'),
+      '--telemetry',
+      resolve('examples/telemetry/legacy-plaintext.prom'),
+      '--istio-version',
+      '1.28.0',
+      '--drain-seconds',
+      '0',
+    ],
+    { stdio: ['ignore', log, log], detached: true },
+  );
   serve.unref();
   pids['mtls-guard'] = serve.pid ?? 0;
   const webhook = `https://127.0.0.1:${port}/validate`;
   writeFileSync(STATE, JSON.stringify({ pids, kubeconfig: cluster.kubeconfig, server: cluster.server, webhook }, null, 2));
   const r = await cluster.kubectl(['apply', '-f', '-'], webhookConfiguration(webhook, caBundle));
   if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
-  for (const [what, yaml] of [['the chart\'s ClusterRoles', chartClusterRoles()], ['the demo tenant alice', demoTenant()]] as const) {
+  for (const [what, yaml] of [
+    ["the chart's ClusterRoles", chartClusterRoles()],
+    ['the demo tenant alice', demoTenant()],
+  ] as const) {
     const a = await cluster.kubectl(['apply', '-f', '-'], yaml);
     if (a.code !== 0) throw new Error(`creating ${what} failed: ${a.stderr}`);
   }

@@ -13,7 +13,8 @@ export function prometheusPath(): string {
   const which = (): string => spawnSync('bash', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).stdout.trim();
   if (which()) return which();
   if (process.getuid?.() !== 0) throw new Error('prometheus is not installed: apt-get install prometheus (or set MTLS_GUARD_PROMETHEUS)');
-  const apt = (args: string[]) => spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 });
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 });
   let r = apt(['install', '-y', '--no-install-recommends', 'prometheus']);
   if (r.status !== 0) {
     apt(['update']);
@@ -47,7 +48,9 @@ export async function startExporter(series: readonly Series[]): Promise<Exporter
     for (const name of new Set(current.map((s) => s.name))) {
       lines.push(`# TYPE ${name} counter`);
       for (const s of current.filter((x) => x.name === name)) {
-        const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+        const labels = Object.entries(s.labels)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(',');
         lines.push(`${name}{${labels}} ${Math.floor(s.perSecond * secs)}`);
       }
     }
@@ -58,7 +61,9 @@ export async function startExporter(series: readonly Series[]): Promise<Exporter
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     target: `127.0.0.1:${port}`,
-    set: (s) => { current = s; },
+    set: (s) => {
+      current = s;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
@@ -77,29 +82,45 @@ export async function startPrometheus(dir: string, targets: readonly string[]): 
   const bin = prometheusPath();
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}
+  writeFileSync(
+    config,
+    `global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: istio-mesh
     static_configs: [{targets: ${JSON.stringify(targets)}}]
-`);
+`,
+  );
   const port = await freePort();
   const log = openSync(join(dir, 'prometheus.log'), 'a');
-  const p: ChildProcess = spawn(bin, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--storage.tsdb.retention.time=1h', '--log.level=warn'], { stdio: ['ignore', log, log] });
+  const p: ChildProcess = spawn(
+    bin,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=1h',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', log, log] },
+  );
   const url = `http://127.0.0.1:${port}`;
   const query = async (q: string) => {
     const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`);
-    return await r.json() as Awaited<ReturnType<Prometheus['query']>>;
+    return (await r.json()) as Awaited<ReturnType<Prometheus['query']>>;
   };
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (i > 300 || p.exitCode !== null) throw new Error(`prometheus did not become ready; see ${join(dir, 'prometheus.log')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url, port, query,
+    url,
+    port,
+    query,
     stop: async () => {
       if (p.exitCode !== null) return;
       const exited = new Promise((r) => p.once('exit', r));

@@ -15,8 +15,23 @@ const CHART = resolve('charts', 'mtls-guard');
  * selector and match conditions users get, so tests and `npm run cluster` see the guard as they will.
  */
 export function webhookConfiguration(url: string, caBundle: string, failurePolicy = 'Fail'): string {
-  const r = spawnSync(helmPath(), ['template', 'mtls-guard', CHART, '-n', 'mtls-guard', '--set', 'webhook.legacy.enabled=true',
-    '--set', `webhook.failurePolicy=${failurePolicy}`, '--show-only', 'templates/webhook.yaml'], { encoding: 'utf8' });
+  const r = spawnSync(
+    helmPath(),
+    [
+      'template',
+      'mtls-guard',
+      CHART,
+      '-n',
+      'mtls-guard',
+      '--set',
+      'webhook.legacy.enabled=true',
+      '--set',
+      `webhook.failurePolicy=${failurePolicy}`,
+      '--show-only',
+      'templates/webhook.yaml',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   const cfg = parse(r.stdout) as { webhooks: { clientConfig: unknown }[] };
   for (const w of cfg.webhooks) w.clientConfig = { url, caBundle };
@@ -25,7 +40,9 @@ export function webhookConfiguration(url: string, caBundle: string, failurePolic
 
 /** The chart's RBAC objects that users bind: the two ClusterRoles granting `weaken` and `acknowledge`. */
 export function chartClusterRoles(): string {
-  const r = spawnSync(helmPath(), ['template', 'mtls-guard', CHART, '-n', 'mtls-guard', '--show-only', 'templates/rbac.yaml'], { encoding: 'utf8' });
+  const r = spawnSync(helmPath(), ['template', 'mtls-guard', CHART, '-n', 'mtls-guard', '--show-only', 'templates/rbac.yaml'], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   const docs = r.stdout.split(/^---$/m).map((d) => parse(d) as { kind?: string; metadata?: { name?: string } } | null);
   const items = docs.filter((d) => d?.kind === 'ClusterRole' && /-(weaken-mode|acknowledge-breakage)$/.test(d.metadata?.name ?? ''));
@@ -35,10 +52,30 @@ export function chartClusterRoles(): string {
 /** Starts `serve` in-process on a free port (live cluster unless `serveArgs` names files) and registers it. */
 export async function startWebhook(cluster: Cluster, serveArgs: string[]): Promise<Running> {
   const certs = join(cluster.dir, 'webhook-certs');
-  const caBundle = await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] }, new Date());
+  const caBundle = await makeCerts(
+    { out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] },
+    new Date(),
+  );
   const port = await freePort();
-  const running = await startServer(parseServeArgs(['--listen', `127.0.0.1:${port}`, '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
-    '--log-level', 'silent', '--drain-seconds', '0', ...serveArgs], {}), { out: () => {}, err: () => {} });
+  const running = await startServer(
+    parseServeArgs(
+      [
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--tls-cert',
+        join(certs, 'tls.crt'),
+        '--tls-key',
+        join(certs, 'tls.key'),
+        '--log-level',
+        'silent',
+        '--drain-seconds',
+        '0',
+        ...serveArgs,
+      ],
+      {},
+    ),
+    { out: () => {}, err: () => {} },
+  );
   const r = await cluster.kubectl(['apply', '-f', '-'], webhookConfiguration(`https://127.0.0.1:${port}/validate`, caBundle));
   if (r.code !== 0) throw new Error(r.stderr);
   return running;

@@ -18,7 +18,7 @@ const T_PORT_REFS = memoTable<ServicePort, PortRef>('static:portRefs');
 export function portRef(idx: MeshIndex, svc: Service, port: ServicePort): PortRef {
   const memo = idx.memo(T_PORT_REFS);
   let r = memo.get(port);
-  if (!r) memo.set(port, r = { svc, port });
+  if (!r) memo.set(port, (r = { svc, port }));
   return r;
 }
 
@@ -43,16 +43,24 @@ class LazyBreak implements Break {
   #was: Outcome | undefined;
   #now: Outcome | undefined;
 
-  constructor(private readonly before: MeshIndex, private readonly after: MeshIndex, private readonly wasCls: ClientClass,
-    readonly cls: ClientClass, readonly workload: Workload | undefined, readonly service: Service, readonly port: ServicePort,
-    readonly wasVerdict: Verdict, readonly nowVerdict: Verdict) {}
+  constructor(
+    private readonly before: MeshIndex,
+    private readonly after: MeshIndex,
+    private readonly wasCls: ClientClass,
+    readonly cls: ClientClass,
+    readonly workload: Workload | undefined,
+    readonly service: Service,
+    readonly port: ServicePort,
+    readonly wasVerdict: Verdict,
+    readonly nowVerdict: Verdict,
+  ) {}
 
   get was(): Outcome {
-    return this.#was ??= outcomeAt(this.before, this.wasCls, this.service, this.port)!;
+    return (this.#was ??= outcomeAt(this.before, this.wasCls, this.service, this.port)!);
   }
 
   get now(): Outcome {
-    return this.#now ??= outcomeAt(this.after, this.cls, this.service, this.port)!;
+    return (this.#now ??= outcomeAt(this.after, this.cls, this.service, this.port)!);
   }
 }
 

@@ -10,7 +10,15 @@ import { endpointsOf } from '../mesh/endpoints.js';
 import { namespaceBase, namespaceMode, namespacePeerAuth, workloadPeerAuth } from '../policy/peer-auth.js';
 import { resolveShortName } from '../mesh/hosts.js';
 import { viewsMatching } from '../traffic/classes.js';
-import { serverShape, shapeOnce, shapeWithBase, signatureGroups, verdictOf, type ServerShape, type SignatureGroup } from '../traffic/shapes.js';
+import {
+  serverShape,
+  shapeOnce,
+  shapeWithBase,
+  signatureGroups,
+  verdictOf,
+  type ServerShape,
+  type SignatureGroup,
+} from '../traffic/shapes.js';
 import { portRef, type BreakSet, type PortRef } from './break-sets.js';
 
 /** The Services whose outcomes a policy can change (rules are matched in `ruleChangeBreaks`). */
@@ -22,7 +30,8 @@ export function servicesTouchedBy(idx: MeshIndex, o: Exclude<IstioObject, Destin
       if (o.namespace === idx.root && isEmptySelector(o.selector)) return meshLevelReach(idx);
       if (isEmptySelector(o.selector)) return idx.services(o.namespace);
       const s = new Set<Service>();
-      for (const w of idx.workloads(o.namespace)) if (selectorMatches(o.selector!, w.labels)) for (const svc of idx.servicesOf(w)) s.add(svc);
+      for (const w of idx.workloads(o.namespace))
+        if (selectorMatches(o.selector!, w.labels)) for (const svc of idx.servicesOf(w)) s.add(svc);
       return s;
     }
     case 'Policy': {
@@ -141,7 +150,7 @@ export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
       }
     }
   }
-  memo.set(ns, l = out);
+  memo.set(ns, (l = out));
   return l;
 }
 
@@ -162,7 +171,15 @@ function policyBreaks(before: MeshIndex, after: MeshIndex, at: PortPair, out: Br
  * The signature groups that break at ports whose shape goes from `was` to `now`, one set per
  * group. The verdicts are computed at the first port; every port given has those shapes.
  */
-function groupBreaks(before: MeshIndex, after: MeshIndex, groups: readonly SignatureGroup[], was: ServerShape, now: ServerShape, at: readonly PortRef[], out: BreakSet[]): void {
+function groupBreaks(
+  before: MeshIndex,
+  after: MeshIndex,
+  groups: readonly SignatureGroup[],
+  was: ServerShape,
+  now: ServerShape,
+  at: readonly PortRef[],
+  out: BreakSet[],
+): void {
   const { svc, port } = at[0]!;
   for (const g of groups) {
     const vNow = verdictOf(after, g.classes[0]!, g.sig, now, svc, port);

@@ -9,7 +9,16 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import { hostMatches, isWildcard } from '../mesh/hosts.js';
 import { drHost, ownNamespaceDecides, seesAllOwnRules } from '../policy/destination-rule.js';
 import { classesAt, classFor, classKey, clientClasses, viewsMatching, type ClientClass } from '../traffic/classes.js';
-import { knownVerdict, serverShape, sharedRule, sharedRuleAfter, sharedSignature, type ClientSig, type ServerShape, type Verdict } from '../traffic/shapes.js';
+import {
+  knownVerdict,
+  serverShape,
+  sharedRule,
+  sharedRuleAfter,
+  sharedSignature,
+  type ClientSig,
+  type ServerShape,
+  type Verdict,
+} from '../traffic/shapes.js';
 import { portRef, verdictAt, type BreakSet, type PortRef } from './break-sets.js';
 
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
@@ -64,7 +73,7 @@ function withoutMoved(classes: readonly ClientClass[], moved: ReadonlySet<string
 function undecidedClasses(idx: MeshIndex, svc: Service): readonly ClientClass[] {
   const memo = idx.memo(T_UNDECIDED);
   let l = memo.get(svc);
-  if (!l) memo.set(svc, l = internedUndecided(idx, svc));
+  if (!l) memo.set(svc, (l = internedUndecided(idx, svc)));
   return l;
 }
 
@@ -86,16 +95,38 @@ function findUndecided(idx: MeshIndex, svc: Service): ClientClass[] {
  * A DestinationRule change: server shapes stay, client signatures move. Classes outside the
  * namespaces the rule moves are judged by port (`ruleBreaks`); the moved ones one by one.
  */
-export function ruleChangeBreaks(before: MeshIndex, after: MeshIndex, change: Change, prev: DestinationRule | undefined, out: BreakSet[], overBudget?: () => boolean): void {
+export function ruleChangeBreaks(
+  before: MeshIndex,
+  after: MeshIndex,
+  change: Change,
+  prev: DestinationRule | undefined,
+  out: BreakSet[],
+  overBudget?: () => boolean,
+): void {
   const moved = movedNamespaces(before, change);
-  const scan: RuleScan = { before, after, moved, out, sigWas: 'auto', sigNow: 'auto', shape: undefined, was: undefined, now: undefined, reachable: undefined, views: undefined, growable: undefined, growableViews: undefined };
+  const scan: RuleScan = {
+    before,
+    after,
+    moved,
+    out,
+    sigWas: 'auto',
+    sigNow: 'auto',
+    shape: undefined,
+    was: undefined,
+    now: undefined,
+    reachable: undefined,
+    views: undefined,
+    growable: undefined,
+    growableViews: undefined,
+  };
   const movers = movedWorkloads(before, after, moved);
   const ns = change.object.namespace;
   const hostNow = drHost(after, change.object as DestinationRule);
   const hostWas = prev ? drHost(before, prev) : hostNow;
   // A rule for one host reaches at most two services; a wildcard is matched against the scans of
   // every service, made once per index.
-  const scans = isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
+  const scans =
+    isWildcard(hostNow) || isWildcard(hostWas) ? serviceScans(before) : scanServices(before, exactServices(before, hostNow, hostWas));
   for (let i = 0; i < scans.services.length; i++) {
     const svc = scans.services[i]!;
     const fqdn = scans.fqdns[i]!;
@@ -173,7 +204,14 @@ function scanServices(idx: MeshIndex, services: readonly Service[]): ServiceScan
   start[services.length] = k;
   refs.length = k;
   shapes.length = k;
-  return { services, fqdns: services.map((svc) => idx.fqdn(svc)), rulesWas: services.map((svc) => sharedRule(idx, svc)), start, refs, shapes };
+  return {
+    services,
+    fqdns: services.map((svc) => idx.fqdn(svc)),
+    rulesWas: services.map((svc) => sharedRule(idx, svc)),
+    start,
+    refs,
+    shapes,
+  };
 }
 
 /** The services named by one or two exact hosts, each once. */
@@ -210,7 +248,7 @@ interface RuleScan {
 
 /** The classes at the scanned service that the change can reach (`reachableClasses`), once per service. */
 function scanReachable(scan: RuleScan, svc: Service): readonly ClientClass[] {
-  return scan.reachable ??= reachableClasses(scan.before, scan.after, svc, scan.moved);
+  return (scan.reachable ??= reachableClasses(scan.before, scan.after, svc, scan.moved));
 }
 
 /**
@@ -218,7 +256,13 @@ function scanReachable(scan: RuleScan, svc: Service): readonly ClientClass[] {
  * settled by one signature on each side (`sharedSignature`): server shapes do not move with rules,
  * so an unchanged signature cannot break, and a changed one breaks every sidecar class it covers.
  */
-function ruleBreaks(scan: RuleScan, ref: PortRef, shape: ServerShape, ruleWas: DestinationRule | null | undefined, ruleNow: DestinationRule | null | undefined): void {
+function ruleBreaks(
+  scan: RuleScan,
+  ref: PortRef,
+  shape: ServerShape,
+  ruleWas: DestinationRule | null | undefined,
+  ruleNow: DestinationRule | null | undefined,
+): void {
   const { before, after } = scan;
   const { svc, port } = ref;
   if (ruleWas !== undefined && ruleNow !== undefined) {
@@ -294,8 +338,16 @@ function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], 
   // A port like the one before it joins that port's set: a rule that reaches every service then
   // makes few sets, and findings work per set.
   const last = out[out.length - 1];
-  const views = scan.views ??= viewsMatching(after, at.svc);
-  if (last && last === scan.growable && scan.growableViews === views && last.classes === classes && last.wasClasses === wasClasses && last.wasVerdict === was && last.nowVerdict === now) {
+  const views = (scan.views ??= viewsMatching(after, at.svc));
+  if (
+    last &&
+    last === scan.growable &&
+    scan.growableViews === views &&
+    last.classes === classes &&
+    last.wasClasses === wasClasses &&
+    last.wasVerdict === was &&
+    last.nowVerdict === now
+  ) {
     (last.at as PortRef[]).push(at);
     return;
   }

@@ -41,7 +41,7 @@ export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
 export function protocolAt(idx: MeshIndex, p: ServicePort): PortProtocol | 'udp' {
   const memo = idx.memo(T_PROTOCOL);
   let proto = memo.get(p);
-  if (!proto) memo.set(p, proto = portProtocol(p));
+  if (!proto) memo.set(p, (proto = portProtocol(p)));
   return proto;
 }
 
@@ -62,7 +62,7 @@ export function isApiServer(s: Service): boolean {
 export function endpointsOf(idx: MeshIndex, s: Service, p: ServicePort): readonly Endpoint[] {
   const memo = idx.memo(T_ENDPOINTS);
   let e = memo.get(p);
-  if (!e) memo.set(p, e = computeEndpoints(idx, s, p));
+  if (!e) memo.set(p, (e = computeEndpoints(idx, s, p)));
   return e;
 }
 

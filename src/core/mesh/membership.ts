@@ -50,7 +50,11 @@ export function podMembership(pod: PodShape, ns: Labels): Membership {
 export function predictMembership(pod: PodShape, ns: Labels): Membership {
   const seen = podMembership(pod, ns);
   if (seen.mesh === 'sidecar') return seen;
-  const predicted = (signal: string): Membership => ({ mesh: 'sidecar', signal: `predicted: ${signal}`, tlsMode: pod.labels[TLS_LABEL] ?? 'istio' });
+  const predicted = (signal: string): Membership => ({
+    mesh: 'sidecar',
+    signal: `predicted: ${signal}`,
+    tlsMode: pod.labels[TLS_LABEL] ?? 'istio',
+  });
   const none = (signal: string): Membership => {
     const a = ambient(pod, ns);
     return a ? { mesh: 'ambient', signal: `predicted: ${a}` } : { mesh: 'none', signal: `predicted: ${signal}` };
@@ -70,7 +74,8 @@ export function predictMembership(pod: PodShape, ns: Labels): Membership {
   }
   // Without namespace labels only the pod's labels reach the webhook's objectSelector.
   if (pod.labels['sidecar.istio.io/inject'] === 'true') return predicted('pod label sidecar.istio.io/inject=true');
-  if (pod.labels['istio.io/rev'] !== undefined && pod.labels['sidecar.istio.io/inject'] !== 'false') return predicted(`pod label istio.io/rev=${pod.labels['istio.io/rev']}`);
+  if (pod.labels['istio.io/rev'] !== undefined && pod.labels['sidecar.istio.io/inject'] !== 'false')
+    return predicted(`pod label istio.io/rev=${pod.labels['istio.io/rev']}`);
   return none('namespace not labelled for injection');
 }
 

@@ -1,6 +1,17 @@
 import type {
-  Change, DestinationRule, IstioObject, IstioVersion, Labels, LegacyPolicy, MeshConfig, MeshData,
-  Namespace, PeerAuthentication, Service, ServiceEntry, Workload,
+  Change,
+  DestinationRule,
+  IstioObject,
+  IstioVersion,
+  Labels,
+  LegacyPolicy,
+  MeshConfig,
+  MeshData,
+  Namespace,
+  PeerAuthentication,
+  Service,
+  ServiceEntry,
+  Workload,
 } from '../model/model.js';
 import { features, type VersionFeatures } from './version.js';
 import { resolveShortName, serviceFqdn } from './hosts.js';
@@ -48,7 +59,7 @@ function createdAtOnce(): (s: string) => number {
   const parsed = new Map<string, number>();
   return (s) => {
     let t = parsed.get(s);
-    if (t === undefined) parsed.set(s, t = createdAt(s));
+    if (t === undefined) parsed.set(s, (t = createdAt(s)));
     return t;
   };
 }
@@ -92,7 +103,10 @@ class ConfigIndex {
   /** How many changes this index sits on top of; lookups walk that far. */
   private readonly depth: number;
 
-  private constructor(private readonly parent?: ConfigIndex, overlay?: Overlay) {
+  private constructor(
+    private readonly parent?: ConfigIndex,
+    overlay?: Overlay,
+  ) {
     this.depth = parent ? parent.depth + 1 : 0;
     this.overlay = overlay;
     this.lists = {
@@ -227,9 +241,7 @@ class Inventory {
     let e = this.endpointCache.get(s);
     if (e) return e;
     const sel = s.selector;
-    e = sel && !isEmptySelector(sel)
-      ? (this.workloadsByNs.get(s.namespace) ?? []).filter((w) => selectorMatches(sel, w.labels))
-      : [];
+    e = sel && !isEmptySelector(sel) ? (this.workloadsByNs.get(s.namespace) ?? []).filter((w) => selectorMatches(sel, w.labels)) : [];
     this.endpointCache.set(s, e);
     return e;
   }
@@ -262,11 +274,16 @@ export class MeshIndex {
     this.data = data;
     this.inv = inv;
     this.cfg = cfg;
-    this.layers = { static: inv.memo, views: layers?.views ?? newLayer(), dr: layers?.dr ?? newLayer(), auth: layers?.auth ?? newLayer(), own: newLayer() };
+    this.layers = {
+      static: inv.memo,
+      views: layers?.views ?? newLayer(),
+      dr: layers?.dr ?? newLayer(),
+      auth: layers?.auth ?? newLayer(),
+      own: newLayer(),
+    };
     this.slots = LAYERS.map((l) => this.layers[l].slots);
     this.features = features(data.version);
-    this.autoMtls = this.features.autoMtlsAvailable
-      && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
+    this.autoMtls = this.features.autoMtlsAvailable && (data.mesh.enableAutoMtls ?? this.features.autoMtlsDefault);
   }
 
   /** Indexes a snapshot. */
@@ -274,9 +291,15 @@ export class MeshIndex {
     return new MeshIndex(data, new Inventory(data), ConfigIndex.of(allObjects(data)));
   }
 
-  get mesh(): MeshConfig { return this.data.mesh; }
-  get version(): IstioVersion { return this.data.version; }
-  get root(): string { return this.data.mesh.rootNamespace; }
+  get mesh(): MeshConfig {
+    return this.data.mesh;
+  }
+  get version(): IstioVersion {
+    return this.data.version;
+  }
+  get root(): string {
+    return this.data.mesh.rootNamespace;
+  }
 
   /** The index after a change. */
   apply(change: Change): MeshIndex {
@@ -285,13 +308,16 @@ export class MeshIndex {
     let obj: IstioObject | undefined;
     if (change.operation !== 'DELETE') {
       // UPDATE keeps the stored creationTimestamp: Istio orders by it and an update never changes it.
-      obj = prev && !change.object.created ? { ...change.object, created: prev.created } as IstioObject : change.object;
+      obj = prev && !change.object.created ? ({ ...change.object, created: prev.created } as IstioObject) : change.object;
     }
     if (!obj && !prev) return this;
     const cfg = this.cfg.with(key, obj, prev);
     // `data` stays the snapshot as loaded: the configuration in force is read through `cfg` only.
-    if (change.object.kind !== 'DestinationRule') return new MeshIndex(this.data, this.inv, cfg, { views: this.layers.views, dr: this.layers.dr });
-    const views = this.viewsStable(prev as DestinationRule | undefined, obj as DestinationRule | undefined) ? { views: this.layers.views } : {};
+    if (change.object.kind !== 'DestinationRule')
+      return new MeshIndex(this.data, this.inv, cfg, { views: this.layers.views, dr: this.layers.dr });
+    const views = this.viewsStable(prev as DestinationRule | undefined, obj as DestinationRule | undefined)
+      ? { views: this.layers.views }
+      : {};
     return new MeshIndex(this.data, this.inv, cfg, { ...views, auth: this.layers.auth });
   }
 
@@ -318,7 +344,12 @@ export class MeshIndex {
     const objects = this.cfg.all();
     const of = <K extends IstioObject['kind']>(...kinds: K[]): Extract<IstioObject, { kind: K }>[] =>
       objects.filter((o): o is Extract<IstioObject, { kind: K }> => (kinds as string[]).includes(o.kind));
-    return { ...this.data, peerAuthentications: of('PeerAuthentication'), destinationRules: of('DestinationRule'), legacyPolicies: of('Policy', 'MeshPolicy') };
+    return {
+      ...this.data,
+      peerAuthentications: of('PeerAuthentication'),
+      destinationRules: of('DestinationRule'),
+      legacyPolicies: of('Policy', 'MeshPolicy'),
+    };
   }
 
   /** The object with the same kind, namespace and name, if any. */
@@ -326,22 +357,52 @@ export class MeshIndex {
     return this.cfg.get(objectKey(o));
   }
 
-  namespace(name: string): Namespace | undefined { return this.inv.namespaces.get(name); }
-  workloads(ns: string): readonly Workload[] { return this.inv.workloadsByNs.get(ns) ?? []; }
-  allWorkloads(): readonly Workload[] { return this.data.workloads; }
-  services(ns: string): readonly Service[] { return this.inv.servicesByNs.get(ns) ?? []; }
-  allServices(): readonly Service[] { return this.data.services; }
+  namespace(name: string): Namespace | undefined {
+    return this.inv.namespaces.get(name);
+  }
+  workloads(ns: string): readonly Workload[] {
+    return this.inv.workloadsByNs.get(ns) ?? [];
+  }
+  allWorkloads(): readonly Workload[] {
+    return this.data.workloads;
+  }
+  services(ns: string): readonly Service[] {
+    return this.inv.servicesByNs.get(ns) ?? [];
+  }
+  allServices(): readonly Service[] {
+    return this.data.services;
+  }
   /** Namespaces that hold Services, in the order of their first Service. */
-  serviceNamespaces(): Iterable<string> { return this.inv.servicesByNs.keys(); }
-  endpoints(s: Service): readonly Workload[] { return this.inv.endpoints(s); }
-  servicesOf(w: Workload): readonly Service[] { return this.inv.servicesOfWorkload.get(w) ?? []; }
-  serviceByFqdn(fqdn: string): Service | undefined { return this.inv.servicesByFqdn.get(fqdn); }
-  fqdn(s: Service): string { return this.inv.fqdnOf.get(s) ?? serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain); }
-  peerAuthentications(ns: string): readonly PeerAuthentication[] { return this.cfg.list<PeerAuthentication>('PeerAuthentication', ns); }
-  destinationRules(ns: string): readonly DestinationRule[] { return this.cfg.list<DestinationRule>('DestinationRule', ns); }
-  drNamespaces(): Iterable<string> { return this.cfg.namespaces('DestinationRule'); }
-  policies(ns: string): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('Policy', ns); }
-  meshPolicies(): readonly LegacyPolicy[] { return this.cfg.list<LegacyPolicy>('MeshPolicy', ''); }
+  serviceNamespaces(): Iterable<string> {
+    return this.inv.servicesByNs.keys();
+  }
+  endpoints(s: Service): readonly Workload[] {
+    return this.inv.endpoints(s);
+  }
+  servicesOf(w: Workload): readonly Service[] {
+    return this.inv.servicesOfWorkload.get(w) ?? [];
+  }
+  serviceByFqdn(fqdn: string): Service | undefined {
+    return this.inv.servicesByFqdn.get(fqdn);
+  }
+  fqdn(s: Service): string {
+    return this.inv.fqdnOf.get(s) ?? serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain);
+  }
+  peerAuthentications(ns: string): readonly PeerAuthentication[] {
+    return this.cfg.list<PeerAuthentication>('PeerAuthentication', ns);
+  }
+  destinationRules(ns: string): readonly DestinationRule[] {
+    return this.cfg.list<DestinationRule>('DestinationRule', ns);
+  }
+  drNamespaces(): Iterable<string> {
+    return this.cfg.namespaces('DestinationRule');
+  }
+  policies(ns: string): readonly LegacyPolicy[] {
+    return this.cfg.list<LegacyPolicy>('Policy', ns);
+  }
+  meshPolicies(): readonly LegacyPolicy[] {
+    return this.cfg.list<LegacyPolicy>('MeshPolicy', '');
+  }
 
   /** True when two indexes share a memo layer: what it holds is the same in both. */
   sharesLayer(other: MeshIndex, layer: MemoLayer): boolean {
@@ -352,7 +413,7 @@ export class MeshIndex {
   cachedMap<K, V>(layer: MemoLayer, key: string): Map<K, V> {
     const m = this.layers[layer].values;
     let v = m.get(key) as Map<K, V> | undefined;
-    if (!v) m.set(key, v = new Map<K, V>());
+    if (!v) m.set(key, (v = new Map<K, V>()));
     return v;
   }
 
@@ -364,7 +425,7 @@ export class MeshIndex {
   intern<V>(layer: MemoLayer, name: string, key: string, make: () => V): V {
     const shared = this.cachedMap<string, V>(layer, name);
     let v = shared.get(key);
-    if (v === undefined) shared.set(key, v = make());
+    if (v === undefined) shared.set(key, (v = make()));
     return v;
   }
 

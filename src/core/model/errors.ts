@@ -53,7 +53,10 @@ export class InvalidObjectError extends MtlsGuardError {
 export class UnsupportedKindError extends MtlsGuardError {
   constructor(what: string, location: InputLocation = {}) {
     const at = formatLocation(location);
-    super('E_UNSUPPORTED_KIND', `${at ? `${at}: ` : ''}${what} is not a kind mtls-guard judges (PeerAuthentication, DestinationRule, Policy, MeshPolicy)`);
+    super(
+      'E_UNSUPPORTED_KIND',
+      `${at ? `${at}: ` : ''}${what} is not a kind mtls-guard judges (PeerAuthentication, DestinationRule, Policy, MeshPolicy)`,
+    );
   }
 }
 

@@ -1,6 +1,17 @@
 import type {
-  AuthorizationPolicy, ClientTls, DestinationRule, IstioObject, Labels, LegacyMode, LegacyPolicy,
-  LegacyTarget, PeerAuthentication, PeerMode, PortTrafficPolicy, TlsMode, TrafficPolicy,
+  AuthorizationPolicy,
+  ClientTls,
+  DestinationRule,
+  IstioObject,
+  Labels,
+  LegacyMode,
+  LegacyPolicy,
+  LegacyTarget,
+  PeerAuthentication,
+  PeerMode,
+  PortTrafficPolicy,
+  TlsMode,
+  TrafficPolicy,
 } from './model.js';
 import { InvalidObjectError, UnsupportedKindError } from './errors.js';
 
@@ -122,7 +133,8 @@ interface Meta {
 const NAME_MAX = 253;
 
 function bounded(v: string | undefined, field: string): string | undefined {
-  if (v !== undefined && v.length > NAME_MAX) throw new InvalidObjectError(field, `is ${v.length} characters long; Kubernetes allows at most ${NAME_MAX}`);
+  if (v !== undefined && v.length > NAME_MAX)
+    throw new InvalidObjectError(field, `is ${v.length} characters long; Kubernetes allows at most ${NAME_MAX}`);
   return v;
 }
 
@@ -131,7 +143,8 @@ function meta(o: Json, defaultNamespace: string, clusterScoped: boolean): Meta {
   const name = bounded(str(m['name'], 'metadata.name', true), 'metadata.name')!;
   const namespace = clusterScoped ? '' : (bounded(str(m['namespace'], 'metadata.namespace'), 'metadata.namespace') ?? defaultNamespace);
   const created = str(m['creationTimestamp'], 'metadata.creationTimestamp') ?? '';
-  if (created && Number.isNaN(Date.parse(created))) throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${describeValue(created)}`);
+  if (created && Number.isNaN(Date.parse(created)))
+    throw new InvalidObjectError('metadata.creationTimestamp', `not a timestamp: ${describeValue(created)}`);
   return { name, namespace, created, apiVersion: text(o['apiVersion']), annotations: labels(m['annotations'], 'metadata.annotations') };
 }
 
@@ -150,14 +163,20 @@ function checkApiVersion(o: Json): string {
   }
   const version = av.slice(k.group.length + 1);
   if (!k.versions.includes(version)) {
-    throw new InvalidObjectError('apiVersion', `${kind} is served as ${k.versions.map((v) => `${k.group}/${v}`).join(', ')}, not ${clip(av)}`);
+    throw new InvalidObjectError(
+      'apiVersion',
+      `${kind} is served as ${k.versions.map((v) => `${k.group}/${v}`).join(', ')}, not ${clip(av)}`,
+    );
   }
   return kind;
 }
 
 function peerAuthentication(o: Json, ns: string): PeerAuthentication {
   const spec = obj(o['spec'], 'spec');
-  const sel = spec['selector'] === undefined || spec['selector'] === null ? null : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
+  const sel =
+    spec['selector'] === undefined || spec['selector'] === null
+      ? null
+      : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
   const mtls = obj(spec['mtls'], 'spec.mtls');
   const mode = enumValue(mtls['mode'], PEER_MODES, 'spec.mtls.mode', 'UNSET');
   const portLevel: Record<number, PeerMode> = {};
@@ -194,10 +213,14 @@ function destinationRule(o: Json, ns: string): DestinationRule {
   const spec = obj(o['spec'], 'spec');
   const host = bounded(str(spec['host'], 'spec.host', true), 'spec.host')!;
   if (!host) throw new InvalidObjectError('spec.host', 'must not be empty');
-  const exportTo = spec['exportTo'] === undefined || spec['exportTo'] === null ? null
-    : list(spec['exportTo'], 'spec.exportTo').map((e, i) => str(e, `spec.exportTo[${i}]`)!);
-  const ws = spec['workloadSelector'] === undefined || spec['workloadSelector'] === null ? null
-    : labels(obj(spec['workloadSelector'], 'spec.workloadSelector')['matchLabels'], 'spec.workloadSelector.matchLabels');
+  const exportTo =
+    spec['exportTo'] === undefined || spec['exportTo'] === null
+      ? null
+      : list(spec['exportTo'], 'spec.exportTo').map((e, i) => str(e, `spec.exportTo[${i}]`)!);
+  const ws =
+    spec['workloadSelector'] === undefined || spec['workloadSelector'] === null
+      ? null
+      : labels(obj(spec['workloadSelector'], 'spec.workloadSelector')['matchLabels'], 'spec.workloadSelector.matchLabels');
   const tp = trafficPolicy(spec['trafficPolicy'], 'spec.trafficPolicy');
   // Subset policies only act when a route targets the subset; they are validated, not modelled.
   list(spec['subsets'], 'spec.subsets').forEach((s, i) => {
@@ -262,9 +285,12 @@ export function parseIstioObject(o: unknown, defaultNamespace = 'default'): Isti
   if (!isObject(o)) throw new InvalidObjectError('(document)', 'expected a Kubernetes object');
   const kind = checkApiVersion(o);
   switch (kind) {
-    case 'PeerAuthentication': return peerAuthentication(o, defaultNamespace);
-    case 'DestinationRule': return destinationRule(o, defaultNamespace);
-    default: return legacyPolicy(o, defaultNamespace, kind as 'Policy' | 'MeshPolicy');
+    case 'PeerAuthentication':
+      return peerAuthentication(o, defaultNamespace);
+    case 'DestinationRule':
+      return destinationRule(o, defaultNamespace);
+    default:
+      return legacyPolicy(o, defaultNamespace, kind as 'Policy' | 'MeshPolicy');
   }
 }
 
@@ -275,7 +301,10 @@ const MTLS_WHEN_KEYS: readonly string[] = ['source.principal', 'source.namespace
 export function parseAuthorizationPolicy(o: Json, defaultNamespace = 'default'): AuthorizationPolicy {
   const m = meta(o, defaultNamespace, false);
   const spec = obj(o['spec'], 'spec');
-  const sel = spec['selector'] === undefined || spec['selector'] === null ? null : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
+  const sel =
+    spec['selector'] === undefined || spec['selector'] === null
+      ? null
+      : labels(obj(spec['selector'], 'spec.selector')['matchLabels'], 'spec.selector.matchLabels');
   const fields = new Set<string>();
   list(spec['rules'], 'spec.rules').forEach((r, i) => {
     const rule = obj(r, `spec.rules[${i}]`);

@@ -27,7 +27,7 @@ const NO_DR: DrResolution = { rule: null, tls: null, via: 'no DestinationRule' }
 export function drHost(idx: MeshIndex, dr: DestinationRule): string {
   const memo = idx.memo(T_HOST);
   let h = memo.get(dr);
-  if (h === undefined) memo.set(dr, h = resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain));
+  if (h === undefined) memo.set(dr, (h = resolveShortName(dr.host, dr.namespace, idx.mesh.clusterDomain)));
   return h;
 }
 
@@ -113,14 +113,17 @@ function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): De
 function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly DestinationRule[] {
   const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'visibleOwn');
   let l = memo.get(ns);
-  if (!l) memo.set(ns, l = findVisibleOwn(idx, ns));
+  if (!l) memo.set(ns, (l = findVisibleOwn(idx, ns)));
   return l;
 }
 
 function findVisibleOwn(idx: MeshIndex, ns: string): readonly DestinationRule[] {
   const isRoot = ns === idx.root;
-  return idx.destinationRules(ns).filter((dr) =>
-    isRoot ? isPrivate(idx, dr) : (hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns)));
+  return idx
+    .destinationRules(ns)
+    .filter((dr) =>
+      isRoot ? isPrivate(idx, dr) : hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns),
+    );
 }
 
 /** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
@@ -149,12 +152,15 @@ interface ExportedRule {
 function exportedRules(idx: MeshIndex, ns: string): readonly ExportedRule[] {
   const memo = idx.cachedMap<string, readonly ExportedRule[]>('dr', 'exported');
   let l = memo.get(ns);
-  if (!l) memo.set(ns, l = findExported(idx, ns));
+  if (!l) memo.set(ns, (l = findExported(idx, ns)));
   return l;
 }
 
 function findExported(idx: MeshIndex, ns: string): readonly ExportedRule[] {
-  return idx.destinationRules(ns).filter((dr) => !isPrivate(idx, dr)).map((rule) => ({ rule, host: drHost(idx, rule), toAll: exportTo(idx, rule).includes('*') }));
+  return idx
+    .destinationRules(ns)
+    .filter((dr) => !isPrivate(idx, dr))
+    .map((rule) => ({ rule, host: drHost(idx, rule), toAll: exportTo(idx, rule).includes('*') }));
 }
 
 /** The most specific host among exported rules that matches `fqdn`, if any (`mostSpecific` on resolved hosts). */
@@ -173,7 +179,7 @@ function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string
   const host = mostSpecificExported(exported, fqdn);
   if (host === undefined) return undefined;
   const same = exported.filter((e) => e.host === host && exportedTo(idx, e.rule, client.namespace)).map((e) => e.rule);
-  return same.length ? merged(same) ?? undefined : undefined;
+  return same.length ? (merged(same) ?? undefined) : undefined;
 }
 
 /**
@@ -252,7 +258,13 @@ export function portTls(tp: TrafficPolicy | null, port: number): ClientTls | nul
 }
 
 /** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
-export function clientTls(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string, port: number): { rule: DestinationRule | null; tls: ClientTls | null } {
+export function clientTls(
+  idx: MeshIndex,
+  client: DrClient,
+  fqdn: string,
+  serviceNs: string,
+  port: number,
+): { rule: DestinationRule | null; tls: ClientTls | null } {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
   return dr ? { rule: dr, tls: portTls(dr.trafficPolicy, port) } : NO_DR;
 }
@@ -272,9 +284,13 @@ export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string,
   const entry = tp ? portEntry(tp, port) : undefined;
   const resolutions = idx.weakMemo(T_RESOLUTIONS);
   let byPort = resolutions.get(dr);
-  if (!byPort) resolutions.set(dr, byPort = new Map());
+  if (!byPort) resolutions.set(dr, (byPort = new Map()));
   const key = entry ? port : -1;
   let r = byPort.get(key);
-  if (!r) byPort.set(key, r = { rule: dr, tls: (entry ?? tp)?.tls ?? null, via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` });
+  if (!r)
+    byPort.set(
+      key,
+      (r = { rule: dr, tls: (entry ?? tp)?.tls ?? null, via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` }),
+    );
   return r;
 }

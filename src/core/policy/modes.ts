@@ -33,7 +33,11 @@ export function modeFor(idx: MeshIndex, o: IstioObject, dflt: Mode, liveLabels?:
   const v = (liveLabels?.(ns) ?? idx.namespace(ns)?.labels)?.[MODE_LABEL];
   if (v === undefined) return { mode: dflt, source: 'default' };
   if ((MODES as readonly string[]).includes(v)) return { mode: v as Mode, source: `namespace ${ns} label ${MODE_LABEL}=${v}` };
-  return { mode: dflt, source: 'default', invalid: `namespace ${ns} has ${MODE_LABEL}=${JSON.stringify(v)}, which is not one of ${MODES.join(', ')}; using ${dflt}` };
+  return {
+    mode: dflt,
+    source: 'default',
+    invalid: `namespace ${ns} has ${MODE_LABEL}=${JSON.stringify(v)}, which is not one of ${MODES.join(', ')}; using ${dflt}`,
+  };
 }
 
 /**
@@ -44,7 +48,7 @@ export const MODE_STRENGTH: Readonly<Record<Mode, number>> = { enforce: 3, warn:
 
 /** The mode a namespace label value sets: the value when it is a mode, else (missing or unknown) the default. */
 export function labelMode(value: string | undefined, dflt: Mode): Mode {
-  return value !== undefined && (MODES as readonly string[]).includes(value) ? value as Mode : dflt;
+  return value !== undefined && (MODES as readonly string[]).includes(value) ? (value as Mode) : dflt;
 }
 
 /** True when going from `from` to `to` guards less. */

@@ -11,7 +11,9 @@ const T_AMBIENT_MODES = memoTable<ResolvedMode, ResolvedMode>('auth:ambientModes
  * no selector policy). Derived indexes share the lists a change leaves alone, and with them these:
  * a namespace- or mesh-level change does not match selectors again.
  */
-const T_WORKLOAD_POLICIES = memoTable<readonly PeerAuthentication[], Map<Workload, PeerAuthentication | null> | null>('static:workloadPolicies');
+const T_WORKLOAD_POLICIES = memoTable<readonly PeerAuthentication[], Map<Workload, PeerAuthentication | null> | null>(
+  'static:workloadPolicies',
+);
 /** The mode a policy sets, written once per object (policies are immutable once parsed). */
 const T_POLICY_MODES = memoTable<PeerAuthentication, ResolvedMode>('static:policyModes');
 /** The modes policies set for single container ports, written once per policy and port. */
@@ -72,7 +74,7 @@ export function workloadPeerAuth(idx: MeshIndex, w: Workload): PeerAuthenticatio
   }
   if (perWorkload === null) return undefined;
   let found = perWorkload.get(w);
-  if (found === undefined) perWorkload.set(w, found = firstSelecting(list, w));
+  if (found === undefined) perWorkload.set(w, (found = firstSelecting(list, w)));
   return found ?? undefined;
 }
 
@@ -91,7 +93,7 @@ const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (n
 function modeOf(idx: MeshIndex, p: PeerAuthentication): ResolvedMode {
   const memo = idx.weakMemo(T_POLICY_MODES);
   let m = memo.get(p);
-  if (!m) memo.set(p, m = { mode: resolvedOf(p.mode), source: objectRef(p) });
+  if (!m) memo.set(p, (m = { mode: resolvedOf(p.mode), source: objectRef(p) }));
   return m;
 }
 
@@ -116,9 +118,9 @@ function portModeOf(idx: MeshIndex, p: PeerAuthentication, containerPort: number
   if (port === undefined || port === 'UNSET') return undefined;
   const portModes = idx.weakMemo(T_PORT_MODES);
   let perPort = portModes.get(p);
-  if (!perPort) portModes.set(p, perPort = new Map());
+  if (!perPort) portModes.set(p, (perPort = new Map()));
   let m = perPort.get(containerPort);
-  if (!m) perPort.set(containerPort, m = { mode: port, source: `${objectRef(p)} port ${containerPort}` });
+  if (!m) perPort.set(containerPort, (m = { mode: port, source: `${objectRef(p)} port ${containerPort}` }));
   return m;
 }
 
@@ -126,7 +128,7 @@ function portModeOf(idx: MeshIndex, p: PeerAuthentication, containerPort: number
 export function namespaceBase(idx: MeshIndex, ns: string): ResolvedMode {
   const memo = idx.cachedMap<string, ResolvedMode>('auth', 'namespaceBase');
   let m = memo.get(ns);
-  if (!m) memo.set(ns, m = composeOn(idx, composeOn(idx, DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns)));
+  if (!m) memo.set(ns, (m = composeOn(idx, composeOn(idx, DEFAULT_MODE, meshPeerAuth(idx)), namespacePeerAuth(idx, ns))));
   return m;
 }
 
@@ -150,7 +152,10 @@ export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort)
       for (const p of idx.policies(ns)) {
         for (const t of p.targets) {
           if (resolveShortName(t.name, p.namespace, idx.mesh.clusterDomain) !== fqdn) continue;
-          if (t.ports.length === 0) { serviceWide ??= p; continue; }
+          if (t.ports.length === 0) {
+            serviceWide ??= p;
+            continue;
+          }
           if (t.ports.some((sel) => sel === port.port || (typeof sel === 'string' && sel === port.name))) return p;
         }
       }
@@ -195,9 +200,9 @@ export function serverMode(idx: MeshIndex, w: Workload, containerPort: number, s
   if (f.peerAuthentication && !f.legacyPolicies) return modernMode(idx, w, containerPort);
   const memo = idx.memo(T_SERVER_MODE);
   let perWorkload = memo.get(w);
-  if (!perWorkload) memo.set(w, perWorkload = new Map());
+  if (!perWorkload) memo.set(w, (perWorkload = new Map()));
   // Legacy policies are keyed by the Service port, PeerAuthentication by the container port.
-  const key = idx.features.legacyPolicies ? port ?? containerPort : containerPort;
+  const key = idx.features.legacyPolicies ? (port ?? containerPort) : containerPort;
   const hit = perWorkload.get(key);
   if (hit) return hit;
   const r = computeServerMode(idx, w, containerPort, svc, port);
@@ -217,7 +222,7 @@ function modernMode(idx: MeshIndex, w: Workload, containerPort: number): Resolve
 function ambientOf(idx: MeshIndex, r: ResolvedMode): ResolvedMode {
   const memo = idx.memo(T_AMBIENT_MODES);
   let a = memo.get(r);
-  if (!a) memo.set(r, a = ambientIgnoresDisable(r));
+  if (!a) memo.set(r, (a = ambientIgnoresDisable(r)));
   return a;
 }
 
@@ -230,7 +235,8 @@ function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, s
   const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
   let r: ResolvedMode;
   if (levels && anyPeerAuth(levels)) r = composePeerAuth(idx, levels, containerPort);
-  else if (f.legacyPolicies && svc && port) r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
+  else if (f.legacyPolicies && svc && port)
+    r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
   else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
   return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientIgnoresDisable(r) : r;
 }
@@ -244,7 +250,7 @@ export function namespaceMode(idx: MeshIndex, ns: string): ResolvedMode | undefi
   // Read for every port that auto mTLS judges: once per namespace and set of policies.
   const memo = idx.cachedMap<string, ResolvedMode | null>('auth', 'namespaceMode');
   let m = memo.get(ns);
-  if (m === undefined) memo.set(ns, m = findNamespaceMode(idx, ns) ?? null);
+  if (m === undefined) memo.set(ns, (m = findNamespaceMode(idx, ns) ?? null));
   return m ?? undefined;
 }
 

@@ -19,9 +19,10 @@ export const plaintextClientIntoStrict: ConnectionRule = {
     if (!ctx.after.features.peerAuthentication) {
       return `${inject}, or keep ${svcName(ctx.service)} PERMISSIVE (peers: [{mtls: {mode: PERMISSIVE}}]) until its callers migrate`;
     }
-    const keep = cp !== undefined && ctx.service.selector
-      ? `a PeerAuthentication in ${ctx.service.namespace} with selector.matchLabels ${flowLabels(ctx.service.selector)} and portLevelMtls {${cp}: {mode: PERMISSIVE}}`
-      : `a PeerAuthentication with mode PERMISSIVE for ${svcName(ctx.service)}`;
+    const keep =
+      cp !== undefined && ctx.service.selector
+        ? `a PeerAuthentication in ${ctx.service.namespace} with selector.matchLabels ${flowLabels(ctx.service.selector)} and portLevelMtls {${cp}: {mode: PERMISSIVE}}`
+        : `a PeerAuthentication with mode PERMISSIVE for ${svcName(ctx.service)}`;
     return `${inject}, or keep ${svcName(ctx.service)} PERMISSIVE until its callers migrate: ${keep}`;
   },
 };

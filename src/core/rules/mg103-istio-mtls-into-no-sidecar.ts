@@ -10,7 +10,10 @@ import { svcName } from './rule.js';
 export const istioMtlsIntoNoSidecar: ConnectionRule = {
   code: 'MG103',
   cases: [Case.BareGetsMtls, Case.AmbientGetsMtls],
-  says: (c, subject, who) => (c === Case.AmbientGetsMtls ? `${who} is an ambient workload without a sidecar to terminate it` : `${subject} cannot terminate Istio mTLS`),
+  says: (c, subject, who) =>
+    c === Case.AmbientGetsMtls
+      ? `${who} is an ambient workload without a sidecar to terminate it`
+      : `${subject} cannot terminate Istio mTLS`,
   certain: (now) => `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server without a sidecar`,
   fix(ctx) {
     const fqdn = ctx.after.fqdn(ctx.service);

@@ -10,11 +10,14 @@ export const istioMtlsIntoDisable: ConnectionRule = {
   code: 'MG104',
   cases: [Case.DisabledGetsMtls],
   says: (_c, subject) => `${subject} and accepts only plaintext`,
-  certain: (now) => `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server that accepts only plaintext (${now.serverSource ?? 'DISABLE'})`,
+  certain: (now) =>
+    `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server that accepts only plaintext (${now.serverSource ?? 'DISABLE'})`,
   fix(ctx) {
     const fqdn = ctx.after.fqdn(ctx.service);
-    const upgrade = ctx.after.features.peerAuthentication && !ctx.after.features.autoMtlsChecksWorkloadPolicy
-      ? ' (before Istio 1.12 auto mTLS ignores workload-level DISABLE)' : '';
+    const upgrade =
+      ctx.after.features.peerAuthentication && !ctx.after.features.autoMtlsChecksWorkloadPolicy
+        ? ' (before Istio 1.12 auto mTLS ignores workload-level DISABLE)'
+        : '';
     return `add a DestinationRule for ${fqdn} with trafficPolicy.tls.mode DISABLE${upgrade}, or use PERMISSIVE instead of DISABLE for the server`;
   },
 };

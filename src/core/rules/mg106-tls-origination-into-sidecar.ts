@@ -10,7 +10,8 @@ import { Case } from '../model/cases.js';
 export const tlsOriginationIntoSidecar: ConnectionRule = {
   code: 'MG106',
   cases: [Case.StrictGetsTls, Case.TlsIntoPlainApp],
-  says: (c, subject) => (c === Case.StrictGetsTls ? `${subject} and requires an Istio client certificate` : `${subject} and the application does not speak TLS`),
+  says: (c, subject) =>
+    c === Case.StrictGetsTls ? `${subject} and requires an Istio client certificate` : `${subject} and the application does not speak TLS`,
   fix(ctx) {
     return `use trafficPolicy.tls.mode ISTIO_MUTUAL (or leave tls unset for auto mTLS) towards ${ctx.after.fqdn(ctx.service)}, whose endpoints have sidecars`;
   },

@@ -56,9 +56,14 @@ export const probeOnStrictPort: ConfigRule = {
       for (const { p, cp } of exposed.get(w) ?? []) {
         const now = modeAt(after, w, cp);
         if (now.mode !== 'STRICT' || modeAt(before, w, cp).mode === 'STRICT') continue;
-        out.push(configFinding('MG201', wlName(w),
-          `the ${p.kind} ${p.type.toUpperCase()} probe of ${wlName(w)} (container ${p.container}, port ${cp}) would fail: ${now.source} makes the port STRICT and the kubelet sends plaintext`,
-          `enable probe rewriting (pod annotation sidecar.istio.io/rewriteAppHTTPProbers: "true"), or keep port ${cp} PERMISSIVE with portLevelMtls`));
+        out.push(
+          configFinding(
+            'MG201',
+            wlName(w),
+            `the ${p.kind} ${p.type.toUpperCase()} probe of ${wlName(w)} (container ${p.container}, port ${cp}) would fail: ${now.source} makes the port STRICT and the kubelet sends plaintext`,
+            `enable probe rewriting (pod annotation sidecar.istio.io/rewriteAppHTTPProbers: "true"), or keep port ${cp} PERMISSIVE with portLevelMtls`,
+          ),
+        );
       }
     }
     return out;

@@ -23,9 +23,14 @@ export const authzMtlsFields: ConfigRule = {
       const open = ports.map((p) => ({ p, m: modeAt(after, w, p) })).find((x) => x.m.mode !== 'STRICT');
       if (!open) continue;
       for (const ap of aps.filter((a) => selects(after, a, w))) {
-        out.push(configFinding('MG202', `AuthorizationPolicy ${ap.namespace}/${ap.name}`,
-          `AuthorizationPolicy ${ap.namespace}/${ap.name} uses ${ap.mtlsFields.join(', ')}, which never match plaintext, but ${wlName(w)} stays ${open.m.mode} (${open.m.source})`,
-          `make ${wlName(w)} STRICT before relying on ${ap.mtlsFields.join(', ')}, or add a DENY rule with notPrincipals: ["*"] for plaintext callers`));
+        out.push(
+          configFinding(
+            'MG202',
+            `AuthorizationPolicy ${ap.namespace}/${ap.name}`,
+            `AuthorizationPolicy ${ap.namespace}/${ap.name} uses ${ap.mtlsFields.join(', ')}, which never match plaintext, but ${wlName(w)} stays ${open.m.mode} (${open.m.source})`,
+            `make ${wlName(w)} STRICT before relying on ${ap.mtlsFields.join(', ')}, or add a DENY rule with notPrincipals: ["*"] for plaintext callers`,
+          ),
+        );
       }
     }
     return out;

@@ -14,15 +14,25 @@ function peerAuth(idx: MeshIndex, o: PeerAuthentication): string[] {
   if (isEmptySelector(o.selector)) {
     const winner = o.namespace === idx.root ? meshPeerAuth(idx) : namespacePeerAuth(idx, o.namespace);
     const level = o.namespace === idx.root ? 'mesh' : 'namespace';
-    return winner && !same(winner, o) ? [`${objectRef(o)} is ignored: ${objectRef(winner)} is older and already sets the ${level}-level policy`] : [];
+    return winner && !same(winner, o)
+      ? [`${objectRef(o)} is ignored: ${objectRef(winner)} is older and already sets the ${level}-level policy`]
+      : [];
   }
   if (o.namespace === idx.root) return [];
-  const shadowed = idx.workloads(o.namespace).filter((w) => selectorMatches(o.selector!, w.labels))
+  const shadowed = idx
+    .workloads(o.namespace)
+    .filter((w) => selectorMatches(o.selector!, w.labels))
     .map((w) => ({ w, win: peerAuthLevels(idx, w).workload }))
     .filter((x) => x.win && !same(x.win, o));
   if (shadowed.length === 0) return [];
-  const names = shadowed.slice(0, 3).map((x) => wlName(x.w)).join(', ') + (shadowed.length > 3 ? ` and ${shadowed.length - 3} more` : '');
-  return [`${objectRef(o)} is ignored entirely (portLevelMtls included) for ${names}: ${objectRef(shadowed[0]!.win!)} is older and also selects them`];
+  const names =
+    shadowed
+      .slice(0, 3)
+      .map((x) => wlName(x.w))
+      .join(', ') + (shadowed.length > 3 ? ` and ${shadowed.length - 3} more` : '');
+  return [
+    `${objectRef(o)} is ignored entirely (portLevelMtls included) for ${names}: ${objectRef(shadowed[0]!.win!)} is older and also selects them`,
+  ];
 }
 
 function legacy(idx: MeshIndex, o: LegacyPolicy): string[] {
@@ -39,8 +49,12 @@ function destinationRule(idx: MeshIndex, o: DestinationRule): string[] {
   if (!o.trafficPolicy) return [];
   const host = drHost(idx, o);
   const sel = JSON.stringify(o.workloadSelector ?? {});
-  const older = idx.destinationRules(o.namespace).find((d) => d.trafficPolicy && drHost(idx, d) === host && JSON.stringify(d.workloadSelector ?? {}) === sel);
-  return older && !same(older, o) ? [`the trafficPolicy of ${objectRef(o)} is ignored: ${objectRef(older)} is older and sets one for host ${host}`] : [];
+  const older = idx
+    .destinationRules(o.namespace)
+    .find((d) => d.trafficPolicy && drHost(idx, d) === host && JSON.stringify(d.workloadSelector ?? {}) === sel);
+  return older && !same(older, o)
+    ? [`the trafficPolicy of ${objectRef(o)} is ignored: ${objectRef(older)} is older and sets one for host ${host}`]
+    : [];
 }
 
 /** MG203: a policy at a level that an older one already holds is silently ignored. */
@@ -49,7 +63,8 @@ export const sameLevelConflict: ConfigRule = {
   check(_before, after, change) {
     if (change.operation === 'DELETE') return [];
     const o = after.find(change.object) ?? change.object;
-    const msgs = o.kind === 'PeerAuthentication' ? peerAuth(after, o) : o.kind === 'DestinationRule' ? destinationRule(after, o) : legacy(after, o);
+    const msgs =
+      o.kind === 'PeerAuthentication' ? peerAuth(after, o) : o.kind === 'DestinationRule' ? destinationRule(after, o) : legacy(after, o);
     return msgs.map((m) => configFinding('MG203', objectRef(o), m, `merge the settings into the older object, or delete one of them`));
   },
 };

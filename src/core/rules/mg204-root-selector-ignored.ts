@@ -8,9 +8,15 @@ export const rootSelectorIgnored: ConfigRule = {
   code: 'MG204',
   check(_before, after, change) {
     const o = change.object;
-    if (change.operation === 'DELETE' || o.kind !== 'PeerAuthentication' || o.namespace !== after.root || isEmptySelector(o.selector)) return [];
-    return [configFinding('MG204', objectRef(o),
-      `${objectRef(o)} has a selector in the root namespace ${after.root}, and Istio ignores such policies`,
-      `move it to the namespace of the workloads it selects, or drop the selector to make it mesh-wide`)];
+    if (change.operation === 'DELETE' || o.kind !== 'PeerAuthentication' || o.namespace !== after.root || isEmptySelector(o.selector))
+      return [];
+    return [
+      configFinding(
+        'MG204',
+        objectRef(o),
+        `${objectRef(o)} has a selector in the root namespace ${after.root}, and Istio ignores such policies`,
+        `move it to the namespace of the workloads it selects, or drop the selector to make it mesh-wide`,
+      ),
+    ];
   },
 };

@@ -10,8 +10,13 @@ export const portLevelWithoutSelector: ConfigRule = {
     const o = change.object;
     if (change.operation === 'DELETE' || o.kind !== 'PeerAuthentication' || !isEmptySelector(o.selector)) return [];
     if (Object.keys(o.portLevel).length === 0) return [];
-    return [configFinding('MG206', objectRef(o),
-      `${objectRef(o)} sets portLevelMtls without a selector; Istio ignores port-level settings on mesh and namespace policies`,
-      'add a selector (matchLabels of the workload) to a separate PeerAuthentication that carries portLevelMtls')];
+    return [
+      configFinding(
+        'MG206',
+        objectRef(o),
+        `${objectRef(o)} sets portLevelMtls without a selector; Istio ignores port-level settings on mesh and namespace policies`,
+        'add a selector (matchLabels of the workload) to a separate PeerAuthentication that carries portLevelMtls',
+      ),
+    ];
   },
 };

@@ -14,7 +14,8 @@ function legacyPorts(idx: MeshIndex, o: LegacyPolicy): string[] {
     const svc = idx.serviceByFqdn(resolveShortName(t.name, o.namespace, idx.mesh.clusterDomain));
     if (!svc) continue;
     for (const p of t.ports) {
-      if (!svc.ports.some((sp) => sp.port === p || sp.name === p)) out.push(`${objectRef(o)} targets port ${p} of ${svc.name}.${svc.namespace}, which has no such Service port`);
+      if (!svc.ports.some((sp) => sp.port === p || sp.name === p))
+        out.push(`${objectRef(o)} targets port ${p} of ${svc.name}.${svc.namespace}, which has no such Service port`);
     }
   }
   return out;
@@ -28,10 +29,15 @@ function peerAuthPorts(idx: MeshIndex, o: PeerAuthentication): string[] {
     for (const w of ws) {
       if (w.ports.some((p) => p.port === key)) continue;
       // The classic trap: the Service port instead of the container port.
-      const sp = idx.servicesOf(w).flatMap((s) => s.ports.map((p) => ({ s, p }))).find((x) => x.p.port === key);
+      const sp = idx
+        .servicesOf(w)
+        .flatMap((s) => s.ports.map((p) => ({ s, p })))
+        .find((x) => x.p.port === key);
       if (sp) {
         const cp = resolveTargetPort(w, sp.p.targetPort);
-        out.push(`${objectRef(o)} sets portLevelMtls for ${key}, the Service port of ${sp.s.name}.${sp.s.namespace}; PeerAuthentication is keyed by the container port${cp !== null ? ` (${cp} on ${wlName(w)})` : ''}`);
+        out.push(
+          `${objectRef(o)} sets portLevelMtls for ${key}, the Service port of ${sp.s.name}.${sp.s.namespace}; PeerAuthentication is keyed by the container port${cp !== null ? ` (${cp} on ${wlName(w)})` : ''}`,
+        );
         break;
       }
     }
@@ -46,6 +52,13 @@ export const unknownTargetPort: ConfigRule = {
     if (change.operation === 'DELETE') return [];
     const o = change.object;
     const msgs = o.kind === 'Policy' ? legacyPorts(after, o) : o.kind === 'PeerAuthentication' ? peerAuthPorts(after, o) : [];
-    return msgs.map((m) => configFinding('MG207', objectRef(o), m, 'use the port the setting is keyed by: Service ports for Policy and DestinationRule, container ports for PeerAuthentication'));
+    return msgs.map((m) =>
+      configFinding(
+        'MG207',
+        objectRef(o),
+        m,
+        'use the port the setting is keyed by: Service ports for Policy and DestinationRule, container ports for PeerAuthentication',
+      ),
+    );
   },
 };

@@ -9,8 +9,13 @@ export const legacyNameIgnored: ConfigRule = {
     const o = change.object;
     if (change.operation === 'DELETE' || (o.kind !== 'MeshPolicy' && o.kind !== 'Policy') || o.name === 'default') return [];
     if (o.kind === 'Policy' && o.targets.length > 0) return [];
-    return [configFinding('MG208', objectRef(o),
-      `${objectRef(o)} is ignored: Istio only reads a ${o.kind === 'MeshPolicy' ? 'MeshPolicy' : 'target-less Policy'} named "default"`,
-      'name it "default"')];
+    return [
+      configFinding(
+        'MG208',
+        objectRef(o),
+        `${objectRef(o)} is ignored: Istio only reads a ${o.kind === 'MeshPolicy' ? 'MeshPolicy' : 'target-less Policy'} named "default"`,
+        'name it "default"',
+      ),
+    ];
   },
 };

@@ -6,7 +6,14 @@ export const versionAssumed: ConfigRule = {
   code: 'MG301',
   check(_before, after) {
     if (after.data.versionSource !== 'default') return [];
-    return [configFinding('MG301', 'istiod', `no istiod Deployment was found, so Istio ${after.version.raw} was assumed`,
-      'include the istiod Deployment in the snapshot, or pass --istio-version', 'possible')];
+    return [
+      configFinding(
+        'MG301',
+        'istiod',
+        `no istiod Deployment was found, so Istio ${after.version.raw} was assumed`,
+        'include the istiod Deployment in the snapshot, or pass --istio-version',
+        'possible',
+      ),
+    ];
   },
 };

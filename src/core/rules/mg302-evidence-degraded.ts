@@ -7,7 +7,14 @@ export const evidenceDegraded: ConfigRule = {
   check(_before, after) {
     const t = after.data.traffic;
     if (!t?.degraded) return [];
-    return [configFinding('MG302', t.source, `traffic evidence is unavailable (${t.degraded}); findings fall back to possible`,
-      'check the telemetry source', 'possible')];
+    return [
+      configFinding(
+        'MG302',
+        t.source,
+        `traffic evidence is unavailable (${t.degraded}); findings fall back to possible`,
+        'check the telemetry source',
+        'possible',
+      ),
+    ];
   },
 };

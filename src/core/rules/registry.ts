@@ -22,16 +22,22 @@ import { evidenceDegraded } from './mg302-evidence-degraded.js';
 
 /** The rules of breakage between a client and a server, in code order. */
 export const CONNECTION_RULE_LIST: readonly ConnectionRule[] = [
-  plaintextClientIntoStrict, sidecarPlaintextIntoStrict, istioMtlsIntoNoSidecar, istioMtlsIntoDisable,
-  istioMtlsWrapsAppTls, tlsOriginationIntoSidecar, plaintextIntoAmbientStrict,
+  plaintextClientIntoStrict,
+  sidecarPlaintextIntoStrict,
+  istioMtlsIntoNoSidecar,
+  istioMtlsIntoDisable,
+  istioMtlsWrapsAppTls,
+  tlsOriginationIntoSidecar,
+  plaintextIntoAmbientStrict,
 ];
 
 /** The rules that explain a breaking connection, by the cause code the outcome engine reports. */
 export const CONNECTION_RULES: ReadonlyMap<Code, ConnectionRule> = new Map(CONNECTION_RULE_LIST.map((r) => [r.code, r]));
 
 /** The rule that claims each endpoint case, by case; undefined for the cases that work. */
-export const RULE_OF_CASE: readonly (ConnectionRule | undefined)[] = Array.from({ length: CASE_COUNT },
-  (_, c) => CONNECTION_RULE_LIST.find((r) => r.cases.includes(c as Case)));
+export const RULE_OF_CASE: readonly (ConnectionRule | undefined)[] = Array.from({ length: CASE_COUNT }, (_, c) =>
+  CONNECTION_RULE_LIST.find((r) => r.cases.includes(c as Case)),
+);
 
 /**
  * Why a break follows from the configuration alone (DESIGN.md §2, `certain` evidence), as its
@@ -44,6 +50,14 @@ export function certainty(now: Outcome): string | undefined {
 
 /** The rules that need no connection pair, run on every change. */
 export const CONFIG_RULES: readonly ConfigRule[] = [
-  probeOnStrictPort, authzMtlsFields, sameLevelConflict, rootSelectorIgnored, notInThisVersion,
-  portLevelWithoutSelector, unknownTargetPort, legacyNameIgnored, versionAssumed, evidenceDegraded,
+  probeOnStrictPort,
+  authzMtlsFields,
+  sameLevelConflict,
+  rootSelectorIgnored,
+  notInThisVersion,
+  portLevelWithoutSelector,
+  unknownTargetPort,
+  legacyNameIgnored,
+  versionAssumed,
+  evidenceDegraded,
 ];

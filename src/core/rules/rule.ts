@@ -61,7 +61,9 @@ export function containerPortOf(ctx: BreakContext): number | undefined {
 
 /** A YAML flow mapping of labels: `{app: httpbin}`. */
 export function flowLabels(l: Readonly<Record<string, string>> | null): string {
-  return `{${Object.entries(l ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
+  return `{${Object.entries(l ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}}`;
 }
 
 /**
@@ -70,5 +72,7 @@ export function flowLabels(l: Readonly<Record<string, string>> | null): string {
  */
 export function clientsToEnrol(ctx: BreakContext): string {
   if (ctx.clientWorkload) return `${ctx.clientNamespace}/${ctx.clientWorkload}`;
-  return ctx.clientNamespace ? `the clients in ${ctx.clientNamespace}` : 'the callers outside the mesh (telemetry names them only as unknown)';
+  return ctx.clientNamespace
+    ? `the clients in ${ctx.clientNamespace}`
+    : 'the callers outside the mesh (telemetry names them only as unknown)';
 }

@@ -79,15 +79,30 @@ export function classKey(idx: MeshIndex, w: Workload): string {
   let k = memo.get(w);
   if (k === undefined) {
     const p = keyParts(idx, w);
-    memo.set(w, k = keyOf(p.kind, p.view, p.sel, p.excl));
+    memo.set(w, (k = keyOf(p.kind, p.view, p.sel, p.excl)));
   }
   return k;
 }
 
-function newClass(key: string, kind: MeshKind, view: string, sel: string, excl: string, labels: Workload['labels'], ns: string, excludeOutboundPorts: readonly number[]): ClientClass {
+function newClass(
+  key: string,
+  kind: MeshKind,
+  view: string,
+  sel: string,
+  excl: string,
+  labels: Workload['labels'],
+  ns: string,
+  excludeOutboundPorts: readonly number[],
+): ClientClass {
   return {
-    key, kind, view, drKey: `${view}|${sel}`, fallbackKey: keyOf(kind, '*', '', excl),
-    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, excludeOutboundPorts }, members: [], byNamespace: new Map(),
+    key,
+    kind,
+    view,
+    drKey: `${view}|${sel}`,
+    fallbackKey: keyOf(kind, '*', '', excl),
+    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, excludeOutboundPorts },
+    members: [],
+    byNamespace: new Map(),
   };
 }
 
@@ -105,7 +120,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
     const p = keyParts(idx, w);
     const key = keyOf(p.kind, p.view, p.sel, p.excl);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts));
+    if (!c) byKey.set(key, (c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts)));
     // One key string per class, not one per workload.
     keys.set(w, c.key);
     c.members.push(w);
@@ -115,7 +130,11 @@ function buildClasses(idx: MeshIndex): ClassSet {
   }
   // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
   for (const c of [...byKey.values()]) {
-    if (!byKey.has(c.fallbackKey)) byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts));
+    if (!byKey.has(c.fallbackKey))
+      byKey.set(
+        c.fallbackKey,
+        newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts),
+      );
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);
@@ -127,7 +146,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
 export function viewsMatching(idx: MeshIndex, svc: Service): ReadonlySet<string> {
   const memo = idx.memo(T_VIEWS_MATCHING);
   let s = memo.get(svc);
-  if (!s) memo.set(svc, s = findViews(idx, svc));
+  if (!s) memo.set(svc, (s = findViews(idx, svc)));
   return s;
 }
 
@@ -142,7 +161,9 @@ function findViews(idx: MeshIndex, svc: Service): ReadonlySet<string> {
     for (const [pattern, views] of hosts.oddWildcard) if (hostMatches(pattern, fqdn)) for (const v of views) out.add(v);
   }
   // Services that bring in the same views share one set: most bring in none of their own.
-  return out.size === hosts.always.length ? hosts.alwaysSet : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), () => out);
+  return out.size === hosts.always.length
+    ? hosts.alwaysSet
+    : idx.intern<ReadonlySet<string>>('views', 'viewSets', [...out].sort().join(','), () => out);
 }
 
 /** The DR hosts of the views that have classes, inverted: which views a host pattern brings in. */
@@ -218,7 +239,7 @@ export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): rea
   if (c.view !== '*' || cs.byView.size === 0) return alone(idx, c);
   const memo = idx.memo(T_REPRESENTED);
   let perSvc = memo.get(svc);
-  if (!perSvc) memo.set(svc, perSvc = new Map());
+  if (!perSvc) memo.set(svc, (perSvc = new Map()));
   const hit = perSvc.get(c.key);
   if (hit) return hit;
   const r = computeRepresented(idx, c, svc);
@@ -229,7 +250,7 @@ export function representedAt(idx: MeshIndex, c: ClientClass, svc: Service): rea
 function alone(idx: MeshIndex, c: ClientClass): readonly ClientClass[] {
   const memo = idx.memo(T_ALONE);
   let l = memo.get(c);
-  if (!l) memo.set(c, l = [c]);
+  if (!l) memo.set(c, (l = [c]));
   return l;
 }
 
@@ -266,7 +287,7 @@ export function representedTotals(idx: MeshIndex, list: readonly ClientClass[]):
       members += c.members.length;
       entries += c.byNamespace.size;
     }
-    memo.set(list, r = { members, entries });
+    memo.set(list, (r = { members, entries }));
   }
   return r;
 }

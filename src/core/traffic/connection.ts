@@ -10,8 +10,8 @@ const T_OUTCOME = memoTable<ServicePort, Map<string, Outcome | null>>('own:outco
 export function outcomeAt(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): Outcome | null {
   const memo = idx.memo(T_OUTCOME);
   let perPort = memo.get(port);
-  if (!perPort) memo.set(port, perPort = new Map());
+  if (!perPort) memo.set(port, (perPort = new Map()));
   let o = perPort.get(c.key);
-  if (o === undefined) perPort.set(c.key, o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port));
+  if (o === undefined) perPort.set(c.key, (o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)));
   return o;
 }

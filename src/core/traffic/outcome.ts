@@ -3,7 +3,15 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
 import { resolveClientTls, type DrResolution } from '../policy/destination-rule.js';
-import { namespaceMode, serverMode, legacyPolicyFor, legacyMode, LEGACY_NONE, BETA_DEFAULT, type ResolvedMode } from '../policy/peer-auth.js';
+import {
+  namespaceMode,
+  serverMode,
+  legacyPolicyFor,
+  legacyMode,
+  LEGACY_NONE,
+  BETA_DEFAULT,
+  type ResolvedMode,
+} from '../policy/peer-auth.js';
 import { objectRef } from '../model/model.js';
 import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
@@ -58,7 +66,7 @@ export function failed(o: Outcome): boolean {
 export function serviceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
   const modes = idx.memo(T_SERVICE_MODE);
   let m = modes.get(port);
-  if (!m) modes.set(port, m = inferredServiceMode(idx, svc, port));
+  if (!m) modes.set(port, (m = inferredServiceMode(idx, svc, port)));
   return m;
 }
 
@@ -81,9 +89,21 @@ function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): R
 const NO_PROXY: Send = { wire: 'plaintext', tlsMode: 'none', why: 'the client has no sidecar and sends plaintext' };
 const ZTUNNEL_HBONE: Send = { wire: 'hbone', tlsMode: 'HBONE', why: 'ztunnel sends HBONE (mTLS)' };
 const ZTUNNEL_PLAINTEXT: Send = { wire: 'plaintext', tlsMode: 'none', why: 'ztunnel sends plaintext to a destination outside the mesh' };
-const AUTO_HEADLESS: Send = { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio' };
-const AUTO_UNLABELLED: Send = { wire: 'plaintext', tlsMode: 'auto', why: 'auto mTLS sends plaintext (endpoint has no security.istio.io/tlsMode=istio label)' };
-const AUTO_MTLS: Send = { wire: 'istio-mtls', tlsMode: 'auto', why: 'auto mTLS sends Istio mTLS (endpoint has security.istio.io/tlsMode=istio)' };
+const AUTO_HEADLESS: Send = {
+  wire: 'plaintext',
+  tlsMode: 'auto',
+  why: 'auto mTLS sends plaintext to every endpoint of a headless service that has an endpoint without tlsMode=istio',
+};
+const AUTO_UNLABELLED: Send = {
+  wire: 'plaintext',
+  tlsMode: 'auto',
+  why: 'auto mTLS sends plaintext (endpoint has no security.istio.io/tlsMode=istio label)',
+};
+const AUTO_MTLS: Send = {
+  wire: 'istio-mtls',
+  tlsMode: 'auto',
+  why: 'auto mTLS sends Istio mTLS (endpoint has security.istio.io/tlsMode=istio)',
+};
 
 /**
  * What a client sends to every endpoint of a port, or undefined when it depends on the endpoint
@@ -96,23 +116,37 @@ function portSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, sv
   const tls = dr.tls;
   if (tls) {
     switch (tls.mode) {
-      case 'DISABLE': return { wire: 'plaintext', tlsMode: 'DISABLE', why: `${dr.via} sets tls.mode DISABLE` };
-      case 'ISTIO_MUTUAL': return { wire: 'istio-mtls', tlsMode: 'ISTIO_MUTUAL', why: `${dr.via} sets ISTIO_MUTUAL` };
+      case 'DISABLE':
+        return { wire: 'plaintext', tlsMode: 'DISABLE', why: `${dr.via} sets tls.mode DISABLE` };
+      case 'ISTIO_MUTUAL':
+        return { wire: 'istio-mtls', tlsMode: 'ISTIO_MUTUAL', why: `${dr.via} sets ISTIO_MUTUAL` };
       default:
         if (tls.credentialName && idx.features.credentialNameNeedsSelector && !dr.rule?.workloadSelector) {
-          return { wire: 'plaintext', tlsMode: tls.mode, why: `${dr.via} uses credentialName without workloadSelector, so the sidecar sends plaintext` };
+          return {
+            wire: 'plaintext',
+            tlsMode: tls.mode,
+            why: `${dr.via} uses credentialName without workloadSelector, so the sidecar sends plaintext`,
+          };
         }
         return { wire: 'tls', tlsMode: tls.mode, why: `${dr.via} originates ${tls.mode} TLS` };
     }
   }
   if (!idx.autoMtls) {
     const by = dr.rule ? `${dr.via} sets no TLS` : 'no DestinationRule sets TLS';
-    return { wire: 'plaintext', tlsMode: 'none', why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext` };
+    return {
+      wire: 'plaintext',
+      tlsMode: 'none',
+      why: `${by} and auto mTLS is off (Istio ${idx.version.raw}), so the sidecar sends plaintext`,
+    };
   }
   const svcMode = serviceMode(idx, svc, port);
   if (svcMode === 'headless-plaintext') return AUTO_HEADLESS;
   if (svcMode.mode === 'DISABLE') {
-    return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext to the whole service because ${svcMode.source} is DISABLE` };
+    return {
+      wire: 'plaintext',
+      tlsMode: 'auto',
+      why: `auto mTLS sends plaintext to the whole service because ${svcMode.source} is DISABLE`,
+    };
   }
   return undefined;
 }
@@ -124,14 +158,23 @@ function endpointSend(idx: MeshIndex, client: ClientRep, svc: Service, port: Ser
   if (w?.labels['security.istio.io/tlsMode'] !== 'istio') return AUTO_UNLABELLED;
   if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar') {
     const m = serverMode(idx, w, ep.containerPort, svc, port);
-    if (m.mode === 'DISABLE') return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };
+    if (m.mode === 'DISABLE')
+      return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };
   }
   return AUTO_MTLS;
 }
 
 /** Builds an outcome; every outcome has the same shape, which keeps the hot path monomorphic. */
-function outcome(code: OutcomeCode, exit: number | undefined, cause: Code | undefined, reason: string, tlsMode: string,
-  serverSource: string | undefined, rule?: string, partial?: boolean): Outcome {
+function outcome(
+  code: OutcomeCode,
+  exit: number | undefined,
+  cause: Code | undefined,
+  reason: string,
+  tlsMode: string,
+  serverSource: string | undefined,
+  rule?: string,
+  partial?: boolean,
+): Outcome {
   return { code, exit, cause, reason, tlsMode, serverSource, rule, partial };
 }
 
@@ -144,7 +187,15 @@ function appTlsAt(ep: Endpoint, proto: PortProtocol): boolean {
 }
 
 /** The case of one endpoint. No words and no objects: this runs for every endpoint of every judged connection. */
-function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service | undefined, port: ServicePort | undefined, ep: Endpoint, s: Send, proto: PortProtocol): Case {
+function endpointCase(
+  idx: MeshIndex,
+  client: ClientRep,
+  svc: Service | undefined,
+  port: ServicePort | undefined,
+  ep: Endpoint,
+  s: Send,
+  proto: PortProtocol,
+): Case {
   if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
     if (s.wire !== 'istio-mtls') return Case.BareAccepts;
     return appTlsAt(ep, proto) ? Case.BareGetsMtlsOverTls : Case.BareGetsMtls;
@@ -165,7 +216,9 @@ function endpointCase(idx: MeshIndex, client: ClientRep, svc: Service | undefine
       return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
     case 'plaintext':
       if (mode !== 'STRICT') return Case.Accepts;
-      return client.kind === 'sidecar' && port && !client.excludeOutboundPorts.includes(port.port) ? Case.StrictRejectsSidecarPlaintext : Case.StrictRejectsPlaintext;
+      return client.kind === 'sidecar' && port && !client.excludeOutboundPorts.includes(port.port)
+        ? Case.StrictRejectsSidecarPlaintext
+        : Case.StrictRejectsPlaintext;
   }
 }
 
@@ -185,13 +238,25 @@ function caseRank(c: Case, client: ClientRep, ep: Endpoint, proto: PortProtocol)
 }
 
 /** The worded outcome of one endpoint's case. */
-function endpointOutcome(idx: MeshIndex, svc: Service | undefined, port: ServicePort | undefined, ep: Endpoint, s: Send, c: Case, client: ClientRep, proto: PortProtocol): Outcome {
+function endpointOutcome(
+  idx: MeshIndex,
+  svc: Service | undefined,
+  port: ServicePort | undefined,
+  ep: Endpoint,
+  s: Send,
+  c: Case,
+  client: ClientRep,
+  proto: PortProtocol,
+): Outcome {
   const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc?.name}.${svc?.namespace}`;
   const bare = ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver';
   const m = bare ? undefined : serverMode(idx, ep.workload!, ep.containerPort, svc, port);
   // The endpoint as the reason names it: without a sidecar, what it is; with one, its port's mode.
-  const subject = m ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`
-    : ep.kind === 'apiserver' ? 'the Kubernetes API server (no sidecar, speaks TLS itself)' : `${who} (no sidecar)`;
+  const subject = m
+    ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`
+    : ep.kind === 'apiserver'
+      ? 'the Kubernetes API server (no sidecar, speaks TLS itself)'
+      : `${who} (no sidecar)`;
   // A failing case is worded by the rule that claims it; one that works, here.
   const rule = RULE_OF_CASE[c];
   const said = rule ? rule.says(c, subject, who) : c === Case.BareAccepts ? `${subject} accepts it` : subject;
@@ -207,9 +272,9 @@ export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: S
   if (client.kind !== 'sidecar' || client.excludeOutboundPorts.includes(port.port)) return null;
   const memo = idx.memo(T_RESOLUTION);
   let perPort = memo.get(port);
-  if (!perPort) memo.set(port, perPort = new Map());
+  if (!perPort) memo.set(port, (perPort = new Map()));
   let r = perPort.get(viewKey);
-  if (!r) perPort.set(viewKey, r = resolveClientTls(idx, client, idx.fqdn(svc), svc.namespace, port.port));
+  if (!r) perPort.set(viewKey, (r = resolveClientTls(idx, client, idx.fqdn(svc), svc.namespace, port.port)));
   return r;
 }
 
@@ -217,13 +282,19 @@ export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: S
  * The outcome of a client → service port connection: the worst over the service's endpoints,
  * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP.
  */
-export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort): Outcome | null {
+export function connectionOutcome(
+  idx: MeshIndex,
+  client: ClientRep,
+  dr: DrResolution | null,
+  svc: Service,
+  port: ServicePort,
+): Outcome | null {
   const proto = protocolAt(idx, port);
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
-  const effective: ClientRep = client.kind === 'sidecar' && client.excludeOutboundPorts.includes(port.port)
-    ? { ...client, kind: 'none' } : client;
+  const effective: ClientRep =
+    client.kind === 'sidecar' && client.excludeOutboundPorts.includes(port.port) ? { ...client, kind: 'none' } : client;
   const send = portSend(idx, effective, dr, svc, port);
   // Endpoints are judged by case; only the first worst one is worded.
   let worst = -1;
@@ -247,8 +318,19 @@ export function connectionOutcome(idx: MeshIndex, client: ClientRep, dr: DrResol
   const o = endpointOutcome(idx, svc, port, eps[worst]!, worstSend!, worstCase, effective, proto);
   const partial = worstRank > 0 && okCount > 0;
   if (!dr?.rule && !partial) return o;
-  const reason = partial ? `${o.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)` : o.reason;
-  return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, dr?.rule ? objectRef(dr.rule) : undefined, partial || undefined);
+  const reason = partial
+    ? `${o.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)`
+    : o.reason;
+  return outcome(
+    o.code,
+    o.exit,
+    o.cause,
+    reason,
+    o.tlsMode,
+    o.serverSource,
+    dr?.rule ? objectRef(dr.rule) : undefined,
+    partial || undefined,
+  );
 }
 
 /** A client outside the mesh: no sidecar, no excluded ports. */
@@ -263,5 +345,14 @@ export function plaintextIntoPod(idx: MeshIndex, w: Workload, containerPort: num
   const kind = w.hostNetwork || w.excludeInboundPorts.includes(containerPort) ? 'none' : w.mesh;
   const ep: Endpoint = { kind, workload: w, containerPort };
   const send: Send = { wire: 'plaintext', tlsMode: 'DISABLE', why: `${caller} has no sidecar and sends plaintext` };
-  return endpointOutcome(idx, undefined, undefined, ep, send, endpointCase(idx, OUTSIDE, undefined, undefined, ep, send, 'tcp'), OUTSIDE, 'tcp');
+  return endpointOutcome(
+    idx,
+    undefined,
+    undefined,
+    ep,
+    send,
+    endpointCase(idx, OUTSIDE, undefined, undefined, ep, send, 'tcp'),
+    OUTSIDE,
+    'tcp',
+  );
 }

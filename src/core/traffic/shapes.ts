@@ -36,8 +36,10 @@ export function signatureOf(idx: MeshIndex, c: ClientClass, dr: Pick<DrResolutio
 function sidecarSignature(idx: MeshIndex, rule: DestinationRule | null, tls: ClientTls | null): ClientSig {
   if (!tls) return 'auto';
   switch (tls.mode) {
-    case 'DISABLE': return 'disable';
-    case 'ISTIO_MUTUAL': return 'istio';
+    case 'DISABLE':
+      return 'disable';
+    case 'ISTIO_MUTUAL':
+      return 'istio';
     default:
       return tls.credentialName && idx.features.credentialNameNeedsSelector && !rule?.workloadSelector ? 'tls-as-plaintext' : 'tls';
   }
@@ -60,7 +62,7 @@ export interface ServerShape {
 export function serverShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
   const memo = idx.memo(T_SHAPE);
   let s = memo.get(port);
-  if (s === undefined) memo.set(port, s = computeShape(idx, svc, port));
+  if (s === undefined) memo.set(port, (s = computeShape(idx, svc, port)));
   return s;
 }
 
@@ -102,7 +104,9 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
 }
 
 /** A list of endpoint parts reused by every shape an index computes: never read past a call. */
-interface Scratch { parts: number[] }
+interface Scratch {
+  parts: number[];
+}
 
 function newScratch(): Scratch {
   return { parts: [] };
@@ -136,7 +140,7 @@ function internShape(idx: MeshIndex, lead: number, parts: readonly number[], n: 
   }
   const interned = idx.cachedMap<number | string, ServerShape>('static', 'shapes');
   let s = interned.get(key);
-  if (!s) interned.set(key, s = { key, lead, parts: distinctParts(parts, n) });
+  if (!s) interned.set(key, (s = { key, lead, parts: distinctParts(parts, n) }));
   return s;
 }
 
@@ -156,7 +160,7 @@ function distinctParts(parts: readonly number[], n: number): number[] {
 export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: ResolvedMode['mode'], disabled: boolean): ServerShape {
   const memo = idx.cachedMap<ServerShape, Map<number, ServerShape>>('static', 'baseTransforms');
   let perShape = memo.get(before);
-  if (!perShape) memo.set(before, perShape = new Map());
+  if (!perShape) memo.set(before, (perShape = new Map()));
   const k = MODE_CODE[base] + (disabled ? 4 : 0);
   let s = perShape.get(k);
   if (s) return s;
@@ -170,7 +174,7 @@ export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: Resolve
     const kind = p >> 3;
     parts[i] = kind === KIND_CODE.sidecar ? (p & ~3) | MODE_CODE[base] : kind === KIND_CODE.ambient ? (p & ~3) | ambient : p;
   }
-  perShape.set(k, s = internShape(idx, lead, parts, n));
+  perShape.set(k, (s = internShape(idx, lead, parts, n)));
   return s;
 }
 
@@ -193,12 +197,21 @@ export interface Verdict {
 export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape: ServerShape, svc: Service, port: ServicePort): Verdict {
   const memo = idx.memo(T_VERDICTS);
   let perShape = memo.get(shape);
-  if (!perShape) memo.set(shape, perShape = new Map());
+  if (!perShape) memo.set(shape, (perShape = new Map()));
   let v = perShape.get(sig);
   if (!v) {
     const o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!;
     const certain = certainty(o) !== undefined;
-    perShape.set(sig, v = { code: o.code, cause: o.cause, failed: failed(o), certain, key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}` });
+    perShape.set(
+      sig,
+      (v = {
+        code: o.code,
+        cause: o.cause,
+        failed: failed(o),
+        certain,
+        key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}`,
+      }),
+    );
   }
   return v;
 }
@@ -222,7 +235,7 @@ export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null
   let r = memo.get(svc);
   if (r === undefined) {
     const found = exportedForAll(idx, idx.fqdn(svc), svc.namespace);
-    memo.set(svc, r = found === undefined ? VARIES : found);
+    memo.set(svc, (r = found === undefined ? VARIES : found));
   }
   return r === VARIES ? undefined : r;
 }
@@ -232,7 +245,13 @@ export function sharedRule(idx: MeshIndex, svc: Service): DestinationRule | null
  * `was`, the one before: a lookup step is read again only where the change is. The index after is
  * judged once, so nothing is memoised.
  */
-export function sharedRuleAfter(after: MeshIndex, ns: string, svc: Service, fqdn: string, was: DestinationRule | null | undefined): DestinationRule | null | undefined {
+export function sharedRuleAfter(
+  after: MeshIndex,
+  ns: string,
+  svc: Service,
+  fqdn: string,
+  was: DestinationRule | null | undefined,
+): DestinationRule | null | undefined {
   if (was === undefined || (ns !== svc.namespace && ns !== after.root)) return was;
   if (ns === svc.namespace) return exportedForAll(after, fqdn, svc.namespace);
   // A root rule: the service's namespace settled the lookup before, and still does.

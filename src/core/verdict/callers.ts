@@ -23,7 +23,7 @@ export function declaredCallersInto(idx: MeshIndex, svc: Service, port: ServiceP
   if (!idx.data.callers?.length) return NO_CALLERS;
   const memo = idx.memo(T_INTO);
   let l = memo.get(port);
-  if (!l) memo.set(port, l = callersIntoPort(idx, svc, port));
+  if (!l) memo.set(port, (l = callersIntoPort(idx, svc, port)));
   return l;
 }
 
@@ -77,7 +77,9 @@ export function containerPortOf(idx: MeshIndex, svc: Service, port: ServicePort)
  */
 export function permissiveSnippet(ns: string, name: string, selector: Labels, containerPort: number): string {
   return JSON.stringify({
-    apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace: ns },
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name, namespace: ns },
     spec: { selector: { matchLabels: selector }, portLevelMtls: { [containerPort]: { mode: 'PERMISSIVE' } } },
   });
 }
@@ -88,10 +90,17 @@ export function callerDetail(c: DeclaredCaller, target: string, port: number): s
 }
 
 /** The fix for a declared caller that a change cuts off. */
-export function declaredCallerFix(c: DeclaredCaller, ns: string, target: string, selector: Labels | null, containerPort: number | null): string {
-  const keep = selector && Object.keys(selector).length && containerPort !== null
-    ? `keep port ${containerPort} PERMISSIVE with this PeerAuthentication (apply it before the change): ${permissiveSnippet(ns, `${target}-${c.client.replace(/[^a-z0-9]+/g, '-')}-permissive`.slice(0, 63).replace(/-+$/, ''), selector, containerPort)}`
-    : `keep the port PERMISSIVE with a workload PeerAuthentication in ${ns} (portLevelMtls)`;
+export function declaredCallerFix(
+  c: DeclaredCaller,
+  ns: string,
+  target: string,
+  selector: Labels | null,
+  containerPort: number | null,
+): string {
+  const keep =
+    selector && Object.keys(selector).length && containerPort !== null
+      ? `keep port ${containerPort} PERMISSIVE with this PeerAuthentication (apply it before the change): ${permissiveSnippet(ns, `${target}-${c.client.replace(/[^a-z0-9]+/g, '-')}-permissive`.slice(0, 63).replace(/-+$/, ''), selector, containerPort)}`
+      : `keep the port PERMISSIVE with a workload PeerAuthentication in ${ns} (portLevelMtls)`;
   switch (c.via) {
     case 'webhook':
     case 'conversion':

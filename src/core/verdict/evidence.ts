@@ -48,7 +48,7 @@ export function edgesInto(idx: MeshIndex, svc: Service): readonly ObservedEdge[]
   if (!l) {
     const found = findEdges(idx, ti, svc);
     // Most services have no observed series: they share one empty list.
-    memo.set(svc, l = found.length ? found : NO_EDGES);
+    memo.set(svc, (l = found.length ? found : NO_EDGES));
   }
   return l;
 }
@@ -86,7 +86,7 @@ const BARE_PORT = /(?:^|[\s=,])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):\d+/g;
 function bareHosts(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_BARE_HOSTS);
   let s = memo.get(w);
-  if (!s) memo.set(w, s = findBareHosts(w));
+  if (!s) memo.set(w, (s = findBareHosts(w)));
   return s;
 }
 
@@ -107,7 +107,7 @@ const HOST_TOKEN = /[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/g;
 function declaredTokens(idx: MeshIndex, w: Workload): readonly string[] {
   const memo = idx.memo(T_DECLARED);
   let s = memo.get(w);
-  if (!s) memo.set(w, s = findTokens(w));
+  if (!s) memo.set(w, (s = findTokens(w)));
   return s;
 }
 
@@ -206,7 +206,7 @@ export function prepareCallers(idx: MeshIndex): void {
 export function callersOf(idx: MeshIndex, svc: Service): readonly Workload[] {
   const memo = idx.memo(T_CALLERS);
   let hit = memo.get(svc);
-  if (!hit) memo.set(svc, hit = findCallers(idx, svc));
+  if (!hit) memo.set(svc, (hit = findCallers(idx, svc)));
   return hit;
 }
 

@@ -5,7 +5,16 @@
 import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from '../model/model.js';
 import type { Outcome } from '../traffic/outcome.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
-import { classFor, classKey, clientClasses, OUTSIDE_KEY, representedAt, representedTotals, viewsMatching, type ClientClass } from '../traffic/classes.js';
+import {
+  classFor,
+  classKey,
+  clientClasses,
+  OUTSIDE_KEY,
+  representedAt,
+  representedTotals,
+  viewsMatching,
+  type ClientClass,
+} from '../traffic/classes.js';
 import { callersOf, evidenceFor, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
 import { callerDetail, callerPods, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
 import type { RawFinding } from '../model/findings.js';
@@ -67,7 +76,11 @@ class Stream implements Positioned {
   k = 0;
   pos: number;
 
-  constructor(readonly bucket: Bucket, readonly i: number, readonly represented: readonly ClientClass[]) {
+  constructor(
+    readonly bucket: Bucket,
+    readonly i: number,
+    readonly represented: readonly ClientClass[],
+  ) {
     this.pos = bucket.firsts[0]!;
   }
 
@@ -157,36 +170,52 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
     const callersAt = set.workload ? ANY_CALLERS : callersAtPorts(after, set.at);
     // Most port lists have no port with a caller to report: they are skipped whole.
     if (!(callersAt & KNOWN_CALLERS) && !(outsideAt >= 0 && callersAt & OUTSIDE_CALLERS)) pos += set.at.length;
-    else for (let k = 0; k < set.at.length; k++, pos++) {
-      const { svc, port } = set.at[k]!;
-      const callers = callersOf(after, svc);
-      const witnesses = callers.length ? witnessesOf(after, set, svc, callers) : undefined;
-      if (set.workload) {
-        const b = breakAt(before, after, set, 0, k);
-        const w = set.workload;
-        const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
-        const certain = set.nowVerdict.certain;
-        if (!named.has(w)) out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, certain ? 'certain' : 'possible', certain ? certainty(b.now) : undefined));
-        continue;
+    else
+      for (let k = 0; k < set.at.length; k++, pos++) {
+        const { svc, port } = set.at[k]!;
+        const callers = callersOf(after, svc);
+        const witnesses = callers.length ? witnessesOf(after, set, svc, callers) : undefined;
+        if (set.workload) {
+          const b = breakAt(before, after, set, 0, k);
+          const w = set.workload;
+          const named = witnessFindings(before, after, change, b, witnesses?.get(0), out);
+          const certain = set.nowVerdict.certain;
+          if (!named.has(w))
+            out.push(
+              finding(
+                before,
+                after,
+                change,
+                b,
+                `${w.name}.${w.namespace}`,
+                w.namespace,
+                w.name,
+                certain ? 'certain' : 'possible',
+                certain ? certainty(b.now) : undefined,
+              ),
+            );
+          continue;
+        }
+        const outside = outsideAt >= 0 && hasOutsideCallers(after, svc, port);
+        if (!witnesses && !outside) continue;
+        // Most ports have neither: only the classes that have are visited, in order.
+        const classes = witnesses
+          ? [...witnesses.keys(), ...(outside && !witnesses.has(outsideAt) ? [outsideAt] : [])].sort((a, b) => a - b)
+          : [outsideAt];
+        for (const i of classes) {
+          const seen = witnesses?.get(i);
+          const b = breakAt(before, after, set, i, k);
+          const named = witnessFindings(before, after, change, b, seen, out);
+          // A declared caller whose pods were found is reported once, as itself: its pods are not also a possible caller.
+          const covered = outside && i === outsideAt ? outsideFindings(before, after, change, b, out) : NO_WORKLOADS;
+          made.set(pos * stride + i, { b, named: covered.size ? new Set([...named, ...covered]) : named });
+        }
       }
-      const outside = outsideAt >= 0 && hasOutsideCallers(after, svc, port);
-      if (!witnesses && !outside) continue;
-      // Most ports have neither: only the classes that have are visited, in order.
-      const classes = witnesses ? [...witnesses.keys(), ...(outside && !witnesses.has(outsideAt) ? [outsideAt] : [])].sort((a, b) => a - b) : [outsideAt];
-      for (const i of classes) {
-        const seen = witnesses?.get(i);
-        const b = breakAt(before, after, set, i, k);
-        const named = witnessFindings(before, after, change, b, seen, out);
-        // A declared caller whose pods were found is reported once, as itself: its pods are not also a possible caller.
-        const covered = outside && i === outsideAt ? outsideFindings(before, after, change, b, out) : NO_WORKLOADS;
-        made.set(pos * stride + i, { b, named: covered.size ? new Set([...named, ...covered]) : named });
-      }
-    }
     if (set.workload) continue;
     let byVerdict = buckets.get(set.classes);
-    if (!byVerdict) buckets.set(set.classes, byVerdict = new Map());
+    if (!byVerdict) buckets.set(set.classes, (byVerdict = new Map()));
     let byViews = byVerdict.get(set.nowVerdict.key);
-    if (!byViews) byVerdict.set(set.nowVerdict.key, byViews = new Map());
+    if (!byViews) byVerdict.set(set.nowVerdict.key, (byViews = new Map()));
     const views = viewsMatching(after, set.at[0]!.svc);
     const bucket = byViews.get(views);
     if (bucket) {
@@ -210,9 +239,9 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
           const totals = representedTotals(after, represented);
           if (totals.members === 0) continue;
           let byV = groups.get(cls);
-          if (!byV) groups.set(cls, byV = new Map());
+          if (!byV) groups.set(cls, (byV = new Map()));
           let group = byV.get(verdict);
-          if (!group) byV.set(verdict, group = new PendingGroup(start, i));
+          if (!group) byV.set(verdict, (group = new PendingGroup(start, i)));
           else if (earlierAt(start, i, group.first)) group.first = [start, i];
           group.count += n;
           group.entries += n * totals.entries;
@@ -308,7 +337,14 @@ function witnessesOf(after: MeshIndex, set: BreakSet, svc: Service, callers: rea
 }
 
 /** Findings for the witnesses of one break. Returns the workloads so reported. */
-function witnessFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, seen: readonly Witness[] | undefined, out: RawFinding[]): ReadonlySet<Workload> {
+function witnessFindings(
+  before: MeshIndex,
+  after: MeshIndex,
+  change: Change,
+  b: Break,
+  seen: readonly Witness[] | undefined,
+  out: RawFinding[],
+): ReadonlySet<Workload> {
   if (!seen) return NO_WORKLOADS;
   const named = new Set<Workload>();
   for (const { w, ev } of seen) {
@@ -326,11 +362,25 @@ function hasOutsideCallers(after: MeshIndex, svc: Service, port: ServicePort): b
 /** Findings for callers outside the mesh: unknown observed sources and declared callers. Returns the pods of the declared callers. */
 function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): ReadonlySet<Workload> {
   const unknown = unknownPlaintextInto(after, b.service);
-  if (unknown) out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+  if (unknown)
+    out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
   let pods: Set<Workload> | undefined;
   for (const c of declaredCallersInto(after, b.service, b.port)) {
-    const f = finding(before, after, change, b, c.client, '', undefined, 'declared', callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port));
-    out.push({ ...f, fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)) });
+    const f = finding(
+      before,
+      after,
+      change,
+      b,
+      c.client,
+      '',
+      undefined,
+      'declared',
+      callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port),
+    );
+    out.push({
+      ...f,
+      fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)),
+    });
     for (const w of callerPods(after, c)) (pods ??= new Set()).add(w);
   }
   return pods ?? NO_WORKLOADS;
@@ -363,7 +413,20 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
       if (certain && namespaces.size > 1) {
         // A contradiction in the config breaks every such client alike: one finding per service port.
         const ws = [...namespaces.values()].flat();
-        out.push(finding(before, after, change, p.b, `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${namespaces.size} namespaces`, '', undefined, level, certain, names(ws)));
+        out.push(
+          finding(
+            before,
+            after,
+            change,
+            p.b,
+            `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${namespaces.size} namespaces`,
+            '',
+            undefined,
+            level,
+            certain,
+            names(ws),
+          ),
+        );
         continue;
       }
       const own = namespaces === p.represented[0]!.byNamespace;
@@ -371,7 +434,20 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
         const ws = namespaces.get(ns)!;
         const only = ws.length === 1 ? ws[0]! : undefined;
         const label = only ? `${only.name}.${ns}` : `${ws.length} workloads ${KIND_WORDS[ws[0]!.mesh]} in ${ns}`;
-        out.push(finding(before, after, change, p.b, label, ns, only?.name, level, certain, only ? undefined : own ? classNames(after, ws) : names(ws)));
+        out.push(
+          finding(
+            before,
+            after,
+            change,
+            p.b,
+            label,
+            ns,
+            only?.name,
+            level,
+            certain,
+            only ? undefined : own ? classNames(after, ws) : names(ws),
+          ),
+        );
       }
     }
     return out;
@@ -400,19 +476,43 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
   const first = list[0]!.b;
   const targets = group.targets.map((at) => portLabel(before, at.svc, at.port));
   if (group.count > MAX_NAMES) targets.push(`and ${group.count - MAX_NAMES} more`);
-  const f = finding(before, after, change, first, `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`, '', undefined, level, certain, names(members, count));
-  return [{
-    code: f.code, evidence: f.evidence, client: f.client, service: f.service, port: f.port, before: f.before, after: f.after, exit: f.exit,
-    message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} ${codesOf(first)}`,
-    reason: f.reason, fix: f.fix, clients: f.clients, evidenceDetail: f.evidenceDetail, targets,
-  }];
+  const f = finding(
+    before,
+    after,
+    change,
+    first,
+    `${count} workloads ${KIND_WORDS[members[0]!.mesh]} in ${namespaces} namespaces`,
+    '',
+    undefined,
+    level,
+    certain,
+    names(members, count),
+  );
+  return [
+    {
+      code: f.code,
+      evidence: f.evidence,
+      client: f.client,
+      service: f.service,
+      port: f.port,
+      before: f.before,
+      after: f.after,
+      exit: f.exit,
+      message: `${f.client} -> ${group.count} service ports, e.g. ${targets.slice(0, 3).join(', ')} ${codesOf(first)}`,
+      reason: f.reason,
+      fix: f.fix,
+      clients: f.clients,
+      evidenceDetail: f.evidenceDetail,
+      targets,
+    },
+  ];
 }
 
 /** `name.namespace:port`, written once per service port and snapshot. */
 function portLabel(idx: MeshIndex, svc: Service, port: ServicePort): string {
   const memo = idx.memo(T_PORT_LABELS);
   let l = memo.get(port);
-  if (l === undefined) memo.set(port, l = `${serviceLabel(idx, svc)}:${port.port}`);
+  if (l === undefined) memo.set(port, (l = `${serviceLabel(idx, svc)}:${port.port}`));
   return l;
 }
 
@@ -420,7 +520,7 @@ function portLabel(idx: MeshIndex, svc: Service, port: ServicePort): string {
 function serviceLabel(idx: MeshIndex, svc: Service): string {
   const memo = idx.memo(T_SERVICE_LABELS);
   let l = memo.get(svc);
-  if (l === undefined) memo.set(svc, l = `${svc.name}.${svc.namespace}`);
+  if (l === undefined) memo.set(svc, (l = `${svc.name}.${svc.namespace}`));
   return l;
 }
 
@@ -433,7 +533,7 @@ function namespaceCount(idx: MeshIndex, classes: readonly ClientClass[]): number
   if (n === undefined) {
     const namespaces = new Set<string>();
     for (const c of classes) for (const ns of c.byNamespace.keys()) namespaces.add(ns);
-    memo.set(key, n = namespaces.size);
+    memo.set(key, (n = namespaces.size));
   }
   return n;
 }
@@ -451,21 +551,36 @@ const KEPT = Math.max(SUMMARY_LIMIT + 1, MAX_NAMES);
  * the class, under 1 ms.
  */
 class FindingContext implements BreakContext {
-  constructor(readonly before: MeshIndex, readonly after: MeshIndex, readonly change: Change, readonly client: string,
-    readonly clientNamespace: string, readonly clientWorkload: string | undefined, private readonly b: Break) {}
+  constructor(
+    readonly before: MeshIndex,
+    readonly after: MeshIndex,
+    readonly change: Change,
+    readonly client: string,
+    readonly clientNamespace: string,
+    readonly clientWorkload: string | undefined,
+    private readonly b: Break,
+  ) {}
 
-  get service(): Service { return this.b.service; }
-  get port(): ServicePort { return this.b.port; }
+  get service(): Service {
+    return this.b.service;
+  }
+  get port(): ServicePort {
+    return this.b.port;
+  }
   /** Worded only if a rule asks for it. */
-  get was(): Outcome { return this.b.was; }
-  get now(): Outcome { return this.b.now; }
+  get was(): Outcome {
+    return this.b.was;
+  }
+  get now(): Outcome {
+    return this.b.now;
+  }
 }
 
 /** `names` of a class's own list of members in a namespace, written once per list. */
 function classNames(idx: MeshIndex, ws: readonly Workload[]): string[] {
   const memo = idx.memo(T_CLASS_NAMES);
   let n = memo.get(ws);
-  if (!n) memo.set(ws, n = names(ws));
+  if (!n) memo.set(ws, (n = names(ws)));
   return n;
 }
 
@@ -481,26 +596,49 @@ function codesOf(b: Break): string {
 }
 
 /** The few code endings a break can have, each written once: a finding only works from 200. */
-const CODE_TEXTS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(
-  (['503', '000'] as const).flatMap((now) => [undefined, 35, 56].map((exit) => [`200 ${now} ${exit}`, `(200 → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`])),
-));
+const CODE_TEXTS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    (['503', '000'] as const).flatMap((now) =>
+      [undefined, 35, 56].map((exit) => [`200 ${now} ${exit}`, `(200 → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`]),
+    ),
+  ),
+);
 
 function codesText(was: string, now: string, exit: number | undefined): string {
   return CODE_TEXTS[`${was} ${now} ${exit}`] ?? `(${was} → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`;
 }
 
-function finding(before: MeshIndex, after: MeshIndex, change: Change, b: Break, client: string, ns: string, workload: string | undefined,
-  evidence: Evidence, detail: string | undefined, clients?: string[]): RawFinding {
+function finding(
+  before: MeshIndex,
+  after: MeshIndex,
+  change: Change,
+  b: Break,
+  client: string,
+  ns: string,
+  workload: string | undefined,
+  evidence: Evidence,
+  detail: string | undefined,
+  clients?: string[],
+): RawFinding {
   // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
   const ctx = new FindingContext(before, after, change, client, ns, workload, b);
   const svcLabel = serviceLabel(before, b.service);
   // Every connection finding has every key (unset ones undefined): one shape for the sort and the
   // shells, where optional keys spread in made a dozen.
   return {
-    code: b.now.cause!, evidence, client, service: svcLabel, port: b.port.port, before: b.wasVerdict.code, after: b.now.code,
+    code: b.now.cause!,
+    evidence,
+    client,
+    service: svcLabel,
+    port: b.port.port,
+    before: b.wasVerdict.code,
+    after: b.now.code,
     exit: b.now.exit,
     message: `${client} -> ${portLabel(before, b.service, b.port)} ${codesOf(b)}`,
-    reason: b.now.reason, fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
-    clients, evidenceDetail: detail || undefined, targets: undefined,
+    reason: b.now.reason,
+    fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
+    clients,
+    evidenceDetail: detail || undefined,
+    targets: undefined,
   };
 }

@@ -16,7 +16,7 @@ t.test('each failing case is claimed by exactly one connection rule, and no work
   }
 });
 
-t.test('every connection code has its rule, and every config code but MG303 (the shells\') its check', async (t) => {
+t.test("every connection code has its rule, and every config code but MG303 (the shells') its check", async (t) => {
   const connection = new Set(CONNECTION_RULE_LIST.map((r) => r.code));
   const config = new Set(CONFIG_RULES.map((r) => r.code));
   for (const c of ALL_CODES) {
