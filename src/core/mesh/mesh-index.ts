@@ -54,6 +54,11 @@ function createdAt(s: string): number {
   return s ? Date.parse(s) : Number.POSITIVE_INFINITY;
 }
 
+/** `byCreation` reading timestamps through `at`. */
+function creationOrder(at: (s: string) => number): (a: IstioObject, b: IstioObject) => number {
+  return (a, b) => byCreationWith(a, b, at);
+}
+
 /** `createdAt` that parses each distinct string once: a snapshot's objects share few timestamps. */
 function createdAtOnce(): (s: string) => number {
   const parsed = new Map<string, number>();
@@ -102,6 +107,8 @@ class ConfigIndex {
 
   /** How many changes this index sits on top of; lookups walk that far. */
   private readonly depth: number;
+  /** Istio's order, with each creation timestamp parsed once for the whole chain of derived indexes. */
+  private readonly order: (a: IstioObject, b: IstioObject) => number;
 
   private constructor(
     private readonly parent?: ConfigIndex,
@@ -109,6 +116,7 @@ class ConfigIndex {
   ) {
     this.depth = parent ? parent.depth + 1 : 0;
     this.overlay = overlay;
+    this.order = parent ? parent.order : creationOrder(createdAtOnce());
     this.lists = {
       PeerAuthentication: parent ? parent.map('PeerAuthentication') : new Map(),
       DestinationRule: parent ? parent.map('DestinationRule') : new Map(),
@@ -124,9 +132,7 @@ class ConfigIndex {
       c.own.set(objectKey(o), o);
       pushInto(c.lists[o.kind], o.namespace, o);
     }
-    const at = createdAtOnce();
-    const order = (a: IstioObject, b: IstioObject): number => byCreationWith(a, b, at);
-    for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(order);
+    for (const m of Object.values(c.lists)) for (const list of m.values()) list.sort(c.order);
     return c;
   }
 
@@ -181,7 +187,7 @@ class ConfigIndex {
     const list = this.list(o.kind, o.namespace).filter((x) => objectKey(x) !== key);
     if (obj) {
       list.push(obj);
-      list.sort(byCreation);
+      list.sort(this.order);
     }
     const next = new ConfigIndex(this, { kind: o.kind, ns: o.namespace, list: list.length ? list : undefined });
     next.own.set(key, obj ?? null);
@@ -217,6 +223,8 @@ class Inventory {
   readonly fqdnOf = new Map<Service, string>();
   readonly servicesOfWorkload = new Map<Workload, Service[]>();
   readonly memo: Layer = newLayer();
+  /** A list of numbers reused by every computation of the snapshot that fills and reads one in a single call. */
+  scratch: number[] = [];
 
   constructor(data: MeshData) {
     for (const n of data.namespaces) this.namespaces.set(n.name, n);
@@ -447,6 +455,16 @@ export class MeshIndex {
     let m = slots[t.slot];
     if (!m) slots[t.slot] = m = new Map();
     return m as Map<K, V>;
+  }
+
+  /**
+   * A list with room for `n` numbers, shared by every index of the snapshot: a caller fills it
+   * and reads it before anything else can ask for it, so lookups that find their answer allocate
+   * nothing.
+   */
+  scratch(n: number): number[] {
+    if (this.inv.scratch.length < n) this.inv.scratch = new Array<number>(n).fill(0);
+    return this.inv.scratch;
   }
 
   /** The weak map of a memo table keyed by immutable objects: it keeps no key alive. */

@@ -93,7 +93,7 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
   if (eps.length === 0) return null;
   const sm = serviceMode(idx, svc, port);
   // Parts go into one scratch list: a lookup that finds the shape interned allocates nothing.
-  const parts = scratch(idx, eps.length);
+  const parts = idx.scratch(eps.length);
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
     const w = ep.workload;
@@ -101,22 +101,6 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
     parts[i] = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
   }
   return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts, eps.length);
-}
-
-/** A list of endpoint parts reused by every shape an index computes: never read past a call. */
-interface Scratch {
-  parts: number[];
-}
-
-function newScratch(): Scratch {
-  return { parts: [] };
-}
-
-/** The scratch list of endpoint parts, with room for `n`. Filled and read with nothing in between that makes a shape. */
-function scratch(idx: MeshIndex, n: number): number[] {
-  const s = idx.cached('static', 'shapeScratch', newScratch);
-  if (s.parts.length < n) s.parts = new Array<number>(n).fill(0);
-  return s.parts;
 }
 
 /** The interned shape of a lead and the first `n` endpoint parts; repeated parts count once. */
@@ -168,7 +152,7 @@ export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: Resolve
   const lead = leadRest === 0 ? before.lead : before.lead - leadRest + (disabled ? 1 : 2);
   const ambient = base === 'DISABLE' ? MODE_CODE.PERMISSIVE : MODE_CODE[base];
   const n = before.parts.length;
-  const parts = scratch(idx, n);
+  const parts = idx.scratch(n);
   for (let i = 0; i < n; i++) {
     const p = before.parts[i]!;
     const kind = p >> 3;
