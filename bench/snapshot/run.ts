@@ -252,8 +252,10 @@ try {
     `initial sync ${report.initial_sync_seconds} s (target ≤ 10 s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod all told, ${report.marginal_heap_bytes_per_pod} B per added Pod (target ≤ 1024, snapshot and indexes together), ${report.retained_heap_bytes_per_pod_after_requests} B per Pod all told after a change judged in every namespace and one mesh-wide; admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms; background rebuild after a change ${report.background_rebuild_ms_median} ms`,
   );
   mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(join('bench', 'results', 'snapshot.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log('wrote bench/results/snapshot.json');
+  // The 10,000-Pod run is the reference; other sizes (BENCH_PODS) keep a file of their own.
+  const file = PODS === 10_000 ? 'snapshot.json' : `snapshot-${PODS}.json`;
+  writeFileSync(join('bench', 'results', file), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote bench/results/${file}`);
 } finally {
   await cluster.stop();
 }

@@ -185,6 +185,9 @@ export async function startCluster(dir: string, opts: { detached?: boolean; apiS
         stderr += d;
       });
       p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+      // kubectl may exit before it reads its input (a bad flag, a command that reads none): its
+      // exit code and stderr tell what happened, not the broken pipe.
+      p.stdin.on('error', () => {});
       p.stdin.end(input ?? '');
     });
   const waitReady = async (): Promise<void> => {

@@ -1,0 +1,163 @@
+// `npm run bench:scale`: the engine at 1,000, 10,000 and 100,000 pods (services and namespaces in
+// the proportions of bench/engine), each size in a process of its own (`--size N`), so that heap
+// figures are that size's alone: index build and prepare time, retained heap per pod, and the p50
+// and p99 of a workload, namespace and mesh-wide change. Writes bench/results/scale.json and the
+// plot docs/performance-scale.svg (bench/scale/plot.ts). Targets at 100,000 pods (issue 19):
+// scoped p99 ≤ 1 ms, mesh-wide p99 ≤ 50 ms.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Change, IstioObject } from '../../src/core/model/model.js';
+import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
+import { evaluateChange, prepare } from '../../src/core/evaluate.js';
+import { generateMesh, rng, type MeshSize } from '../engine/generate.js';
+import { writePlot } from './plot.js';
+
+const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '1000,10000,100000').split(',').map(Number);
+const SEED = 20261122;
+
+/** The proportions of bench/engine's 10,000-pod mesh, at `pods`. */
+function sizeFor(pods: number): MeshSize {
+  return { pods, services: Math.round(pods / 5), namespaces: Math.max(10, Math.round(pods / 50)), noSidecar: 0.3 };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** One size, measured in this process (run with --expose-gc). */
+function measure(pods: number): Record<string, unknown> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const size = sizeFor(pods);
+  const data = generateMesh(SEED, size);
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = process.hrtime.bigint();
+  const built = MeshIndex.build(data);
+  const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const t1 = process.hrtime.bigint();
+  const idx = prepare(built);
+  const prepareMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  gc();
+  const heapPerPod = (process.memoryUsage().heapUsed - heap0) / pods;
+  const r = rng(SEED + 1);
+  const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
+  const scenarios: { name: string; rounds: number; make: (i: number) => IstioObject }[] = [
+    {
+      name: 'workload',
+      rounds: 500,
+      make: (i) => {
+        const s = Math.floor(r() * size.services);
+        return {
+          kind: 'PeerAuthentication',
+          name: `bench-${i}`,
+          namespace: `ns-${s % size.namespaces}`,
+          ...meta,
+          selector: { app: `svc-${s}` },
+          mode: 'STRICT',
+          portLevel: {},
+        };
+      },
+    },
+    {
+      name: 'namespace',
+      rounds: 500,
+      make: (i) => ({
+        kind: 'PeerAuthentication',
+        name: `bench-ns-${i}`,
+        namespace: `ns-${Math.floor(r() * size.namespaces)}`,
+        ...meta,
+        selector: null,
+        mode: 'STRICT',
+        portLevel: {},
+      }),
+    },
+    {
+      name: 'mesh-wide policy',
+      rounds: 200,
+      make: () => ({
+        kind: 'PeerAuthentication',
+        name: 'default',
+        namespace: 'istio-system',
+        ...meta,
+        selector: null,
+        mode: 'STRICT',
+        portLevel: {},
+      }),
+    },
+    {
+      name: 'mesh-wide rule',
+      rounds: 200,
+      make: () => ({
+        kind: 'DestinationRule',
+        name: 'mesh-mtls',
+        namespace: 'istio-system',
+        ...meta,
+        apiVersion: 'networking.istio.io/v1',
+        host: '*.local',
+        exportTo: null,
+        workloadSelector: null,
+        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
+      }),
+    },
+  ];
+  // Untimed rounds on an index of their own, as bench/engine does.
+  const warm = prepare(MeshIndex.build(data));
+  for (let i = 1; i <= 50; i++) for (const s of scenarios) evaluateChange(warm, { operation: 'CREATE', object: s.make(-i) });
+  const results: Record<string, { p50_ms: number; p99_ms: number; rounds: number }> = {};
+  for (const s of scenarios) {
+    const times: number[] = [];
+    for (let i = 0; i < s.rounds; i++) {
+      const object = s.make(i);
+      const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
+      const start = process.hrtime.bigint();
+      evaluateChange(idx, change);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    results[s.name] = { p50_ms: +percentile(times, 0.5).toFixed(3), p99_ms: +percentile(times, 0.99).toFixed(3), rounds: s.rounds };
+  }
+  return {
+    pods,
+    size,
+    index_build_ms: +buildMs.toFixed(1),
+    index_prepare_ms: +prepareMs.toFixed(1),
+    heap_bytes_per_pod: Math.round(heapPerPod),
+    changes: results,
+  };
+}
+
+const one = process.argv.indexOf('--size');
+if (one >= 0) {
+  console.log(JSON.stringify(measure(Number(process.argv[one + 1]))));
+} else {
+  const points = SIZES.map((pods) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', process.argv[1]!, '--size', String(pods)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error(`size ${pods} failed`);
+    const p = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any> & {
+      pods: number;
+      changes: Record<string, { p50_ms: number; p99_ms: number }>;
+    };
+    console.log(
+      `${String(pods).padStart(7)} pods: build ${p['index_build_ms']} ms, prepare ${p['index_prepare_ms']} ms, ${p['heap_bytes_per_pod']} B/pod; ` +
+        Object.entries(p['changes'] as Record<string, { p50_ms: number; p99_ms: number }>)
+          .map(([k, v]) => `${k} p50 ${v.p50_ms} p99 ${v.p99_ms} ms`)
+          .join('; '),
+    );
+    return p;
+  });
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    seed: SEED,
+    cpus: readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? 'unknown',
+    points,
+  };
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'scale.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writePlot(report, join('docs', 'performance-scale.svg'));
+  console.log('wrote bench/results/scale.json and docs/performance-scale.svg');
+}
