@@ -156,7 +156,10 @@ function endpointSend(idx: MeshIndex, client: ClientRep, svc: Service, port: Ser
   if (client.kind === 'ambient') return ep.kind === 'ambient' || ep.kind === 'sidecar' ? ZTUNNEL_HBONE : ZTUNNEL_PLAINTEXT;
   const w = ep.workload;
   if (w?.labels['security.istio.io/tlsMode'] !== 'istio') return AUTO_UNLABELLED;
-  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar') {
+  // Since 1.12 auto mTLS reads each endpoint's own policy, through the endpoint's TLS metadata. A
+  // headless service's cluster (ORIGINAL_DST) has no endpoints to carry it: its sidecar endpoints
+  // get Istio mTLS whatever their port-level mode (confirmed by the Istio oracle).
+  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar' && !svc.headless) {
     const m = serverMode(idx, w, ep.containerPort, svc, port);
     if (m.mode === 'DISABLE')
       return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };

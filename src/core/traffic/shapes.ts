@@ -82,8 +82,13 @@ const MODE_CODE = { '': 0, STRICT: 1, PERMISSIVE: 2, DISABLE: 3 } as const;
 /** Endpoint parts are 0..39, written as the digits 1..40. */
 const BASE = 41;
 
-function leadOf(proto: keyof typeof PROTOCOL_CODE, disabled: boolean | 'headless'): number {
-  return 1 + PROTOCOL_CODE[proto] * 3 + (disabled === 'headless' ? 0 : disabled ? 1 : 2);
+/**
+ * A shape's lead digit: the protocol, the service-wide mode auto mTLS infers, and whether the
+ * service is headless (its cluster carries no per-endpoint TLS choice). The headless offset is a
+ * multiple of 3, so `shapeWithBase` reads the mode part the same way.
+ */
+function leadOf(proto: keyof typeof PROTOCOL_CODE, disabled: boolean | 'headless', headless: boolean): number {
+  return 1 + PROTOCOL_CODE[proto] * 3 + (disabled === 'headless' ? 0 : disabled ? 1 : 2) + (headless ? 9 : 0);
 }
 
 function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerShape | null {
@@ -100,7 +105,7 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
     const mode = w && (ep.kind === 'sidecar' || ep.kind === 'ambient') ? serverMode(idx, w, ep.containerPort, svc, port).mode : '';
     parts[i] = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
   }
-  return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE'), parts, eps.length);
+  return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE', svc.headless), parts, eps.length);
 }
 
 /** The interned shape of a lead and the first `n` endpoint parts; repeated parts count once. */
