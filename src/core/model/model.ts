@@ -153,12 +153,16 @@ export interface ClientTls {
 export interface PortTrafficPolicy {
   readonly port: number;
   readonly tls: ClientTls | null;
+  /** `loadBalancer.simple: PASSTHROUGH`: the port's cluster is ORIGINAL_DST. */
+  readonly passthrough?: boolean;
 }
 
-/** A DestinationRule `trafficPolicy` reduced to TLS. */
+/** A DestinationRule `trafficPolicy` reduced to what decides TLS. */
 export interface TrafficPolicy {
   readonly tls: ClientTls | null;
   readonly portLevel: readonly PortTrafficPolicy[];
+  /** `loadBalancer.simple: PASSTHROUGH`: the cluster is ORIGINAL_DST. */
+  readonly passthrough?: boolean;
 }
 
 /** `networking.istio.io` DestinationRule. */

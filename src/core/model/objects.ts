@@ -197,6 +197,14 @@ function clientTls(v: unknown, field: string): ClientTls | null {
   return { mode, ...(credentialName ? { credentialName } : {}), ...(sans.length ? { subjectAltNames: sans } : {}) };
 }
 
+const LB_SIMPLE = ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'] as const;
+
+/** `{passthrough: true}` when a policy's `loadBalancer.simple` is PASSTHROUGH, else nothing. */
+function passthrough(policy: Json, field: string): { passthrough?: true } {
+  const lb = obj(policy['loadBalancer'], `${field}.loadBalancer`);
+  return enumValue(lb['simple'], LB_SIMPLE, `${field}.loadBalancer.simple`, 'UNSPECIFIED') === 'PASSTHROUGH' ? { passthrough: true } : {};
+}
+
 function trafficPolicy(v: unknown, field: string): TrafficPolicy | null {
   if (v === undefined || v === null) return null;
   const tp = obj(v, field);
@@ -204,9 +212,9 @@ function trafficPolicy(v: unknown, field: string): TrafficPolicy | null {
     const f = `${field}.portLevelSettings[${i}]`;
     const entry = obj(e, f);
     const p = port(obj(entry['port'], `${f}.port`)['number'], `${f}.port.number`);
-    return { port: p, tls: clientTls(entry['tls'], `${f}.tls`) };
+    return { port: p, tls: clientTls(entry['tls'], `${f}.tls`), ...passthrough(entry, f) };
   });
-  return { tls: clientTls(tp['tls'], `${field}.tls`), portLevel };
+  return { tls: clientTls(tp['tls'], `${field}.tls`), portLevel, ...passthrough(tp, field) };
 }
 
 function destinationRule(o: Json, ns: string): DestinationRule {

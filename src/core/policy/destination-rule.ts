@@ -1,4 +1,4 @@
-import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TrafficPolicy } from '../model/model.js';
+import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TlsMode, TrafficPolicy } from '../model/model.js';
 import { objectRef } from '../model/model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
 import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
@@ -12,16 +12,47 @@ export interface DrClient {
 }
 
 /** Which DestinationRule applies to a (client, host, service port), and the TLS it sets. */
-export interface DrResolution {
+export interface DrResolution extends PortPolicy {
   /** The rule whose trafficPolicy was used, or null when no DR applies. */
   readonly rule: DestinationRule | null;
-  /** The effective TLS settings for the port; null lets auto mTLS decide. */
-  readonly tls: ClientTls | null;
   /** How the TLS was chosen, in words, for reasons and fixes. */
   readonly via: string;
 }
 
-const NO_DR: DrResolution = { rule: null, tls: null, via: 'no DestinationRule' };
+/**
+ * What a rule says for one service port, as Istio's cluster and endpoint builders each read it
+ * (docs/semantics.md §3.5).
+ */
+export interface PortPolicy {
+  /**
+   * The cluster's TLS; null lets auto mTLS decide. A `portLevelSettings` entry for the port
+   * replaces the top level wholesale (`MergeTrafficPolicy` in pilot/pkg/model/destination_rule.go),
+   * so an entry without `tls` leaves the port to auto mTLS.
+   */
+  readonly tls: ClientTls | null;
+  /**
+   * `loadBalancer.simple: PASSTHROUGH` for the port (a port entry replaces the top level here too):
+   * an ORIGINAL_DST cluster, whose one transport socket serves every endpoint.
+   */
+  readonly passthrough: boolean;
+  /**
+   * `loadBalancer.simple: PASSTHROUGH` at the rule's top level, which is what Istio infers the
+   * service's mode from (`BestEffortInferServiceMTLSMode` reads the top-level policy): one endpoint
+   * without the mTLS label then turns auto mTLS to plaintext for the whole service.
+   */
+  readonly inferPassthrough: boolean;
+  /**
+   * The mode the endpoints' TLS metadata is built from (`tlsModeForDestinationRule` in
+   * pilot/pkg/xds/endpoints/mtls_checker.go): the port entry's `tls` when it sets one, else the
+   * top level's. Set while `tls` is null only when an entry without `tls` sits under a top-level
+   * `tls`: ISTIO_MUTUAL keeps each endpoint's own label and skips its policy; any other mode strips
+   * the label, and auto mTLS then sends plaintext to every endpoint.
+   */
+  readonly endpointMode: TlsMode | null;
+}
+
+const NO_POLICY: PortPolicy = { tls: null, passthrough: false, inferPassthrough: false, endpointMode: null };
+const NO_DR: DrResolution = { rule: null, ...NO_POLICY, via: 'no DestinationRule' };
 
 /** The host pattern of a DR as Istio indexes it: short names resolved relative to the DR's namespace. */
 export function drHost(idx: MeshIndex, dr: DestinationRule): string {
@@ -248,25 +279,27 @@ function portEntry(tp: TrafficPolicy, port: number): PortTrafficPolicy | undefin
   return undefined;
 }
 
-/**
- * The effective client TLS for a service port: a matching `portLevelSettings` entry replaces the
- * top-level policy wholesale, so an entry without `tls` leaves auto mTLS to decide.
- */
-export function portTls(tp: TrafficPolicy | null, port: number): ClientTls | null {
-  if (!tp) return null;
-  return (portEntry(tp, port) ?? tp).tls;
+/** What a rule's trafficPolicy says for one service port (see PortPolicy). */
+export function portPolicy(tp: TrafficPolicy | null, port: number): PortPolicy {
+  if (!tp) return NO_POLICY;
+  const entry = portEntry(tp, port);
+  const applied = entry ?? tp;
+  const endpointMode = !applied.tls && entry && tp.tls ? tp.tls.mode : null;
+  const inferPassthrough = tp.passthrough === true;
+  if (!applied.tls && !applied.passthrough && !inferPassthrough && !endpointMode) return NO_POLICY;
+  return { tls: applied.tls, passthrough: applied.passthrough === true, inferPassthrough, endpointMode };
 }
 
-/** The DR and the TLS settings for one client, host and service port, without words: for signatures. */
+/** The DR and what it says for one client, host and service port, without words: for signatures. */
 export function clientTls(
   idx: MeshIndex,
   client: DrClient,
   fqdn: string,
   serviceNs: string,
   port: number,
-): { rule: DestinationRule | null; tls: ClientTls | null } {
+): PortPolicy & { rule: DestinationRule | null } {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
-  return dr ? { rule: dr, tls: portTls(dr.trafficPolicy, port) } : NO_DR;
+  return dr ? { rule: dr, ...portPolicy(dr.trafficPolicy, port) } : NO_DR;
 }
 
 /**
@@ -288,9 +321,6 @@ export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string,
   const key = entry ? port : -1;
   let r = byPort.get(key);
   if (!r)
-    byPort.set(
-      key,
-      (r = { rule: dr, tls: (entry ?? tp)?.tls ?? null, via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` }),
-    );
+    byPort.set(key, (r = { rule: dr, ...portPolicy(tp, port), via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` }));
   return r;
 }

@@ -70,12 +70,20 @@ export function serviceMode(idx: MeshIndex, svc: Service, port: ServicePort): Re
   return m;
 }
 
+/**
+ * True when an ORIGINAL_DST cluster (a headless service, or a rule's loadBalancer PASSTHROUGH)
+ * gets plaintext: Istio infers one mode for the whole service, and an endpoint without the mTLS
+ * label, or none at all, makes it plaintext (`BestEffortInferServiceMTLSMode` in
+ * pilot/pkg/model/push_context.go).
+ */
+function passthroughPlaintext(idx: MeshIndex, svc: Service, port: ServicePort): boolean {
+  const eps = endpointsOf(idx, svc, port);
+  return eps.length === 0 || eps.some((e) => e.workload?.labels['security.istio.io/tlsMode'] !== 'istio');
+}
+
 /** The service-wide mode that auto mTLS infers on the client side (istio-semantics.md §4.3–§4.4). */
 function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
-  if (svc.headless) {
-    const eps = endpointsOf(idx, svc, port);
-    if (eps.length === 0 || eps.some((e) => e.workload?.labels['security.istio.io/tlsMode'] !== 'istio')) return 'headless-plaintext';
-  }
+  if (svc.headless && passthroughPlaintext(idx, svc, port)) return 'headless-plaintext';
   const f = idx.features;
   if (f.peerAuthentication) {
     const m = namespaceMode(idx, svc.namespace);
@@ -141,6 +149,13 @@ function portSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, sv
   }
   const svcMode = serviceMode(idx, svc, port);
   if (svcMode === 'headless-plaintext') return AUTO_HEADLESS;
+  if (dr.inferPassthrough && passthroughPlaintext(idx, svc, port)) {
+    return {
+      wire: 'plaintext',
+      tlsMode: 'auto',
+      why: `${dr.via} sets loadBalancer PASSTHROUGH, and auto mTLS then sends plaintext to every endpoint when one has no security.istio.io/tlsMode=istio`,
+    };
+  }
   if (svcMode.mode === 'DISABLE') {
     return {
       wire: 'plaintext',
@@ -148,18 +163,33 @@ function portSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, sv
       why: `auto mTLS sends plaintext to the whole service because ${svcMode.source} is DISABLE`,
     };
   }
+  // An ORIGINAL_DST cluster has one transport socket, Istio mTLS, for every endpoint.
+  if (dr.passthrough)
+    return {
+      wire: 'istio-mtls',
+      tlsMode: 'auto',
+      why: `${dr.via} sets loadBalancer PASSTHROUGH for the port, and auto mTLS sends Istio mTLS to every endpoint`,
+    };
+  if (dr.endpointMode && dr.endpointMode !== 'ISTIO_MUTUAL') {
+    return {
+      wire: 'plaintext',
+      tlsMode: 'auto',
+      why: `${dr.via} leaves TLS to auto mTLS, but the endpoints take their mTLS label from its top-level tls.mode ${dr.endpointMode}, which strips it: the sidecar sends plaintext`,
+    };
+  }
   return undefined;
 }
 
 /** What a client sends to one endpoint when `portSend` leaves it open. */
-function endpointSend(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort, ep: Endpoint): Send {
+function endpointSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, svc: Service, port: ServicePort, ep: Endpoint): Send {
   if (client.kind === 'ambient') return ep.kind === 'ambient' || ep.kind === 'sidecar' ? ZTUNNEL_HBONE : ZTUNNEL_PLAINTEXT;
   const w = ep.workload;
   if (w?.labels['security.istio.io/tlsMode'] !== 'istio') return AUTO_UNLABELLED;
   // Since 1.12 auto mTLS reads each endpoint's own policy, through the endpoint's TLS metadata. A
   // headless service's cluster (ORIGINAL_DST) has no endpoints to carry it: its sidecar endpoints
-  // get Istio mTLS whatever their port-level mode (confirmed by the Istio oracle).
-  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar' && !svc.headless) {
+  // get Istio mTLS whatever their port-level mode (confirmed by the Istio oracle). A rule whose
+  // top-level ISTIO_MUTUAL the endpoints read keeps their label and skips their policy.
+  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar' && !svc.headless && dr?.endpointMode !== 'ISTIO_MUTUAL') {
     const m = serverMode(idx, w, ep.containerPort, svc, port);
     if (m.mode === 'DISABLE')
       return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };
@@ -307,7 +337,7 @@ export function connectionOutcome(
   let okCount = 0;
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
-    const s = send ?? endpointSend(idx, effective, svc, port, ep);
+    const s = send ?? endpointSend(idx, effective, dr, svc, port, ep);
     const c = endpointCase(idx, effective, svc, port, ep, s, proto);
     const rank = caseRank(c, effective, ep, proto);
     if (rank === 0) okCount++;

@@ -1,10 +1,10 @@
-import type { ClientTls, DestinationRule, OutcomeCode, Service, ServicePort } from '../model/model.js';
+import type { DestinationRule, OutcomeCode, Service, ServicePort } from '../model/model.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
 import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
-import { clientTls, exportedForAll, portTls, rootForAll, type DrResolution } from '../policy/destination-rule.js';
+import { clientTls, exportedForAll, portPolicy, rootForAll, type PortPolicy } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 import { certainty } from '../rules/registry.js';
 
@@ -22,19 +22,44 @@ const VARIES = 0;
  * only written for the connections that end up in a finding.
  */
 
-/** How a client treats one service port, as far as the outcome code goes. */
-export type ClientSig = 'none' | 'ambient' | 'disable' | 'istio' | 'tls' | 'tls-as-plaintext' | 'auto';
+/**
+ * How a client treats one service port, as far as the outcome code goes. `auto` is auto mTLS per
+ * endpoint (its label and its own policy), with variants from a DestinationRule: `-infer` when a
+ * top-level loadBalancer PASSTHROUGH makes one unlabelled endpoint turn the whole service to
+ * plaintext; `-odst` when the port's cluster is ORIGINAL_DST (one transport socket for every
+ * endpoint); `-labels` when the endpoints read a top-level ISTIO_MUTUAL (their label alone decides).
+ */
+export type ClientSig =
+  | 'none'
+  | 'ambient'
+  | 'disable'
+  | 'istio'
+  | 'tls'
+  | 'tls-as-plaintext'
+  | 'auto'
+  | 'auto-labels'
+  | 'auto-odst'
+  | 'auto-infer'
+  | 'auto-infer-labels'
+  | 'auto-infer-odst';
 
 /** The client signature of a class towards a port, from its DestinationRule resolution. */
-export function signatureOf(idx: MeshIndex, c: ClientClass, dr: Pick<DrResolution, 'rule' | 'tls'> | null): ClientSig {
+export function signatureOf(idx: MeshIndex, c: ClientClass, dr: (PortPolicy & { rule: DestinationRule | null }) | null): ClientSig {
   if (c.kind === 'ambient') return 'ambient';
   // A sidecar client has no resolution only on an excluded outbound port: it then sends plaintext itself.
   if (c.kind === 'none' || !dr) return 'none';
-  return sidecarSignature(idx, dr.rule, dr.tls);
+  return sidecarSignature(idx, dr.rule, dr);
 }
 
-function sidecarSignature(idx: MeshIndex, rule: DestinationRule | null, tls: ClientTls | null): ClientSig {
-  if (!tls) return 'auto';
+function sidecarSignature(idx: MeshIndex, rule: DestinationRule | null, p: PortPolicy): ClientSig {
+  const tls = p.tls;
+  if (!tls) {
+    if (p.passthrough) return p.inferPassthrough ? 'auto-infer-odst' : 'auto-odst';
+    // Endpoints whose mTLS label a top-level DISABLE, SIMPLE or MUTUAL strips all get plaintext.
+    if (p.endpointMode && p.endpointMode !== 'ISTIO_MUTUAL') return 'disable';
+    const labels = p.endpointMode === 'ISTIO_MUTUAL';
+    return p.inferPassthrough ? (labels ? 'auto-infer-labels' : 'auto-infer') : labels ? 'auto-labels' : 'auto';
+  }
   switch (tls.mode) {
     case 'DISABLE':
       return 'disable';
@@ -249,7 +274,7 @@ export function sharedRuleAfter(
 
 /** The signature of a sidecar class towards a port through its shared rule. */
 export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, port: ServicePort): ClientSig {
-  return rule ? sidecarSignature(idx, rule, portTls(rule.trafficPolicy, port.port)) : 'auto';
+  return rule ? sidecarSignature(idx, rule, portPolicy(rule.trafficPolicy, port.port)) : 'auto';
 }
 
 /** The verdict for a signature towards a shape if some port has already computed it. */
