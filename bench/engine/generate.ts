@@ -1,6 +1,7 @@
 import type { DestinationRule, MeshData, Namespace, PeerAuthentication, PeerMode, Service, Workload } from '../../src/core/model/model.js';
 import { DEFAULT_MESH } from '../../src/core/model/model.js';
 import { parseVersion } from '../../src/core/mesh/version.js';
+import { captureOf } from '../../src/core/mesh/capture.js';
 
 /** Sizes of a synthetic mesh. */
 export interface MeshSize {
@@ -87,8 +88,10 @@ export function generateMesh(seed: number, size: MeshSize = DEFAULT_SIZE): MeshD
         probes: [{ container: 'app', kind: 'readiness', type: 'http', port: 8080 }],
         declaredHosts: r() < 0.2 ? [`http://svc-${Math.floor(r() * size.services)}.ns-${Math.floor(r() * size.namespaces)}:80`] : [],
         hostNetwork: false,
-        excludeOutboundPorts: bypassOut ? [80] : [],
-        excludeInboundPorts: bypass ? [9090] : [],
+        ...captureOf({
+          ...(bypassOut ? { 'traffic.sidecar.istio.io/excludeOutboundPorts': '80' } : {}),
+          ...(bypass ? { 'traffic.sidecar.istio.io/excludeInboundPorts': '9090' } : {}),
+        }),
         pods,
       });
     }

@@ -33,6 +33,7 @@ import {
   type Json,
 } from '../core/model/objects.js';
 import { podMembership, predictMembership, type PodShape } from '../core/mesh/membership.js';
+import { captureOf } from '../core/mesh/capture.js';
 import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/mesh/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
 import { CALLER_KINDS, declaredCallers } from './callers.js';
@@ -67,14 +68,6 @@ const NONE: readonly never[] = Object.freeze([]);
 /** A list kept for the life of an index: exactly as long as it is (push leaves room for more). */
 function exact<T>(l: T[]): readonly T[] {
   return l.length ? l.slice() : NONE;
-}
-
-function portList(v: string | undefined): readonly number[] {
-  if (!v) return NONE;
-  return v
-    .split(',')
-    .map((x) => Number(x.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 function meta(obj: Json): { name: string; namespace: string; labels: Labels; annotations: Labels; owners: Json[] } {
@@ -226,8 +219,7 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
     probes: probes(t.spec),
     declaredHosts: declared(t.spec),
     hostNetwork: t.spec['hostNetwork'] === true,
-    excludeOutboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeOutboundPorts']),
-    excludeInboundPorts: portList(t.annotations['traffic.sidecar.istio.io/excludeInboundPorts']),
+    ...captureOf(t.annotations),
     pods: podCount,
     origin: originOf(d),
   };
@@ -257,6 +249,9 @@ function service(obj: Json, d: LoadedDoc): Service {
     ports,
     headless: spec['clusterIP'] === 'None',
     type: String(spec['type'] ?? 'ClusterIP'),
+    ...(typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== 'None' && spec['clusterIP'].length <= 45
+      ? { clusterIP: spec['clusterIP'] }
+      : {}),
     origin: originOf(d),
   };
 }

@@ -20,6 +20,7 @@ import {
   type Verdict,
 } from '../traffic/shapes.js';
 import { portRef, verdictAt, type BreakSet, type PortRef } from './break-sets.js';
+import { CAPTURE_ALL, capturesOutbound } from '../mesh/capture.js';
 
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
 
@@ -302,15 +303,15 @@ function sidecarsOf(idx: MeshIndex, all: readonly ClientClass[]): readonly Clien
   const sidecarLists = idx.weakMemo(T_SIDECAR_LISTS);
   let l = sidecarLists.get(all);
   if (l === undefined) {
-    l = all.some((c) => c.kind === 'sidecar' && c.rep.excludeOutboundPorts.length > 0) ? null : all.filter((c) => c.kind === 'sidecar');
+    l = all.some((c) => c.kind === 'sidecar' && c.rep.outbound !== CAPTURE_ALL) ? null : all.filter((c) => c.kind === 'sidecar');
     sidecarLists.set(all, l);
   }
   return l ?? undefined;
 }
 
-/** True when a reachable class takes the shared signature towards a port: a sidecar that does not exclude it. */
-function takesShared(c: ClientClass, port: ServicePort): boolean {
-  return c.kind === 'sidecar' && !c.rep.excludeOutboundPorts.includes(port.port);
+/** True when a reachable class takes the shared signature towards a port: a sidecar that captures it. */
+function takesShared(c: ClientClass, svc: Service, port: ServicePort): boolean {
+  return c.kind === 'sidecar' && capturesOutbound(c.rep.outbound, port.port, svc.clusterIP);
 }
 
 function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], was: Verdict, now: Verdict): void {
@@ -327,7 +328,7 @@ function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], 
     const then: ClientClass[] = [];
     for (const c of all) {
       const b = same ? c : beforeClasses.get(c.key);
-      if (!b || !takesShared(c, at.port)) continue;
+      if (!b || !takesShared(c, at.svc, at.port)) continue;
       now.push(c);
       then.push(b);
     }

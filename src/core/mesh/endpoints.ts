@@ -1,5 +1,6 @@
 import type { Service, ServicePort, Workload } from '../model/model.js';
 import { memoTable, type MeshIndex } from './mesh-index.js';
+import { capturesInbound } from './capture.js';
 
 const T_PROTOCOL = memoTable<ServicePort, PortProtocol | 'udp'>('static:protocol');
 const T_ENDPOINTS = memoTable<ServicePort, readonly Endpoint[]>('static:endpoints');
@@ -75,8 +76,8 @@ function computeEndpoints(idx: MeshIndex, s: Service, p: ServicePort): readonly 
   for (const w of idx.endpoints(s)) {
     const cp = resolveTargetPort(w, p.targetPort);
     if (cp === null) continue;
-    // Ports excluded from inbound interception bypass the sidecar entirely.
-    const bypass = w.excludeInboundPorts.includes(cp);
+    // Ports the sidecar's inbound rules do not capture reach the application directly.
+    const bypass = !capturesInbound(w.inbound, cp);
     out.push({ kind: bypass ? 'none' : w.mesh, workload: w, containerPort: cp });
   }
   // Memoised for the life of the index: without the room push keeps for more.

@@ -38,6 +38,30 @@ export interface Probe {
 }
 
 /**
+ * Which of a sidecar pod's outgoing connections its iptables rules hand to the proxy, from the
+ * `traffic.sidecar.istio.io/*` annotations the injector honours (istio-iptables' ISTIO_OUTPUT
+ * chain). A connection the rules let pass leaves the pod as the application wrote it.
+ */
+export interface OutboundCapture {
+  /** `excludeOutboundPorts`: checked first, whatever the address. */
+  readonly excludedPorts: readonly number[];
+  /** `excludeOutboundIPRanges`: checked next. */
+  readonly excludedRanges: readonly string[];
+  /** `includeOutboundPorts`: captured whatever the address, once past both exclusions. */
+  readonly includedPorts: readonly number[];
+  /** `includeOutboundIPRanges`: `*` (the default) captures everything still undecided. */
+  readonly includedRanges: '*' | readonly string[];
+}
+
+/** Which ports of a sidecar pod its iptables rules hand to the proxy on the way in (ISTIO_INBOUND). */
+export interface InboundCapture {
+  /** `includeInboundPorts`: `*` (the default) for every port, an empty list for none. */
+  readonly includedPorts: '*' | readonly number[];
+  /** `excludeInboundPorts`: only read under `*`, as istio-iptables does. */
+  readonly excludedPorts: readonly number[];
+}
+
+/**
  * A client or server workload: the pods of one owner (Deployment, StatefulSet, DaemonSet, or the
  * Pod itself), or a pod template when no pods exist yet.
  */
@@ -58,10 +82,10 @@ export interface Workload {
   /** Host-like strings the pod spec names in env, args and command (for `declared` evidence). */
   readonly declaredHosts: readonly string[];
   readonly hostNetwork: boolean;
-  /** Outbound ports excluded from interception (`traffic.sidecar.istio.io/excludeOutboundPorts`). */
-  readonly excludeOutboundPorts: readonly number[];
-  /** Inbound ports excluded from interception (`traffic.sidecar.istio.io/excludeInboundPorts`). */
-  readonly excludeInboundPorts: readonly number[];
+  /** Which outgoing connections the sidecar's iptables rules capture (`mesh/capture.ts`). */
+  readonly outbound: OutboundCapture;
+  /** Which incoming ports the sidecar's iptables rules capture. */
+  readonly inbound: InboundCapture;
   /** Number of pods this entry stands for (0 for a template). */
   readonly pods: number;
   readonly origin?: Origin;
@@ -86,6 +110,8 @@ export interface Service {
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
+  /** The virtual IP clients connect to, when the snapshot knows it (capture rules by IP range read it). */
+  readonly clusterIP?: string;
   readonly origin?: Origin;
 }
 

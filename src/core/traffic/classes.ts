@@ -4,6 +4,8 @@ import { drHost, namedExportNamespaces } from '../policy/destination-rule.js';
 import { hostMatches, isWildcard } from '../mesh/hosts.js';
 import type { ClientRep } from './outcome.js';
 import { isControlPlane } from '../mesh/membership.js';
+import { CAPTURE_ALL, outboundKey } from '../mesh/capture.js';
+import type { OutboundCapture } from '../model/model.js';
 
 const T_CLASS_KEY = memoTable<Workload, string>('views:classKey');
 const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views:viewsMatching');
@@ -14,7 +16,7 @@ const T_REPRESENTED_TOTALS = memoTable<readonly ClientClass[], Represented>('vie
 
 /**
  * A class of client workloads that behave identically towards every service: same mesh kind,
- * same DestinationRule view, same selector DRs, same excluded outbound ports. The engine computes
+ * same DestinationRule view, same selector DRs, same outbound capture rules. The engine computes
  * outcomes per class, so the cost follows the number of distinct behaviours, not of pods.
  */
 export interface ClientClass {
@@ -57,7 +59,7 @@ export function viewOf(idx: MeshIndex, ns: string): string {
 }
 
 function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; sel: string; excl: string } {
-  const excl = w.excludeOutboundPorts.length ? w.excludeOutboundPorts.join(',') : '';
+  const excl = outboundKey(w.outbound);
   if (w.mesh !== 'sidecar') return { kind: w.mesh, view: '*', sel: '', excl: '' };
   const view = viewOf(idx, w.namespace);
   let sel = '';
@@ -92,7 +94,7 @@ function newClass(
   excl: string,
   labels: Workload['labels'],
   ns: string,
-  excludeOutboundPorts: readonly number[],
+  outbound: OutboundCapture,
 ): ClientClass {
   return {
     key,
@@ -100,7 +102,7 @@ function newClass(
     view,
     drKey: `${view}|${sel}`,
     fallbackKey: keyOf(kind, '*', '', excl),
-    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, excludeOutboundPorts },
+    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, outbound },
     members: [],
     byNamespace: new Map(),
   };
@@ -113,14 +115,14 @@ export function clientClasses(idx: MeshIndex): ClassSet {
 
 function buildClasses(idx: MeshIndex): ClassSet {
   const byKey = new Map<string, ClientClass>();
-  byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, []));
+  byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, CAPTURE_ALL));
   const keys = idx.memo(T_CLASS_KEY);
   for (const w of idx.allWorkloads()) {
     if (isControlPlane(w.labels)) continue;
     const p = keyParts(idx, w);
     const key = keyOf(p.kind, p.view, p.sel, p.excl);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.excludeOutboundPorts)));
+    if (!c) byKey.set(key, (c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.outbound)));
     // One key string per class, not one per workload.
     keys.set(w, c.key);
     c.members.push(w);
@@ -131,10 +133,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
   // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
   for (const c of [...byKey.values()]) {
     if (!byKey.has(c.fallbackKey))
-      byKey.set(
-        c.fallbackKey,
-        newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.excludeOutboundPorts),
-      );
+      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.outbound));
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);

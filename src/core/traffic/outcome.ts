@@ -15,6 +15,8 @@ import {
 import { objectRef } from '../model/model.js';
 import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
+import { CAPTURE_ALL, capturesInbound, capturesOutbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
+import type { OutboundCapture } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
 const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr:resolution');
@@ -24,7 +26,7 @@ export interface ClientRep {
   readonly kind: MeshKind;
   readonly namespace: string;
   readonly labels: Labels;
-  readonly excludeOutboundPorts: readonly number[];
+  readonly outbound: OutboundCapture;
 }
 
 /** What goes on the wire from the client (proxy) to one endpoint. */
@@ -249,7 +251,7 @@ function endpointCase(
       return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
     case 'plaintext':
       if (mode !== 'STRICT') return Case.Accepts;
-      return client.kind === 'sidecar' && port && !client.excludeOutboundPorts.includes(port.port)
+      return client.kind === 'sidecar' && svc && port && capturesOutbound(client.outbound, port.port, svc.clusterIP)
         ? Case.StrictRejectsSidecarPlaintext
         : Case.StrictRejectsPlaintext;
   }
@@ -289,7 +291,7 @@ function endpointOutcome(
     ? `${who} port ${ep.containerPort} is ${m.mode} (${m.source})`
     : ep.kind === 'apiserver'
       ? 'the Kubernetes API server (no sidecar, speaks TLS itself)'
-      : `${who} (no sidecar)`;
+      : `${who} (${bareWhy(ep)})`;
   // A failing case is worded by the rule that claims it; one that works, here.
   const rule = RULE_OF_CASE[c];
   const said = rule ? rule.says(c, subject, who) : c === Case.BareAccepts ? `${subject} accepts it` : subject;
@@ -300,9 +302,17 @@ function endpointOutcome(
   return outcome(f.code, f.exit, cause, reason, s.tlsMode, m?.source);
 }
 
+/** Why an endpoint has no proxy in the way: no sidecar, or one its iptables rules go around. */
+function bareWhy(ep: Endpoint): string {
+  const w = ep.workload;
+  if (!w || w.mesh !== 'sidecar') return 'no sidecar';
+  if (w.hostNetwork) return 'host network: its sidecar captures nothing';
+  return `its sidecar does not capture port ${ep.containerPort}: ${inboundBypass(w.inbound, ep.containerPort) ?? 'bypassed'}`;
+}
+
 /** The DR resolution for a sidecar client, memoised per client view (and selector DRs), service port. */
 export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: Service, port: ServicePort): DrResolution | null {
-  if (client.kind !== 'sidecar' || client.excludeOutboundPorts.includes(port.port)) return null;
+  if (client.kind !== 'sidecar' || !capturesOutbound(client.outbound, port.port, svc.clusterIP)) return null;
   const memo = idx.memo(T_RESOLUTION);
   let perPort = memo.get(port);
   if (!perPort) memo.set(port, (perPort = new Map()));
@@ -326,9 +336,17 @@ export function connectionOutcome(
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
-  const effective: ClientRep =
-    client.kind === 'sidecar' && client.excludeOutboundPorts.includes(port.port) ? { ...client, kind: 'none' } : client;
-  const send = portSend(idx, effective, dr, svc, port);
+  const bypass = client.kind === 'sidecar' ? outboundBypass(client.outbound, port.port, svc.clusterIP) : null;
+  // What the sidecar's iptables rules let pass leaves the pod as the application wrote it.
+  const effective: ClientRep = bypass === null ? client : { ...client, kind: 'none' };
+  const send =
+    bypass === null
+      ? portSend(idx, effective, dr, svc, port)
+      : {
+          wire: 'plaintext' as const,
+          tlsMode: 'none',
+          why: `the client's sidecar does not capture it (${bypass}), so it leaves in plaintext`,
+        };
   // Endpoints are judged by case; only the first worst one is worded.
   let worst = -1;
   let worstRank = -1;
@@ -366,16 +384,16 @@ export function connectionOutcome(
   );
 }
 
-/** A client outside the mesh: no sidecar, no excluded ports. */
-const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, excludeOutboundPorts: [] };
+/** A client outside the mesh. */
+const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, outbound: CAPTURE_ALL };
 
 /**
  * What a caller without a sidecar gets when it sends plaintext straight to a workload's container
  * port, as a scrape of a pod does: the endpoint's case, worded by the rule that claims it.
  */
 export function plaintextIntoPod(idx: MeshIndex, w: Workload, containerPort: number, caller: string): Outcome {
-  // Ports excluded from inbound interception, and host-network pods, have no sidecar in the way.
-  const kind = w.hostNetwork || w.excludeInboundPorts.includes(containerPort) ? 'none' : w.mesh;
+  // Ports the sidecar does not capture, and host-network pods, have no sidecar in the way.
+  const kind = w.hostNetwork || !capturesInbound(w.inbound, containerPort) ? 'none' : w.mesh;
   const ep: Endpoint = { kind, workload: w, containerPort };
   const send: Send = { wire: 'plaintext', tlsMode: 'DISABLE', why: `${caller} has no sidecar and sends plaintext` };
   return endpointOutcome(

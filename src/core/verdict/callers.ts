@@ -2,6 +2,7 @@ import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from '../
 import { memoTable, pushInto, type MeshIndex } from '../mesh/mesh-index.js';
 import { serverMode } from '../policy/peer-auth.js';
 import { endpointsOf, resolveTargetPort } from '../mesh/endpoints.js';
+import { capturesInbound } from '../mesh/capture.js';
 
 /** A declared caller whose target is a workload's container port (scrapes by pod). */
 export interface PodTarget {
@@ -60,7 +61,7 @@ function findPodTargets(idx: MeshIndex): readonly PodTarget[] {
 
 /** Whether a plaintext caller from outside the mesh gets through to a workload's container port. */
 export function plaintextAccepted(idx: MeshIndex, w: Workload, containerPort: number): boolean {
-  if (w.mesh === 'none' || w.hostNetwork || w.excludeInboundPorts.includes(containerPort)) return true;
+  if (w.mesh === 'none' || w.hostNetwork || !capturesInbound(w.inbound, containerPort)) return true;
   return serverMode(idx, w, containerPort).mode !== 'STRICT';
 }
 
