@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Change, IstioObject } from '../../src/core/model/model.js';
+import { webhookFixBudget } from './fix-budget.js';
 
 const OLD = resolve(process.argv[2] ?? '');
 const ROUNDS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
@@ -35,7 +36,7 @@ async function engine(root: string): Promise<Engine> {
     judge: (idx, object) => {
       const i = idx as { find(o: IstioObject): unknown };
       const change: Change = { operation: i.find(object) ? 'UPDATE' : 'CREATE', object };
-      return decide(evaluateChange(idx, change).findings, 'enforce', 'declared').findings.length;
+      return decide(evaluateChange(idx, change, undefined, webhookFixBudget()).findings, 'enforce', 'declared').findings.length;
     },
   };
 }

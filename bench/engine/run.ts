@@ -6,6 +6,7 @@ import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { decide } from '../../src/core/verdict/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
+import { webhookFixBudget } from './fix-budget.js';
 
 const SEED = 20261122;
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
@@ -104,7 +105,7 @@ const results = scenarios.map((s) => {
     const object = s.make(i);
     const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
     const start = process.hrtime.bigint();
-    const ev = evaluateChange(idx, change);
+    const ev = evaluateChange(idx, change, undefined, webhookFixBudget());
     const v = decide(ev.findings, 'enforce', 'declared');
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     findings += v.findings.length;

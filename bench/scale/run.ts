@@ -12,6 +12,7 @@ import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { generateMesh, rng, type MeshSize } from '../engine/generate.js';
 import { writePlot } from './plot.js';
+import { webhookFixBudget } from '../engine/fix-budget.js';
 
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '1000,10000,100000').split(',').map(Number);
 const SEED = 20261122;
@@ -111,7 +112,7 @@ function measure(pods: number): Record<string, unknown> {
       const object = s.make(i);
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
       const start = process.hrtime.bigint();
-      evaluateChange(idx, change);
+      evaluateChange(idx, change, undefined, webhookFixBudget());
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     times.sort((a, b) => a - b);

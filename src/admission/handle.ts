@@ -39,6 +39,8 @@ export interface Budget {
   readonly over: () => boolean;
   /** Milliseconds left for a call to the API server (a SubjectAccessReview). */
   readonly remainingMs: () => number;
+  /** True once trying fixes must stop; absent means until `over`. */
+  readonly fixes?: () => boolean;
 }
 
 /** Something a user did to loosen the guard, for logs, metrics and Events. */
@@ -194,6 +196,7 @@ export async function handleRequest(
       denyOn: opts.denyOn,
       defaultMode: opts.defaultMode,
       overBudget: budget.over,
+      ...(budget.fixes ? { fixBudget: budget.fixes } : {}),
       ...(opts.namespaceLabels ? { liveLabels: opts.namespaceLabels } : {}),
     });
   } catch (e) {

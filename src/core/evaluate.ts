@@ -9,8 +9,10 @@ import { callerDetail, declaredCallerFix, declaredCallersInto, plaintextAccepted
 import type { RawFinding } from './model/findings.js';
 import { CONFIG_RULES } from './rules/registry.js';
 import { breakSets, outcomeAt, portBuckets } from './change/breaks.js';
-import { findingsOf } from './verdict/summaries.js';
+import { anyFinding, findingsOf } from './verdict/summaries.js';
 import { prepareCallers } from './verdict/evidence.js';
+import { installProver, Prover, proverOf } from './verdict/prove.js';
+import { keepPortPermissive } from './rules/remedy.js';
 
 /** One simulated connection. */
 export interface Connection {
@@ -143,11 +145,28 @@ function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
       exit: 56,
       message: `${p.caller.client} -> ${target} pod port ${p.containerPort} (200 → 000, curl exit 56)`,
       reason: now.reason,
-      fix: declaredCallerFix(p.caller, p.workload.namespace, p.workload.name, stableLabels(p.workload.labels), p.containerPort),
+      fix: declaredCallerFix(p.caller, target, podPortFix(after, p)),
       evidenceDetail: callerDetail(p.caller, target, p.containerPort),
     });
   }
   return out;
+}
+
+/** The fix that keeps a scraped pod port open to plaintext, if it holds. */
+function podPortFix(after: MeshIndex, p: PodTarget): string {
+  const w = p.workload;
+  const options = [
+    keepPortPermissive(
+      after,
+      w.namespace,
+      `${w.name}-${p.caller.client.replace(/[^a-z0-9]+/g, '-')}-permissive`,
+      stableLabels(w.labels),
+      p.containerPort,
+      `port ${p.containerPort} of ${w.name}.${w.namespace}`,
+    ),
+  ];
+  const prover = proverOf(after);
+  return prover.defer(() => prover.fix(options, (t) => plaintextAccepted(t.idx, t.moved.get(w) ?? w, p.containerPort)));
 }
 
 /** The result of judging one change. */
@@ -164,13 +183,31 @@ export interface ChangeEvaluation {
  * `overBudget`, when given, is asked between services (or buckets of ports) and stops the work with
  * BudgetExceededError.
  */
-export function evaluateChange(before: MeshIndex, change: Change, overBudget?: () => boolean): ChangeEvaluation {
+export function evaluateChange(before: MeshIndex, change: Change, overBudget?: () => boolean, fixBudget?: () => boolean): ChangeEvaluation {
   const after = before.apply(change);
+  // Fixes are tried on the mesh after the change, within their own budget: a trial out of time is
+  // a fix not tried, never a judgement lost.
+  const budget = fixBudget && overBudget ? () => fixBudget() || overBudget() : (fixBudget ?? overBudget);
+  if (after !== before) installProver(after, new Prover(after, (idx, c) => judgeRemedy(idx, c, budget), budget));
+  return evaluateOn(before, after, change, overBudget);
+}
+
+/** Whether a remedy breaks a connection that works on the mesh it is tried on, and that mesh with it. */
+function judgeRemedy(idx: MeshIndex, change: Change, overBudget?: () => boolean): { breaks: boolean; after: MeshIndex } {
+  const after = idx.apply(change);
+  const breaks =
+    anyFinding(after, breakSets(idx, after, change, overBudget)) ||
+    (change.object.kind !== 'DestinationRule' && podTargetFindings(idx, after).length > 0);
+  return { breaks, after };
+}
+
+function evaluateOn(before: MeshIndex, after: MeshIndex, change: Change, overBudget?: () => boolean): ChangeEvaluation {
   const findings: RawFinding[] = [];
   findings.push(...findingsOf(before, after, change, breakSets(before, after, change, overBudget)));
   if (change.object.kind !== 'DestinationRule') findings.push(...podTargetFindings(before, after));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
-  return { object: change.object, operation: change.operation, findings: sortFindings(findings), after };
+  // Fixes are proven in the order findings are shown.
+  return { object: change.object, operation: change.operation, findings: proverOf(after).resolve(sortFindings(findings)), after };
 }
 
 const EVIDENCE_RANK: Record<Evidence, number> = { certain: 0, observed: 1, declared: 2, possible: 3 };

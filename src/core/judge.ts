@@ -21,6 +21,8 @@ export interface JudgeOptions {
   readonly liveLabels?: (ns: string) => Labels | undefined;
   /** Asked while evaluating; true stops the work with BudgetExceededError. */
   readonly overBudget?: () => boolean;
+  /** Asked while proving fixes; true stops trying them (the findings left say their fixes were not tried). */
+  readonly fixBudget?: () => boolean;
 }
 
 /** The judgement of one change. */
@@ -43,6 +45,6 @@ export function judgeChange(idx: MeshIndex, change: Change, opts: JudgeOptions):
   const mode = opts.mode ?? modeFor(idx, change.object, opts.defaultMode, opts.liveLabels);
   const base = { change, object: objectRef(change.object), summary: describeChange(change), mode };
   if (mode.mode === 'off') return { ...base, evaluated: false, verdict: decide([], 'off', opts.denyOn), after: idx.apply(change) };
-  const ev = evaluateChange(idx, change, opts.overBudget);
+  const ev = evaluateChange(idx, change, opts.overBudget, opts.fixBudget);
   return { ...base, evaluated: true, verdict: decide(ev.findings, mode.mode, opts.denyOn), after: ev.after };
 }

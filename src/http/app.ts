@@ -7,6 +7,7 @@ import { handleRequest, type Handled, type HandleOptions } from '../admission/ha
 import { toReview } from '../admission/respond.js';
 import type { EventSink } from '../admission/events.js';
 import { bounded, LABEL_VALUES, type Metrics } from '../telemetry/metrics.js';
+import { requestBudget } from '../admission/budget.js';
 
 /** At least 8 MiB: AdmissionReviews carry whole objects, old and new. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
@@ -170,7 +171,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (timing) timing.operation = operation;
     const hint = parseTimeoutHint((request.query as Record<string, unknown>)['timeout']) ?? DEFAULT_HINT_MS;
     const deadline = start + hint * BUDGET_SHARE;
-    const budget = { over: () => deps.clock() > deadline, remainingMs: () => deadline - deps.clock() };
+    const budget = requestBudget(deps.clock, deadline);
     const h = await handleRequest(req, deps.snapshot(), deps.options, budget, deps.snapshotNotes?.() ?? []);
     record(deps, request, req, h, operation);
     return reply.code(200).send(toReview(h.decision));

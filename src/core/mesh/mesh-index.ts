@@ -245,6 +245,41 @@ class Inventory {
     }
   }
 
+  /**
+   * This inventory with some workloads replaced by new versions of themselves (same owner, new
+   * labels or mesh): what a fix that enrols workloads is tried on. Only the namespaces of the moved
+   * workloads are regrouped; everything else is shared or copied.
+   */
+  replacing(moved: ReadonlyMap<Workload, Workload>, data: MeshData): Inventory {
+    const inv = Object.create(Inventory.prototype) as Inventory;
+    const touched = new Set<string>();
+    for (const w of moved.keys()) touched.add(w.namespace);
+    const byNs = new Map(this.workloadsByNs);
+    for (const ns of touched)
+      byNs.set(
+        ns,
+        (this.workloadsByNs.get(ns) ?? []).map((w) => moved.get(w) ?? w),
+      );
+    const endpointCache = new Map<Service, readonly Workload[]>();
+    for (const [s, e] of this.endpointCache) if (!touched.has(s.namespace)) endpointCache.set(s, e);
+    const servicesOf = new Map(this.servicesOfWorkload);
+    for (const ns of touched) for (const w of this.workloadsByNs.get(ns) ?? []) servicesOf.delete(w);
+    Object.assign(inv, {
+      namespaces: this.namespaces,
+      workloadsByNs: byNs,
+      servicesByNs: this.servicesByNs,
+      servicesByFqdn: this.servicesByFqdn,
+      serviceEntries: data.serviceEntries,
+      endpointCache,
+      fqdnOf: this.fqdnOf,
+      servicesOfWorkload: servicesOf,
+      memo: newLayer(),
+      scratch: [],
+    });
+    for (const ns of touched) for (const s of this.servicesByNs.get(ns) ?? []) for (const w of inv.endpoints(s)) pushInto(servicesOf, w, s);
+    return inv;
+  }
+
   endpoints(s: Service): readonly Workload[] {
     let e = this.endpointCache.get(s);
     if (e) return e;
@@ -297,6 +332,15 @@ export class MeshIndex {
   /** Indexes a snapshot. */
   static build(data: MeshData): MeshIndex {
     return new MeshIndex(data, new Inventory(data), ConfigIndex.of(allObjects(data)));
+  }
+
+  /**
+   * This index with some workloads replaced by new versions of themselves, and the configuration
+   * in force here. Nothing memoised carries over: every layer can depend on a workload.
+   */
+  withWorkloads(moved: ReadonlyMap<Workload, Workload>): MeshIndex {
+    const data: MeshData = { ...this.data, workloads: this.data.workloads.map((w) => moved.get(w) ?? w) };
+    return new MeshIndex(data, this.inv.replacing(moved, data), this.cfg);
   }
 
   get mesh(): MeshConfig {
@@ -358,6 +402,11 @@ export class MeshIndex {
       destinationRules: of('DestinationRule'),
       legacyPolicies: of('Policy', 'MeshPolicy'),
     };
+  }
+
+  /** Every Istio object in force here. */
+  configObjects(): IstioObject[] {
+    return this.cfg.all();
   }
 
   /** The object with the same kind, namespace and name, if any. */

@@ -1,6 +1,8 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
-import { svcName } from './rule.js';
+import { ruleOf } from './rule.js';
+import { destinationRules, keepPermissive, reviseRule } from './remedy.js';
+import { objectRef } from '../model/model.js';
 
 /**
  * MG102 fires when a client with a sidecar sends plaintext to a sidecar endpoint whose port is
@@ -13,18 +15,12 @@ export const sidecarPlaintextIntoStrict: ConnectionRule = {
   code: 'MG102',
   cases: [Case.StrictRejectsSidecarPlaintext],
   says: (_c, subject) => `${subject} and refuses plaintext`,
-  fix(ctx) {
-    const fqdn = ctx.after.fqdn(ctx.service);
-    const { now } = ctx;
-    if (now.tlsMode === 'DISABLE' && now.rule) {
-      return `remove tls.mode DISABLE from ${now.rule} for ${fqdn} (or set ISTIO_MUTUAL), or keep ${svcName(ctx.service)} PERMISSIVE`;
-    }
-    if (now.reason.includes('headless')) {
-      return `give every endpoint of the headless service ${svcName(ctx.service)} a sidecar, or keep it PERMISSIVE`;
-    }
-    if (now.reason.includes('is DISABLE')) {
-      return `do not combine a namespace or mesh DISABLE with a workload STRICT (istio/istio#56084): make the namespace PERMISSIVE, or add a DestinationRule for ${fqdn} with tls.mode ISTIO_MUTUAL`;
-    }
-    return `add a DestinationRule for ${fqdn} with trafficPolicy.tls.mode ISTIO_MUTUAL (or one for *.local in ${ctx.after.root}), or enable auto mTLS (meshConfig.enableAutoMtls: true)`;
+  remedies(ctx) {
+    const rule = ruleOf(ctx);
+    const revise =
+      rule && ctx.now.tlsMode === 'DISABLE'
+        ? [reviseRule(rule, 'ISTIO_MUTUAL', `set tls.mode ISTIO_MUTUAL in ${objectRef(rule)} (it sends plaintext to a STRICT port)`)]
+        : [];
+    return [revise, destinationRules(ctx, 'ISTIO_MUTUAL'), keepPermissive(ctx)];
   },
 };

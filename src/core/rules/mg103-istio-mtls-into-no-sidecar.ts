@@ -1,6 +1,6 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
-import { svcName } from './rule.js';
+import { destinationRules, injectServers } from './remedy.js';
 
 /**
  * MG103 fires when a client's sidecar sends Istio mTLS (a DestinationRule ISTIO_MUTUAL, such as
@@ -15,8 +15,5 @@ export const istioMtlsIntoNoSidecar: ConnectionRule = {
       ? `${who} is an ambient workload without a sidecar to terminate it`
       : `${subject} cannot terminate Istio mTLS`,
   certain: (now) => `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server without a sidecar`,
-  fix(ctx) {
-    const fqdn = ctx.after.fqdn(ctx.service);
-    return `add a DestinationRule in ${ctx.service.namespace} with host ${fqdn} and trafficPolicy.tls.mode DISABLE (an exact host is more specific than a wildcard), or inject a sidecar into the workloads behind ${svcName(ctx.service)}`;
-  },
+  remedies: (ctx) => [destinationRules(ctx, 'DISABLE'), injectServers(ctx)],
 };

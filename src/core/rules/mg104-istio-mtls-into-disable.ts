@@ -1,5 +1,8 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
+import { ruleOf } from './rule.js';
+import { destinationRules, reviseRule } from './remedy.js';
+import { objectRef } from '../model/model.js';
 
 /**
  * MG104 fires when a client's sidecar sends Istio mTLS to a sidecar endpoint whose port is DISABLE
@@ -12,12 +15,12 @@ export const istioMtlsIntoDisable: ConnectionRule = {
   says: (_c, subject) => `${subject} and accepts only plaintext`,
   certain: (now) =>
     `${now.rule ?? 'auto mTLS'} sends Istio mTLS to a server that accepts only plaintext (${now.serverSource ?? 'DISABLE'})`,
-  fix(ctx) {
-    const fqdn = ctx.after.fqdn(ctx.service);
-    const upgrade =
-      ctx.after.features.peerAuthentication && !ctx.after.features.autoMtlsChecksWorkloadPolicy
-        ? ' (before Istio 1.12 auto mTLS ignores workload-level DISABLE)'
-        : '';
-    return `add a DestinationRule for ${fqdn} with trafficPolicy.tls.mode DISABLE${upgrade}, or use PERMISSIVE instead of DISABLE for the server`;
+  remedies(ctx) {
+    const rule = ruleOf(ctx);
+    const revise =
+      rule && ctx.now.tlsMode === 'ISTIO_MUTUAL'
+        ? [reviseRule(rule, 'DISABLE', `set tls.mode DISABLE in ${objectRef(rule)} for ${ctx.after.fqdn(ctx.service)}`)]
+        : [];
+    return [revise, destinationRules(ctx, 'DISABLE')];
   },
 };

@@ -1,5 +1,6 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
+import { destinationRules } from './remedy.js';
 
 /**
  * MG105 fires when a client's sidecar wraps the application's own TLS in Istio mTLS towards a
@@ -11,8 +12,5 @@ export const istioMtlsWrapsAppTls: ConnectionRule = {
   cases: [Case.BareGetsMtlsOverTls],
   says: (_c, subject) => `${subject} cannot terminate Istio mTLS and the application's own TLS handshake fails`,
   certain: (now) => `${now.rule ?? 'auto mTLS'} covers the Kubernetes API server, which has no sidecar`,
-  fix(ctx) {
-    const fqdn = ctx.after.fqdn(ctx.service);
-    return `add a DestinationRule in ${ctx.after.root} with host ${fqdn} and trafficPolicy.tls.mode DISABLE, as Istio's own mesh-wide mTLS install did for the API server`;
-  },
+  remedies: (ctx) => [destinationRules(ctx, 'DISABLE')],
 };

@@ -1,5 +1,8 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
+import { ruleOf } from './rule.js';
+import { destinationRules, reviseRule } from './remedy.js';
+import { objectRef } from '../model/model.js';
 
 /**
  * MG106 fires when a DestinationRule SIMPLE or MUTUAL makes the client's sidecar originate TLS
@@ -12,7 +15,17 @@ export const tlsOriginationIntoSidecar: ConnectionRule = {
   cases: [Case.StrictGetsTls, Case.TlsIntoPlainApp],
   says: (c, subject) =>
     c === Case.StrictGetsTls ? `${subject} and requires an Istio client certificate` : `${subject} and the application does not speak TLS`,
-  fix(ctx) {
-    return `use trafficPolicy.tls.mode ISTIO_MUTUAL (or leave tls unset for auto mTLS) towards ${ctx.after.fqdn(ctx.service)}, whose endpoints have sidecars`;
+  remedies(ctx) {
+    const rule = ruleOf(ctx);
+    const revise = rule
+      ? [
+          reviseRule(
+            rule,
+            'ISTIO_MUTUAL',
+            `use tls.mode ISTIO_MUTUAL in ${objectRef(rule)}: the endpoints of ${ctx.after.fqdn(ctx.service)} have sidecars`,
+          ),
+        ]
+      : [];
+    return [revise, destinationRules(ctx, 'ISTIO_MUTUAL')];
   },
 };

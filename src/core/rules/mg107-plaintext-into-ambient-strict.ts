@@ -1,6 +1,6 @@
 import type { ConnectionRule } from './rule.js';
 import { Case } from '../model/cases.js';
-import { clientsToEnrol, svcName } from './rule.js';
+import { enrolClientsInAmbient, injectClients, keepPermissive } from './remedy.js';
 
 /**
  * MG107 fires when a client without a proxy sends plaintext to an ambient endpoint whose port is
@@ -10,8 +10,5 @@ export const plaintextIntoAmbientStrict: ConnectionRule = {
   code: 'MG107',
   cases: [Case.AmbientRejectsPlaintext],
   says: (_c, subject) => `${subject}, so ztunnel rejects plaintext`,
-  fix(ctx) {
-    const who = clientsToEnrol(ctx);
-    return `enrol ${who} in the mesh (label it istio.io/dataplane-mode=ambient or inject a sidecar), or keep ${svcName(ctx.service)} PERMISSIVE until its callers migrate`;
-  },
+  remedies: (ctx) => [enrolClientsInAmbient(ctx), injectClients(ctx), keepPermissive(ctx)],
 };

@@ -1,9 +1,10 @@
-import type { Change, Service, ServicePort } from '../model/model.js';
+import type { Change, DestinationRule, Service, ServicePort, Workload } from '../model/model.js';
 import type { MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import type { Case } from '../model/cases.js';
 import type { Outcome } from '../traffic/outcome.js';
 import type { RawFinding } from '../model/findings.js';
+import type { RemedyOptions } from './remedy.js';
 
 /** What a connection rule needs to explain one breaking connection. */
 export interface BreakContext {
@@ -14,6 +15,8 @@ export interface BreakContext {
   readonly client: string;
   readonly clientNamespace: string;
   readonly clientWorkload?: string;
+  /** The client workloads the finding speaks for; empty for callers outside the snapshot. */
+  readonly members: readonly Workload[];
   readonly service: Service;
   readonly port: ServicePort;
   readonly was: Outcome;
@@ -23,7 +26,7 @@ export interface BreakContext {
 /**
  * A rule of breakage between a client and a server: when it fires (the endpoint cases it claims,
  * model/cases.ts), what the server side does in words, whether the configuration alone proves it,
- * and a concrete fix. The outcome engine finds each endpoint's case; the connection's worst case
+ * and the fixes to try (`remedy.ts`), of which only those that hold are printed. The outcome engine finds each endpoint's case; the connection's worst case
  * names the rule.
  */
 export interface ConnectionRule {
@@ -34,7 +37,8 @@ export interface ConnectionRule {
   says(c: Case, subject: string, who: string): string;
   /** Why the breakage follows from the configuration alone (`certain` evidence), when it does. */
   certain?(now: Outcome): string | undefined;
-  fix(ctx: BreakContext): string;
+  /** The fixes to try, in order of preference. */
+  remedies(ctx: BreakContext): RemedyOptions;
 }
 
 /** A rule that needs no connection pair; it inspects the change and the snapshots around it. */
@@ -59,20 +63,10 @@ export function containerPortOf(ctx: BreakContext): number | undefined {
   return undefined;
 }
 
-/** A YAML flow mapping of labels: `{app: httpbin}`. */
-export function flowLabels(l: Readonly<Record<string, string>> | null): string {
-  return `{${Object.entries(l ?? {})
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(', ')}}`;
-}
-
-/**
- * Who must join the mesh to keep a connection: one workload, the clients of one namespace, or,
- * for a caller that telemetry knows only as `unknown`, the callers outside the mesh.
- */
-export function clientsToEnrol(ctx: BreakContext): string {
-  if (ctx.clientWorkload) return `${ctx.clientNamespace}/${ctx.clientWorkload}`;
-  return ctx.clientNamespace
-    ? `the clients in ${ctx.clientNamespace}`
-    : 'the callers outside the mesh (telemetry names them only as unknown)';
+/** The DestinationRule that set the client's TLS after the change, if one did. */
+export function ruleOf(ctx: BreakContext): DestinationRule | undefined {
+  const m = /^DestinationRule ([^/ ]+)\/(\S+)$/.exec(ctx.now.rule ?? '');
+  if (!m) return undefined;
+  const o = ctx.after.find({ kind: 'DestinationRule', namespace: m[1]!, name: m[2]! });
+  return o?.kind === 'DestinationRule' ? o : undefined;
 }

@@ -71,47 +71,23 @@ export function containerPortOf(idx: MeshIndex, svc: Service, port: ServicePort)
   return ep ? ep.containerPort : typeof port.targetPort === 'number' ? port.targetPort : null;
 }
 
-/**
- * A PeerAuthentication that keeps one container port PERMISSIVE for callers outside the mesh, on
- * one line. It is JSON, which is YAML too, because kubectl reads anything that starts with `{` as
- * JSON: `kubectl apply -f -` takes it as it is.
- */
-export function permissiveSnippet(ns: string, name: string, selector: Labels, containerPort: number): string {
-  return JSON.stringify({
-    apiVersion: 'security.istio.io/v1',
-    kind: 'PeerAuthentication',
-    metadata: { name, namespace: ns },
-    spec: { selector: { matchLabels: selector }, portLevelMtls: { [containerPort]: { mode: 'PERMISSIVE' } } },
-  });
-}
-
 /** What declares a call, for a finding's evidence: `ValidatingWebhookConfiguration x → svc.ns:443 (note)`. */
 export function callerDetail(c: DeclaredCaller, target: string, port: number): string {
   return `${c.declaredBy} → ${target}:${port}${c.note ? ` (${c.note})` : ''}`;
 }
 
-/** The fix for a declared caller that a change cuts off. */
-export function declaredCallerFix(
-  c: DeclaredCaller,
-  ns: string,
-  target: string,
-  selector: Labels | null,
-  containerPort: number | null,
-): string {
-  const keep =
-    selector && Object.keys(selector).length && containerPort !== null
-      ? `keep port ${containerPort} PERMISSIVE with this PeerAuthentication (apply it before the change): ${permissiveSnippet(ns, `${target}-${c.client.replace(/[^a-z0-9]+/g, '-')}-permissive`.slice(0, 63).replace(/-+$/, ''), selector, containerPort)}`
-      : `keep the port PERMISSIVE with a workload PeerAuthentication in ${ns} (portLevelMtls)`;
+/** The fix for a declared caller that a change cuts off: why it cannot follow, then the fixes that hold. */
+export function declaredCallerFix(c: DeclaredCaller, target: string, fixes: string): string {
   switch (c.via) {
     case 'webhook':
     case 'conversion':
     case 'apiservice':
-      return `the API server has no sidecar, so its calls to ${target} are not Istio mTLS and STRICT refuses them: ${keep}`;
+      return `the API server has no sidecar, so its calls to ${target} are not Istio mTLS and STRICT refuses them: ${fixes}`;
     case 'ingress':
     case 'gateway':
-      return `inject a sidecar into the ${c.client.slice('ingress:'.length)} controller or route through Istio's ingress gateway, or ${keep}`;
+      return `the ${c.client.slice(c.client.indexOf(':') + 1)} controller has no sidecar and sends plaintext: ${fixes}`;
     case 'scrape':
-      return `scrape through the Istio agent (metrics merging: meshConfig.enablePrometheusMerge, no prometheus.istio.io/merge-metrics: "false"), or ${keep}`;
+      return `Prometheus has no sidecar and scrapes plaintext (Istio's metrics merging is off for this workload): ${fixes}`;
   }
 }
 

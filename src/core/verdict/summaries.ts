@@ -2,7 +2,7 @@
  * Findings from break sets: observed and declared callers one by one, the rest per class and
  * outcome, in detail or as one summary, counted per bucket of ports rather than per port.
  */
-import type { Change, Evidence, MeshKind, Service, ServicePort, Workload } from '../model/model.js';
+import type { Change, DeclaredCaller, Evidence, MeshKind, Service, ServicePort, Workload } from '../model/model.js';
 import type { Outcome } from '../traffic/outcome.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import {
@@ -16,12 +16,14 @@ import {
   type ClientClass,
 } from '../traffic/classes.js';
 import { callersOf, evidenceFor, unknownPlaintextInto, type EvidenceResult } from './evidence.js';
-import { callerDetail, callerPods, containerPortOf, declaredCallerFix, declaredCallersInto } from './callers.js';
+import { callerDetail, callerPods, declaredCallerFix, declaredCallersInto } from './callers.js';
+import { injectClients, keepPermissive, type RemedyOptions } from '../rules/remedy.js';
 import type { RawFinding } from '../model/findings.js';
 import { certainty, CONNECTION_RULES } from '../rules/registry.js';
 import type { BreakContext } from '../rules/rule.js';
 import { breakAt, type Break, type BreakSet } from '../change/breaks.js';
 import { heapify, siftDown, type Positioned } from '../memo/heap.js';
+import { clientsReach, proverOf } from './prove.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views:classNames');
 const T_PORT_LABELS = memoTable<ServicePort, string>('static:portLabels');
@@ -192,6 +194,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
                 w.name,
                 certain ? 'certain' : 'possible',
                 certain ? certainty(b.now) : undefined,
+                [w],
               ),
             );
           continue;
@@ -281,6 +284,24 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
   return out;
 }
 
+/**
+ * True when some break set would give a finding: `findingsOf` without the wording, for judging
+ * whether a fix breaks anything. Classes that stand for no workload, and callers outside the mesh
+ * at ports that have none, give none.
+ */
+export function anyFinding(after: MeshIndex, sets: readonly BreakSet[]): boolean {
+  for (const set of sets) {
+    if (set.workload) return true;
+    const svc = set.at[0]!.svc;
+    for (const cls of set.classes) {
+      if (cls.key === OUTSIDE_KEY) {
+        if (set.at.some((at) => hasOutsideCallers(after, at.svc, at.port))) return true;
+      } else if (representedTotals(after, representedAt(after, cls, svc)).members > 0) return true;
+    }
+  }
+  return false;
+}
+
 /** `callersAtPorts` bits: some port's service has callers (`callersOf`); some has callers outside the mesh. */
 const KNOWN_CALLERS = 1;
 const OUTSIDE_CALLERS = 2;
@@ -349,7 +370,7 @@ function witnessFindings(
   const named = new Set<Workload>();
   for (const { w, ev } of seen) {
     named.add(w);
-    out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail));
+    out.push(finding(before, after, change, b, `${w.name}.${w.namespace}`, w.namespace, w.name, ev.level, ev.detail, [w]));
   }
   return named;
 }
@@ -363,9 +384,10 @@ function hasOutsideCallers(after: MeshIndex, svc: Service, port: ServicePort): b
 function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b: Break, out: RawFinding[]): ReadonlySet<Workload> {
   const unknown = unknownPlaintextInto(after, b.service);
   if (unknown)
-    out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail));
+    out.push(finding(before, after, change, b, 'unknown (a caller outside the mesh)', '', undefined, 'observed', unknown.detail, []));
   let pods: Set<Workload> | undefined;
   for (const c of declaredCallersInto(after, b.service, b.port)) {
+    const callerPodList = callerPods(after, c);
     const f = finding(
       before,
       after,
@@ -376,12 +398,12 @@ function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b:
       undefined,
       'declared',
       callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port),
+      callerPodList,
+      undefined,
+      declaredCallerOptions(c),
     );
-    out.push({
-      ...f,
-      fix: declaredCallerFix(c, b.service.namespace, b.service.name, b.service.selector, containerPortOf(after, b.service, b.port)),
-    });
-    for (const w of callerPods(after, c)) (pods ??= new Set()).add(w);
+    out.push({ ...f, fix: declaredCallerFix(c, `${b.service.name}.${b.service.namespace}`, f.fix) });
+    for (const w of callerPodList) (pods ??= new Set()).add(w);
   }
   return pods ?? NO_WORKLOADS;
 }
@@ -424,6 +446,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
             undefined,
             level,
             certain,
+            ws,
             names(ws),
           ),
         );
@@ -445,6 +468,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
             only?.name,
             level,
             certain,
+            ws,
             only ? undefined : own ? classNames(after, ws) : names(ws),
           ),
         );
@@ -486,6 +510,7 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
     undefined,
     level,
     certain,
+    classes.flatMap((c) => c.members),
     names(members, count),
   );
   return [
@@ -558,6 +583,7 @@ class FindingContext implements BreakContext {
     readonly client: string,
     readonly clientNamespace: string,
     readonly clientWorkload: string | undefined,
+    readonly members: readonly Workload[],
     private readonly b: Break,
   ) {}
 
@@ -618,10 +644,12 @@ function finding(
   workload: string | undefined,
   evidence: Evidence,
   detail: string | undefined,
+  members: readonly Workload[],
   clients?: string[],
+  options?: (ctx: BreakContext) => RemedyOptions,
 ): RawFinding {
   // The outcome before is only worded if a rule asks for it: a finding needs its code alone.
-  const ctx = new FindingContext(before, after, change, client, ns, workload, b);
+  const ctx = new FindingContext(before, after, change, client, ns, workload, members, b);
   const svcLabel = serviceLabel(before, b.service);
   // Every connection finding has every key (unset ones undefined): one shape for the sort and the
   // shells, where optional keys spread in made a dozen.
@@ -636,9 +664,24 @@ function finding(
     exit: b.now.exit,
     message: `${client} -> ${portLabel(before, b.service, b.port)} ${codesOf(b)}`,
     reason: b.now.reason,
-    fix: CONNECTION_RULES.get(b.now.cause!)?.fix(ctx) ?? '',
+    fix: fixOf(ctx, options),
     clients,
     evidenceDetail: detail || undefined,
     targets: undefined,
   };
+}
+
+/** The fixes of a connection finding that hold on the mesh after the change (`prove.ts`). */
+function fixOf(ctx: FindingContext, options?: (ctx: BreakContext) => RemedyOptions): string {
+  const rule = CONNECTION_RULES.get(ctx.now.cause!);
+  const remedies = options ?? rule?.remedies;
+  if (!remedies) return '';
+  const prover = proverOf(ctx.after);
+  return prover.defer(() => prover.fix(remedies(ctx), (t) => clientsReach(t, ctx.members, ctx.service, ctx.port)));
+}
+
+/** The fixes for a declared caller: its own pods join the mesh (an ingress controller), or the port stays PERMISSIVE. */
+function declaredCallerOptions(c: DeclaredCaller): (ctx: BreakContext) => RemedyOptions {
+  const tag = c.client.replace(/[^a-z0-9]+/g, '-');
+  return (ctx) => [injectClients(ctx), keepPermissive(ctx, tag)];
 }
