@@ -58,9 +58,12 @@ export class Prover {
   /** The findings with their placeholders proven, in their order. */
   resolve(findings: readonly RawFinding[]): RawFinding[] {
     const done = new Map<number, string>();
-    const proven = (_: string, n: string): string => {
+    const proven = (text: string, n: string): string => {
+      const prove = this.#pending[Number(n)];
+      // Words from a snapshot can hold anything: a mark that no proof made is left as it is.
+      if (!prove) return text;
       let s = done.get(Number(n));
-      if (s === undefined) done.set(Number(n), (s = this.#pending[Number(n)]!()));
+      if (s === undefined) done.set(Number(n), (s = prove()));
       return s;
     };
     return findings.map((f) => (f.fix.includes('\uE000') ? { ...f, fix: f.fix.replace(PLACEHOLDER, proven) } : f));
