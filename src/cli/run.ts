@@ -9,6 +9,8 @@ commands:
   check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE|URL] [--telemetry-window D]
            [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
+  plan     -f PATH... [--format text|json|lines] [--deny-on LEVEL] [--telemetry FILE|URL]
+           [--istio-version V] [--auto-mtls on|off]
   serve    [--cluster PATH...] [--kubeconfig F] [--listen HOST:PORT] [--telemetry FILE|URL]
            [--telemetry-window D] [--telemetry-refresh D] [--telemetry-timeout D] [--telemetry-max-age D]
            [--default-mode enforce|warn|dry-run|off] [--deny-on LEVEL] [--log-level L] [--drain-seconds N]
@@ -30,6 +32,7 @@ type Command = (argv: readonly string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.js')).runSimulate,
   check: async () => (await import('./check.js')).runCheck,
+  plan: async () => (await import('./plan.js')).runPlan,
   demo: async () => {
     const m = await import('./demo.js');
     return (a, io) => m.runDemo(a, io);

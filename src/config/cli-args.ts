@@ -32,6 +32,14 @@ export interface CheckArgs extends SnapshotArgs {
   readonly format: 'text' | 'json';
 }
 
+/** `mtls-guard plan` (docs/cli.md). */
+export interface PlanArgs extends SnapshotArgs {
+  readonly paths: readonly string[];
+  readonly telemetry?: string;
+  readonly denyOn: Evidence;
+  readonly format: 'text' | 'json' | 'lines';
+}
+
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(v))
@@ -126,6 +134,27 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
     denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
     format: oneOf(s('format'), ['text', 'json'] as const, '--format') ?? 'text',
     ...(mode ? { mode } : {}),
+    ...telemetryArgs(s),
+    ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
+    ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
+  };
+}
+
+/** Parses `plan` arguments. */
+export function parsePlanArgs(argv: readonly string[]): PlanArgs {
+  const { values: v } = parse(argv, {
+    ...SNAPSHOT_OPTIONS,
+    file: { type: 'string', short: 'f', multiple: true },
+    'deny-on': { type: 'string' },
+    format: { type: 'string' },
+  });
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  const paths = (v['file'] as string[] | undefined) ?? [];
+  if (paths.length === 0) throw new ConfigError('plan needs -f PATH (a file or directory of manifests)');
+  return {
+    paths,
+    denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
+    format: oneOf(s('format'), ['text', 'json', 'lines'] as const, '--format') ?? 'text',
     ...telemetryArgs(s),
     ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
     ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),

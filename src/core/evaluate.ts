@@ -13,6 +13,7 @@ import { anyFinding, findingsOf } from './verdict/summaries.js';
 import { prepareCallers } from './verdict/evidence.js';
 import { installProver, Prover, proverOf } from './verdict/prove.js';
 import { keepPortPermissive } from './rules/remedy.js';
+import type { Remedies } from './verdict/prove.js';
 
 /** One simulated connection. */
 export interface Connection {
@@ -174,6 +175,8 @@ export interface ChangeEvaluation {
   readonly object: IstioObject;
   readonly operation: Change['operation'];
   readonly findings: readonly RawFinding[];
+  /** The remedies that hold for each finding, by `findingKey`, in the rule's order. */
+  readonly remedies: ReadonlyMap<string, Remedies>;
   /** The index after the change, for judging the next object of a multi-object change. */
   readonly after: MeshIndex;
 }
@@ -207,7 +210,8 @@ function evaluateOn(before: MeshIndex, after: MeshIndex, change: Change, overBud
   if (change.object.kind !== 'DestinationRule') findings.push(...podTargetFindings(before, after));
   for (const r of CONFIG_RULES) findings.push(...r.check(before, after, change));
   // Fixes are proven in the order findings are shown.
-  return { object: change.object, operation: change.operation, findings: proverOf(after).resolve(sortFindings(findings)), after };
+  const proven = proverOf(after).resolve(sortFindings(findings));
+  return { object: change.object, operation: change.operation, findings: proven.findings, remedies: proven.held, after };
 }
 
 const EVIDENCE_RANK: Record<Evidence, number> = { certain: 0, observed: 1, declared: 2, possible: 3 };

@@ -9,6 +9,7 @@ import type { MeshIndex } from './mesh/mesh-index.js';
 import { modeFor, type ModeDecision } from './policy/modes.js';
 import { describeChange, evaluateChange } from './evaluate.js';
 import { decide, type Verdict } from './verdict/decision.js';
+import type { Remedies } from './verdict/prove.js';
 
 /** How a change is judged. */
 export interface JudgeOptions {
@@ -36,6 +37,8 @@ export interface Judgement {
   /** False when the mode is `off`: nothing was evaluated and the verdict has no findings. */
   readonly evaluated: boolean;
   readonly verdict: Verdict;
+  /** The remedies that hold for each finding, by `findingKey` (`verdict/prove.ts`). */
+  readonly remedies: ReadonlyMap<string, Remedies>;
   /** The index after the change, for judging the next change of a series. */
   readonly after: MeshIndex;
 }
@@ -44,7 +47,8 @@ export interface Judgement {
 export function judgeChange(idx: MeshIndex, change: Change, opts: JudgeOptions): Judgement {
   const mode = opts.mode ?? modeFor(idx, change.object, opts.defaultMode, opts.liveLabels);
   const base = { change, object: objectRef(change.object), summary: describeChange(change), mode };
-  if (mode.mode === 'off') return { ...base, evaluated: false, verdict: decide([], 'off', opts.denyOn), after: idx.apply(change) };
+  if (mode.mode === 'off')
+    return { ...base, evaluated: false, verdict: decide([], 'off', opts.denyOn), remedies: new Map(), after: idx.apply(change) };
   const ev = evaluateChange(idx, change, opts.overBudget, opts.fixBudget);
-  return { ...base, evaluated: true, verdict: decide(ev.findings, mode.mode, opts.denyOn), after: ev.after };
+  return { ...base, evaluated: true, verdict: decide(ev.findings, mode.mode, opts.denyOn), remedies: ev.remedies, after: ev.after };
 }

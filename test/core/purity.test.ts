@@ -185,7 +185,18 @@ export class C { readonly performance = 1; }`;
  * before it, never one after it. Type-only imports may point anywhere: they leave no trace at run
  * time. Files at core/'s top (evaluate.ts, judge.ts) are the last stage.
  */
-const STAGES: Record<string, number> = { model: 0, memo: 0, mesh: 1, policy: 2, rules: 3, traffic: 4, change: 5, verdict: 6, '': 7 };
+const STAGES: Record<string, number> = {
+  model: 0,
+  memo: 0,
+  mesh: 1,
+  policy: 2,
+  rules: 3,
+  traffic: 4,
+  change: 5,
+  verdict: 6,
+  '': 7,
+  plan: 8,
+};
 
 /** The stage of a file under src/core, by its folder ('' for the top). */
 function stageOf(file: string): string {

@@ -8,6 +8,7 @@ import type { MeshIndex } from '../mesh/mesh-index.js';
 import type { BreakContext } from './rule.js';
 import { containerPortOf, svcName } from './rule.js';
 import { resolveShortName } from '../mesh/hosts.js';
+import { toManifest } from '../model/manifest.js';
 
 /** What a remedy changes: an Istio object created or updated, or workloads that join the mesh. */
 export type RemedyChange =
@@ -141,7 +142,7 @@ export function keepPermissive(ctx: BreakContext, clientTag?: string): Remedy[] 
     };
     return [
       {
-        says: `keep ${svcName(svc)} PERMISSIVE with this Policy (apply it before the change): ${legacySnippet(object)}`,
+        says: `keep ${svcName(svc)} PERMISSIVE with this Policy (apply it before the change): ${JSON.stringify(toManifest(object))}`,
         change: { kind: 'object', operation: 'CREATE', object },
       },
     ];
@@ -174,7 +175,7 @@ export function keepPortPermissive(
   };
   return [
     {
-      says: `keep ${subject} PERMISSIVE with this PeerAuthentication (apply it before the change): ${peerSnippet(object, cp)}`,
+      says: `keep ${subject} PERMISSIVE with this PeerAuthentication (apply it before the change): ${JSON.stringify(toManifest(object))}`,
       change: { kind: 'object', operation: 'CREATE', object },
     },
   ];
@@ -213,7 +214,7 @@ export function destinationRules(ctx: BreakContext, mode: TlsMode): Remedy[] {
       trafficPolicy: { tls: { mode }, portLevel: [] },
     };
     return {
-      says: `add this DestinationRule in ${ns}: ${drSnippet(object)}`,
+      says: `add this DestinationRule in ${ns}: ${JSON.stringify(toManifest(object))}`,
       change: { kind: 'object', operation: 'CREATE', object },
     };
   });
@@ -232,31 +233,4 @@ export function reviseRule(rule: DestinationRule, mode: TlsMode, words: string):
     },
   };
   return { says: words, change: { kind: 'object', operation: 'UPDATE', object } };
-}
-
-function peerSnippet(p: PeerAuthentication, cp: number): string {
-  return JSON.stringify({
-    apiVersion: p.apiVersion,
-    kind: p.kind,
-    metadata: { name: p.name, namespace: p.namespace },
-    spec: { selector: { matchLabels: p.selector }, portLevelMtls: { [cp]: { mode: 'PERMISSIVE' } } },
-  });
-}
-
-function drSnippet(d: DestinationRule): string {
-  return JSON.stringify({
-    apiVersion: d.apiVersion,
-    kind: d.kind,
-    metadata: { name: d.name, namespace: d.namespace },
-    spec: { host: d.host, ...(d.exportTo ? { exportTo: d.exportTo } : {}), trafficPolicy: { tls: { mode: d.trafficPolicy!.tls!.mode } } },
-  });
-}
-
-function legacySnippet(p: LegacyPolicy): string {
-  return JSON.stringify({
-    apiVersion: p.apiVersion,
-    kind: p.kind,
-    metadata: { name: p.name, namespace: p.namespace },
-    spec: { targets: p.targets.map((t) => ({ name: t.name })), peers: [{ mtls: { mode: 'PERMISSIVE' } }] },
-  });
 }

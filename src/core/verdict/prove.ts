@@ -31,6 +31,25 @@ export const FIXES_NOT_TRIED =
 
 const NO_MOVES: ReadonlyMap<Workload, Workload> = new Map();
 
+/** A finding's proven fix: its words, and the remedies that hold, in the rule's order. */
+export interface Proof {
+  readonly text: string;
+  readonly held: readonly Remedy[];
+  /** Every remedy the rule proposed, whether it held or not. */
+  readonly proposed: readonly Remedy[];
+}
+
+/** What was proven for one finding: the remedies that hold, and all that were proposed. */
+export interface Remedies {
+  readonly held: readonly Remedy[];
+  readonly proposed: readonly Remedy[];
+}
+
+/** The key a finding's remedies are kept under: its code, client, service and port. */
+export function findingKey(f: Pick<RawFinding, 'code' | 'client' | 'service' | 'port'>): string {
+  return `${f.code}|${f.client}|${f.service}|${f.port ?? ''}`;
+}
+
 /** Marks where a deferred fix goes in a finding's text (a private-use character, never in the words). */
 const PLACEHOLDER = /\uE000fix(\d+)\uE000/g;
 
@@ -41,7 +60,7 @@ const PLACEHOLDER = /\uE000fix(\d+)\uE000/g;
  */
 export class Prover {
   readonly #trials = new Map<string, Trial | null>();
-  readonly #pending: (() => string)[] = [];
+  readonly #pending: (() => Proof)[] = [];
 
   constructor(
     private readonly after: MeshIndex,
@@ -50,31 +69,44 @@ export class Prover {
   ) {}
 
   /** A placeholder for a fix that `resolve` proves later; it may sit inside other words. */
-  defer(prove: () => string): string {
+  defer(prove: () => Proof): string {
     this.#pending.push(prove);
     return `\uE000fix${this.#pending.length - 1}\uE000`;
   }
 
-  /** The findings with their placeholders proven, in their order. */
-  resolve(findings: readonly RawFinding[]): RawFinding[] {
-    const done = new Map<number, string>();
-    const proven = (text: string, n: string): string => {
-      const prove = this.#pending[Number(n)];
-      // Words from a snapshot can hold anything: a mark that no proof made is left as it is.
-      if (!prove) return text;
-      let s = done.get(Number(n));
-      if (s === undefined) done.set(Number(n), (s = prove()));
-      return s;
-    };
-    return findings.map((f) => (f.fix.includes('\uE000') ? { ...f, fix: f.fix.replace(PLACEHOLDER, proven) } : f));
+  /**
+   * The findings with their placeholders proven, in their order, and the remedies that hold for
+   * each (by `findingKey`), for those who apply them (the plan).
+   */
+  resolve(findings: readonly RawFinding[]): { findings: RawFinding[]; held: Map<string, Remedies> } {
+    const done = new Map<number, Proof>();
+    const held = new Map<string, Remedies>();
+    const out = findings.map((f) => {
+      if (!f.fix.includes('\uE000')) return f;
+      const remedies: Remedy[] = [];
+      const proposed: Remedy[] = [];
+      const fix = f.fix.replace(PLACEHOLDER, (text: string, n: string): string => {
+        const prove = this.#pending[Number(n)];
+        // Words from a snapshot can hold anything: a mark that no proof made is left as it is.
+        if (!prove) return text;
+        let p = done.get(Number(n));
+        if (p === undefined) done.set(Number(n), (p = prove()));
+        remedies.push(...p.held);
+        proposed.push(...p.proposed);
+        return p.text;
+      });
+      if (proposed.length) held.set(findingKey(f), { held: remedies, proposed });
+      return { ...f, fix };
+    });
+    return { findings: out, held };
   }
 
   /**
-   * The words of a finding's fix: for each option, its first candidate that clears the break (as
-   * `clears` tells on a trial) and breaks nothing else; the options that hold, joined by "or".
+   * A finding's fix: for each option, its first candidate that clears the break (as `clears`
+   * tells on a trial) and breaks nothing else; the options that hold, in words joined by "or".
    */
-  fix(options: RemedyOptions, clears: (t: Trial) => boolean): string {
-    const said: (string | undefined)[] = options.map(() => undefined);
+  fix(options: RemedyOptions, clears: (t: Trial) => boolean): Proof {
+    const said: (Remedy | undefined)[] = options.map(() => undefined);
     let untried = false;
     // Options are tried cheapest first (an object is judged like a change; workloads that join
     // the mesh need a new index), so a budget spent on one does not starve the others; they are
@@ -84,14 +116,15 @@ export class Prover {
         const t = this.trial(r);
         if (t === undefined) untried = true;
         else if (t && clears(t)) {
-          said[i] = r.says;
+          said[i] = r;
           break;
         }
       }
     }
-    const held = said.filter((s): s is string => s !== undefined);
-    if (held.length) return held.join('; or ');
-    return untried ? FIXES_NOT_TRIED : NO_PROVEN_FIX;
+    const held = said.filter((r): r is Remedy => r !== undefined);
+    const proposed = options.flat();
+    if (held.length) return { text: held.map((r) => r.says).join('; or '), held, proposed };
+    return { text: untried ? FIXES_NOT_TRIED : NO_PROVEN_FIX, held, proposed };
   }
 
   /** The trial of a remedy: null when it breaks another connection, undefined when not tried. */
@@ -133,7 +166,7 @@ export class Prover {
 }
 
 /** A workload as it is once it joins the mesh, as the injector or the ambient label would have it. */
-function enrolled(w: Workload, mesh: 'sidecar' | 'ambient'): Workload {
+export function enrolled(w: Workload, mesh: 'sidecar' | 'ambient'): Workload {
   if (mesh === 'ambient') {
     return {
       ...w,

@@ -1,0 +1,298 @@
+/**
+ * The plan: a verified order of steps from the mesh as it is to mesh-wide STRICT. Every step is
+ * applied to the snapshot and judged by the engine before it is written down, on top of the steps
+ * before it: no step breaks anything that `check` would deny. Steps that need a person (inject a
+ * sidecar and restart) are named as such, after the steps the engine can take.
+ */
+import type { Change, IstioObject, Service, ServicePort, Workload } from '../model/model.js';
+import { objectRef } from '../model/model.js';
+import type { Finding } from '../model/findings.js';
+import { byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { judgeChange } from '../judge.js';
+import { keepPortPermissive } from '../rules/remedy.js';
+import { svcName } from '../rules/rule.js';
+import { containerPortOf } from '../verdict/callers.js';
+import { enrolled } from '../verdict/prove.js';
+import { namespacesToJudge, readiness, readinessOf, scopeName, type Readiness, type ReadinessOptions, type Scope } from './readiness.js';
+
+/** One step of a plan. */
+export type Step = ChangeStep | PersonStep;
+
+/** A change the engine verified: an exception or a rule revised first, or a scope made STRICT. */
+export interface ChangeStep {
+  readonly kind: 'prepare' | 'strict';
+  readonly scope: string;
+  readonly change: Change;
+  readonly says: string;
+}
+
+/** Something a person does (a sidecar injected and the pods restarted), then what can go. */
+export interface PersonStep {
+  readonly kind: 'person';
+  readonly scope: string;
+  readonly says: string;
+  /** The object that can be deleted afterwards, verified by the engine with the workloads enrolled. */
+  readonly then?: Change;
+  readonly verified: boolean;
+}
+
+/** A scope the plan cannot make STRICT, and why. */
+export interface Blocked {
+  readonly scope: string;
+  readonly findings: readonly Finding[];
+  /** What a person could do, as the proven fixes of its first blocking findings say. */
+  readonly needs: readonly string[];
+  /** The mesh the scope was judged on. */
+  readonly at?: MeshIndex;
+}
+
+/** Readiness before any step, the steps, what stays blocked, and whether the plan ends in mesh-wide STRICT. */
+export interface Plan {
+  readonly namespaces: readonly Readiness[];
+  readonly mesh: Readiness;
+  readonly steps: readonly Step[];
+  readonly blocked: readonly Blocked[];
+  readonly complete: boolean;
+}
+
+/** An exception the plan took. */
+interface Taken {
+  readonly step: ChangeStep;
+}
+
+/** Judging for the plan proves no fixes: the plan makes its own exceptions and verifies them. */
+const NO_FIXES = (): boolean => true;
+
+/** Makes the plan for an index: namespaces with the fewest blocking connections first, then the mesh. */
+export function makePlan(idx: MeshIndex, opts: ReadinessOptions): Plan {
+  const fast = { ...opts, fixBudget: NO_FIXES };
+  const start = readiness(idx, fast);
+  const order = [...start.namespaces].sort(
+    (a, b) => a.blocking.length - b.blocking.length || scopeName(a.scope).localeCompare(scopeName(b.scope)),
+  );
+  const steps: Step[] = [];
+  const blocked: Blocked[] = [];
+  const taken: Taken[] = [];
+  let cur = idx;
+  for (const r of order) {
+    // STRICT changes nothing where no workload has a proxy; the mesh-wide step covers such a
+    // namespace, and a namespace STRICT there would only trap its first sidecar.
+    if (r.scope.kind === 'namespace' && !hasMeshWorkloads(idx, r.scope.namespace)) continue;
+    cur = advance(cur, r.scope, fast, steps, blocked, taken);
+  }
+  cur = advance(cur, { kind: 'mesh' }, fast, steps, blocked, taken);
+  steps.push(...cleanUp(cur, taken, fast));
+  // What a person could do where the plan stops: the proven fixes of the first blocking findings.
+  const explained = blocked.map((b) => ({ ...b, needs: needsOf(b, opts) }));
+  return { namespaces: start.namespaces, mesh: start.mesh, steps, blocked: explained, complete: blocked.length === 0 };
+}
+
+function hasMeshWorkloads(idx: MeshIndex, ns: string): boolean {
+  return idx.workloads(ns).some((w) => w.mesh !== 'none');
+}
+
+/**
+ * Makes one scope STRICT if it can: at once when nothing blocks it, or after exceptions that keep
+ * the blocked ports PERMISSIVE for their callers. Returns the index after.
+ */
+function advance(idx: MeshIndex, scope: Scope, opts: ReadinessOptions, steps: Step[], blocked: Blocked[], taken: Taken[]): MeshIndex {
+  const name = scopeName(scope);
+  const r = readinessOf(idx, scope, opts);
+  if (r.already) return idx;
+  if (r.ready) {
+    steps.push(strictStep(name, r));
+    return r.judgement.after;
+  }
+  const ports = blockedPorts(idx, scope, r.blocking);
+  if (ports === undefined) {
+    blocked.push({ scope: name, findings: r.blocking, needs: [], at: idx });
+    return idx;
+  }
+  // The exceptions are judged one by one on top of each other, then the scope once more.
+  let cur = idx;
+  const mine: Taken[] = [];
+  for (const [svc, cps] of ports) {
+    const change = exceptionFor(cur, svc, cps);
+    if (!change) continue;
+    const j = judgeChange(cur, change, {
+      denyOn: opts.denyOn,
+      defaultMode: 'enforce',
+      mode: { mode: 'enforce', source: 'plan' },
+      fixBudget: NO_FIXES,
+    });
+    if (!j.verdict.allowed) {
+      blocked.push({ scope: name, findings: j.verdict.wouldDeny, needs: [], at: idx });
+      return idx;
+    }
+    mine.push({ step: { kind: 'prepare', scope: name, change, says: describe(change) } });
+    cur = j.after;
+  }
+  const again = readinessOf(cur, scope, opts);
+  if (!again.ready) {
+    blocked.push({ scope: name, findings: again.blocking, needs: [], at: cur });
+    return idx;
+  }
+  for (const t of mine) steps.push(t.step);
+  taken.push(...mine);
+  steps.push(strictStep(name, again));
+  return again.judgement.after;
+}
+
+/**
+ * The container ports, per Service, that blocking findings reach: named one by one, or, for a
+ * summary that lists only some, every port of the scope's Services. Undefined when a finding
+ * reaches something that is not a Service port (a pod scraped directly).
+ */
+function blockedPorts(idx: MeshIndex, scope: Scope, blocking: readonly Finding[]): Map<Service, Set<number>> | undefined {
+  const out = new Map<Service, Set<number>>();
+  const add = (svc: Service, port: ServicePort): void => {
+    const cp = containerPortOf(idx, svc, port);
+    if (cp === null || !svc.selector || Object.keys(svc.selector).length === 0) return;
+    const set = out.get(svc) ?? new Set<number>();
+    set.add(cp);
+    out.set(svc, set);
+  };
+  const byLabel = (label: string): Service | undefined => {
+    const dot = label.lastIndexOf('.');
+    return dot > 0 ? idx.services(label.slice(dot + 1)).find((s) => s.name === label.slice(0, dot)) : undefined;
+  };
+  for (const f of blocking) {
+    const targets = f.targets ?? [`${f.service}:${f.port}`];
+    if (targets.some((t) => t.startsWith('and '))) {
+      const services = scope.kind === 'mesh' ? idx.allServices() : idx.services(scope.namespace);
+      for (const svc of services) for (const port of svc.ports) add(svc, port);
+      continue;
+    }
+    for (const t of targets) {
+      const colon = t.lastIndexOf(':');
+      const svc = byLabel(t.slice(0, colon));
+      const port = svc?.ports.find((p) => String(p.port) === t.slice(colon + 1));
+      if (!svc || !port) return undefined;
+      add(svc, port);
+    }
+  }
+  return out;
+}
+
+/**
+ * The exception that keeps a Service's container ports PERMISSIVE: the workload policy already in
+ * force for its pods (the oldest that selects them), with the ports added, or a new one.
+ */
+function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): Change | undefined {
+  const pods = idx.endpoints(svc);
+  if (pods.length === 0) return undefined;
+  const inForce = idx
+    .peerAuthentications(svc.namespace)
+    .filter((p) => !isEmptySelector(p.selector) && pods.every((w) => selectorMatches(p.selector!, w.labels)))
+    .sort(byCreation)[0];
+  const ports = Object.fromEntries([...cps].sort((a, b) => a - b).map((p) => [p, 'PERMISSIVE' as const]));
+  if (inForce) return { operation: 'UPDATE', object: { ...inForce, portLevel: { ...inForce.portLevel, ...ports } } };
+  const [r] = keepPortPermissive(idx, svc.namespace, `${svc.name}-permissive`, svc.selector!, [...cps][0]!, svcName(svc));
+  if (!r || r.change.kind !== 'object' || r.change.object.kind !== 'PeerAuthentication') return undefined;
+  return { operation: 'CREATE', object: { ...r.change.object, portLevel: ports } };
+}
+
+/** A prepared change in words, without its manifest (printed beside it). */
+function describe(c: Change): string {
+  const o = c.object;
+  const ref = objectRef(o);
+  const verb = c.operation === 'CREATE' ? 'create' : 'update';
+  if (o.kind === 'PeerAuthentication') {
+    const ports = Object.entries(o.portLevel)
+      .filter(([, m]) => m === 'PERMISSIVE')
+      .map(([p]) => p);
+    return `${verb} ${ref}: keep port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} PERMISSIVE for callers without a sidecar`;
+  }
+  if (o.kind === 'DestinationRule') return `${verb} ${ref}: tls.mode ${o.trafficPolicy?.tls?.mode ?? 'unset'} for ${o.host}`;
+  return `${verb} ${ref}: ${o.mode}`;
+}
+
+function strictStep(scope: string, r: Readiness): Step {
+  const what = objectRef(r.change.object);
+  const says =
+    r.change.operation === 'UPDATE'
+      ? `set ${what} to STRICT`
+      : `create ${what} with mtls.mode STRICT (no selector: ${scope === 'mesh' ? 'the whole mesh' : `all of ${scope}`})`;
+  return { kind: 'strict', scope, change: r.change, says };
+}
+
+/**
+ * The person's steps. Once every workload has a sidecar, which exceptions can go? Each deletion is
+ * judged on the final mesh with every workload without a proxy given a sidecar; the namespaces to
+ * inject are those of the callers the deletion would cut off today.
+ */
+function cleanUp(final: MeshIndex, taken: readonly Taken[], opts: ReadinessOptions): Step[] {
+  if (taken.length === 0) return [];
+  const moved = new Map<Workload, Workload>();
+  for (const w of final.allWorkloads()) if (w.mesh === 'none' && !w.hostNetwork) moved.set(w, enrolled(w, 'sidecar'));
+  const enrolledMesh = final.withWorkloads(moved);
+  const judge = (idx: MeshIndex, change: Change) =>
+    judgeChange(idx, change, {
+      denyOn: opts.denyOn,
+      defaultMode: 'enforce',
+      mode: { mode: 'enforce', source: 'plan' },
+      fixBudget: NO_FIXES,
+    });
+  const out: Step[] = [];
+  for (const t of taken) {
+    const ref = objectRef(t.step.change.object);
+    const then: Change =
+      t.step.change.operation === 'CREATE'
+        ? { operation: 'DELETE', object: t.step.change.object }
+        : { operation: 'UPDATE', object: withoutPermissive(t.step.change) };
+    const today = judge(final, then).verdict.wouldDeny;
+    const namespaces = [
+      ...new Set(
+        today
+          .flatMap((f) => f.clients ?? [f.client])
+          .map(namespaceOfLabel)
+          .filter((n) => n !== undefined),
+      ),
+    ].sort();
+    const after = judge(enrolledMesh, then);
+    const undo = then.operation === 'DELETE' ? `delete ${ref}` : `remove the PERMISSIVE ports the plan added to ${ref}`;
+    if (after.verdict.allowed) {
+      const who = namespaces.length ? namespaces.map((n) => `namespace ${n}`).join(' and ') : 'the workloads without a sidecar';
+      out.push({
+        kind: 'person',
+        scope: t.step.scope,
+        says: `inject sidecars into ${who} (label istio-injection=enabled, restart the pods), then ${undo}`,
+        then,
+        verified: true,
+      });
+    } else {
+      out.push({
+        kind: 'person',
+        scope: t.step.scope,
+        says: `${ref} stays while callers outside the mesh use it (${after.verdict.wouldDeny[0]?.client ?? 'unknown'})`,
+        verified: false,
+      });
+    }
+  }
+  return out;
+}
+
+/** The namespace of a `name.namespace` client label; undefined for summaries and callers outside the snapshot. */
+function namespaceOfLabel(label: string): string | undefined {
+  if (label.includes(' ')) {
+    const m = / in ([a-z0-9-]+)$/.exec(label);
+    return m?.[1];
+  }
+  const dot = label.lastIndexOf('.');
+  return dot > 0 ? label.slice(dot + 1) : undefined;
+}
+
+/** An updated workload policy without the PERMISSIVE ports the plan added. */
+function withoutPermissive(c: Change): IstioObject {
+  const o = c.object;
+  if (o.kind !== 'PeerAuthentication') return o;
+  return { ...o, portLevel: Object.fromEntries(Object.entries(o.portLevel).filter(([, m]) => m !== 'PERMISSIVE')) };
+}
+
+/** The proven fixes of the first blocking findings of a scope, judged again with fixes. */
+function needsOf(b: Blocked & { at?: MeshIndex }, opts: ReadinessOptions): string[] {
+  if (!b.at) return [];
+  const scope: Scope = b.scope === 'mesh' ? { kind: 'mesh' } : { kind: 'namespace', namespace: b.scope };
+  const r = readinessOf(b.at, scope, opts);
+  return [...new Set(r.blocking.slice(0, 3).map((f) => `${f.message}: ${f.fix}`))];
+}

@@ -1,0 +1,110 @@
+// Readiness and plans over YAML cases; every plan is then applied step by step with check.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { parse } from 'yaml';
+import { makePlan, type Plan, type Step } from '../../../src/core/plan/plan.js';
+import { scopeName } from '../../../src/core/plan/readiness.js';
+import { judgeChange } from '../../../src/core/judge.js';
+import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
+import type { Evidence } from '../../../src/core/model/model.js';
+import { buildIndex, type EngineCase } from '../../helpers/engine.js';
+import type { TapTest } from '../../helpers/tap.js';
+
+interface PlanCase extends EngineCase {
+  lines: string[];
+  complete: boolean;
+  steps?: string[];
+  absentSteps?: string[];
+  blocked?: string[];
+}
+
+const cases = parse(readFileSync('test/fixtures/plan/plans.yaml', 'utf8')) as PlanCase[];
+
+function stepLine(s: Step): string {
+  return `[${s.kind}] ${s.scope}: ${s.says}${s.kind === 'person' && s.then ? (s.verified ? ' (verified)' : ' (not verified)') : ''}`;
+}
+
+/** Applies a plan's change steps one by one: each must be allowed on top of the ones before. */
+function applySteps(t: TapTest, idx: MeshIndex, plan: Plan, denyOn: Evidence): MeshIndex {
+  let cur = idx;
+  for (const s of plan.steps) {
+    if (s.kind === 'person') continue;
+    const j = judgeChange(cur, s.change, { denyOn, defaultMode: 'enforce', mode: { mode: 'enforce', source: 'test' } });
+    t.ok(j.verdict.allowed, `check allows: ${s.says}`, { denied: j.verdict.wouldDeny.map((f) => f.message) });
+    cur = j.after;
+  }
+  return cur;
+}
+
+for (const c of cases) {
+  t.test(c.rule, async (t) => {
+    const idx = await buildIndex(c);
+    const denyOn = c.denyOn ?? 'declared';
+    const plan = makePlan(idx, { denyOn });
+    const lines = [
+      ...plan.namespaces.map((r) => `${scopeName(r.scope)}: ${r.ready ? 'ready' : `blocked by ${r.blocking.length} connection(s)`}`),
+      `mesh: ${plan.mesh.ready ? 'ready' : 'blocked'}`,
+    ];
+    for (const want of c.lines)
+      t.ok(
+        lines.some((l) => l.startsWith(want)),
+        `readiness ${want}`,
+        { lines },
+      );
+    t.equal(plan.complete, c.complete, `complete=${c.complete}`, { blocked: plan.blocked.map((b) => b.scope) });
+    const steps = plan.steps.map(stepLine);
+    for (const want of c.steps ?? [])
+      t.ok(
+        steps.some((s) => s.startsWith(want)),
+        `step ${want}`,
+        { steps },
+      );
+    for (const not of c.absentSteps ?? [])
+      t.notOk(
+        steps.some((s) => s.startsWith(not)),
+        `no step ${not}`,
+      );
+    if (c.blocked)
+      t.same(
+        plan.blocked.map((b) => b.scope),
+        c.blocked,
+        'blocked scopes',
+      );
+    const last = [...plan.steps].reverse().find((s) => s.kind !== 'person');
+    if (c.complete) t.equal(last?.scope, 'mesh', 'the last change step makes the mesh STRICT');
+    applySteps(t, idx, plan, denyOn);
+  });
+}
+
+t.test(
+  'a generated 10,000-pod mesh: readiness for every namespace, and a plan to mesh-wide STRICT that check allows step by step',
+  async (t) => {
+    const { generateMesh, DEFAULT_SIZE } = await import('../../../bench/engine/generate.js');
+    const { MeshIndex } = await import('../../../src/core/mesh/mesh-index.js');
+    const idx = MeshIndex.build(generateMesh(1, DEFAULT_SIZE));
+    // At the weakest threshold every possible caller blocks, so the plan has exceptions to make.
+    const plan = makePlan(idx, { denyOn: 'possible' });
+    t.equal(
+      plan.namespaces.length,
+      new Set(
+        idx
+          .allWorkloads()
+          .map((w) => w.namespace)
+          .filter((n) => n !== idx.root),
+      ).size,
+      'one readiness per namespace with workloads',
+    );
+    t.ok(
+      plan.namespaces.some((r) => !r.ready),
+      'some namespaces are blocked at first',
+    );
+    t.ok(plan.complete, 'the plan reaches mesh-wide STRICT', { blocked: plan.blocked.map((b) => b.scope) });
+    t.ok(
+      plan.steps.some((s) => s.kind === 'prepare'),
+      'with exceptions first',
+    );
+    const final = applySteps(t, idx, plan, 'possible');
+    const { readinessOf } = await import('../../../src/core/plan/readiness.js');
+    t.ok(readinessOf(final, { kind: 'mesh' }, { denyOn: 'possible' }).already, 'the mesh is STRICT at the end');
+  },
+);
