@@ -70,7 +70,7 @@ function json(p: Plan): string {
           scope: s.scope,
           says: s.says,
           verified: s.verified,
-          ...(s.then ? { then: { operation: s.then.operation, object: objectRef(s.then.object) } } : {}),
+          ...(s.then ? { afterwards: { operation: s.then.operation, object: objectRef(s.then.object) } } : {}),
         }
       : { kind: s.kind, scope: s.scope, says: s.says, operation: s.change.operation, object: toManifest(s.change.object) };
   return `${JSON.stringify(

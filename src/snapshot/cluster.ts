@@ -31,6 +31,7 @@ export const KINDS: readonly KindSpec[] = [
   { group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', optional: false },
   { group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', optional: false },
   { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'ServiceEntry', plural: 'serviceentries', optional: true },
+  { group: 'networking.istio.io', versions: ['v1', 'v1beta1', 'v1alpha3'], kind: 'Sidecar', plural: 'sidecars', optional: true },
   {
     group: 'networking.istio.io',
     versions: ['v1', 'v1beta1', 'v1alpha3'],

@@ -16,6 +16,7 @@ import type {
   Service,
   ServiceEntry,
   ServicePort,
+  SidecarScope,
   Traffic,
   VersionSource,
   Workload,
@@ -56,7 +57,16 @@ export interface Projection {
 }
 
 const TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
-const USED_KINDS = new Set(['Namespace', 'Pod', 'Service', 'ServiceEntry', 'AuthorizationPolicy', 'ConfigMap', ...TEMPLATE_KINDS]);
+const USED_KINDS = new Set([
+  'Namespace',
+  'Pod',
+  'Service',
+  'ServiceEntry',
+  'Sidecar',
+  'AuthorizationPolicy',
+  'ConfigMap',
+  ...TEMPLATE_KINDS,
+]);
 
 function strs(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -256,6 +266,23 @@ function service(obj: Json, d: LoadedDoc): Service {
   };
 }
 
+/** A Sidecar resource: its selector and the hosts of all its egress listeners. */
+function sidecarScope(obj: Json, d: LoadedDoc): SidecarScope {
+  const m = meta(obj);
+  const spec = o(obj['spec']);
+  const sel = o(spec['workloadSelector'])['labels'];
+  const egress = arr(spec['egress']);
+  const created = o(obj['metadata'])['creationTimestamp'];
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    created: typeof created === 'string' ? created : '',
+    workloadSelector: isObject(sel) && Object.keys(sel).length ? readLabels(sel, 'spec.workloadSelector.labels') : null,
+    egressHosts: egress.length ? egress.flatMap((e) => strs(e['hosts'])) : null,
+    origin: originOf(d),
+  };
+}
+
 function serviceEntry(obj: Json, d: LoadedDoc): ServiceEntry {
   const m = meta(obj);
   const spec = o(obj['spec']);
@@ -347,6 +374,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const replicaSets = new Map<string, Json>();
   const services: Service[] = [];
   const serviceEntries: ServiceEntry[] = [];
+  const sidecars: SidecarScope[] = [];
   const istio: IstioObject[] = [];
   const authz: AuthorizationPolicy[] = [];
   let mesh: MeshConfig = { ...DEFAULT_MESH, ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
@@ -383,6 +411,10 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
           break;
         case 'ServiceEntry':
           serviceEntries.push(serviceEntry(d.obj, d));
+          break;
+        case 'Sidecar':
+          if (String(d.obj['apiVersion']).startsWith('networking.istio.io/')) sidecars.push(sidecarScope(d.obj, d));
+          else ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
           break;
         case 'AuthorizationPolicy':
           authz.push({ ...parseAuthorizationPolicy(d.obj), origin: docLocation(d) });
@@ -459,6 +491,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     workloads: allWorkloads,
     services,
     serviceEntries,
+    ...(sidecars.length ? { sidecars } : {}),
     peerAuthentications: istio.filter((x): x is PeerAuthentication => x.kind === 'PeerAuthentication'),
     legacyPolicies: istio.filter((x): x is LegacyPolicy => x.kind === 'Policy' || x.kind === 'MeshPolicy'),
     destinationRules: istio.filter((x): x is DestinationRule => x.kind === 'DestinationRule'),

@@ -20,7 +20,8 @@ import {
   type Verdict,
 } from '../traffic/shapes.js';
 import { portRef, verdictAt, type BreakSet, type PortRef } from './break-sets.js';
-import { CAPTURE_ALL, capturesOutbound } from '../mesh/capture.js';
+import { CAPTURE_ALL } from '../mesh/capture.js';
+import { passesProxy } from '../traffic/outcome.js';
 
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
 
@@ -303,15 +304,17 @@ function sidecarsOf(idx: MeshIndex, all: readonly ClientClass[]): readonly Clien
   const sidecarLists = idx.weakMemo(T_SIDECAR_LISTS);
   let l = sidecarLists.get(all);
   if (l === undefined) {
-    l = all.some((c) => c.kind === 'sidecar' && c.rep.outbound !== CAPTURE_ALL) ? null : all.filter((c) => c.kind === 'sidecar');
+    l = all.some((c) => c.kind === 'sidecar' && (c.rep.outbound !== CAPTURE_ALL || c.rep.egress !== null))
+      ? null
+      : all.filter((c) => c.kind === 'sidecar');
     sidecarLists.set(all, l);
   }
   return l ?? undefined;
 }
 
 /** True when a reachable class takes the shared signature towards a port: a sidecar that captures it. */
-function takesShared(c: ClientClass, svc: Service, port: ServicePort): boolean {
-  return c.kind === 'sidecar' && capturesOutbound(c.rep.outbound, port.port, svc.clusterIP);
+function takesShared(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): boolean {
+  return c.kind === 'sidecar' && passesProxy(idx, c.rep, svc, port) === null;
 }
 
 function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], was: Verdict, now: Verdict): void {
@@ -328,7 +331,7 @@ function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], 
     const then: ClientClass[] = [];
     for (const c of all) {
       const b = same ? c : beforeClasses.get(c.key);
-      if (!b || !takesShared(c, at.svc, at.port)) continue;
+      if (!b || !takesShared(after, c, at.svc, at.port)) continue;
       now.push(c);
       then.push(b);
     }

@@ -42,6 +42,7 @@ export const MEMO_TABLES = [
   'static:portRefs',
   'static:protocol',
   'static:serviceLabels',
+  'static:sidecarScope',
   'static:verdicts',
   'static:wildcardForms',
   'views:alone',

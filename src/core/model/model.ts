@@ -124,6 +124,22 @@ export interface ServiceEntry {
   readonly origin?: Origin;
 }
 
+/**
+ * An Istio `Sidecar` resource, reduced to the hosts its egress listeners import: a sidecar only
+ * builds clusters for those, and sends anything else through its passthrough cluster as it is.
+ */
+export interface SidecarScope {
+  readonly name: string;
+  readonly namespace: string;
+  /** RFC 3339 creation timestamp; '' when unknown (sorted as the newest). */
+  readonly created: string;
+  /** null for the namespace's (or, in the root namespace, the mesh's) default Sidecar. */
+  readonly workloadSelector: Labels | null;
+  /** The `namespace/host` entries of every egress listener; null when it has none (every host is in scope). */
+  readonly egressHosts: readonly string[] | null;
+  readonly origin?: Origin;
+}
+
 /** PeerAuthentication modes as in the API (UNSET inherits). */
 export type PeerMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
@@ -297,6 +313,8 @@ export interface MeshData {
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly serviceEntries: readonly ServiceEntry[];
+  /** Istio `Sidecar` resources; absent means none. */
+  readonly sidecars?: readonly SidecarScope[];
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly legacyPolicies: readonly LegacyPolicy[];
   readonly destinationRules: readonly DestinationRule[];

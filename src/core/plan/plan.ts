@@ -13,7 +13,7 @@ import { keepPortPermissive } from '../rules/remedy.js';
 import { svcName } from '../rules/rule.js';
 import { containerPortOf } from '../verdict/callers.js';
 import { enrolled } from '../verdict/prove.js';
-import { namespacesToJudge, readiness, readinessOf, scopeName, type Readiness, type ReadinessOptions, type Scope } from './readiness.js';
+import { readiness, readinessOf, scopeName, type Readiness, type ReadinessOptions, type Scope } from './readiness.js';
 
 /** One step of a plan. */
 export type Step = ChangeStep | PersonStep;
@@ -188,7 +188,7 @@ function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): C
   const ports = Object.fromEntries([...cps].sort((a, b) => a - b).map((p) => [p, 'PERMISSIVE' as const]));
   if (inForce) return { operation: 'UPDATE', object: { ...inForce, portLevel: { ...inForce.portLevel, ...ports } } };
   const [r] = keepPortPermissive(idx, svc.namespace, `${svc.name}-permissive`, svc.selector!, [...cps][0]!, svcName(svc));
-  if (!r || r.change.kind !== 'object' || r.change.object.kind !== 'PeerAuthentication') return undefined;
+  if (r?.change.kind !== 'object' || r.change.object.kind !== 'PeerAuthentication') return undefined;
   return { operation: 'CREATE', object: { ...r.change.object, portLevel: ports } };
 }
 

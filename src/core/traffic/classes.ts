@@ -5,7 +5,7 @@ import { hostMatches, isWildcard } from '../mesh/hosts.js';
 import type { ClientRep } from './outcome.js';
 import { isControlPlane } from '../mesh/membership.js';
 import { CAPTURE_ALL, outboundKey } from '../mesh/capture.js';
-import type { OutboundCapture } from '../model/model.js';
+import { sidecarScopeOf } from '../mesh/egress.js';
 
 const T_CLASS_KEY = memoTable<Workload, string>('views:classKey');
 const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views:viewsMatching');
@@ -59,8 +59,10 @@ export function viewOf(idx: MeshIndex, ns: string): string {
 }
 
 function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; sel: string; excl: string } {
-  const excl = outboundKey(w.outbound);
   if (w.mesh !== 'sidecar') return { kind: w.mesh, view: '*', sel: '', excl: '' };
+  // A Sidecar resource's scope can read the workload's own namespace (`./…`): its classes keep it.
+  const scope = sidecarScopeOf(idx, w);
+  const excl = outboundKey(w.outbound) + (scope ? `#${scope.namespace}/${scope.name}@${w.namespace}` : '');
   const view = viewOf(idx, w.namespace);
   let sel = '';
   if (view !== '*' && idx.features.drWorkloadSelector) {
@@ -94,7 +96,7 @@ function newClass(
   excl: string,
   labels: Workload['labels'],
   ns: string,
-  outbound: OutboundCapture,
+  how: Behaviour,
 ): ClientClass {
   return {
     key,
@@ -102,10 +104,20 @@ function newClass(
     view,
     drKey: `${view}|${sel}`,
     fallbackKey: keyOf(kind, '*', '', excl),
-    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, outbound },
+    rep: { kind, namespace: view === '*' ? SHARED_NS : ns, labels, ...how },
     members: [],
     byNamespace: new Map(),
   };
+}
+
+/** What a class's members share besides their kind and DR view: capture rules and Sidecar scope. */
+type Behaviour = Pick<ClientRep, 'outbound' | 'egress' | 'home'>;
+
+const OUTSIDE_BEHAVIOUR: Behaviour = { outbound: CAPTURE_ALL, egress: null, home: '' };
+
+function behaviourOf(idx: MeshIndex, w: Workload): Behaviour {
+  const egress = w.mesh === 'sidecar' ? sidecarScopeOf(idx, w) : null;
+  return { outbound: w.outbound, egress, home: egress ? w.namespace : '' };
 }
 
 /** The client classes of an index, memoised with the DestinationRules they depend on. */
@@ -115,14 +127,14 @@ export function clientClasses(idx: MeshIndex): ClassSet {
 
 function buildClasses(idx: MeshIndex): ClassSet {
   const byKey = new Map<string, ClientClass>();
-  byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, CAPTURE_ALL));
+  byKey.set(OUTSIDE_KEY, newClass(OUTSIDE_KEY, 'none', '*', '', '', {}, SHARED_NS, OUTSIDE_BEHAVIOUR));
   const keys = idx.memo(T_CLASS_KEY);
   for (const w of idx.allWorkloads()) {
     if (isControlPlane(w.labels)) continue;
     const p = keyParts(idx, w);
     const key = keyOf(p.kind, p.view, p.sel, p.excl);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, w.outbound)));
+    if (!c) byKey.set(key, (c = newClass(key, p.kind, p.view, p.sel, p.excl, w.labels, w.namespace, behaviourOf(idx, w))));
     // One key string per class, not one per workload.
     keys.set(w, c.key);
     c.members.push(w);
@@ -133,7 +145,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
   // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
   for (const c of [...byKey.values()]) {
     if (!byKey.has(c.fallbackKey))
-      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep.outbound));
+      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep));
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);

@@ -15,8 +15,9 @@ import {
 import { objectRef } from '../model/model.js';
 import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
-import { CAPTURE_ALL, capturesInbound, capturesOutbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
-import type { OutboundCapture } from '../model/model.js';
+import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
+import { egressBypass } from '../mesh/egress.js';
+import type { OutboundCapture, SidecarScope } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
 const T_RESOLUTION = memoTable<ServicePort, Map<string, DrResolution>>('dr:resolution');
@@ -27,6 +28,23 @@ export interface ClientRep {
   readonly namespace: string;
   readonly labels: Labels;
   readonly outbound: OutboundCapture;
+  /** The Sidecar resource whose egress scope the client has; null for none. */
+  readonly egress: SidecarScope | null;
+  /** The client's namespace, where its scope reads `./…`; '' without a scope. */
+  readonly home: string;
+}
+
+/**
+ * Why a sidecar client's connection to a service port leaves as the application wrote it, past
+ * its proxy's clusters: its iptables rules do not capture it, or its Sidecar's egress scope does
+ * not import the service. Null when the proxy handles it.
+ */
+export function passesProxy(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): string | null {
+  if (client.kind !== 'sidecar') return null;
+  const capture = outboundBypass(client.outbound, port.port, svc.clusterIP);
+  if (capture !== null) return `the client's sidecar does not capture it (${capture}), so it leaves in plaintext`;
+  const scope = egressBypass(client.egress, client.home, svc.namespace, idx.fqdn(svc));
+  return scope === null ? null : `the client's sidecar has no cluster for it (${scope}): plaintext`;
 }
 
 /** What goes on the wire from the client (proxy) to one endpoint. */
@@ -251,7 +269,7 @@ function endpointCase(
       return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
     case 'plaintext':
       if (mode !== 'STRICT') return Case.Accepts;
-      return client.kind === 'sidecar' && svc && port && capturesOutbound(client.outbound, port.port, svc.clusterIP)
+      return client.kind === 'sidecar' && svc && port && passesProxy(idx, client, svc, port) === null
         ? Case.StrictRejectsSidecarPlaintext
         : Case.StrictRejectsPlaintext;
   }
@@ -305,14 +323,14 @@ function endpointOutcome(
 /** Why an endpoint has no proxy in the way: no sidecar, or one its iptables rules go around. */
 function bareWhy(ep: Endpoint): string {
   const w = ep.workload;
-  if (!w || w.mesh !== 'sidecar') return 'no sidecar';
+  if (w?.mesh !== 'sidecar') return 'no sidecar';
   if (w.hostNetwork) return 'host network: its sidecar captures nothing';
   return `its sidecar does not capture port ${ep.containerPort}: ${inboundBypass(w.inbound, ep.containerPort) ?? 'bypassed'}`;
 }
 
 /** The DR resolution for a sidecar client, memoised per client view (and selector DRs), service port. */
 export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: Service, port: ServicePort): DrResolution | null {
-  if (client.kind !== 'sidecar' || !capturesOutbound(client.outbound, port.port, svc.clusterIP)) return null;
+  if (client.kind !== 'sidecar' || passesProxy(idx, client, svc, port) !== null) return null;
   const memo = idx.memo(T_RESOLUTION);
   let perPort = memo.get(port);
   if (!perPort) memo.set(port, (perPort = new Map()));
@@ -336,17 +354,10 @@ export function connectionOutcome(
   if (proto === 'udp') return null;
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
-  const bypass = client.kind === 'sidecar' ? outboundBypass(client.outbound, port.port, svc.clusterIP) : null;
-  // What the sidecar's iptables rules let pass leaves the pod as the application wrote it.
+  const bypass = passesProxy(idx, client, svc, port);
+  // What passes the client's proxy leaves the pod as the application wrote it.
   const effective: ClientRep = bypass === null ? client : { ...client, kind: 'none' };
-  const send =
-    bypass === null
-      ? portSend(idx, effective, dr, svc, port)
-      : {
-          wire: 'plaintext' as const,
-          tlsMode: 'none',
-          why: `the client's sidecar does not capture it (${bypass}), so it leaves in plaintext`,
-        };
+  const send = bypass === null ? portSend(idx, effective, dr, svc, port) : { wire: 'plaintext' as const, tlsMode: 'none', why: bypass };
   // Endpoints are judged by case; only the first worst one is worded.
   let worst = -1;
   let worstRank = -1;
@@ -385,7 +396,7 @@ export function connectionOutcome(
 }
 
 /** A client outside the mesh. */
-const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, outbound: CAPTURE_ALL };
+const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, outbound: CAPTURE_ALL, egress: null, home: '' };
 
 /**
  * What a caller without a sidecar gets when it sends plaintext straight to a workload's container

@@ -3,11 +3,10 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
-import { connectionOutcome, drFor, failed, serviceMode } from './outcome.js';
+import { connectionOutcome, drFor, failed, passesProxy, serviceMode } from './outcome.js';
 import { clientTls, exportedForAll, portPolicy, rootForAll, type PortPolicy } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 import { certainty } from '../rules/registry.js';
-import { capturesOutbound } from '../mesh/capture.js';
 
 const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');
@@ -236,7 +235,7 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
  * per port group (`signatureGroups`), and the worded resolutions of `drFor` are not needed here.
  */
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
-  if (c.kind !== 'sidecar' || !capturesOutbound(c.rep.outbound, port.port, svc.clusterIP)) return signatureOf(idx, c, null);
+  if (c.kind !== 'sidecar' || passesProxy(idx, c.rep, svc, port) !== null) return signatureOf(idx, c, null);
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
 }
 

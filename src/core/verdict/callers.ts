@@ -1,4 +1,4 @@
-import type { DeclaredCaller, Labels, Service, ServicePort, Workload } from '../model/model.js';
+import type { DeclaredCaller, Service, ServicePort, Workload } from '../model/model.js';
 import { memoTable, pushInto, type MeshIndex } from '../mesh/mesh-index.js';
 import { serverMode } from '../policy/peer-auth.js';
 import { endpointsOf, resolveTargetPort } from '../mesh/endpoints.js';
