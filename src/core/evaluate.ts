@@ -1,6 +1,6 @@
 import type { Change, Evidence, IstioObject, MeshKind, Workload } from './model/model.js';
 import { isControlPlane } from './mesh/membership.js';
-import { objectRef } from './model/model.js';
+import { objectRef, serviceLabel } from './model/model.js';
 import type { MeshIndex } from './mesh/mesh-index.js';
 import { classAt, clientClasses, OUTSIDE_KEY } from './traffic/classes.js';
 import { serverShape, signatureGroups, verdictOf } from './traffic/shapes.js';
@@ -41,8 +41,7 @@ function clientWorkloads(idx: MeshIndex, f: SimulateFilter): Workload[] {
 export function simulateSize(idx: MeshIndex, f: SimulateFilter = {}): number {
   const clients = clientWorkloads(idx, f).length;
   let ports = 0;
-  for (const svc of idx.allServices())
-    for (const p of svc.ports) if (!f.service || f.service(`${svc.name}.${svc.namespace}`, p.port)) ports++;
+  for (const svc of idx.allServices()) for (const p of svc.ports) if (!f.service || f.service(serviceLabel(svc), p.port)) ports++;
   return clients * ports;
 }
 
@@ -51,7 +50,7 @@ export function simulate(idx: MeshIndex, f: SimulateFilter = {}): Connection[] {
   const out: Connection[] = [];
   const clients = clientWorkloads(idx, f);
   for (const svc of idx.allServices()) {
-    const label = `${svc.name}.${svc.namespace}`;
+    const label = serviceLabel(svc);
     for (const port of svc.ports) {
       if (f.service && !f.service(label, port.port)) continue;
       for (const w of clients) {
@@ -73,7 +72,7 @@ function declaredConnections(idx: MeshIndex): Connection[] {
     for (const port of svc.ports) {
       for (const c of declaredCallersInto(idx, svc, port)) {
         const o = outside ? outcomeAt(idx, outside, svc, port) : null;
-        if (o) out.push({ client: c.client, clientKind: 'none', service: `${svc.name}.${svc.namespace}`, port: port.port, outcome: o });
+        if (o) out.push({ client: c.client, clientKind: 'none', service: serviceLabel(svc), port: port.port, outcome: o });
       }
     }
   }

@@ -35,6 +35,7 @@ import {
 } from '../core/model/objects.js';
 import { podMembership, predictMembership, type PodShape } from '../core/mesh/membership.js';
 import { captureOf } from '../core/mesh/capture.js';
+import { servicesFromEntries } from '../core/mesh/service-entries.js';
 import { DEFAULT_ISTIO_VERSION, parseVersion } from '../core/mesh/version.js';
 import { docLocation, type LoadedDoc } from './manifests.js';
 import { CALLER_KINDS, declaredCallers } from './callers.js';
@@ -286,11 +287,28 @@ function sidecarScope(obj: Json, d: LoadedDoc): SidecarScope {
 function serviceEntry(obj: Json, d: LoadedDoc): ServiceEntry {
   const m = meta(obj);
   const spec = o(obj['spec']);
+  const sel = o(spec['workloadSelector'])['labels'];
+  const ports: ServicePort[] = [];
+  arr(spec['ports']).forEach((p, i) => {
+    const number = p['number'];
+    if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535)
+      throw new InvalidObjectError(`spec.ports[${i}].number`, 'must be a port number').at(docLocation(d));
+    const tp = p['targetPort'];
+    ports.push({
+      ...(typeof p['name'] === 'string' ? { name: p['name'] } : {}),
+      port: number,
+      targetPort: typeof tp === 'number' ? tp : number,
+      protocol: 'TCP',
+      ...(typeof p['protocol'] === 'string' ? { appProtocol: p['protocol'].toLowerCase() } : {}),
+    });
+  });
   return {
     name: m.name,
     namespace: m.namespace,
     hosts: strs(spec['hosts']),
     location: spec['location'] === 'MESH_INTERNAL' ? 'MESH_INTERNAL' : 'MESH_EXTERNAL',
+    ports,
+    workloadSelector: isObject(sel) && Object.keys(sel).length ? readLabels(sel, 'spec.workloadSelector.labels') : null,
     origin: docLocation(d),
   };
 }
@@ -489,7 +507,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const data: MeshData = {
     namespaces: [...namespaces.values()],
     workloads: allWorkloads,
-    services,
+    services: [...services, ...servicesFromEntries(serviceEntries, services, mesh.clusterDomain)],
     serviceEntries,
     ...(sidecars.length ? { sidecars } : {}),
     peerAuthentications: istio.filter((x): x is PeerAuthentication => x.kind === 'PeerAuthentication'),

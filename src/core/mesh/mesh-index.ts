@@ -231,7 +231,7 @@ class Inventory {
     for (const w of data.workloads) pushInto(this.workloadsByNs, w.namespace, w);
     for (const s of data.services) {
       pushInto(this.servicesByNs, s.namespace, s);
-      const fqdn = serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain);
+      const fqdn = s.host ?? serviceFqdn(s.name, s.namespace, data.mesh.clusterDomain);
       this.servicesByFqdn.set(fqdn, s);
       this.fqdnOf.set(s, fqdn);
     }
@@ -443,7 +443,7 @@ export class MeshIndex {
     return this.inv.servicesByFqdn.get(fqdn);
   }
   fqdn(s: Service): string {
-    return this.inv.fqdnOf.get(s) ?? serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain);
+    return this.inv.fqdnOf.get(s) ?? s.host ?? serviceFqdn(s.name, s.namespace, this.mesh.clusterDomain);
   }
   peerAuthentications(ns: string): readonly PeerAuthentication[] {
     return this.cfg.list<PeerAuthentication>('PeerAuthentication', ns);

@@ -110,17 +110,25 @@ export interface Service {
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
+  /** The host clients dial when it is not the Service's own name: a ServiceEntry's host. */
+  readonly host?: string;
+  /** The ServiceEntry a host comes from, as `ServiceEntry ns/name`. */
+  readonly entry?: string;
   /** The virtual IP clients connect to, when the snapshot knows it (capture rules by IP range read it). */
   readonly clusterIP?: string;
   readonly origin?: Origin;
 }
 
-/** An Istio ServiceEntry, reduced to the hosts it declares and where they live. */
+/** An Istio ServiceEntry, reduced to the hosts it declares, their ports, and where they live. */
 export interface ServiceEntry {
   readonly name: string;
   readonly namespace: string;
   readonly hosts: readonly string[];
   readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  /** The ports, as Service ports: `protocol` becomes `appProtocol`, `targetPort` defaults to the number. */
+  readonly ports: readonly ServicePort[];
+  /** Pods in the entry's namespace that serve its hosts; null when its endpoints are addresses or DNS. */
+  readonly workloadSelector: Labels | null;
   readonly origin?: Origin;
 }
 
@@ -361,4 +369,9 @@ export const DEFAULT_MESH: MeshConfig = {
 /** `kind namespace/name` for messages. */
 export function objectRef(o: { kind: string; namespace: string; name: string }): string {
   return o.namespace ? `${o.kind} ${o.namespace}/${o.name}` : `${o.kind} ${o.name}`;
+}
+
+/** How findings name a Service: `name.namespace`, or a ServiceEntry's host. */
+export function serviceLabel(s: Pick<Service, 'name' | 'namespace' | 'host'>): string {
+  return s.host ?? `${s.name}.${s.namespace}`;
 }

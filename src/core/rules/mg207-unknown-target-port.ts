@@ -1,6 +1,6 @@
 import type { ConfigRule } from './rule.js';
 import type { LegacyPolicy, PeerAuthentication } from '../model/model.js';
-import { objectRef } from '../model/model.js';
+import { objectRef, serviceLabel } from '../model/model.js';
 import type { MeshIndex } from '../mesh/mesh-index.js';
 import { isEmptySelector, selectorMatches } from '../mesh/mesh-index.js';
 import { resolveShortName } from '../mesh/hosts.js';
@@ -15,7 +15,7 @@ function legacyPorts(idx: MeshIndex, o: LegacyPolicy): string[] {
     if (!svc) continue;
     for (const p of t.ports) {
       if (!svc.ports.some((sp) => sp.port === p || sp.name === p))
-        out.push(`${objectRef(o)} targets port ${p} of ${svc.name}.${svc.namespace}, which has no such Service port`);
+        out.push(`${objectRef(o)} targets port ${p} of ${serviceLabel(svc)}, which has no such Service port`);
     }
   }
   return out;

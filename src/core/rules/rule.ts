@@ -5,6 +5,7 @@ import type { Case } from '../model/cases.js';
 import type { Outcome } from '../traffic/outcome.js';
 import type { RawFinding } from '../model/findings.js';
 import type { RemedyOptions } from './remedy.js';
+import { serviceLabel } from '../model/model.js';
 
 /** What a connection rule needs to explain one breaking connection. */
 export interface BreakContext {
@@ -49,7 +50,7 @@ export interface ConfigRule {
 
 /** `name.namespace` for a Service. */
 export function svcName(s: Service): string {
-  return `${s.name}.${s.namespace}`;
+  return serviceLabel(s);
 }
 
 /** The container port behind a service port, when every endpoint agrees on one. */

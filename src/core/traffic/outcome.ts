@@ -12,7 +12,7 @@ import {
   BETA_DEFAULT,
   type ResolvedMode,
 } from '../policy/peer-auth.js';
-import { objectRef } from '../model/model.js';
+import { objectRef, serviceLabel } from '../model/model.js';
 import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
 import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
@@ -301,7 +301,7 @@ function endpointOutcome(
   client: ClientRep,
   proto: PortProtocol,
 ): Outcome {
-  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : `${svc?.name}.${svc?.namespace}`;
+  const who = ep.workload ? `${ep.workload.name}.${ep.workload.namespace}` : svc ? serviceLabel(svc) : '';
   const bare = ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver';
   const m = bare ? undefined : serverMode(idx, ep.workload!, ep.containerPort, svc, port);
   // The endpoint as the reason names it: without a sidecar, what it is; with one, its port's mode.

@@ -73,6 +73,7 @@ function describe(e: ObservedEdge, t: Traffic | null): string {
 
 /** Qualified host names a workload's spec may use for a Service. */
 function hostForms(idx: MeshIndex, svc: Service): string[] {
+  if (svc.host) return [svc.host];
   return [`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`, idx.fqdn(svc)];
 }
 

@@ -24,6 +24,7 @@ import type { BreakContext } from '../rules/rule.js';
 import { breakAt, type Break, type BreakSet } from '../change/breaks.js';
 import { heapify, siftDown, type Positioned } from '../memo/heap.js';
 import { clientsReach, proverOf } from './prove.js';
+import { serviceLabel as serviceLabelOf } from '../model/model.js';
 
 const T_CLASS_NAMES = memoTable<readonly Workload[], string[]>('views:classNames');
 const T_PORT_LABELS = memoTable<ServicePort, string>('static:portLabels');
@@ -397,12 +398,12 @@ function outsideFindings(before: MeshIndex, after: MeshIndex, change: Change, b:
       '',
       undefined,
       'declared',
-      callerDetail(c, `${b.service.name}.${b.service.namespace}`, b.port.port),
+      callerDetail(c, serviceLabelOf(b.service), b.port.port),
       callerPodList,
       undefined,
       declaredCallerOptions(c),
     );
-    out.push({ ...f, fix: declaredCallerFix(c, `${b.service.name}.${b.service.namespace}`, f.fix) });
+    out.push({ ...f, fix: declaredCallerFix(c, serviceLabelOf(b.service), f.fix) });
     for (const w of callerPodList) (pods ??= new Set()).add(w);
   }
   return pods ?? NO_WORKLOADS;
@@ -545,7 +546,7 @@ function portLabel(idx: MeshIndex, svc: Service, port: ServicePort): string {
 function serviceLabel(idx: MeshIndex, svc: Service): string {
   const memo = idx.memo(T_SERVICE_LABELS);
   let l = memo.get(svc);
-  if (l === undefined) memo.set(svc, (l = `${svc.name}.${svc.namespace}`));
+  if (l === undefined) memo.set(svc, (l = serviceLabelOf(svc)));
   return l;
 }
 
