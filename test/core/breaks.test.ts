@@ -5,6 +5,7 @@ import type { TapTest } from '../helpers/tap.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Change, IstioObject, Workload } from '../../src/core/model/model.js';
+import { serviceLabel } from '../../src/core/model/model.js';
 import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { MeshIndex as Index } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
@@ -40,7 +41,7 @@ function grouped(before: MeshIndex, after: MeshIndex, change: Change): Set<strin
   const out = new Set<string>();
   for (const b of breakingConnections(before, after, change)) {
     const members: readonly Workload[] = b.workload ? [b.workload] : representedAt(after, b.cls, b.service).flatMap((c) => c.members);
-    for (const w of members) out.add(`${w.name}.${w.namespace} ${b.service.name}.${b.service.namespace}:${b.port.port}`);
+    for (const w of members) out.add(`${w.name}.${w.namespace} ${serviceLabel(b.service)}:${b.port.port}`);
   }
   return out;
 }
