@@ -5,7 +5,7 @@
  * sidecar and restart) are named as such, after the steps the engine can take.
  */
 import type { Change, IstioObject, Service, ServicePort, Workload } from '../model/model.js';
-import { objectRef } from '../model/model.js';
+import { objectRef, serviceLabel } from '../model/model.js';
 import type { Finding } from '../model/findings.js';
 import { byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
 import { judgeChange } from '../judge.js';
@@ -152,9 +152,10 @@ function blockedPorts(idx: MeshIndex, scope: Scope, blocking: readonly Finding[]
     set.add(cp);
     out.set(svc, set);
   };
+  let labels: Map<string, Service> | undefined;
   const byLabel = (label: string): Service | undefined => {
-    const dot = label.lastIndexOf('.');
-    return dot > 0 ? idx.services(label.slice(dot + 1)).find((s) => s.name === label.slice(0, dot)) : undefined;
+    labels ??= new Map(idx.allServices().map((s) => [serviceLabel(s), s]));
+    return labels.get(label);
   };
   for (const f of blocking) {
     const targets = f.targets ?? [`${f.service}:${f.port}`];
