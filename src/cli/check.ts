@@ -19,10 +19,12 @@ export interface ObjectVerdict {
   readonly summary: string;
   readonly verdict: Verdict;
   readonly notes: readonly string[];
+  /** The mesh after this object (and the ones before it), for the next object and for `report`. */
+  readonly after: MeshIndex;
 }
 
 /** Reads the objects of a change file; for deletes only their identity is needed. */
-async function loadChanges(paths: readonly string[], refsOnly: boolean): Promise<(IstioObject | IstioRef)[]> {
+export async function loadChanges(paths: readonly string[], refsOnly: boolean): Promise<(IstioObject | IstioRef)[]> {
   const docs = await loadManifests(paths);
   return docs.map((d) => {
     if (!isJudged(d.obj))
@@ -63,6 +65,7 @@ export function judge(
         summary: `DELETE of ${objectRef(target)}`,
         verdict: decide([], args.mode ?? 'enforce', args.denyOn),
         notes,
+        after: idx,
       });
       continue;
     }
@@ -72,7 +75,7 @@ export function judge(
       { denyOn: args.denyOn, defaultMode: 'enforce', ...(args.mode ? { mode: { mode: args.mode as Mode, source: '--mode' } } : {}) },
     );
     const notes = [...(j.mode.invalid ? [j.mode.invalid] : []), ...(j.evaluated ? [] : [`not evaluated: ${j.mode.source} is off`])];
-    out.push({ object: j.object, operation, summary: j.summary, verdict: j.verdict, notes });
+    out.push({ object: j.object, operation, summary: j.summary, verdict: j.verdict, notes, after: j.after });
     idx = j.after;
   }
   return out;

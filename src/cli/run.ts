@@ -11,6 +11,8 @@ commands:
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
   plan     -f PATH... [--format text|json|lines] [--deny-on LEVEL] [--telemetry FILE|URL]
            [--istio-version V] [--auto-mtls on|off]
+  report   -f PATH... [--change FILE...] [--telemetry FILE|URL] [--deny-on LEVEL] [--istio-version V]
+           [--auto-mtls on|off] [--out FILE]   (one HTML page: the traffic matrix, the change, readiness, the plan)
   serve    [--cluster PATH...] [--kubeconfig F] [--listen HOST:PORT] [--telemetry FILE|URL]
            [--telemetry-window D] [--telemetry-refresh D] [--telemetry-timeout D] [--telemetry-max-age D]
            [--default-mode enforce|warn|dry-run|off] [--deny-on LEVEL] [--log-level L] [--drain-seconds N]
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.js')).runSimulate,
   check: async () => (await import('./check.js')).runCheck,
   plan: async () => (await import('./plan.js')).runPlan,
+  report: async () => (await import('./report.js')).runReport,
   demo: async () => {
     const m = await import('./demo.js');
     return (a, io) => m.runDemo(a, io);

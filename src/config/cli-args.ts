@@ -160,3 +160,41 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs {
     ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
   };
 }
+
+/** `mtls-guard report` (docs/report.md). */
+export interface ReportArgs extends SnapshotArgs {
+  readonly paths: readonly string[];
+  /** Change files, judged in series as `check` judges them; empty for a report of the mesh as it is. */
+  readonly changes: readonly string[];
+  readonly telemetry?: string;
+  readonly denyOn: Evidence;
+  /** The HTML file to write. */
+  readonly out: string;
+}
+
+/** Where `report` writes unless `--out` says. */
+export const DEFAULT_REPORT_FILE = 'mtls-guard-report.html';
+
+/** Parses `report` arguments. */
+export function parseReportArgs(argv: readonly string[]): ReportArgs {
+  const { values: v } = parse(argv, {
+    ...SNAPSHOT_OPTIONS,
+    file: { type: 'string', short: 'f', multiple: true },
+    change: { type: 'string', multiple: true },
+    'deny-on': { type: 'string' },
+    out: { type: 'string' },
+  });
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  const paths = (v['file'] as string[] | undefined) ?? [];
+  if (paths.length === 0) throw new ConfigError('report needs -f PATH (a file or directory of manifests)');
+  if (s('out') === '') throw new ConfigError('--out needs a file name');
+  return {
+    paths,
+    changes: (v['change'] as string[] | undefined) ?? [],
+    denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
+    out: s('out') ?? DEFAULT_REPORT_FILE,
+    ...telemetryArgs(s),
+    ...(s('istio-version') ? { istioVersion: s('istio-version')! } : {}),
+    ...(autoMtls(s('auto-mtls')) !== undefined ? { autoMtls: autoMtls(s('auto-mtls'))! } : {}),
+  };
+}

@@ -24,7 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   telemetry: ['core', 'admission', 'telemetry'],
   authz: ['core', 'admission', 'authz'],
   http: ['core', 'admission', 'telemetry', 'config', 'http'],
-  cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'cli'],
+  report: ['core', 'report'],
+  cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'report', 'cli'],
 };
 
 /** Names that reach the world outside a pure function: the process, clocks, randomness, timers, I/O. */
