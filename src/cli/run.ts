@@ -4,13 +4,16 @@ import { EXIT, type Io } from './io.js';
 const USAGE = `usage: mtls-guard <command> [flags]
 
 commands:
-  simulate -f PATH... [--format lines|json|table] [--istio-version V] [--auto-mtls on|off]
+  simulate [-f PATH...] [--format lines|json|table] [--istio-version V] [--auto-mtls on|off]
            [--telemetry FILE] [--client GLOB] [--service GLOB]
-  check    -f CHANGE.yaml --cluster PATH... [--delete] [--telemetry FILE|URL] [--telemetry-window D]
+  check    -f CHANGE.yaml [--cluster PATH...] [--delete] [--telemetry FILE|URL] [--telemetry-window D]
            [--mode enforce|warn|dry-run] [--deny-on certain|observed|declared|possible]
            [--format text|json] [--istio-version V] [--auto-mtls on|off]
-  plan     -f PATH... [--format text|json|lines] [--deny-on LEVEL] [--telemetry FILE|URL]
+  plan     [-f PATH...] [--format text|json|lines] [--deny-on LEVEL] [--telemetry FILE|URL]
            [--istio-version V] [--auto-mtls on|off]
+           simulate, check and plan read the live cluster once when no manifests are given (-f,
+           --cluster for check) or with [--kubeconfig F] [--context NAME] [--live] [--timeout D];
+           manifests given as well are applied on top of it
   report   -f PATH... [--change FILE...] [--telemetry FILE|URL] [--deny-on LEVEL] [--istio-version V]
            [--auto-mtls on|off] [--out FILE]   (one HTML page: the traffic matrix, the change, readiness, the plan)
   serve    [--cluster PATH...] [--kubeconfig F] [--listen HOST:PORT] [--telemetry FILE|URL]

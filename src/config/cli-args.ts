@@ -2,7 +2,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Evidence, Mode } from '../core/model/model.js';
 import { EVIDENCE_ORDER, MODES } from '../core/model/model.js';
 import { ConfigError } from '../core/model/errors.js';
-import { isTelemetryUrl, prometheusConfig, type PrometheusConfig } from './serve.js';
+import { isTelemetryUrl, parseDuration, prometheusConfig, type PrometheusConfig } from './serve.js';
+
+/** A live cluster to read once (`--kubeconfig`, `--context`, `--live`, or no manifests). */
+export interface LiveArgs {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  /** How long the read of the cluster may take (`--timeout`). */
+  readonly timeoutMs: number;
+}
+
+/** How long a read of a live cluster may take unless `--timeout` says. */
+export const DEFAULT_LIVE_TIMEOUT = '60s';
 
 /** Common snapshot options of `simulate` and `check`. */
 export interface SnapshotArgs {
@@ -10,6 +21,8 @@ export interface SnapshotArgs {
   readonly autoMtls?: boolean;
   /** Set when `--telemetry` is a URL: the same client as `serve`, queried once. */
   readonly prometheus?: PrometheusConfig;
+  /** Set when the snapshot is read from a live cluster; manifests given as well are applied on top. */
+  readonly live?: LiveArgs;
 }
 
 /** `mtls-guard simulate` (DESIGN.md §7). */
@@ -70,6 +83,36 @@ const SNAPSHOT_OPTIONS = {
   'telemetry-ca-file': { type: 'string' },
 } as const;
 
+/** The flags of a live cluster, for the commands that read a snapshot (`liveArgs`). */
+const LIVE_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  live: { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+/**
+ * The live cluster to read: with `--kubeconfig`, `--context` or `--live`, or when no manifests
+ * give the snapshot (then the current context, as kubectl finds it).
+ */
+function liveArgs(v: Record<string, unknown>, manifests: number): { live?: LiveArgs } {
+  const s = (k: string): string | undefined => v[k] as string | undefined;
+  if (s('kubeconfig') === '') throw new ConfigError('--kubeconfig needs a file');
+  if (s('context') === '') throw new ConfigError('--context needs a name');
+  const live = v['live'] === true || s('kubeconfig') !== undefined || s('context') !== undefined || manifests === 0;
+  if (!live) {
+    if (s('timeout') !== undefined) throw new ConfigError('--timeout is for a live cluster (--kubeconfig, --context or --live)');
+    return {};
+  }
+  return {
+    live: {
+      ...(s('kubeconfig') ? { kubeconfig: s('kubeconfig')! } : {}),
+      ...(s('context') ? { context: s('context')! } : {}),
+      timeoutMs: parseDuration(s('timeout') ?? DEFAULT_LIVE_TIMEOUT, '--timeout'),
+    },
+  };
+}
+
 /** `--telemetry FILE` stays a file; `--telemetry URL` becomes a Prometheus configuration. */
 function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: string; prometheus?: PrometheusConfig } {
   const t = s('telemetry');
@@ -87,16 +130,17 @@ function telemetryArgs(s: (k: string) => string | undefined): { telemetry?: stri
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   const { values: v } = parse(argv, {
     ...SNAPSHOT_OPTIONS,
+    ...LIVE_OPTIONS,
     file: { type: 'string', short: 'f', multiple: true },
     format: { type: 'string' },
     client: { type: 'string' },
     service: { type: 'string' },
   });
   const paths = (v['file'] as string[] | undefined) ?? [];
-  if (paths.length === 0) throw new ConfigError('simulate needs -f PATH (a file or directory of manifests)');
   const s = (k: string): string | undefined => v[k] as string | undefined;
   return {
     paths,
+    ...liveArgs(v, paths.length),
     format: oneOf(s('format'), ['lines', 'json', 'table'] as const, '--format') ?? 'lines',
     ...(s('client') ? { client: s('client')! } : {}),
     ...(s('service') ? { service: s('service')! } : {}),
@@ -110,6 +154,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
 export function parseCheckArgs(argv: readonly string[]): CheckArgs {
   const { values: v } = parse(argv, {
     ...SNAPSHOT_OPTIONS,
+    ...LIVE_OPTIONS,
     file: { type: 'string', short: 'f', multiple: true },
     cluster: { type: 'string', multiple: true },
     delete: { type: 'boolean' },
@@ -121,7 +166,6 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
   const changes = (v['file'] as string[] | undefined) ?? [];
   const cluster = (v['cluster'] as string[] | undefined) ?? [];
   if (changes.length === 0) throw new ConfigError('check needs -f CHANGE.yaml (the objects to judge)');
-  if (cluster.length === 0) throw new ConfigError('check needs --cluster PATH (the snapshot to judge against)');
   const mode = oneOf(
     s('mode'),
     MODES.filter((m) => m !== 'off'),
@@ -130,6 +174,7 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
   return {
     changes,
     cluster,
+    ...liveArgs(v, cluster.length),
     delete: v['delete'] === true,
     denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
     format: oneOf(s('format'), ['text', 'json'] as const, '--format') ?? 'text',
@@ -144,15 +189,16 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
 export function parsePlanArgs(argv: readonly string[]): PlanArgs {
   const { values: v } = parse(argv, {
     ...SNAPSHOT_OPTIONS,
+    ...LIVE_OPTIONS,
     file: { type: 'string', short: 'f', multiple: true },
     'deny-on': { type: 'string' },
     format: { type: 'string' },
   });
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const paths = (v['file'] as string[] | undefined) ?? [];
-  if (paths.length === 0) throw new ConfigError('plan needs -f PATH (a file or directory of manifests)');
   return {
     paths,
+    ...liveArgs(v, paths.length),
     denyOn: oneOf(s('deny-on'), EVIDENCE_ORDER, '--deny-on') ?? 'declared',
     format: oneOf(s('format'), ['text', 'json', 'lines'] as const, '--format') ?? 'text',
     ...telemetryArgs(s),

@@ -371,7 +371,8 @@ export class ClusterSnapshot {
   }
 
   private changed(): void {
-    if (this.rebuildTimer) return;
+    // A stopped snapshot (or one listed once) is not rebuilt in the background.
+    if (this.rebuildTimer || this.stopped) return;
     // Under constant churn a large cluster would rebuild back to back: waiting four times the last
     // rebuild keeps the background work under a fifth of a core, at the price of a little staleness.
     const wait = Math.max(this.opts.debounceMs, 4 * this.lastRebuildMs);
@@ -384,13 +385,32 @@ export class ClusterSnapshot {
     );
   }
 
-  /** Builds the index from the current projections (in the background, never on a request). */
-  rebuild(): void {
-    if (!this.ready()) return;
+  /** The kept projections as the documents the projection reads. */
+  private documents(): LoadedDoc[] {
     const docs: LoadedDoc[] = [];
     const materialize = materializer();
     for (const k of this.kinds)
       for (const o of k.objects.values()) docs.push({ obj: materialize(o), file: `cluster:${k.spec.kind}`, doc: 0 });
+    return docs;
+  }
+
+  /**
+   * Lists every served kind once, with no watch and no background rebuild, and returns what a
+   * rebuild would project (with `unique: true`): the CLI's one read of a live cluster, made by
+   * the same discovery, lists and pruning as this snapshot's. Errors are the API client's.
+   */
+  async listOnce(): Promise<LoadedDoc[]> {
+    this.stopped = true;
+    await this.discover();
+    this.discovered = true;
+    await Promise.all(this.kinds.filter((k) => k.served).map((k) => this.list(k)));
+    return this.documents();
+  }
+
+  /** Builds the index from the current projections (in the background, never on a request). */
+  rebuild(): void {
+    if (!this.ready()) return;
+    const docs = this.documents();
     const t0 = this.opts.now();
     try {
       this.idx = prepare(MeshIndex.build(projectSnapshot(docs, { ...this.opts, traffic: this.traffic, unique: true }).data));

@@ -35,11 +35,15 @@ function meta(m: unknown, withTime: boolean): Json {
 /** Env values worth keeping: those that can name a host. */
 const HOSTLIKE = /[.:/]/;
 
-function container(c: unknown): Json {
+/** Deployments whose image tag gives the Istio version (`istiodVersion` in project.ts). */
+const ISTIOD = /^(istiod(-.*)?|istio-pilot)$/;
+
+function container(c: unknown, withImage: boolean): Json {
   if (!isObject(c)) return {};
   const out: Json = { name: c['name'] };
   // The sidecar itself is only a membership signal.
   if (c['name'] === 'istio-proxy') return out;
+  if (withImage && typeof c['image'] === 'string') out['image'] = c['image'];
   for (const k of ['command', 'args', 'restartPolicy']) if (c[k] !== undefined) out[k] = c[k];
   if (Array.isArray(c['ports']))
     out['ports'] = c['ports']
@@ -60,10 +64,10 @@ function container(c: unknown): Json {
   return out;
 }
 
-function podSpec(s: unknown): Json {
+function podSpec(s: unknown, withImages = false): Json {
   if (!isObject(s)) return {};
   const out: Json = {};
-  if (Array.isArray(s['containers'])) out['containers'] = s['containers'].map(container);
+  if (Array.isArray(s['containers'])) out['containers'] = s['containers'].map((c) => container(c, withImages));
   if (Array.isArray(s['initContainers']))
     out['initContainers'] = s['initContainers'].map((c) => (isObject(c) ? { name: c['name'], restartPolicy: c['restartPolicy'] } : {}));
   if (s['hostNetwork'] === true) out['hostNetwork'] = true;
@@ -86,7 +90,9 @@ export function prune(o: Json): Json {
     case 'StatefulSet':
     case 'DaemonSet': {
       const t = isObject(spec?.['template']) ? spec['template'] : {};
-      out['spec'] = { template: { metadata: meta(t['metadata'], false), spec: podSpec(t['spec']) } };
+      // istiod's image tag is the Istio version the engine follows.
+      const istiod = o['kind'] === 'Deployment' && ISTIOD.test(String((out['metadata'] as Json)['name'] ?? ''));
+      out['spec'] = { template: { metadata: meta(t['metadata'], false), spec: podSpec(t['spec'], istiod) } };
       break;
     }
     case 'Service':
