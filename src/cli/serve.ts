@@ -24,6 +24,8 @@ import { humanLog } from '../telemetry/human-log.js';
 import { loadIndex, loadTraffic } from './load.js';
 import { loadKubeConfig, type PooledKubeConfig } from '../snapshot/kubeconfig.js';
 import { EXIT, type Io } from './io.js';
+import { ReadinessPublisher } from '../readiness/publisher.js';
+import { PolicyReportWriter } from '../readiness/writer.js';
 
 /** A running server and how to stop it. */
 export interface Running {
@@ -32,6 +34,8 @@ export interface Running {
   readonly reloader: ServingSource;
   /** The index requests are judged against right now. */
   snapshot(): MeshIndex | null;
+  /** Readiness for STRICT, judged in the background after each new snapshot (docs/readiness.md). */
+  readonly readiness: ReadinessPublisher;
   /** Reports not ready, drains for the configured period, then closes. */
   shutdown(reason: string): Promise<void>;
 }
@@ -193,6 +197,22 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     throw e;
   });
   const pair = reloader.served;
+  const kubeConfig = source.kubeConfig;
+  const readinessLog = (level: 'info' | 'warn', m: string): void => (level === 'warn' ? logWarn(m) : logInfo(m));
+  const readiness = new ReadinessPublisher({
+    index: () => source.index(),
+    denyOn: cfg.denyOn,
+    log: readinessLog,
+    // Reports describe the live cluster: never written from manifest files.
+    ...(kubeConfig && cfg.policyReports === 'auto'
+      ? {
+          sink: new PolicyReportWriter(kubeConfig, {
+            log: readinessLog,
+            onWrite: (operation, ok) => metrics?.policyReportWrites.inc({ operation, outcome: ok ? 'ok' : 'error' }),
+          }),
+        }
+      : {}),
+  });
   metrics = createMetrics(
     {
       snapshotAgeSeconds: () => source.ageSeconds(),
@@ -200,6 +220,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       evidenceAgeSeconds: () => evidence?.ageSeconds() ?? null,
       certNotAfterMs: () => reloader.served.notAfterMs,
       nowMs: () => Date.now(),
+      readiness: () => readiness.view(),
     },
     { process: true },
   );
@@ -231,6 +252,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
   logInfo = (m) => server.log.info(m);
   reloader.start(cfg.certReloadSeconds * 1000);
   evidence?.start();
+  readiness.start();
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
@@ -246,6 +268,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
       clearInterval(idle);
       reloader.stop();
       evidence?.stop();
+      await readiness.stop();
       source.stop();
       await app.close();
       // After the app: a request that was still being answered may record an Event.
@@ -253,7 +276,7 @@ export async function startServer(cfg: ServeConfig, io: Io): Promise<Running> {
     })();
     return closing;
   };
-  return { app, url: `https://${host}:${port}`, reloader, shutdown, snapshot: () => source.index() };
+  return { app, url: `https://${host}:${port}`, reloader, shutdown, snapshot: () => source.index(), readiness };
 }
 
 /** During a drain, a connection idle this long is ended: a client under load is never idle so long. */

@@ -42,6 +42,8 @@ export interface ServeConfig {
   readonly clientCa?: string;
   /** The prefix of the chart's ClusterRoles that grant `weaken` and `acknowledge` (the release's full name). */
   readonly rolePrefix: string;
+  /** `auto`: write PolicyReports where the cluster serves wgpolicyk8s.io/v1alpha2; `off`: never (docs/readiness.md). */
+  readonly policyReports: 'auto' | 'off';
 }
 
 /** Where and how often to ask Prometheus. */
@@ -92,6 +94,7 @@ export const ENV = {
   telemetryWindow: 'MTLS_GUARD_TELEMETRY_WINDOW',
   service: 'MTLS_GUARD_SERVICE',
   webhookConfiguration: 'MTLS_GUARD_WEBHOOK_CONFIGURATION',
+  policyReports: 'MTLS_GUARD_POLICY_REPORTS',
 } as const;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -169,6 +172,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         'client-ca': { type: 'string' },
         'role-prefix': { type: 'string' },
         'log-format': { type: 'string' },
+        'policy-reports': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -194,6 +198,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   return {
     ...(clientCa ? { clientCa } : {}),
     rolePrefix,
+    policyReports: oneOf(flag('policy-reports', ENV.policyReports) ?? 'auto', ['auto', 'off'] as const, '--policy-reports'),
     ...(prometheus ? { prometheus } : {}),
     certMode,
     ...(selfManaged ? { selfManaged } : {}),

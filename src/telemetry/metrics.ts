@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PublishedReadiness } from '../readiness/publisher.js';
 
 /** Where the gauges read their values; injected so that tests control them. */
 export interface MetricSources {
@@ -12,6 +13,8 @@ export interface MetricSources {
   kindAgeSeconds?(): ReadonlyMap<string, number>;
   /** Seconds since the last good answer from Prometheus; null before the first (or without Prometheus). */
   evidenceAgeSeconds?(): number | null;
+  /** The last readiness round (null before the first, or when readiness is not judged). */
+  readiness?(): PublishedReadiness | null;
 }
 
 /** The values each request label may take; anything else is counted as `other`, so hostile requests cannot grow /metrics. */
@@ -46,6 +49,8 @@ export interface Metrics {
   /** Duration of each background round of Prometheus queries. */
   readonly evidenceQueries: Histogram<'outcome'>;
   readonly evidenceErrors: Counter;
+  /** PolicyReport writes and deletes, by outcome (`ok`, `error`). */
+  readonly policyReportWrites: Counter<'operation' | 'outcome'>;
 }
 
 /** Latency buckets in seconds, from 0.5 ms. */
@@ -143,5 +148,94 @@ export function createMetrics(src: MetricSources, opts: { process?: boolean } = 
     help: 'Failed rounds of Prometheus queries.',
     registers: [registry],
   });
-  return { registry, requests, latency, responses, findings, acknowledged, weakened, refused, evidenceQueries, evidenceErrors };
+  const policyReportWrites = new Counter({
+    name: 'mtls_guard_policy_report_writes_total',
+    help: 'PolicyReport writes (operation apply or delete), by outcome (ok or error).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  readinessGauges(src, registry);
+  return {
+    registry,
+    requests,
+    latency,
+    responses,
+    findings,
+    acknowledged,
+    weakened,
+    refused,
+    evidenceQueries,
+    evidenceErrors,
+    policyReportWrites,
+  };
+}
+
+/**
+ * Readiness for STRICT from the last background round (docs/readiness.md). Namespace series are
+ * set afresh at each scrape, so a namespace that disappears loses its series; their number is
+ * capped by the round (`_other` sums the rest).
+ */
+function readinessGauges(src: MetricSources, registry: Registry): void {
+  const gauge = (name: string, help: string, set: (g: Gauge, r: PublishedReadiness | null) => void, labelNames: string[] = []) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        set(this, src.readiness?.() ?? null);
+      },
+    });
+  gauge(
+    'mtls_guard_strict_ready',
+    'Whether STRICT for the namespace would be allowed at the deny threshold (1) or not (0); _other: every namespace past the cap.',
+    (g, r) => {
+      for (const n of r?.gauges.namespaces ?? []) if (n.ready !== undefined) g.set({ namespace: n.namespace }, n.ready);
+    },
+    ['namespace'],
+  );
+  gauge(
+    'mtls_guard_strict_blocking_connections',
+    'Findings that would deny STRICT for the namespace (a summary of several clients counts once).',
+    (g, r) => {
+      for (const n of r?.gauges.namespaces ?? []) if (n.blocking !== undefined) g.set({ namespace: n.namespace }, n.blocking);
+    },
+    ['namespace'],
+  );
+  gauge(
+    'mtls_guard_broken_connections',
+    'Connections into the namespace that fail with the configuration as it is now.',
+    (g, r) => {
+      for (const n of r?.gauges.namespaces ?? []) if (n.broken !== undefined) g.set({ namespace: n.namespace }, n.broken);
+    },
+    ['namespace'],
+  );
+  gauge('mtls_guard_mesh_strict_ready', 'Whether mesh-wide STRICT would be allowed (1) or not (0); -1 before the first round.', (g, r) =>
+    g.set(r ? r.gauges.mesh.ready : -1),
+  );
+  gauge('mtls_guard_mesh_strict_blocking_connections', 'Findings that would deny mesh-wide STRICT; -1 before the first round.', (g, r) =>
+    g.set(r ? r.gauges.mesh.blocking : -1),
+  );
+  gauge(
+    'mtls_guard_mesh_broken_connections',
+    'Connections that fail now, in the whole mesh; -1 before the first round or when the mesh is too large to simulate.',
+    (g, r) => g.set(r?.gauges.mesh.broken ?? -1),
+  );
+  gauge(
+    'mtls_guard_strict_namespaces',
+    'Namespaces judged for STRICT, by whether it would be allowed (ready="true") or not.',
+    (g, r) => {
+      if (!r) return;
+      g.set({ ready: 'true' }, r.gauges.ready);
+      g.set({ ready: 'false' }, r.gauges.blocked);
+    },
+    ['ready'],
+  );
+  gauge('mtls_guard_readiness_age_seconds', 'Seconds since the last readiness round ended (-1 before the first).', (g, r) =>
+    g.set(r ? Math.round(src.nowMs() - r.atMs) / 1000 : -1),
+  );
+  gauge('mtls_guard_readiness_duration_seconds', 'CPU time of the last readiness round, pauses between its steps not counted.', (g, r) => {
+    if (r) g.set(Math.round(r.busyMs) / 1000);
+  });
 }

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { helmPath } from '../../tools/cluster/controlplane.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 
 interface Expect {
   kind: string;
@@ -84,3 +85,39 @@ for (const c of cases) {
     }
   });
 }
+
+t.test('the Grafana dashboard parses and names only metrics the webhook exports, readiness and admission alike', async (t) => {
+  const r = render(['grafana.dashboard.enabled=true']);
+  t.equal(r.code, 0, r.stderr);
+  const cm = r.objects.find((o) => o['kind'] === 'ConfigMap' && at(o, 'metadata.name') === 'mtls-guard-dashboard');
+  t.ok(cm, 'the ConfigMap is rendered');
+  const text = at(cm, 'data.mtls-guard\\.json');
+  t.type(text, 'string');
+  const dashboard = JSON.parse(String(text)) as {
+    title: string;
+    uid: string;
+    panels: { targets?: { expr: string }[] }[];
+    templating: unknown;
+  };
+  t.equal(dashboard.uid, 'mtls-guard');
+  const exprs = [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((x) => x.expr)), JSON.stringify(dashboard.templating)];
+  const named = new Set(exprs.flatMap((e) => e.match(/mtls_guard_[a-z_]+/g) ?? []));
+  // What the webhook registers, with the series a histogram adds.
+  const m = createMetrics({ snapshotAgeSeconds: () => null, certNotAfterMs: () => null, nowMs: () => 0 });
+  const exported = new Set<string>();
+  for (const x of await m.registry.getMetricsAsJSON()) {
+    exported.add(x.name);
+    if (String(x.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(x.name + s);
+  }
+  for (const name of named) t.ok(exported.has(name), `${name} is exported`);
+  for (const name of [
+    'mtls_guard_strict_ready',
+    'mtls_guard_strict_blocking_connections',
+    'mtls_guard_broken_connections',
+    'mtls_guard_mesh_strict_ready',
+    'mtls_guard_admission_requests_total',
+    'mtls_guard_admission_duration_seconds_bucket',
+    'mtls_guard_findings_total',
+  ])
+    t.ok(named.has(name), `the dashboard shows ${name}`);
+});

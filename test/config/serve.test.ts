@@ -79,6 +79,7 @@ for (const [argv, env, msg] of [
   [[...base, '--log-level', 'chatty'], {}, /--log-level must be one of/],
   [[...base, '--bogus'], {}, /Unknown option '--bogus'/],
   [[...base, '--cert-mode', 'magic'], {}, /--cert-mode must be one of files, self-managed/],
+  [[...base, '--policy-reports', 'on'], {}, /--policy-reports must be one of auto, off/],
   [[...base, '--telemetry', 'http://'], {}, /--telemetry must be a file or an http\(s\) URL of Prometheus/],
   [[...base, '--telemetry', 'http://p:9090', '--telemetry-window', 'an hour'], {}, /--telemetry-window must be a duration/],
   [[...base, '--telemetry', 'http://p:9090', '--telemetry-refresh', '10m'], {}, /--telemetry-max-age must be at least --telemetry-refresh/],
@@ -95,3 +96,9 @@ for (const [argv, env, msg] of [
     t.throws(() => parseServeArgs([...argv], env), { code: 'E_CONFIG', message: msg });
   });
 }
+
+t.test('--policy-reports: auto by default, off by flag or environment', async (t) => {
+  t.equal(parseServeArgs(base, {}).policyReports, 'auto');
+  t.equal(parseServeArgs([...base, '--policy-reports', 'off'], {}).policyReports, 'off');
+  t.equal(parseServeArgs(base, { MTLS_GUARD_POLICY_REPORTS: 'off' }).policyReports, 'off');
+});

@@ -221,10 +221,14 @@ t.test('RBAC: what serve needs is allowed, nothing more', async (t) => {
     ['watch', 'gateway.networking.k8s.io', 'httproutes'],
     ['list', 'monitoring.coreos.com', 'servicemonitors'],
     ['watch', 'monitoring.coreos.com', 'podmonitors'],
+    ['list', 'wgpolicyk8s.io', 'policyreports'],
+    ['patch', 'wgpolicyk8s.io', 'policyreports'],
+    ['delete', 'wgpolicyk8s.io', 'policyreports'],
   ] as const) {
     t.ok(await sar(verb, group, resource), `may ${verb} ${resource}.${group} (SubjectAccessReview)`);
   }
   t.notOk(await sar('delete', 'monitoring.coreos.com', 'servicemonitors'), 'may not delete servicemonitors (SubjectAccessReview)');
+  t.notOk(await sar('delete', 'wgpolicyk8s.io', 'clusterpolicyreports'), 'may not delete clusterpolicyreports (SubjectAccessReview)');
 });
 
 t.test(
