@@ -115,6 +115,11 @@ type Behaviour = Pick<ClientRep, 'outbound' | 'egress' | 'home'>;
 
 const OUTSIDE_BEHAVIOUR: Behaviour = { outbound: CAPTURE_ALL, egress: null, home: '' };
 
+/** Only what a stand-in shares with the class it stands in for: not its namespace or labels, which would bring in that namespace's rules. */
+function behaviourOfRep(rep: ClientRep): Behaviour {
+  return { outbound: rep.outbound, egress: rep.egress, home: rep.home };
+}
+
 function behaviourOf(idx: MeshIndex, w: Workload): Behaviour {
   const egress = w.mesh === 'sidecar' ? sidecarScopeOf(idx, w) : null;
   return { outbound: w.outbound, egress, home: egress ? w.namespace : '' };
@@ -145,7 +150,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
   // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
   for (const c of [...byKey.values()]) {
     if (!byKey.has(c.fallbackKey))
-      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, c.rep));
+      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, behaviourOfRep(c.rep)));
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);
