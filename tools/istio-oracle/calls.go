@@ -33,10 +33,12 @@ import (
 	envoycore "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	corev1 "k8s.io/api/core/v1"
 
 	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/networking/core"
 	"istio.io/istio/pilot/pkg/networking/util"
 	"istio.io/istio/pilot/pkg/simulation"
 	xdsfilters "istio.io/istio/pilot/pkg/xds/filters"
@@ -122,12 +124,47 @@ func (o *oracle) proxyFor(p *corev1.Pod) *model.Proxy {
 	})
 }
 
+// newSimulation is simulation.NewSimulation with each route configuration built once. The simulator
+// asks for the route names of all listeners, one per listener (pilot/pkg/networking/core/fake.go
+// RoutesFromListeners), and a headless Service's sniffed port has one listener per endpoint, all
+// naming one route. istiod's route builder caches the virtual hosts of a port and narrows the
+// cached ones for a sniffed port in place (pilot/pkg/networking/core/httproute.go
+// getVirtualHostsForSniffedServicePort sets their domains to "*"), so the second build of the same
+// name finds no virtual host and overwrites the first: every call would be "no virtual host
+// matched". Envoy subscribes to each route name once (xDS resource names are a set), so istiod
+// never builds a name twice for a real proxy; neither does the oracle.
+func (o *oracle) newSimulation(p *model.Proxy) *simulation.Simulation {
+	sim := simulation.NewSimulation(o.t, o.s, p)
+	names := core.ExtractRoutesFromListeners(sim.Listeners)
+	seen := map[string]bool{}
+	var once []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			once = append(once, n)
+		}
+	}
+	if len(once) == len(names) {
+		return sim
+	}
+	resources, _ := o.s.ConfigGenTest.ConfigGen.BuildHTTPRoutes(p, &model.PushRequest{Push: o.s.ConfigGenTest.PushContext()}, once)
+	sim.Routes = make([]*route.RouteConfiguration, 0, len(resources))
+	for _, r := range resources {
+		rc := &route.RouteConfiguration{}
+		if err := r.Resource.UnmarshalTo(rc); err != nil {
+			o.t.Fatalf("route %s: %v", r.Name, err)
+		}
+		sim.Routes = append(sim.Routes, rc)
+	}
+	return sim
+}
+
 func (o *oracle) client(wl *workload) *clientView {
 	p := wl.pods[0]
 	c := &clientView{wl: wl, pod: p, noSnoop: excludedPorts(p, annoExcludeOutbound)}
 	if wl.sidecar {
 		c.proxy = o.proxyFor(p)
-		c.sim = simulation.NewSimulation(o.t, o.s, c.proxy)
+		c.sim = o.newSimulation(c.proxy)
 		c.clusters = xdstest.ExtractClusters(c.sim.Clusters)
 	}
 	return c
@@ -147,7 +184,7 @@ func (o *oracle) server(p *corev1.Pod) *serverView {
 	if v := o.servers[p]; v != nil {
 		return v
 	}
-	sim := simulation.NewSimulation(o.t, o.s, o.proxyFor(p))
+	sim := o.newSimulation(o.proxyFor(p))
 	v := &serverView{sim: sim, inbound: xdstest.ExtractListener(model.VirtualInboundListenerName, sim.Listeners)}
 	o.servers[p] = v
 	return v
@@ -186,11 +223,25 @@ type sent struct {
 	http   bool // the client sidecar's HTTP connection manager handled it (failures become a local 503)
 	detail string
 	err    string // the client sidecar could not send at all
+	self   bool   // the application called its own pod directly: no sidecar on either side sees it
+}
+
+// selfByPodIP: a client calling a headless service (whose address is the endpoint's own) on an
+// endpoint that is its own pod.
+func selfByPodIP(c *clientView, sp *servicePort, ep endpointRef) bool {
+	headless := sp.svc.Spec.ClusterIP == corev1.ClusterIPNone || sp.svc.Spec.ClusterIP == ""
+	return headless && ep.pod != nil && ep.pod == c.pod
 }
 
 func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload string) sent {
 	if !c.wl.sidecar {
 		return sent{wire: wirePlain, detail: "client has no sidecar: the application's bytes go out as they are"}
+	}
+	if selfByPodIP(c, sp, ep) {
+		return sent{wire: wirePlain, self: true, detail: "the application dials its own pod IP (headless service): " +
+			"the injected iptables rules send it over lo past both sidecars (tools/istio-iptables/pkg/capture/run.go, " +
+			"\"Do not redirect app calls to back itself via Envoy when using the endpoint address\"), and istiod builds " +
+			"no outbound listener for it (pilot/pkg/networking/core/listener.go)"}
 	}
 	if c.noSnoop[int(sp.port.Port)] {
 		return sent{wire: wirePlain, detail: fmt.Sprintf("port %d is in %s: the sidecar is bypassed", sp.port.Port, annoExcludeOutbound)}
@@ -323,6 +374,9 @@ func (o *oracle) receive(sp *servicePort, ep endpointRef, payload string, s sent
 		return received{true, fmt.Sprintf("endpoint %s:%d has no sidecar and gets the application's bytes", ep.ip, ep.port)}
 	}
 	who := fmt.Sprintf("%s.%s", ep.pod.Name, ep.pod.Namespace)
+	if s.self {
+		return received{true, fmt.Sprintf("server %s is the client itself and its application gets the bytes as they are", who)}
+	}
 	if !ep.wl.sidecar || excludedPorts(ep.pod, annoExcludeInbound)[ep.port] {
 		why := "has no sidecar"
 		if ep.wl.sidecar {

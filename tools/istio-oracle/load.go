@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -40,6 +41,8 @@ type inputs struct {
 	// ReplicaSets by namespace/name, to find the Deployment that owns a Pod.
 	replicaSets map[string]*appsv1.ReplicaSet
 	notes       []string
+	// The creation time of Istio objects that name none: the input is applied now, all in one second.
+	now time.Time
 }
 
 // template is the pod template of a workload controller.
@@ -74,7 +77,7 @@ func readInputs(path string) (*inputs, error) {
 	} else {
 		files = []string{path}
 	}
-	in := &inputs{replicaSets: map[string]*appsv1.ReplicaSet{}}
+	in := newInputs()
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -83,6 +86,19 @@ func readInputs(path string) (*inputs, error) {
 		if err := in.addStream(f, raw); err != nil {
 			return nil, err
 		}
+	}
+	return in, nil
+}
+
+func newInputs() *inputs {
+	return &inputs{replicaSets: map[string]*appsv1.ReplicaSet{}, now: time.Now().UTC().Truncate(time.Second)}
+}
+
+// readInputsText reads one mesh given as YAML (or JSON) text; name labels its errors and notes.
+func readInputsText(name string, raw []byte) (*inputs, error) {
+	in := newInputs()
+	if err := in.addStream(name, raw); err != nil {
+		return nil, err
 	}
 	return in, nil
 }
@@ -164,6 +180,15 @@ func (in *inputs) addIstio(where, kind string, js []byte) error {
 		c.Domain = "cluster.local"
 		if c.Namespace == "" {
 			c.Namespace = "default" // what kubectl apply would do without -n
+		}
+		// Istio orders policies and rules by creation time, then name, then namespace
+		// (pilot/pkg/model/config.go configCompareByCreationTime). An object without one would get
+		// time.Now() from the fake server's in-memory store, one per object in input order
+		// (pilot/pkg/config/memory/store.go Create), which no cluster does: kubectl apply of a set of
+		// files creates them within a second, and the API server stamps seconds. So every object
+		// without a timestamp is created now, in the same second, after every object that names one.
+		if c.CreationTimestamp.IsZero() {
+			c.CreationTimestamp = in.now
 		}
 		in.istio = replaceOrAppend(in.istio, c, func(a, b config.Config) bool {
 			return a.GroupVersionKind.Kind == b.GroupVersionKind.Kind && a.Namespace == b.Namespace && a.Name == b.Name

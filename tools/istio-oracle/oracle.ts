@@ -7,7 +7,9 @@
  * The oracle is a Go test binary built once by tools/build-oracle.sh and cached outside the
  * repository; the first build takes minutes.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +48,7 @@ export interface OracleReport {
  */
 export type OracleInput = string | readonly (string | Readonly<Record<string, unknown>>)[];
 
+/** How to run the oracle. */
 export interface OracleOptions {
   /** A prebuilt oracle binary; default: tools/build-oracle.sh builds or reuses one. */
   readonly binary?: string;
@@ -171,4 +174,151 @@ export async function runOracleReport(manifests: OracleInput, opts: OracleOption
 /** Runs the oracle on a set of manifests and returns its outcomes, sorted by client, service, port. */
 export async function runOracle(manifests: OracleInput, opts: OracleOptions = {}): Promise<OracleOutcome[]> {
   return [...(await runOracleReport(manifests, opts)).outcomes];
+}
+
+/** One mesh of a batch: an id of the caller's choice and the mesh's manifests as one YAML stream. */
+export interface BatchMesh {
+  readonly id: string;
+  readonly yaml: string;
+}
+
+/** The oracle could not judge a mesh (its input, or istiod failing on it). */
+export class OracleMeshError extends Error {
+  constructor(
+    readonly id: string,
+    message: string,
+  ) {
+    super(`the Istio oracle failed on mesh ${id}: ${message}`);
+  }
+}
+
+/** How to run an oracle session. */
+export interface OracleSessionOptions extends OracleOptions {
+  /** Meshes the oracle judges at a time (ORACLE_PARALLEL); default 1. */
+  readonly parallel?: number;
+}
+
+interface Waiting {
+  readonly resolve: (r: OracleReport & { readonly ms: number }) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * One oracle process in batch mode (README.md, "Batch mode"), kept running: meshes are written to
+ * its stdin as JSON lines and each answer comes back on a pipe of its own (fd 3) as soon as the mesh
+ * is done, so hundreds of meshes, or the meshes of one shrinking run, cost one process start. Each
+ * mesh still gets its own fake discovery server.
+ */
+export class OracleSession {
+  private readonly waiting = new Map<string, Waiting>();
+  private stderr = '';
+  private exited: Error | undefined;
+  private readonly done: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    const answers = child.stdio[3] as Readable;
+    createInterface({ input: answers, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => this.answer(line));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      // Only the tail is kept: a long batch logs a little per mesh.
+      this.stderr = (this.stderr + d).slice(-20_000);
+    });
+    // The test runner reports its own failures on stdout.
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-20_000);
+    });
+    this.done = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.exited = new Error(`the Istio oracle exited (${signal ?? `exit ${code}`}):\n${tail(this.stderr)}`);
+        for (const w of this.waiting.values()) w.reject(this.exited);
+        this.waiting.clear();
+        resolve();
+      });
+    });
+  }
+
+  /** Starts an oracle process (building the binary first if needed). */
+  static async start(opts: OracleSessionOptions = {}): Promise<OracleSession> {
+    const binary = opts.binary ?? (await buildOracle());
+    const env = {
+      ...process.env,
+      ORACLE_BATCH: '1',
+      ORACLE_INPUT: '/dev/stdin',
+      ORACLE_OUTPUT: '/dev/fd/3',
+      ORACLE_PARALLEL: String(opts.parallel ?? 1),
+    };
+    // No test timeout: a session lives as long as its caller has meshes.
+    const child = spawn(binary, ['-test.run', '^TestOracle$', '-test.count', '1', '-test.timeout', '0'], {
+      env,
+      cwd: tmpdir(),
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return new OracleSession(child);
+  }
+
+  private answer(line: string): void {
+    let r: { id?: string; error?: string; ms?: number } & Partial<OracleReport>;
+    try {
+      r = JSON.parse(line) as typeof r;
+    } catch {
+      return; // not an answer
+    }
+    const w = r.id === undefined ? undefined : this.waiting.get(r.id);
+    if (!w || r.id === undefined) return;
+    this.waiting.delete(r.id);
+    if (r.error !== undefined) w.reject(new OracleMeshError(r.id, r.error));
+    else w.resolve({ istio: r.istio ?? '', outcomes: r.outcomes ?? [], notes: r.notes ?? [], ms: r.ms ?? 0 });
+  }
+
+  /** Judges one mesh; rejects with OracleMeshError when the oracle cannot. Ids must be unique among pending meshes. */
+  judge(mesh: BatchMesh): Promise<OracleReport & { readonly ms: number }> {
+    if (this.exited) return Promise.reject(this.exited);
+    if (this.waiting.has(mesh.id)) return Promise.reject(new Error(`mesh ${mesh.id} is already being judged`));
+    return new Promise((resolve, reject) => {
+      this.waiting.set(mesh.id, { resolve, reject });
+      (this.child.stdin as Writable).write(`${JSON.stringify({ id: mesh.id, yaml: mesh.yaml })}\n`);
+    });
+  }
+
+  /** Closes the input and waits for the process to finish what it has. */
+  async close(): Promise<void> {
+    if (!this.exited) this.child.stdin!.end();
+    await this.done;
+  }
+
+  /** Stops the process at once; pending meshes are rejected. */
+  async kill(): Promise<void> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.done;
+  }
+}
+
+/**
+ * Runs the oracle once on many meshes (one process, one fake discovery server per mesh) and returns
+ * each mesh's report, or the error that stopped it, by id.
+ */
+export async function runOracleBatch(
+  meshes: readonly BatchMesh[],
+  opts: OracleSessionOptions = {},
+): Promise<Map<string, OracleReport | OracleMeshError>> {
+  const session = await OracleSession.start(opts);
+  try {
+    const results = await Promise.all(
+      meshes.map((m) =>
+        session.judge(m).then(
+          (r): OracleReport | OracleMeshError => r,
+          (e: unknown) => {
+            if (e instanceof OracleMeshError) return e;
+            throw e;
+          },
+        ),
+      ),
+    );
+    return new Map(meshes.map((m, i) => [m.id, results[i]!]));
+  } finally {
+    await session.close();
+  }
 }

@@ -6,10 +6,14 @@ package oracle
 //
 //	ORACLE_INPUT=<file or directory of manifests> ORACLE_OUTPUT=<json file> ./istio-oracle.test -test.run '^TestOracle$'
 //
+// or, in batch mode (batch.go), with ORACLE_INPUT a JSON lines file of meshes (a name ending in
+// .jsonl, or any file or pipe with ORACLE_BATCH=1).
+//
 // Without ORACLE_INPUT it is skipped, so `go test ./...` stays quiet.
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -38,13 +42,38 @@ func TestOracle(t *testing.T) {
 			s.SetOutputLevel(istiolog.ErrorLevel)
 		}
 	}
+	if isBatch(input) {
+		runBatch(t, input, os.Getenv("ORACLE_OUTPUT"))
+		return
+	}
 	in, err := readInputs(input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := buildWorld(in)
+	rep, err := evaluate(t, in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js = append(js, '\n')
+	if out := os.Getenv("ORACLE_OUTPUT"); out != "" {
+		if err := os.WriteFile(out, js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		os.Stdout.Write(js)
+	}
+}
+
+// evaluate runs one mesh: its own fake discovery server (stopped when t ends), every connection
+// judged. Errors of the input come back as errors; Istio's own failures fail t.
+func evaluate(t *testing.T, in *inputs) (*report, error) {
+	w, err := buildWorld(in)
+	if err != nil {
+		return nil, err
 	}
 	s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
 		Configs:           in.istio,
@@ -67,22 +96,14 @@ func TestOracle(t *testing.T) {
 	for _, wl := range w.workloads {
 		notes = append(notes, "workload "+wl.id()+": "+wl.signal)
 	}
-	rep := report{Istio: istioModuleVersion(), Outcomes: outcomes, Notes: unique(notes)}
+	rep := &report{Istio: istioModuleVersion(), Outcomes: outcomes, Notes: unique(notes)}
 	if rep.Outcomes == nil {
 		rep.Outcomes = []Outcome{}
 	}
-	js, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		t.Fatal(err)
+	if t.Failed() {
+		return nil, fmt.Errorf("istiod failed on this input (see the log)")
 	}
-	js = append(js, '\n')
-	if out := os.Getenv("ORACLE_OUTPUT"); out != "" {
-		if err := os.WriteFile(out, js, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		os.Stdout.Write(js)
-	}
+	return rep, nil
 }
 
 // istioModule is set by tools/build-oracle.sh (-ldflags -X) to the istio.io/istio version of go.mod.

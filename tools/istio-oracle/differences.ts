@@ -1,0 +1,502 @@
+/**
+ * The classes of disagreement between the engine and the Istio oracle that differential testing
+ * (differential.ts) has found, each with a predicate that recognises a pair of its class, the
+ * analysis by Istio's code, a verdict, and a minimal example under testdata/disagreements/<id>.yaml.
+ *
+ * Verdicts:
+ *  - `engine-bug`: Istio behaves as the oracle says and the engine predicts otherwise. The engine's
+ *    owners fix these; the differential test reports them as TODO until then.
+ *  - `version-drift`: the oracle's Istio (1.31-dev) differs from the release the engine models.
+ *  - `oracle-limitation`: what the outcome depends on is not in the manifests (what an application
+ *    speaks), and the oracle's assumption differs from the engine's, or the oracle cannot model it.
+ *    Documented differences: the test asserts that a differing pair is one of these.
+ *
+ * Predicates read the pair (both sides' codes and words) and the snapshot as the engine projected it
+ * (Services, workloads, policies): plain facts of the input, not the engine's decisions.
+ */
+import type { DestinationRule, MeshData, Service, ServicePort, TrafficPolicy, Workload } from '../../src/core/model/model.js';
+import type { PairDiff } from './differential.js';
+
+/** What a class of disagreement is: see the top of this file. */
+export type Verdict = 'engine-bug' | 'version-drift' | 'oracle-limitation';
+
+/** What a predicate may read about one differing pair. */
+export interface PairFacts {
+  readonly diff: PairDiff;
+  readonly data: MeshData;
+  readonly client: Workload | undefined;
+  readonly service: Service | undefined;
+  readonly port: ServicePort | undefined;
+  /** The workloads the Service selects, with the container port the Service port targets on each (null: none). */
+  readonly endpoints: readonly { readonly workload: Workload; readonly containerPort: number | null }[];
+}
+
+/** One class of disagreement. */
+export interface DifferenceClass {
+  /** The file name of its example: testdata/disagreements/<id>.yaml. */
+  readonly id: string;
+  readonly verdict: Verdict;
+  /** One line: what differs. */
+  readonly summary: string;
+  /** Who is right, by Istio's code. */
+  readonly analysis: string;
+  readonly matches: (f: PairFacts) => boolean;
+}
+
+/** A differing pair and the class it belongs to, if any. */
+export interface Classified extends PairDiff {
+  readonly cls: DifferenceClass | undefined;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Facts about ports and endpoints, as Kubernetes and Istio read the manifests.
+
+/** The protocol Istio reads from a Service port (pkg/config/kube/conversion.go ConvertProtocol), coarsely. */
+export function istioProtocol(p: ServicePort): 'http' | 'tcp' | 'tls' | 'sniffed' {
+  const raw = p.appProtocol ?? p.name ?? '';
+  if (raw === 'kubernetes.io/h2c' || raw === 'kubernetes.io/ws') return 'http';
+  if (raw === 'kubernetes.io/wss') return 'tls';
+  switch (raw.split('-')[0]!.toLowerCase()) {
+    case 'http':
+    case 'http2':
+    case 'grpc':
+    case 'http_proxy':
+      return 'http';
+    case 'https':
+    case 'tls':
+      return 'tls';
+    case 'tcp':
+    case 'mongo':
+    case 'redis':
+    case 'mysql':
+      return 'tcp';
+    default:
+      // Istio's well-known ports (SMTP, DNS, MySQL, MongoDB) are TCP when the name says nothing.
+      return [25, 53, 3306, 27017].includes(p.port) ? 'tcp' : 'sniffed';
+  }
+}
+
+function selects(svc: Service, w: Workload): boolean {
+  if (!svc.selector || w.namespace !== svc.namespace) return false;
+  return Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v);
+}
+
+function targetOn(w: Workload, p: ServicePort): number | null {
+  if (typeof p.targetPort === 'number') return p.targetPort;
+  if (/^\d+$/.test(p.targetPort)) return Number(p.targetPort);
+  return w.ports.find((c) => c.name === p.targetPort)?.port ?? null;
+}
+
+/** The facts of one differing pair. */
+export function pairFacts(diff: PairDiff, data: MeshData): PairFacts {
+  const row = diff.engine ?? diff.oracle!;
+  const service = data.services.find((s) => `${s.name}.${s.namespace}` === row.service);
+  const port = service?.ports.find((p) => p.port === row.port);
+  const client = data.workloads.find((w) => `${w.name}.${w.namespace}` === row.client);
+  const endpoints =
+    service && port
+      ? data.workloads.filter((w) => selects(service, w)).map((workload) => ({ workload, containerPort: targetOn(workload, port) }))
+      : [];
+  return { diff, data, client, service, port, endpoints };
+}
+
+/** True when an endpoint has no sidecar in the way of its container port: none at all, or the port is excluded. */
+function bareAt(e: PairFacts['endpoints'][number]): boolean {
+  return (
+    e.workload.mesh !== 'sidecar' || (e.containerPort !== null && portList(e.workload, 'excludeInboundPorts').includes(e.containerPort))
+  );
+}
+
+/** A `traffic.sidecar.istio.io/<name>` port list annotation, as istio-iptables reads it. */
+function portList(w: Workload, name: string): number[] {
+  return (w.annotations[`traffic.sidecar.istio.io/${name}`] ?? '')
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/**
+ * The creation time Istio sees: an object without one is created when the mesh is applied, after
+ * every object that names one, all in the same second (the oracle's load.go does the same).
+ */
+function createdAt(x: { created: string }): number {
+  return x.created ? Date.parse(x.created) : Number.POSITIVE_INFINITY;
+}
+
+function cmp<T>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Istio's order of configs: oldest first, then by name, then namespace (pilot/pkg/model/config.go configCompareByCreationTime). */
+function byCreation(a: { created: string; name: string; namespace: string }, b: typeof a): number {
+  return cmp(createdAt(a), createdAt(b)) || cmp(a.name, b.name) || cmp(a.namespace, b.namespace);
+}
+
+function oldestFirst<T extends { created: string; name: string; namespace: string }>(l: readonly T[]): T[] {
+  return [...l].sort(byCreation);
+}
+
+/**
+ * The effective PeerAuthentication mode of a workload's container port, as
+ * pilot/pkg/security/authn/policy_applier.go composes it: mesh (root namespace, no selector), then
+ * namespace, then the workload's own selector policy with its portLevelMtls; UNSET inherits,
+ * PERMISSIVE when nothing sets a mode. Written here from Istio's code, not taken from the engine.
+ */
+export function effectiveMode(data: MeshData, w: Workload, containerPort: number | null): 'STRICT' | 'PERMISSIVE' | 'DISABLE' {
+  const root = data.mesh.rootNamespace;
+  const all = oldestFirst(data.peerAuthentications);
+  const noSelector = (p: (typeof all)[number]): boolean => !p.selector || Object.keys(p.selector).length === 0;
+  const mesh = all.find((p) => p.namespace === root && noSelector(p));
+  const ns = w.namespace === root ? undefined : all.find((p) => p.namespace === w.namespace && noSelector(p));
+  const wl =
+    w.namespace === root
+      ? undefined
+      : all.find((p) => p.namespace === w.namespace && !noSelector(p) && Object.entries(p.selector!).every(([k, v]) => w.labels[k] === v));
+  let mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE' = 'PERMISSIVE';
+  for (const p of [mesh, ns, wl]) if (p && p.mode !== 'UNSET') mode = p.mode;
+  const portMode = wl && containerPort !== null ? wl.portLevel[containerPort] : undefined;
+  if (portMode && portMode !== 'UNSET') mode = portMode;
+  return mode;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Istio's DestinationRule lookup, ported from pilot/pkg/model (push_context.go setDestinationRules,
+// destinationRule, getExportedDestinationRuleFromNamespace; destination_rule.go mergeDestinationRule
+// with ENABLE_ENHANCED_DESTINATIONRULE_MERGE on, its default; sidecar.go SidecarScope.DestinationRule),
+// to tell which rule Istio gives a client for a Service when the engine reads another.
+
+/** A consolidated rule: the rule after merging, and the exportTo set it was filed under. */
+interface Consolidated {
+  readonly first: DestinationRule;
+  readonly names: string[];
+  trafficPolicy: TrafficPolicy | null;
+  readonly exportTo: ReadonlySet<string>;
+  readonly selector: Readonly<Record<string, string>> | null;
+}
+
+type HostIndex = Map<string, Consolidated[]>;
+
+function resolveHost(h: string, ns: string): string {
+  return h === '*' || h.includes('.') ? h : `${h}.${ns}.svc.cluster.local`;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+function sameLabels(a: Readonly<Record<string, string>> | null, b: Readonly<Record<string, string>> | null): boolean {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a![k] === b?.[k]);
+}
+
+function merge(index: HostIndex, dr: DestinationRule, host: string, exportTo: ReadonlySet<string>): void {
+  const list = index.get(host);
+  const fresh = (): Consolidated => ({
+    first: dr,
+    names: [dr.name],
+    trafficPolicy: dr.trafficPolicy,
+    exportTo,
+    selector: dr.workloadSelector,
+  });
+  if (!list) {
+    index.set(host, [fresh()]);
+    return;
+  }
+  let separately = true;
+  for (const m of list) {
+    if (sameSet(exportTo, m.exportTo)) separately = false;
+    else if (m.exportTo.size > 0 && [...m.exportTo].every((x) => exportTo.has(x))) separately = true;
+    else {
+      separately = true;
+      continue;
+    }
+    const bothWithout = !dr.workloadSelector && !m.selector;
+    const bothWith = Boolean(dr.workloadSelector && m.selector);
+    if (bothWith && !sameLabels(dr.workloadSelector, m.selector)) {
+      separately = true;
+      continue;
+    }
+    if (bothWithout || bothWith) separately = false;
+    m.names.push(dr.name);
+    // The top-level policy of the first rule that has one.
+    m.trafficPolicy ??= dr.trafficPolicy;
+  }
+  if (separately) list.push(fresh());
+}
+
+/** host.MoreSpecific-style most specific match: an exact host, else the longest wildcard that matches. */
+function mostSpecific(index: HostIndex | undefined, fqdn: string): Consolidated[] | undefined {
+  if (!index) return undefined;
+  const exact = index.get(fqdn);
+  if (exact) return exact;
+  let best: string | undefined;
+  for (const h of index.keys()) {
+    if (!h.startsWith('*')) continue;
+    if (h !== '*' && !fqdn.endsWith(h.slice(1))) continue;
+    if (best === undefined || h.length > best.length || (h.length === best.length && h < best)) best = h;
+  }
+  return best === undefined ? undefined : index.get(best);
+}
+
+/** Istio's DestinationRule lookup for a sidecar client of a Service: the consolidated rule it uses, or null. */
+export function istioDestinationRule(data: MeshData, client: Workload, svc: Service): Consolidated | null {
+  const root = data.mesh.rootNamespace;
+  const meshPrivate = (data.mesh.defaultDestinationRuleExportTo ?? []).includes('.');
+  // Rules with a workloadSelector first, then by creation (push_context.go sortConfigBySelectorAndCreationTime).
+  const sorted = [...data.destinationRules].sort(
+    (a, b) => Number(Boolean(b.workloadSelector)) - Number(Boolean(a.workloadSelector)) || byCreation(a, b),
+  );
+  const local = new Map<string, HostIndex>();
+  const exported = new Map<string, HostIndex>();
+  const rootLocal: HostIndex = new Map();
+  const at = (m: Map<string, HostIndex>, ns: string): HostIndex => {
+    let i = m.get(ns);
+    if (!i) m.set(ns, (i = new Map()));
+    return i;
+  };
+  for (const dr of sorted) {
+    const host = resolveHost(dr.host, dr.namespace);
+    const exportTo: ReadonlySet<string> = dr.workloadSelector ? new Set(['.']) : new Set(dr.exportTo ?? []);
+    if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(dr.namespace))
+      merge(at(local, dr.namespace), dr, host, exportTo);
+    const privateOnly = (exportTo.size === 0 && meshPrivate) || (exportTo.size === 1 && (exportTo.has('.') || exportTo.has(dr.namespace)));
+    if (!privateOnly) merge(at(exported, dr.namespace), dr, host, exportTo);
+    else if (dr.namespace === root) merge(rootLocal, dr, host, exportTo);
+  }
+  const fqdn = `${svc.name}.${svc.namespace}.svc.cluster.local`;
+  const fromExported = (ns: string): Consolidated[] =>
+    (mostSpecific(exported.get(ns), fqdn) ?? []).filter(
+      (c) => c.exportTo.size === 0 || c.exportTo.has('*') || c.exportTo.has(client.namespace),
+    );
+  const list =
+    (client.namespace !== root ? mostSpecific(local.get(client.namespace), fqdn) : mostSpecific(rootLocal, fqdn)) ??
+    [fromExported(svc.namespace), fromExported(root)].find((l) => l.length > 0) ??
+    [];
+  let catchAll: Consolidated | null = null;
+  for (const c of list) {
+    if (!c.selector) catchAll = c;
+    if (c.first.namespace === client.namespace && c.selector && Object.entries(c.selector).every(([k, v]) => client.labels[k] === v))
+      return c;
+  }
+  return catchAll;
+}
+
+/** The tls mode Istio's lookup gives a client for a Service port: a DestinationRule mode, or `auto` when no rule sets one. */
+export function istioTlsMode(data: MeshData, client: Workload, svc: Service, port: number): string {
+  const c = istioDestinationRule(data, client, svc);
+  const tp = c?.trafficPolicy;
+  const tls = tp ? (tp.portLevel.find((p) => p.port === port) ?? tp).tls : null;
+  return tls?.mode ?? 'auto';
+}
+
+/** The tls mode the engine says it used: a DestinationRule mode, or `auto` (no rule sets TLS). */
+function engineTlsMode(f: PairFacts): string | undefined {
+  const m = f.diff.engine?.tlsMode;
+  return m === undefined ? undefined : m === 'none' ? 'auto' : m;
+}
+
+const codes = (f: PairFacts): string => `${f.diff.engine?.code ?? '-'}/${f.diff.oracle?.code ?? '-'}`;
+
+/** The oracle judged the endpoint behind its (worst) outcome with the client dialling its own pod IP. */
+const oracleSelfCall = (f: PairFacts): boolean => /dials its own pod IP/.test(f.diff.oracle?.detail ?? '');
+
+// ----------------------------------------------------------------------------------------------
+
+/** Every class found so far, in the order they are tried: the first whose predicate holds wins. */
+export const DIFFERENCES: readonly DifferenceClass[] = [
+  {
+    id: 'dr-exportto-kept-apart',
+    verdict: 'engine-bug',
+    summary:
+      'two DestinationRules for one host in one namespace with different exportTo: Istio keeps them apart and a client uses the last one it sees; the engine merges them and uses the oldest trafficPolicy',
+    analysis:
+      'With ENABLE_ENHANCED_DESTINATIONRULE_MERGE (on by default since 1.24), pilot/pkg/model/destination_rule.go mergeDestinationRule ' +
+      'merges a rule into an earlier one for the same host only when their exportTo sets are equal (or the new set is a superset of a ' +
+      'non-empty earlier one); otherwise it files the rule as a separate consolidated rule. push_context.go destinationRule returns ' +
+      'every consolidated rule of the chosen namespace visible to the client, and sidecar.go SidecarScope.DestinationRule keeps the ' +
+      'LAST one without a workloadSelector (catchAllDr is overwritten in the loop). So when an older rule exported to `.` (or to a ' +
+      'namespace) and a newer one exported everywhere both match, the client gets the newer one whole, trafficPolicy included. The ' +
+      'engine (src/core/policy/destination-rule.ts merged/fromClientNamespace/forAllIn) merges every rule of the host and takes the ' +
+      "oldest rule's trafficPolicy, which is Istio's behaviour only when exportTo does not differ (docs/semantics.md §3.6 names the " +
+      'flag but the lookup does not follow it).',
+    matches: (f) => {
+      if (f.client?.mesh !== 'sidecar' || !f.service || !f.port) return false;
+      const byKey = new Map<string, Set<string>>();
+      for (const dr of f.data.destinationRules) {
+        const k = `${dr.namespace}|${resolveHost(dr.host, dr.namespace)}`;
+        let s = byKey.get(k);
+        if (!s) byKey.set(k, (s = new Set()));
+        s.add(dr.workloadSelector ? '.' : [...new Set(dr.exportTo ?? [])].sort().join(','));
+      }
+      if (![...byKey.values()].some((s) => s.size > 1)) return false;
+      return istioTlsMode(f.data, f.client, f.service, f.port.port) !== engineTlsMode(f);
+    },
+  },
+  {
+    id: 'dr-selector-rule-absorbs-private-rule',
+    verdict: 'engine-bug',
+    summary:
+      'a DestinationRule with a workloadSelector and an older-or-newer rule without one, exported to `.`, for the same host and namespace: Istio merges the plain rule into the selector rule, so clients the selector misses get no rule and those it selects get the merged policy',
+    analysis:
+      'push_context.go setDestinationRules sorts rules with a workloadSelector first and files a selector rule with exportTo {"."}. ' +
+      'destination_rule.go mergeDestinationRule then compares the plain rule\'s exportTo set with it: a plain rule with exportTo: ["."] ' +
+      'has the equal set, so it is not appended separately; and since one rule has a selector and the other not, neither branch that ' +
+      'would keep it apart applies: its subsets and (when the selector rule has none) its trafficPolicy are merged INTO the selector ' +
+      'rule. SidecarScope.DestinationRule (sidecar.go) returns that consolidated rule only to clients the selector matches, and finds ' +
+      'no catch-all rule for the others. The engine (src/core/policy/destination-rule.ts fromClientNamespace) gives the selector rule ' +
+      'to matching clients and the plain rule to the others, as the API documentation describes.',
+    matches: (f) => {
+      if (f.client?.mesh !== 'sidecar' || !f.service || !f.port) return false;
+      const rules = f.data.destinationRules;
+      const absorbed = rules.some(
+        (a) =>
+          a.workloadSelector &&
+          rules.some(
+            (b) =>
+              !b.workloadSelector &&
+              b.namespace === a.namespace &&
+              resolveHost(b.host, b.namespace) === resolveHost(a.host, a.namespace) &&
+              new Set(b.exportTo ?? []).size === 1 &&
+              (b.exportTo ?? []).includes('.'),
+          ),
+      );
+      return absorbed && istioTlsMode(f.data, f.client, f.service, f.port.port) !== engineTlsMode(f);
+    },
+  },
+  {
+    id: 'headless-self-call',
+    verdict: 'engine-bug',
+    summary:
+      'a sidecar client calling a headless Service that selects the client itself: the engine applies both sidecars to the call to its own pod; in Istio the call bypasses them',
+    analysis:
+      "A headless Service has no ClusterIP: the application dials the endpoint's pod IP. When that pod is the client's own, the packet leaves " +
+      'through lo, and the injected iptables rules return it uncaptured (tools/istio-iptables/pkg/capture/run.go, ISTIO_OUTPUT: "-o lo -m owner ! ' +
+      '--uid-owner 1337 -j RETURN", commented "Do not redirect app calls to back itself via Envoy when using the endpoint address"); nat ' +
+      'PREROUTING never sees a locally originated connection, so the inbound sidecar does not either. istiod agrees: it builds no outbound ' +
+      'listener for the proxy\'s own IP ("Skip build outbound listener to the node itself, as when app access itself by pod ip will not flow ' +
+      'through this listener", pilot/pkg/networking/core/listener.go). So neither DestinationRule TLS, auto mTLS nor the PeerAuthentication ' +
+      'of the port applies to that endpoint: it always gets the application bytes (200 when the other endpoints work). The engine judges it ' +
+      'like any other endpoint (src/core/traffic/outcome.ts endpointCase) and reports a failure, e.g. plaintext into its own STRICT port.',
+    matches: (f) => {
+      if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !f.endpoints.some((e) => e.workload === f.client)) return false;
+      // The endpoint the engine's outcome is about is the client itself, and Istio lets that call through.
+      const id = `${f.client.name}.${f.client.namespace}`;
+      const engineBlamesSelf = new RegExp(`; ${id.replace(/\./g, '\\.')}[ (]`).test(f.diff.engine?.reason ?? '');
+      return engineBlamesSelf && (f.diff.oracle?.code === '200' || oracleSelfCall(f));
+    },
+  },
+  {
+    id: 'headless-ignores-endpoint-tls-label',
+    verdict: 'engine-bug',
+    summary:
+      'a headless Service whose DestinationRule port entry leaves TLS to auto mTLS under a top-level SIMPLE or DISABLE: the engine sends plaintext by the endpoint metadata rule, Istio mTLS, because a headless cluster has no transport_socket_matches',
+    analysis:
+      'A port-level entry without tls replaces the top-level policy, so the cluster leaves TLS to auto mTLS ' +
+      '(pilot/pkg/networking/core/cluster_tls.go buildUpstreamTLSSettings), and a headless Service whose endpoints all carry ' +
+      'tlsMode: istio is not DISABLE (pilot/pkg/model/push_context.go BestEffortInferServiceMTLSMode): Istio mTLS. For a ClusterIP ' +
+      'Service, applyUpstreamTLSSettings turns that into transport_socket_matches, decided per endpoint by metadata that ' +
+      'pilot/pkg/xds/endpoints/mtls_checker.go derives from the top-level tls.mode when the port entry has none (SIMPLE or DISABLE: ' +
+      'plaintext), which the engine models. A headless Service has an ORIGINAL_DST cluster, for which applyUpstreamTLSSettings builds ' +
+      'no transport_socket_matches: the mTLS socket stays on the cluster and every endpoint gets Istio mTLS. The engine applies the ' +
+      'endpoint-metadata rule to headless Services as well.',
+    matches: (f) => {
+      if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !f.port || f.diff.oracle?.wire !== 'istio-mtls') return false;
+      const tp = istioDestinationRule(f.data, f.client, f.service)?.trafficPolicy;
+      const entry = tp?.portLevel.find((p) => p.port === f.port!.port);
+      return tp?.tls !== null && tp?.tls !== undefined && tp.tls.mode !== 'ISTIO_MUTUAL' && entry !== undefined && entry.tls === null;
+    },
+  },
+  {
+    id: 'unknown-port-name',
+    verdict: 'engine-bug',
+    summary:
+      'a Service port whose name prefix (or appProtocol) Istio does not know, e.g. `web`: Istio sniffs it like an unnamed port, the engine takes it as TCP (000 instead of 503)',
+    analysis:
+      'Istio reads the protocol from appProtocol, else the port name up to the first `-`, with protocol.Parse ' +
+      '(pkg/config/kube/conversion.go ConvertProtocol, pkg/config/protocol/instance.go Parse); a value it does not know is ' +
+      'protocol.Unsupported, which means protocol sniffing exactly as for an unnamed port (only SMTP, DNS, MySQL and MongoDB ports fall ' +
+      'back to TCP). The client sidecar then detects plain HTTP and routes it through its HTTP connection manager, which answers a failed ' +
+      'upstream connection with a local 503. The engine (src/core/mesh/endpoints.ts portProtocol) returns `tcp` for any name or ' +
+      'appProtocol that is not in its HTTP or TLS list, and so predicts 000 (the TCP proxy closes the connection). Unnamed ports are ' +
+      'treated as HTTP by both.',
+    matches: (f) =>
+      f.port !== undefined && istioProtocol(f.port) === 'sniffed' && Boolean(f.port.name || f.port.appProtocol) && codes(f) === '000/503',
+  },
+  {
+    id: 'label-only-endpoint-disable',
+    verdict: 'engine-bug',
+    summary:
+      'auto mTLS towards an endpoint labelled `security.istio.io/tlsMode: istio` that has no sidecar (or bypasses it on the port) and whose PeerAuthentication is DISABLE: Istio sends plaintext, the engine mTLS',
+    analysis:
+      'The endpoint metadata that makes a client sidecar pick Istio mTLS (transport_socket_matches "tlsMode-istio") is written by ' +
+      "pilot/pkg/xds/endpoints/mtls_checker.go checkMtlsEnabled: the endpoint's tlsMode label must be `istio` and the effective " +
+      'PeerAuthentication mode of its port must not be DISABLE. It never asks whether a sidecar is there. The engine ' +
+      "(src/core/traffic/outcome.ts endpointSend) checks the endpoint's policy only for endpoints it knows to have a sidecar " +
+      "(`ep.kind === 'sidecar'`), so for a labelled pod without one, or a port in its excludeInboundPorts, it predicts mTLS (and a " +
+      'failure) where Istio sends plaintext (and the application gets it).',
+    matches: (f) =>
+      f.diff.engine?.tlsMode === 'auto' &&
+      f.diff.oracle?.code === '200' &&
+      f.endpoints.some(
+        (e) =>
+          e.workload.labels['security.istio.io/tlsMode'] === 'istio' &&
+          bareAt(e) &&
+          effectiveMode(f.data, e.workload, e.containerPort) === 'DISABLE',
+      ),
+  },
+  {
+    id: 'tls-origination-into-bare-endpoint',
+    verdict: 'engine-bug',
+    summary:
+      'a DestinationRule SIMPLE towards an endpoint without a sidecar whose port is not TLS: Istio originates TLS the plaintext application cannot read, the engine says it accepts it',
+    analysis:
+      'With tls.mode SIMPLE the client sidecar wraps the connection in TLS (pilot/pkg/networking/core/cluster_tls.go ' +
+      'buildUpstreamTLSSettings returns the rule as given; applyUpstreamTLSSettings puts a TLS transport socket on the cluster, for ' +
+      'every endpoint). An endpoint without a sidecar has nothing to terminate it, so an application that speaks plain HTTP or TCP ' +
+      'gets TLS records it cannot parse: 503 from the client sidecar on HTTP ports, a closed connection on TCP ports. The engine ' +
+      '(src/core/traffic/outcome.ts endpointCase) treats every wire but Istio mTLS as accepted by a bare endpoint (Case.BareAccepts), ' +
+      'unlike a sidecar endpoint, where it does judge TLS into a plain application (Case.TlsIntoPlainApp).',
+    matches: (f) =>
+      f.diff.oracle?.wire === 'tls' &&
+      f.diff.engine?.code === '200' &&
+      f.port !== undefined &&
+      istioProtocol(f.port) !== 'tls' &&
+      !(istioProtocol(f.port) === 'sniffed' && f.port.port === 443) &&
+      (f.service?.selector === null || f.endpoints.some(bareAt)),
+  },
+  {
+    id: 'tls-origination-over-app-tls',
+    verdict: 'oracle-limitation',
+    summary:
+      'a DestinationRule SIMPLE on a TLS port (https, tls): the engine assumes the client application sends plaintext for its sidecar to encrypt, the oracle that it speaks TLS itself, which the sidecar wraps again',
+    analysis:
+      'What the client application writes is not in the manifests. The oracle (README.md "Outcome mapping" step 1) assumes the ' +
+      'application speaks what the port says, TLS on an https/tls port, so a SIMPLE rule puts a second TLS layer around it that the ' +
+      'server application cannot read (000). The engine assumes the common use of such a rule, TLS origination (the application sends ' +
+      'plaintext, the sidecar encrypts, the server application speaks TLS), and predicts 200 unless the server is STRICT. Istio does ' +
+      'exactly what both say for their assumption (cluster_tls.go originates TLS over whatever the application sends); neither is a bug.',
+    matches: (f) =>
+      f.diff.oracle?.wire === 'tls' &&
+      f.port !== undefined &&
+      (istioProtocol(f.port) === 'tls' || (istioProtocol(f.port) === 'sniffed' && f.port.port === 443)),
+  },
+  {
+    id: 'unnamed-443-app-tls',
+    verdict: 'oracle-limitation',
+    summary:
+      'an unnamed Service port 443: the oracle assumes the application speaks TLS, the engine that it speaks plain HTTP, as on any unnamed port',
+    analysis:
+      'Istio sniffs an unnamed port (pkg/config/kube/conversion.go ConvertProtocol returns protocol.Unsupported) and routes what it ' +
+      'sees. Whether the application sends HTTP or TLS is not in the manifests: the oracle assumes TLS on port 443 (README.md "Outcome ' +
+      'mapping" step 1), the engine assumes HTTP on every unnamed port (src/core/mesh/endpoints.ts portProtocol). Failures then differ ' +
+      'in the code (503 through the HTTP connection manager, 000 through the TCP proxy) and Istio mTLS towards a bare TLS server is ' +
+      'a 000 either way. Neither is a bug.',
+    matches: (f) => f.port !== undefined && f.port.port === 443 && !f.port.name && !f.port.appProtocol,
+  },
+];
+
+/** The class of a differing pair, or undefined when none recognises it. */
+export function classify(d: PairDiff, data: MeshData): Classified {
+  const f = pairFacts(d, data);
+  return { ...d, cls: DIFFERENCES.find((c) => c.matches(f)) };
+}
