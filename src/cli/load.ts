@@ -36,7 +36,7 @@ async function snapshotDocs(
 ): Promise<{ docs: LoadedDoc[]; unique: boolean; notes: readonly string[] }> {
   if (!live) return { docs: await loadManifests(paths), unique: false, notes: [] };
   const { readCluster } = await import('../snapshot/live.js');
-  const [cluster, files] = await Promise.all([readCluster(live), loadManifests(paths)]);
+  const [cluster, files] = await Promise.all([readCluster(live, process.env), loadManifests(paths)]);
   return { docs: files.length ? [...cluster.docs, ...files] : cluster.docs, unique: files.length === 0, notes: cluster.notes };
 }
 

@@ -210,9 +210,10 @@ function describe(e: unknown, where: string, context: string, timedOut: number |
 
 /**
  * Reads the cluster once: every kind the webhook's snapshot lists, pruned as it prunes them. The
- * documents project (with `unique: true`) to exactly the snapshot `serve` would hold.
+ * documents project (with `unique: true`) to exactly the snapshot `serve` would hold. `env` is the
+ * environment kubeconfig discovery reads (`KUBECONFIG`, `HOME`): the CLI passes its own.
  */
-export async function readCluster(src: LiveSource, env: Readonly<Record<string, string | undefined>> = process.env): Promise<LiveRead> {
+export async function readCluster(src: LiveSource, env: Readonly<Record<string, string | undefined>>): Promise<LiveRead> {
   const abort = new AbortController();
   const { kc, context, server } = configure(src, abort.signal, env);
   const where = `the API server at ${server}`;

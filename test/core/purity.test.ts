@@ -21,11 +21,12 @@ const ALLOWED: Record<string, string[]> = {
   evidence: ['core', 'evidence'],
   config: ['core', 'config'],
   tls: ['core', 'tls'],
-  telemetry: ['core', 'admission', 'telemetry'],
+  telemetry: ['core', 'admission', 'readiness', 'telemetry'],
   authz: ['core', 'admission', 'authz'],
   http: ['core', 'admission', 'telemetry', 'config', 'http'],
   report: ['core', 'report'],
-  cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'report', 'cli'],
+  readiness: ['core', 'readiness'],
+  cli: ['core', 'admission', 'authz', 'snapshot', 'evidence', 'http', 'tls', 'config', 'telemetry', 'report', 'readiness', 'cli'],
 };
 
 /** Names that reach the world outside a pure function: the process, clocks, randomness, timers, I/O. */
