@@ -407,22 +407,6 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
     },
   },
   {
-    id: 'unknown-port-name',
-    verdict: 'engine-bug',
-    summary:
-      'a Service port whose name prefix (or appProtocol) Istio does not know, e.g. `web`: Istio sniffs it like an unnamed port, the engine takes it as TCP (000 instead of 503)',
-    analysis:
-      'Istio reads the protocol from appProtocol, else the port name up to the first `-`, with protocol.Parse ' +
-      '(pkg/config/kube/conversion.go ConvertProtocol, pkg/config/protocol/instance.go Parse); a value it does not know is ' +
-      'protocol.Unsupported, which means protocol sniffing exactly as for an unnamed port (only SMTP, DNS, MySQL and MongoDB ports fall ' +
-      'back to TCP). The client sidecar then detects plain HTTP and routes it through its HTTP connection manager, which answers a failed ' +
-      'upstream connection with a local 503. The engine (src/core/mesh/endpoints.ts portProtocol) returns `tcp` for any name or ' +
-      'appProtocol that is not in its HTTP or TLS list, and so predicts 000 (the TCP proxy closes the connection). Unnamed ports are ' +
-      'treated as HTTP by both.',
-    matches: (f) =>
-      f.port !== undefined && istioProtocol(f.port) === 'sniffed' && Boolean(f.port.name || f.port.appProtocol) && codes(f) === '000/503',
-  },
-  {
     id: 'label-only-endpoint-disable',
     verdict: 'engine-bug',
     summary:

@@ -18,24 +18,28 @@ export interface Endpoint {
 /** How a port's traffic is handled by a client sidecar. */
 export type PortProtocol = 'http' | 'tcp' | 'tls';
 
-const HTTP: ReadonlySet<string> = new Set(['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws', 'ws']);
-const TLS: ReadonlySet<string> = new Set(['https', 'tls', 'kubernetes.io/wss', 'wss']);
+// The protocols Istio knows by name (pkg/config/protocol Parse, and the Kubernetes appProtocol
+// names of pkg/config/kube ConvertProtocol). Any other name is sniffed, like an unnamed port.
+const HTTP: ReadonlySet<string> = new Set(['http', 'http2', 'http_proxy', 'grpc', 'grpc-web', 'kubernetes.io/h2c', 'kubernetes.io/ws']);
+const TLS: ReadonlySet<string> = new Set(['https', 'tls', 'kubernetes.io/wss']);
+const TCP: ReadonlySet<string> = new Set(['tcp', 'mongo', 'redis', 'mysql']);
+/** SMTP, DNS, MySQL and MongoDB: Istio never sniffs these ports, whose servers speak first. */
+const SERVER_FIRST_PORTS: ReadonlySet<number> = new Set([25, 53, 3306, 27017]);
 
 /**
- * The protocol of a Service port from `appProtocol`, else the port name prefix (`http-web`).
- * Unnamed ports are sniffed by Istio; plaintext HTTP is then treated as HTTP.
+ * The protocol of a Service port as Istio reads it: `appProtocol` when set, else the port name up to
+ * its first `-` (`http-web`; `grpc-web…` whole). A name Istio does not know, or none, means protocol
+ * sniffing: the sidecar detects plaintext HTTP and treats it as HTTP (the application is taken to
+ * speak HTTP), except on the ports whose servers speak first, which are TCP.
  */
 export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
   if (p.protocol && p.protocol.toUpperCase() !== 'TCP') return 'udp';
-  const ap = p.appProtocol?.toLowerCase();
-  const fromName = p.name?.toLowerCase().split('-')[0];
-  for (const v of [ap, fromName]) {
-    if (!v) continue;
-    if (HTTP.has(v)) return 'http';
-    if (TLS.has(v)) return 'tls';
-    return 'tcp';
-  }
-  return 'http';
+  const raw = (p.appProtocol ?? p.name ?? '').toLowerCase();
+  const name = raw.startsWith('grpc-web') || raw.startsWith('kubernetes.io/') ? raw : raw.split('-')[0]!;
+  if (HTTP.has(name)) return 'http';
+  if (TLS.has(name)) return 'tls';
+  if (TCP.has(name)) return 'tcp';
+  return SERVER_FIRST_PORTS.has(p.port) ? 'tcp' : 'http';
 }
 
 /** `portProtocol`, memoised per Service port. */
