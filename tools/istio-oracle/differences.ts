@@ -429,24 +429,22 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
       ),
   },
   {
-    id: 'tls-origination-into-bare-endpoint',
-    verdict: 'engine-bug',
+    id: 'tls-origination-into-unknown-endpoint',
+    verdict: 'oracle-limitation',
     summary:
-      'a DestinationRule SIMPLE towards an endpoint without a sidecar whose port is not TLS: Istio originates TLS the plaintext application cannot read, the engine says it accepts it',
+      'a DestinationRule SIMPLE towards a Service without a selector, on a port that is not TLS: the engine takes the address outside the cluster to speak the TLS the rule originates, the oracle that it speaks what the port says',
     analysis:
-      'With tls.mode SIMPLE the client sidecar wraps the connection in TLS (pilot/pkg/networking/core/cluster_tls.go ' +
-      'buildUpstreamTLSSettings returns the rule as given; applyUpstreamTLSSettings puts a TLS transport socket on the cluster, for ' +
-      'every endpoint). An endpoint without a sidecar has nothing to terminate it, so an application that speaks plain HTTP or TCP ' +
-      'gets TLS records it cannot parse: 503 from the client sidecar on HTTP ports, a closed connection on TCP ports. The engine ' +
-      '(src/core/traffic/outcome.ts endpointCase) treats every wire but Istio mTLS as accepted by a bare endpoint (Case.BareAccepts), ' +
-      'unlike a sidecar endpoint, where it does judge TLS into a plain application (Case.TlsIntoPlainApp).',
+      "What an endpoint outside the cluster speaks is not in the manifests. Istio originates the rule's TLS for every endpoint " +
+      "(pilot/pkg/networking/core/cluster_tls.go), so the outcome depends on the server alone. The oracle assumes the port's " +
+      'protocol (plain HTTP on an http port: 503); the engine (src/core/traffic/outcome.ts endpointCase) assumes the rule is ' +
+      "right, as in Istio's egress TLS origination task (an HTTP port towards a TLS server), and judges a plaintext application " +
+      'only for pods, whose Service port says what they speak (MG108). Neither is a bug.',
     matches: (f) =>
       f.diff.oracle?.wire === 'tls' &&
       f.diff.engine?.code === '200' &&
       f.port !== undefined &&
       istioProtocol(f.port) !== 'tls' &&
-      !(istioProtocol(f.port) === 'sniffed' && f.port.port === 443) &&
-      (f.service?.selector === null || f.endpoints.some(bareAt)),
+      f.service?.selector === null,
   },
   {
     id: 'tls-origination-over-app-tls',
@@ -468,14 +466,14 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
     id: 'unnamed-443-app-tls',
     verdict: 'oracle-limitation',
     summary:
-      'an unnamed Service port 443: the oracle assumes the application speaks TLS, the engine that it speaks plain HTTP, as on any unnamed port',
+      'a Service port 443 without a name Istio knows (none, or e.g. `web`): the oracle assumes the application speaks TLS, the engine that it speaks plain HTTP, as on any unnamed port',
     analysis:
       'Istio sniffs an unnamed port (pkg/config/kube/conversion.go ConvertProtocol returns protocol.Unsupported) and routes what it ' +
       'sees. Whether the application sends HTTP or TLS is not in the manifests: the oracle assumes TLS on port 443 (README.md "Outcome ' +
-      'mapping" step 1), the engine assumes HTTP on every unnamed port (src/core/mesh/endpoints.ts portProtocol). Failures then differ ' +
+      'mapping" step 1), the engine assumes HTTP on every sniffed port (src/core/mesh/endpoints.ts portProtocol). Failures then differ ' +
       'in the code (503 through the HTTP connection manager, 000 through the TCP proxy) and Istio mTLS towards a bare TLS server is ' +
       'a 000 either way. Neither is a bug.',
-    matches: (f) => f.port !== undefined && f.port.port === 443 && !f.port.name && !f.port.appProtocol,
+    matches: (f) => f.port !== undefined && f.port.port === 443 && istioProtocol(f.port) === 'sniffed',
   },
 ];
 

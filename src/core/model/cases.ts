@@ -29,6 +29,8 @@ export const Case = {
   StrictRejectsSidecarPlaintext: 10,
   /** Plaintext from a client without a sidecar reaches a STRICT sidecar endpoint: refused. */
   StrictRejectsPlaintext: 11,
+  /** TLS that is not Istio's reaches a pod without a sidecar (or past it) whose application speaks plaintext on the port. */
+  BareGetsTlsIntoPlainApp: 12,
 } as const;
 
 /** One of the cases. */

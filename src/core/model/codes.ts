@@ -70,6 +70,14 @@ export const CODES = {
     summary: 'A client without a proxy sends plaintext to an ambient workload that becomes STRICT: rejected by ztunnel.',
     hint: 'enrol the client in the mesh or keep PERMISSIVE',
   },
+  MG108: {
+    code: 'MG108',
+    name: 'tls-origination-into-plaintext-app',
+    kind: 'connection',
+    summary:
+      'A DestinationRule SIMPLE or MUTUAL originates TLS towards a pod without a sidecar whose application speaks plaintext: 503 on HTTP ports.',
+    hint: 'use DISABLE towards servers without a sidecar that speak plaintext',
+  },
   MG201: {
     code: 'MG201',
     name: 'probe-on-strict-port',

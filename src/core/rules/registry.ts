@@ -9,6 +9,7 @@ import { istioMtlsIntoDisable } from './mg104-istio-mtls-into-disable.js';
 import { istioMtlsWrapsAppTls } from './mg105-istio-mtls-wraps-app-tls.js';
 import { tlsOriginationIntoSidecar } from './mg106-tls-origination-into-sidecar.js';
 import { plaintextIntoAmbientStrict } from './mg107-plaintext-into-ambient-strict.js';
+import { tlsOriginationIntoPlaintextApp } from './mg108-tls-origination-into-plaintext-app.js';
 import { probeOnStrictPort } from './mg201-probe-on-strict-port.js';
 import { authzMtlsFields } from './mg202-authz-mtls-fields.js';
 import { sameLevelConflict } from './mg203-same-level-conflict.js';
@@ -29,6 +30,7 @@ export const CONNECTION_RULE_LIST: readonly ConnectionRule[] = [
   istioMtlsWrapsAppTls,
   tlsOriginationIntoSidecar,
   plaintextIntoAmbientStrict,
+  tlsOriginationIntoPlaintextApp,
 ];
 
 /** The rules that explain a breaking connection, by the cause code the outcome engine reports. */

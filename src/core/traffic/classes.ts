@@ -150,7 +150,10 @@ function buildClasses(idx: MeshIndex): ClassSet {
   // Every class needs its shared-view stand-in, even when no workload has the shared view itself.
   for (const c of [...byKey.values()]) {
     if (!byKey.has(c.fallbackKey))
-      byKey.set(c.fallbackKey, newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, behaviourOfRep(c.rep)));
+      byKey.set(
+        c.fallbackKey,
+        newClass(c.fallbackKey, c.kind, '*', '', c.fallbackKey.split('|')[3] ?? '', {}, SHARED_NS, behaviourOfRep(c.rep)),
+      );
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);

@@ -250,6 +250,9 @@ function endpointCase(
   proto: PortProtocol,
 ): Case {
   if (ep.kind === 'none' || ep.kind === 'external' || ep.kind === 'apiserver') {
+    // What an address outside the cluster speaks is unknown: a rule that originates TLS towards it
+    // is taken to be right, as in Istio's egress TLS origination. A pod's port says what it speaks.
+    if (s.wire === 'tls') return ep.kind === 'none' && !appTlsAt(ep, proto) ? Case.BareGetsTlsIntoPlainApp : Case.BareAccepts;
     if (s.wire !== 'istio-mtls') return Case.BareAccepts;
     return appTlsAt(ep, proto) ? Case.BareGetsMtlsOverTls : Case.BareGetsMtls;
   }
