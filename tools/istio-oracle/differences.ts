@@ -295,8 +295,6 @@ function engineTlsMode(f: PairFacts): string | undefined {
   return m === undefined ? undefined : m === 'none' ? 'auto' : m;
 }
 
-const codes = (f: PairFacts): string => `${f.diff.engine?.code ?? '-'}/${f.diff.oracle?.code ?? '-'}`;
-
 /** The oracle judged the endpoint behind its (worst) outcome with the client dialling its own pod IP. */
 const oracleSelfCall = (f: PairFacts): boolean => /dials its own pod IP/.test(f.diff.oracle?.detail ?? '');
 
