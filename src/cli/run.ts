@@ -63,6 +63,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.err(`mtls-guard: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
     return EXIT.badInput;
   }
+  // `mtls-guard check --help` is how people look a command up: the usage, not an unknown option.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
   try {
     const run = await load();
     return await run(rest, io);
