@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Change, IstioObject } from '../../src/core/model/model.js';
 import { webhookFixBudget } from './fix-budget.js';
+import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from './changes.js';
 
 const OLD = resolve(process.argv[2] ?? '');
 const ROUNDS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
@@ -41,58 +42,11 @@ async function engine(root: string): Promise<Engine> {
   };
 }
 
-const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
 const scenarios: { name: string; make: (i: number) => IstioObject }[] = [
-  {
-    name: 'workload',
-    make: (i) => ({
-      kind: 'PeerAuthentication',
-      name: `b-${i}`,
-      namespace: `ns-${(i * 7) % 200}`,
-      ...meta,
-      selector: { app: `svc-${(i * 13) % 2001}` },
-      mode: 'STRICT',
-      portLevel: {},
-    }),
-  },
-  {
-    name: 'namespace',
-    make: (i) => ({
-      kind: 'PeerAuthentication',
-      name: `b-ns-${i}`,
-      namespace: `ns-${(i * 11) % 200}`,
-      ...meta,
-      selector: null,
-      mode: 'STRICT',
-      portLevel: {},
-    }),
-  },
-  {
-    name: 'mesh-wide policy',
-    make: () => ({
-      kind: 'PeerAuthentication',
-      name: 'default',
-      namespace: 'istio-system',
-      ...meta,
-      selector: null,
-      mode: 'STRICT',
-      portLevel: {},
-    }),
-  },
-  {
-    name: 'mesh-wide rule',
-    make: () => ({
-      kind: 'DestinationRule',
-      name: 'mesh-mtls',
-      namespace: 'istio-system',
-      ...meta,
-      apiVersion: 'networking.istio.io/v1',
-      host: '*.local',
-      exportTo: null,
-      workloadSelector: null,
-      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
-    }),
-  },
+  { name: 'workload', make: (i) => workloadStrict(`b-${i}`, `ns-${(i * 7) % 200}`, `svc-${(i * 13) % 2001}`) },
+  { name: 'namespace', make: (i) => namespaceStrict(`b-ns-${i}`, `ns-${(i * 11) % 200}`) },
+  { name: 'mesh-wide policy', make: meshStrict },
+  { name: 'mesh-wide rule', make: meshIstioMutual },
 ];
 
 const builds = [await engine(OLD), await engine(resolve('dist'))];

@@ -7,6 +7,7 @@ import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { decide } from '../../src/core/verdict/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
 import { webhookFixBudget } from './fix-budget.js';
+import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from './changes.js';
 
 const SEED = 20261122;
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 1000);
@@ -30,62 +31,17 @@ prepare(idx);
 const prepareMs = Number(process.hrtime.bigint() - t1) / 1e6;
 const r = rng(SEED + 1);
 const ns = (): string => `ns-${Math.floor(r() * DEFAULT_SIZE.namespaces)}`;
-const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
-
 const scenarios: Scenario[] = [
   {
     name: 'workload-scoped (PeerAuthentication STRICT with a selector)',
     make: (i) => {
       const s = Math.floor(r() * DEFAULT_SIZE.services);
-      return {
-        kind: 'PeerAuthentication',
-        name: `bench-${i}`,
-        namespace: `ns-${s % DEFAULT_SIZE.namespaces}`,
-        ...meta,
-        selector: { app: `svc-${s}` },
-        mode: 'STRICT',
-        portLevel: {},
-      };
+      return workloadStrict(`bench-${i}`, `ns-${s % DEFAULT_SIZE.namespaces}`, `svc-${s}`);
     },
   },
-  {
-    name: 'namespace-scoped (PeerAuthentication STRICT for a namespace)',
-    make: (i) => ({
-      kind: 'PeerAuthentication',
-      name: `bench-ns-${i}`,
-      namespace: ns(),
-      ...meta,
-      selector: null,
-      mode: 'STRICT',
-      portLevel: {},
-    }),
-  },
-  {
-    name: 'mesh-scoped (root PeerAuthentication STRICT)',
-    make: () => ({
-      kind: 'PeerAuthentication',
-      name: 'default',
-      namespace: 'istio-system',
-      ...meta,
-      selector: null,
-      mode: 'STRICT',
-      portLevel: {},
-    }),
-  },
-  {
-    name: 'mesh-scoped (DestinationRule *.local ISTIO_MUTUAL)',
-    make: () => ({
-      kind: 'DestinationRule',
-      name: 'mesh-mtls',
-      namespace: 'istio-system',
-      ...meta,
-      apiVersion: 'networking.istio.io/v1',
-      host: '*.local',
-      exportTo: null,
-      workloadSelector: null,
-      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
-    }),
-  },
+  { name: 'namespace-scoped (PeerAuthentication STRICT for a namespace)', make: (i) => namespaceStrict(`bench-ns-${i}`, ns()) },
+  { name: 'mesh-scoped (root PeerAuthentication STRICT)', make: meshStrict },
+  { name: 'mesh-scoped (DestinationRule *.local ISTIO_MUTUAL)', make: meshIstioMutual },
 ];
 
 // Untimed rounds first, so that the timed ones run code compiled with settled type feedback, as in

@@ -13,6 +13,7 @@ import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { generateMesh, rng, type MeshSize } from '../engine/generate.js';
 import { writePlot } from './plot.js';
 import { webhookFixBudget } from '../engine/fix-budget.js';
+import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from '../engine/changes.js';
 
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '1000,10000,100000').split(',').map(Number);
 const SEED = 20261122;
@@ -42,65 +43,18 @@ function measure(pods: number): Record<string, unknown> {
   gc();
   const heapPerPod = (process.memoryUsage().heapUsed - heap0) / pods;
   const r = rng(SEED + 1);
-  const meta = { created: '', apiVersion: 'security.istio.io/v1', annotations: {} };
   const scenarios: { name: string; rounds: number; make: (i: number) => IstioObject }[] = [
     {
       name: 'workload',
       rounds: 500,
       make: (i) => {
         const s = Math.floor(r() * size.services);
-        return {
-          kind: 'PeerAuthentication',
-          name: `bench-${i}`,
-          namespace: `ns-${s % size.namespaces}`,
-          ...meta,
-          selector: { app: `svc-${s}` },
-          mode: 'STRICT',
-          portLevel: {},
-        };
+        return workloadStrict(`bench-${i}`, `ns-${s % size.namespaces}`, `svc-${s}`);
       },
     },
-    {
-      name: 'namespace',
-      rounds: 500,
-      make: (i) => ({
-        kind: 'PeerAuthentication',
-        name: `bench-ns-${i}`,
-        namespace: `ns-${Math.floor(r() * size.namespaces)}`,
-        ...meta,
-        selector: null,
-        mode: 'STRICT',
-        portLevel: {},
-      }),
-    },
-    {
-      name: 'mesh-wide policy',
-      rounds: 200,
-      make: () => ({
-        kind: 'PeerAuthentication',
-        name: 'default',
-        namespace: 'istio-system',
-        ...meta,
-        selector: null,
-        mode: 'STRICT',
-        portLevel: {},
-      }),
-    },
-    {
-      name: 'mesh-wide rule',
-      rounds: 200,
-      make: () => ({
-        kind: 'DestinationRule',
-        name: 'mesh-mtls',
-        namespace: 'istio-system',
-        ...meta,
-        apiVersion: 'networking.istio.io/v1',
-        host: '*.local',
-        exportTo: null,
-        workloadSelector: null,
-        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] },
-      }),
-    },
+    { name: 'namespace', rounds: 500, make: (i) => namespaceStrict(`bench-ns-${i}`, `ns-${Math.floor(r() * size.namespaces)}`) },
+    { name: 'mesh-wide policy', rounds: 200, make: meshStrict },
+    { name: 'mesh-wide rule', rounds: 200, make: meshIstioMutual },
   ];
   // Untimed rounds on an index of their own, as bench/engine does.
   const warm = prepare(MeshIndex.build(data));
