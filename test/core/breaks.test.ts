@@ -4,16 +4,17 @@ import t from 'tap';
 import type { TapTest } from '../helpers/tap.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { Change, IstioObject, Workload } from '../../src/core/model/model.js';
+import type { Change, Workload } from '../../src/core/model/model.js';
 import { serviceLabel } from '../../src/core/model/model.js';
 import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { MeshIndex as Index } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
 import { breakingConnections } from '../../src/core/change/breaks.js';
 import { representedAt } from '../../src/core/traffic/classes.js';
-import { generateMesh, type MeshSize } from '../../bench/engine/generate.js';
+import { generateMesh } from '../../bench/engine/generate.js';
 import { parseVersion } from '../../src/core/mesh/version.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
+import { type GeneratedCase, generatedObject } from '../helpers/generated.js';
 
 /**
  * Connections of workload clients that go from 200 to a failure, by simulating both sides, each
@@ -79,51 +80,6 @@ t.test('every fixture change of test/fixtures/core', async (t) => {
   t.ok(n > 50, `${n} changes compared`);
 });
 
-interface GeneratedCase {
-  mesh: MeshSize & { seed: number };
-  /** The Istio version, when not the generator's current one. */
-  version?: string;
-  changes: {
-    kind: 'PeerAuthentication' | 'DestinationRule';
-    namespace: string;
-    name: string;
-    mode?: string;
-    selector?: Record<string, string>;
-    host?: string;
-    tls?: string;
-    exportTo?: string[];
-    workloadSelector?: Record<string, string>;
-  }[];
-}
-
-const meta = { created: '', annotations: {} };
-
-function objectOf(c: GeneratedCase['changes'][number]): IstioObject {
-  if (c.kind === 'PeerAuthentication') {
-    return {
-      kind: c.kind,
-      name: c.name,
-      namespace: c.namespace,
-      ...meta,
-      apiVersion: 'security.istio.io/v1',
-      selector: c.selector ?? null,
-      mode: c.mode as 'STRICT',
-      portLevel: {},
-    };
-  }
-  return {
-    kind: c.kind,
-    name: c.name,
-    namespace: c.namespace,
-    ...meta,
-    apiVersion: 'networking.istio.io/v1',
-    host: c.host!,
-    exportTo: c.exportTo ?? null,
-    workloadSelector: c.workloadSelector ?? null,
-    trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
-  };
-}
-
 /**
  * Summaries against the breaks they stand for: each summary's count and targets are those of one
  * class's breaks with one outcome, in the order the engine found them.
@@ -160,7 +116,7 @@ for (const g of generated) {
     // As `serve` does: verdicts known up front, so that port-wide shortcuts are taken.
     prepare(idx);
     for (const c of g.changes) {
-      const object = objectOf(c);
+      const object = generatedObject(c, '');
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
       compare(t, idx, change, `${c.kind} ${c.namespace}/${c.name}`);
       summaries += checkSummaries(t, idx, change, `${c.kind} ${c.namespace}/${c.name}`);

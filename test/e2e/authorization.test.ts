@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh, demoTenant } from '../../tools/cluster/demo-mesh.js';
-import { chartClusterRoles, startWebhook } from '../../tools/cluster/webhook.js';
+import { chartClusterRoles, startWebhook, untilReady } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-authz-'));
@@ -36,8 +36,7 @@ t.before(async () => {
     '--istio-version',
     '1.28.0',
   ]);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++)
-    await new Promise((r) => setTimeout(r, 100));
+  await untilReady(webhook);
 });
 
 t.teardown(async () => {

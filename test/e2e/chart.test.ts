@@ -12,6 +12,7 @@ import forge from 'node-forge';
 import { parseAllDocuments } from 'yaml';
 import { freePort, helmPath, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
+import { untilReady } from '../../tools/cluster/webhook.js';
 import { startServer, type Running } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
 import { main } from '../../src/cli/run.js';
@@ -47,7 +48,6 @@ const certCount = (b64: string): number =>
 const bundle = async (): Promise<string> =>
   (await json(['get', 'validatingwebhookconfiguration', 'mtls-guard'])).webhooks[0].clientConfig.caBundle ?? '';
 const secret = async (): Promise<Record<string, string>> => (await json(['get', 'secret', '-n', NS, 'mtls-guard-certs'])).data ?? {};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A JSON patch that sets one field of both of the chart's webhooks (Istio objects, namespace modes). */
 const everyWebhook = (field: string, value: unknown) => [0, 1].map((i) => ({ op: 'replace', path: `/webhooks/${i}/${field}`, value }));
 
@@ -104,7 +104,7 @@ async function startGuard(kubeconfig: string, extra: string[] = []): Promise<Run
     ),
     { out: () => {}, err: () => {} },
   );
-  for (let i = 0; i < 100 && (await r.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await sleep(100);
+  await untilReady(r);
   return r;
 }
 

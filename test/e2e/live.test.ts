@@ -8,7 +8,7 @@ import { freePort, installCrds, startCluster, type Cluster } from '../../tools/c
 import { startServer } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
-import { startWebhook } from '../../tools/cluster/webhook.js';
+import { startWebhook, untilReady } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-live-'));
@@ -29,8 +29,7 @@ t.before(async () => {
     '--istio-version',
     '1.28.0',
   ]);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++)
-    await new Promise((r2) => setTimeout(r2, 100));
+  await untilReady(webhook);
 });
 
 t.teardown(async () => {

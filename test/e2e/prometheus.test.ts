@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
-import { startWebhook } from '../../tools/cluster/webhook.js';
+import { startWebhook, untilReady } from '../../tools/cluster/webhook.js';
 import { startExporter, startPrometheus, type Exporter, type Prometheus, type Series } from '../../tools/cluster/prometheus.js';
 import { main } from '../../src/cli/run.js';
 import type { Running } from '../../src/cli/serve.js';
@@ -102,7 +102,7 @@ t.before(async () => {
     '--istio-version',
     '1.28.0',
   ]);
-  for (let i = 0; i < 100 && (await webhook.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await sleep(100);
+  await untilReady(webhook);
 });
 
 t.teardown(async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { freePort, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
+import { untilReady } from '../../tools/cluster/webhook.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer, type Running } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
@@ -85,7 +86,7 @@ async function startGuard(port: number): Promise<Running> {
     ),
     { out: () => {}, err: (s) => void logs.push(s) },
   );
-  for (let i = 0; i < 100 && (await r.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await sleep(100);
+  await untilReady(r);
   return r;
 }
 

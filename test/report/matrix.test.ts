@@ -4,61 +4,16 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { DEFAULT_SIZE, generateMesh, type MeshSize } from '../../bench/engine/generate.js';
+import { DEFAULT_SIZE, generateMesh } from '../../bench/engine/generate.js';
 import { simulate, simulateSize } from '../../src/core/evaluate.js';
 import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { parseVersion } from '../../src/core/mesh/version.js';
-import type { Change, IstioObject } from '../../src/core/model/model.js';
+import type { Change } from '../../src/core/model/model.js';
 import { buildMatrix, cellAt, connectionTotals, type TrafficMatrix } from '../../src/report/matrix.js';
 import { namespaceOrder, naturalCompare, summarizeNamespaces } from '../../src/report/namespaces.js';
 import { sameAsSimulate } from '../helpers/report.js';
+import { type GeneratedCase, generatedObject } from '../helpers/generated.js';
 import type { TapTest } from '../helpers/tap.js';
-
-interface GeneratedChange {
-  kind: 'PeerAuthentication' | 'DestinationRule';
-  namespace: string;
-  name: string;
-  mode?: string;
-  selector?: Record<string, string>;
-  host?: string;
-  tls?: string;
-  exportTo?: string[];
-  workloadSelector?: Record<string, string>;
-}
-
-interface GeneratedCase {
-  mesh: MeshSize & { seed: number };
-  version?: string;
-  changes: GeneratedChange[];
-}
-
-const meta = { annotations: {}, created: '2024-06-01T00:00:00Z' };
-
-function objectOf(c: GeneratedChange): IstioObject {
-  if (c.kind === 'PeerAuthentication') {
-    return {
-      kind: c.kind,
-      name: c.name,
-      namespace: c.namespace,
-      ...meta,
-      apiVersion: 'security.istio.io/v1',
-      selector: c.selector ?? null,
-      mode: c.mode as 'STRICT',
-      portLevel: {},
-    };
-  }
-  return {
-    kind: c.kind,
-    name: c.name,
-    namespace: c.namespace,
-    ...meta,
-    apiVersion: 'networking.istio.io/v1',
-    host: c.host!,
-    exportTo: c.exportTo ?? null,
-    workloadSelector: c.workloadSelector ?? null,
-    trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
-  };
-}
 
 /** The namespace matrix sums to the matrix's totals, and each pair's counts add up. */
 function checkNamespaces(t: TapTest, m: TrafficMatrix, what: string): void {
@@ -88,7 +43,7 @@ for (const g of cases) {
     const data = generateMesh(g.mesh.seed, g.mesh);
     let idx = MeshIndex.build(g.version ? { ...data, version: parseVersion(g.version)! } : data);
     for (const c of g.changes) {
-      const object = objectOf(c);
+      const object = generatedObject(c, '2024-06-01T00:00:00Z');
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
       const after = idx.apply(change);
       const m = buildMatrix(idx, after);

@@ -80,3 +80,11 @@ export async function startWebhook(cluster: Cluster, serveArgs: string[]): Promi
   if (r.code !== 0) throw new Error(r.stderr);
   return running;
 }
+
+/** Waits up to `ms` (10 s unless given) for the webhook's first snapshot: true once `/readyz` answers 200. */
+export async function untilReady(running: Running, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if ((await running.app.inject({ url: '/readyz' })).statusCode === 200) return true;
+  }
+  return false;
+}
