@@ -128,6 +128,7 @@ t.test('without Istio CRDs the snapshot is ready and names every missing kind', 
       'policies.authentication.istio.io',
       'serviceentries.networking.istio.io',
       'servicemonitors.monitoring.coreos.com',
+      'sidecars.networking.istio.io',
     ],
     'Istio, Gateway API and Prometheus Operator kinds',
   );
