@@ -12,7 +12,7 @@ import { breakSets, outcomeAt, portBuckets } from './change/breaks.js';
 import { anyFinding, findingsOf } from './verdict/summaries.js';
 import { prepareCallers } from './verdict/evidence.js';
 import { installProver, Prover, proverOf } from './verdict/prove.js';
-import { keepPortPermissive } from './rules/remedy.js';
+import { keepPortPermissive, type RemedyOptions } from './rules/remedy.js';
 import type { Remedies } from './verdict/prove.js';
 
 /** One simulated connection. */
@@ -155,7 +155,7 @@ function podTargetFindings(before: MeshIndex, after: MeshIndex): RawFinding[] {
 /** The fix that keeps a scraped pod port open to plaintext, if it holds. */
 function podPortFix(after: MeshIndex, p: PodTarget): string {
   const w = p.workload;
-  const options = [
+  const options = (): RemedyOptions => [
     keepPortPermissive(
       after,
       w.namespace,

@@ -104,8 +104,11 @@ export class Prover {
   /**
    * A finding's fix: for each option, its first candidate that clears the break (as `clears`
    * tells on a trial) and breaks nothing else; the options that hold, in words joined by "or".
+   * The options are only drawn up while the budget lasts: once it is spent, no fix is tried.
    */
-  fix(options: RemedyOptions, clears: (t: Trial) => boolean): Proof {
+  fix(draw: () => RemedyOptions, clears: (t: Trial) => boolean): Proof {
+    if (this.overBudget?.()) return { text: FIXES_NOT_TRIED, held: [], proposed: [] };
+    const options = draw();
     const said: (Remedy | undefined)[] = options.map(() => undefined);
     let untried = false;
     // Options are tried cheapest first (an object is judged like a change; workloads that join

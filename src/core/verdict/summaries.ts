@@ -678,7 +678,12 @@ function fixOf(ctx: FindingContext, options?: (ctx: BreakContext) => RemedyOptio
   const remedies = options ?? rule?.remedies;
   if (!remedies) return '';
   const prover = proverOf(ctx.after);
-  return prover.defer(() => prover.fix(remedies(ctx), (t) => clientsReach(t, ctx.members, ctx.service, ctx.port)));
+  return prover.defer(() =>
+    prover.fix(
+      () => remedies(ctx),
+      (t) => clientsReach(t, ctx.members, ctx.service, ctx.port),
+    ),
+  );
 }
 
 /** The fixes for a declared caller: its own pods join the mesh (an ingress controller), or the port stays PERMISSIVE. */
