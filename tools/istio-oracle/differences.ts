@@ -405,28 +405,6 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
     },
   },
   {
-    id: 'label-only-endpoint-disable',
-    verdict: 'engine-bug',
-    summary:
-      'auto mTLS towards an endpoint labelled `security.istio.io/tlsMode: istio` that has no sidecar (or bypasses it on the port) and whose PeerAuthentication is DISABLE: Istio sends plaintext, the engine mTLS',
-    analysis:
-      'The endpoint metadata that makes a client sidecar pick Istio mTLS (transport_socket_matches "tlsMode-istio") is written by ' +
-      "pilot/pkg/xds/endpoints/mtls_checker.go checkMtlsEnabled: the endpoint's tlsMode label must be `istio` and the effective " +
-      'PeerAuthentication mode of its port must not be DISABLE. It never asks whether a sidecar is there. The engine ' +
-      "(src/core/traffic/outcome.ts endpointSend) checks the endpoint's policy only for endpoints it knows to have a sidecar " +
-      "(`ep.kind === 'sidecar'`), so for a labelled pod without one, or a port in its excludeInboundPorts, it predicts mTLS (and a " +
-      'failure) where Istio sends plaintext (and the application gets it).',
-    matches: (f) =>
-      f.diff.engine?.tlsMode === 'auto' &&
-      f.diff.oracle?.code === '200' &&
-      f.endpoints.some(
-        (e) =>
-          e.workload.labels['security.istio.io/tlsMode'] === 'istio' &&
-          bareAt(e) &&
-          effectiveMode(f.data, e.workload, e.containerPort) === 'DISABLE',
-      ),
-  },
-  {
     id: 'tls-origination-into-unknown-endpoint',
     verdict: 'oracle-limitation',
     summary:

@@ -208,8 +208,15 @@ function endpointSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null
   // Since 1.12 auto mTLS reads each endpoint's own policy, through the endpoint's TLS metadata. A
   // headless service's cluster (ORIGINAL_DST) has no endpoints to carry it: its sidecar endpoints
   // get Istio mTLS whatever their port-level mode (confirmed by the Istio oracle). A rule whose
-  // top-level ISTIO_MUTUAL the endpoints read keeps their label and skips their policy.
-  if (idx.features.autoMtlsChecksWorkloadPolicy && ep.kind === 'sidecar' && !svc.headless && dr?.endpointMode !== 'ISTIO_MUTUAL') {
+  // top-level ISTIO_MUTUAL the endpoints read keeps their label and skips their policy. The policy
+  // is read whether or not a sidecar is there to apply it: a labelled pod without one, or a port
+  // its sidecar does not capture, whose policy is DISABLE gets plaintext (the oracle agrees).
+  if (
+    idx.features.autoMtlsChecksWorkloadPolicy &&
+    (ep.kind === 'sidecar' || ep.kind === 'none') &&
+    !svc.headless &&
+    dr?.endpointMode !== 'ISTIO_MUTUAL'
+  ) {
     const m = serverMode(idx, w, ep.containerPort, svc, port);
     if (m.mode === 'DISABLE')
       return { wire: 'plaintext', tlsMode: 'auto', why: `auto mTLS sends plaintext because ${m.source} is DISABLE for the endpoint` };

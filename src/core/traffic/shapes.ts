@@ -127,8 +127,13 @@ function computeShape(idx: MeshIndex, svc: Service, port: ServicePort): ServerSh
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
     const w = ep.workload;
-    const mode = w && (ep.kind === 'sidecar' || ep.kind === 'ambient') ? serverMode(idx, w, ep.containerPort, svc, port).mode : '';
-    parts[i] = (KIND_CODE[ep.kind] * 2 + (w?.labels['security.istio.io/tlsMode'] === 'istio' ? 1 : 0)) * 4 + MODE_CODE[mode];
+    const labelled = w?.labels['security.istio.io/tlsMode'] === 'istio';
+    // A labelled endpoint without a sidecar in the way still has its policy read by auto mTLS.
+    const mode =
+      w && (ep.kind === 'sidecar' || ep.kind === 'ambient' || (ep.kind === 'none' && labelled))
+        ? serverMode(idx, w, ep.containerPort, svc, port).mode
+        : '';
+    parts[i] = (KIND_CODE[ep.kind] * 2 + (labelled ? 1 : 0)) * 4 + MODE_CODE[mode];
   }
   return internShape(idx, leadOf(proto, sm === 'headless-plaintext' ? 'headless' : sm.mode === 'DISABLE', svc.headless), parts, eps.length);
 }
