@@ -100,21 +100,6 @@ export function pairFacts(diff: PairDiff, data: MeshData): PairFacts {
   return { diff, data, client, service, port, endpoints };
 }
 
-/** True when an endpoint has no sidecar in the way of its container port: none at all, or the port is excluded. */
-function bareAt(e: PairFacts['endpoints'][number]): boolean {
-  return (
-    e.workload.mesh !== 'sidecar' || (e.containerPort !== null && portList(e.workload, 'excludeInboundPorts').includes(e.containerPort))
-  );
-}
-
-/** A `traffic.sidecar.istio.io/<name>` port list annotation, as istio-iptables reads it. */
-function portList(w: Workload, name: string): number[] {
-  return (w.annotations[`traffic.sidecar.istio.io/${name}`] ?? '')
-    .split(',')
-    .map((x) => Number(x.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0);
-}
-
 /**
  * The creation time Istio sees: an object without one is created when the mesh is applied, after
  * every object that names one, all in the same second (the oracle's load.go does the same).
@@ -381,27 +366,6 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
       const id = `${f.client.name}.${f.client.namespace}`;
       const engineBlamesSelf = new RegExp(`; ${id.replace(/\./g, '\\.')}[ (]`).test(f.diff.engine?.reason ?? '');
       return engineBlamesSelf && (f.diff.oracle?.code === '200' || oracleSelfCall(f));
-    },
-  },
-  {
-    id: 'headless-ignores-endpoint-tls-label',
-    verdict: 'engine-bug',
-    summary:
-      'a headless Service whose DestinationRule port entry leaves TLS to auto mTLS under a top-level SIMPLE or DISABLE: the engine sends plaintext by the endpoint metadata rule, Istio mTLS, because a headless cluster has no transport_socket_matches',
-    analysis:
-      'A port-level entry without tls replaces the top-level policy, so the cluster leaves TLS to auto mTLS ' +
-      '(pilot/pkg/networking/core/cluster_tls.go buildUpstreamTLSSettings), and a headless Service whose endpoints all carry ' +
-      'tlsMode: istio is not DISABLE (pilot/pkg/model/push_context.go BestEffortInferServiceMTLSMode): Istio mTLS. For a ClusterIP ' +
-      'Service, applyUpstreamTLSSettings turns that into transport_socket_matches, decided per endpoint by metadata that ' +
-      'pilot/pkg/xds/endpoints/mtls_checker.go derives from the top-level tls.mode when the port entry has none (SIMPLE or DISABLE: ' +
-      'plaintext), which the engine models. A headless Service has an ORIGINAL_DST cluster, for which applyUpstreamTLSSettings builds ' +
-      'no transport_socket_matches: the mTLS socket stays on the cluster and every endpoint gets Istio mTLS. The engine applies the ' +
-      'endpoint-metadata rule to headless Services as well.',
-    matches: (f) => {
-      if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !f.port || f.diff.oracle?.wire !== 'istio-mtls') return false;
-      const tp = istioDestinationRule(f.data, f.client, f.service)?.trafficPolicy;
-      const entry = tp?.portLevel.find((p) => p.port === f.port!.port);
-      return tp?.tls !== null && tp?.tls !== undefined && tp.tls.mode !== 'ISTIO_MUTUAL' && entry !== undefined && entry.tls === null;
     },
   },
   {

@@ -190,7 +190,9 @@ function portSend(idx: MeshIndex, client: ClientRep, dr: DrResolution | null, sv
       tlsMode: 'auto',
       why: `${dr.via} sets loadBalancer PASSTHROUGH for the port, and auto mTLS sends Istio mTLS to every endpoint`,
     };
-  if (dr.endpointMode && dr.endpointMode !== 'ISTIO_MUTUAL') {
+  // A headless Service's cluster has no per-endpoint TLS choice (no transport_socket_matches): the
+  // metadata its endpoints take from the rule's top level changes nothing there.
+  if (dr.endpointMode && dr.endpointMode !== 'ISTIO_MUTUAL' && !svc.headless) {
     return {
       wire: 'plaintext',
       tlsMode: 'auto',
