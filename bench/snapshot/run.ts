@@ -17,6 +17,7 @@ import { NO_EVENTS } from '../../src/admission/events.js';
 import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model/model.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
+import { webhookFixBudget } from '../engine/fix-budget.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const SERVICES = Math.round(PODS / 5);
@@ -62,8 +63,10 @@ async function child(kubeconfig: string): Promise<void> {
     mode: 'STRICT',
     portLevel: {},
   });
-  for (let n = 0; n < NAMESPACES; n++) evaluateChange(idx, { operation: 'CREATE', object: pa(`ns-${n}`, 'bench') });
-  evaluateChange(idx, { operation: 'CREATE', object: pa(idx.root, 'default') });
+  // Judged as the webhook judges them: fixes proven within the request's fix budget.
+  for (let n = 0; n < NAMESPACES; n++)
+    evaluateChange(idx, { operation: 'CREATE', object: pa(`ns-${n}`, 'bench') }, undefined, webhookFixBudget());
+  evaluateChange(idx, { operation: 'CREATE', object: pa(idx.root, 'default') }, undefined, webhookFixBudget());
   gc();
   gc();
   const servedPerPod = (process.memoryUsage().heapUsed - heap0) / PODS;
@@ -249,7 +252,7 @@ try {
     admission_namespace_strict_ms: { p50: p(0.5), p99: p(0.99), requests: REQUESTS },
   };
   console.log(
-    `initial sync ${report.initial_sync_seconds} s (target ≤ 10 s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod all told, ${report.marginal_heap_bytes_per_pod} B per added Pod (target ≤ 1024, snapshot and indexes together), ${report.retained_heap_bytes_per_pod_after_requests} B per Pod all told after a change judged in every namespace and one mesh-wide; admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms; background rebuild after a change ${report.background_rebuild_ms_median} ms`,
+    `initial sync ${report.initial_sync_seconds} s (target ≤ ${PODS > 10_000 ? 60 : 10} s); retained heap ${report.retained_heap_bytes_per_pod} B per Pod all told, ${report.marginal_heap_bytes_per_pod} B per added Pod (target ≤ 1024, snapshot and indexes together), ${report.retained_heap_bytes_per_pod_after_requests} B per Pod all told after a change judged in every namespace and one mesh-wide; admission p50 ${report.admission_namespace_strict_ms.p50} ms, p99 ${report.admission_namespace_strict_ms.p99} ms; background rebuild after a change ${report.background_rebuild_ms_median} ms`,
   );
   mkdirSync(join('bench', 'results'), { recursive: true });
   // The 10,000-Pod run is the reference; other sizes (BENCH_PODS) keep a file of their own.
