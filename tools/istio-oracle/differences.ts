@@ -16,6 +16,7 @@
  */
 import type { DestinationRule, MeshData, Service, ServicePort, TrafficPolicy, Workload } from '../../src/core/model/model.js';
 import type { PairDiff } from './differential.js';
+import { portProtocolClass } from './generate.js';
 
 /** What a class of disagreement is: see the top of this file. */
 export type Verdict = 'engine-bug' | 'version-drift' | 'oracle-limitation';
@@ -51,29 +52,15 @@ export interface Classified extends PairDiff {
 // ----------------------------------------------------------------------------------------------
 // Facts about ports and endpoints, as Kubernetes and Istio read the manifests.
 
-/** The protocol Istio reads from a Service port (pkg/config/kube/conversion.go ConvertProtocol), coarsely. */
+/**
+ * The protocol Istio reads from a Service port (generate.ts `portProtocolClass`), coarsely: HTTP/2 as
+ * HTTP, and a name it does not know as sniffed, except on the well-known ports (SMTP, DNS, MySQL,
+ * MongoDB), which Istio takes as TCP.
+ */
 export function istioProtocol(p: ServicePort): 'http' | 'tcp' | 'tls' | 'sniffed' {
-  const raw = p.appProtocol ?? p.name ?? '';
-  if (raw === 'kubernetes.io/h2c' || raw === 'kubernetes.io/ws') return 'http';
-  if (raw === 'kubernetes.io/wss') return 'tls';
-  switch (raw.split('-')[0]!.toLowerCase()) {
-    case 'http':
-    case 'http2':
-    case 'grpc':
-    case 'http_proxy':
-      return 'http';
-    case 'https':
-    case 'tls':
-      return 'tls';
-    case 'tcp':
-    case 'mongo':
-    case 'redis':
-    case 'mysql':
-      return 'tcp';
-    default:
-      // Istio's well-known ports (SMTP, DNS, MySQL, MongoDB) are TCP when the name says nothing.
-      return [25, 53, 3306, 27017].includes(p.port) ? 'tcp' : 'sniffed';
-  }
+  const c = portProtocolClass({ name: p.name ?? null, appProtocol: p.appProtocol ?? null });
+  if (c === 'sniffed') return [25, 53, 3306, 27017].includes(p.port) ? 'tcp' : 'sniffed';
+  return c === 'http2' ? 'http' : c;
 }
 
 function selects(svc: Service, w: Workload): boolean {

@@ -599,9 +599,12 @@ export function meshObjects(m: GenMesh): Obj[] {
 export function portProtocolClass(p: Pick<GenServicePort, 'name' | 'appProtocol'>): 'http' | 'http2' | 'tcp' | 'tls' | 'sniffed' {
   const raw = p.appProtocol ?? p.name ?? '';
   if (raw === 'kubernetes.io/h2c') return 'http2';
+  if (raw === 'kubernetes.io/ws') return 'http';
+  if (raw === 'kubernetes.io/wss') return 'tls';
   if (raw.toLowerCase().startsWith('grpc-web')) return 'http2';
   switch (raw.split('-')[0]!.toLowerCase()) {
     case 'http':
+    case 'http_proxy':
       return 'http';
     case 'http2':
     case 'grpc':
