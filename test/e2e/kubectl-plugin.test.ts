@@ -3,11 +3,10 @@
 // offline commands print on the same manifests. The snapshot it reads is the one `serve` builds
 // from its watches, object for object.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { freePort, installCrds, kubectlPath, startCluster, type Cluster, type Run } from '../../tools/cluster/controlplane.js';
+import { freePort, installCrds, kubectlPath, runProcess, startCluster, type Cluster, type Run } from '../../tools/cluster/controlplane.js';
 import { pod } from '../../tools/cluster/demo-mesh.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
@@ -34,21 +33,6 @@ t.teardown(async () => {
   await cluster?.stop();
 });
 
-function run(cmd: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((res) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 /** The environment a user has: the plugin's folder and Node 24 on PATH, and KUBECONFIG unless told otherwise. */
 function userEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
@@ -63,10 +47,11 @@ function userEnv(extra: Record<string, string | undefined> = {}): Record<string,
 }
 
 /** `kubectl mtls-guard ARGS`, through the real kubectl's plugin lookup. */
-const plugin = (args: string[], env?: Record<string, string | undefined>) => run(kubectlPath(), ['mtls-guard', ...args], userEnv(env));
+const plugin = (args: string[], env?: Record<string, string | undefined>) =>
+  runProcess(kubectlPath(), ['mtls-guard', ...args], { env: userEnv(env) });
 /** `mtls-guard ARGS` offline (or live with its own flags), as a process. */
 const offline = (args: string[], env?: Record<string, string | undefined>) =>
-  run(process.execPath, ['dist/src/cli/main.js', ...args], userEnv(env));
+  runProcess(process.execPath, ['dist/src/cli/main.js', ...args], { env: userEnv(env) });
 
 const noTrace = (t: TapTest, r: Run): void => {
   t.notMatch(r.stderr, / {4}at |internal error/, 'no stack trace');

@@ -8,7 +8,7 @@ import { freePort, installCrds, startCluster, type Cluster } from '../../tools/c
 import { startServer } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
-import { startWebhook, untilReady } from '../../tools/cluster/webhook.js';
+import { startWebhook, untilReady, loopbackTls } from '../../tools/cluster/webhook.js';
 import type { Running } from '../../src/cli/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-live-'));
@@ -195,12 +195,7 @@ t.test('an API server not reachable yet at start: serve stays up and not ready, 
   const late = await startServer(
     parseServeArgs(
       [
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--tls-cert',
-        join(certs, 'tls.crt'),
-        '--tls-key',
-        join(certs, 'tls.key'),
+        ...loopbackTls(port, certs),
         '--kubeconfig',
         cluster.kubeconfig,
         '--log-level',

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { freePort, installCrds, startCluster, type Cluster } from '../../tools/cluster/controlplane.js';
 import { demoMesh } from '../../tools/cluster/demo-mesh.js';
-import { untilReady } from '../../tools/cluster/webhook.js';
+import { untilReady, loopbackTls } from '../../tools/cluster/webhook.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer, type Running } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
@@ -65,12 +65,7 @@ async function startGuard(port: number): Promise<Running> {
   const r = await startServer(
     parseServeArgs(
       [
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--tls-cert',
-        join(certs, 'tls.crt'),
-        '--tls-key',
-        join(certs, 'tls.key'),
+        ...loopbackTls(port, certs),
         '--kubeconfig',
         cluster.kubeconfig,
         '--telemetry',

@@ -11,6 +11,7 @@ import { simulate } from '../../src/core/evaluate.js';
 import { makeCerts } from '../../src/cli/certs.js';
 import { startServer } from '../../src/cli/serve.js';
 import { parseServeArgs } from '../../src/config/serve.js';
+import { loopbackTls } from '../../tools/cluster/webhook.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-snap-'));
 let cluster: Cluster;
@@ -41,23 +42,7 @@ t.before(async () => {
   const certs = join(dir, 'certs');
   await makeCerts({ out: certs, service: 'mtls-guard', namespace: 'mtls-guard', ips: ['127.0.0.1'], dnsNames: [] }, new Date());
   const server = await startServer(
-    parseServeArgs(
-      [
-        '--kubeconfig',
-        cluster.kubeconfig,
-        '--listen',
-        '127.0.0.1:0',
-        '--tls-cert',
-        join(certs, 'tls.crt'),
-        '--tls-key',
-        join(certs, 'tls.key'),
-        '--log-level',
-        'silent',
-        '--drain-seconds',
-        '0',
-      ],
-      {},
-    ),
+    parseServeArgs(['--kubeconfig', cluster.kubeconfig, ...loopbackTls(0, certs), '--log-level', 'silent', '--drain-seconds', '0'], {}),
     { out: () => {}, err: () => {} },
   );
   while ((await server.app.inject({ url: '/readyz' })).statusCode !== 200) await new Promise((r) => setTimeout(r, 50));

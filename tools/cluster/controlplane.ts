@@ -60,6 +60,29 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * Runs a command to its end with its output collected. `input` goes to its stdin (closed at once
+ * without it); `env` replaces the environment when given.
+ */
+export function runProcess(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((res) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+    // A command may exit before it reads its input (a bad flag, a command that reads none): its
+    // exit code and stderr tell what happened, not the broken pipe.
+    p.stdin.on('error', () => {});
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
 /** A running control plane. */
 export interface Cluster {
   readonly dir: string;
@@ -173,23 +196,7 @@ export async function startCluster(dir: string, opts: { detached?: boolean; apiS
     ].join('\n'),
   );
   const kubectl = kubectlPath();
-  const run = (args: string[], input?: string): Promise<Run> =>
-    new Promise((res) => {
-      const p = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      p.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-      // kubectl may exit before it reads its input (a bad flag, a command that reads none): its
-      // exit code and stderr tell what happened, not the broken pipe.
-      p.stdin.on('error', () => {});
-      p.stdin.end(input ?? '');
-    });
+  const run = (args: string[], input?: string): Promise<Run> => runProcess(kubectl, ['--kubeconfig', kubeconfig, ...args], { input });
   const waitReady = async (): Promise<void> => {
     for (let i = 0; ; i++) {
       const r = await run(['get', '--raw', '/readyz']);

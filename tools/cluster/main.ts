@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, installCrds, kubectlPath, startCluster } from './controlplane.js';
-import { chartClusterRoles, webhookConfiguration } from './webhook.js';
+import { chartClusterRoles, webhookConfiguration, loopbackTls } from './webhook.js';
 import { demoMesh, demoTenant } from './demo-mesh.js';
 import { makeCerts } from '../../src/cli/certs.js';
 
@@ -111,12 +111,7 @@ async function up(): Promise<number> {
       'serve',
       '--kubeconfig',
       cluster.kubeconfig,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--tls-cert',
-      join(certs, 'tls.crt'),
-      '--tls-key',
-      join(certs, 'tls.key'),
+      ...loopbackTls(port, certs),
       '--telemetry',
       resolve('examples/telemetry/legacy-plaintext.prom'),
       '--istio-version',

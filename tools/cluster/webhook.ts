@@ -49,6 +49,11 @@ export function chartClusterRoles(): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
+/** The flags that make `serve` listen on loopback `port` (0: any) with the certificates `makeCerts` wrote to `certs`. */
+export function loopbackTls(port: number, certs: string): string[] {
+  return ['--listen', `127.0.0.1:${port}`, '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key')];
+}
+
 /** Starts `serve` in-process on a free port (live cluster unless `serveArgs` names files) and registers it. */
 export async function startWebhook(cluster: Cluster, serveArgs: string[]): Promise<Running> {
   const certs = join(cluster.dir, 'webhook-certs');
@@ -58,22 +63,7 @@ export async function startWebhook(cluster: Cluster, serveArgs: string[]): Promi
   );
   const port = await freePort();
   const running = await startServer(
-    parseServeArgs(
-      [
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--tls-cert',
-        join(certs, 'tls.crt'),
-        '--tls-key',
-        join(certs, 'tls.key'),
-        '--log-level',
-        'silent',
-        '--drain-seconds',
-        '0',
-        ...serveArgs,
-      ],
-      {},
-    ),
+    parseServeArgs([...loopbackTls(port, certs), '--log-level', 'silent', '--drain-seconds', '0', ...serveArgs], {}),
     { out: () => {}, err: () => {} },
   );
   const r = await cluster.kubectl(['apply', '-f', '-'], webhookConfiguration(`https://127.0.0.1:${port}/validate`, caBundle));
