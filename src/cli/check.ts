@@ -150,10 +150,9 @@ function json(results: readonly ObjectVerdict[]): string {
 /** `mtls-guard check`: exit 0 allowed, 1 denied, 2 bad input. */
 export async function runCheck(argv: readonly string[], io: Io): Promise<number> {
   const args = parseCheckArgs(argv);
-  const [{ idx, notes }, objects] = await Promise.all([
-    loadIndex(args.cluster, args, args.telemetry),
-    loadChanges(args.changes, args.delete),
-  ]);
+  // The change first: a mistake in the user's own file is the one to report, before the cluster is asked.
+  const objects = await loadChanges(args.changes, args.delete);
+  const { idx, notes } = await loadIndex(args.cluster, args, args.telemetry);
   if (args.format === 'text') for (const n of notes) io.err(`note: ${n}\n`);
   const results = judge(idx, objects, args);
   io.out(args.format === 'json' ? json(results) : text(results, args.denyOn));
