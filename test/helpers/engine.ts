@@ -16,6 +16,8 @@ export interface EngineCase {
   rule: string;
   base?: string;
   version?: string;
+  /** The documented difference (tools/istio-oracle/differences.ts) that makes the oracle answer otherwise. */
+  oracle?: string;
   autoMtls?: 'on' | 'off';
   add?: string;
   telemetry?: string;

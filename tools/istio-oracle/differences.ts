@@ -14,7 +14,7 @@
  * Predicates read the pair (both sides' codes and words) and the snapshot as the engine projected it
  * (Services, workloads, policies): plain facts of the input, not the engine's decisions.
  */
-import type { DestinationRule, MeshData, Service, ServicePort, TrafficPolicy, Workload } from '../../src/core/model/model.js';
+import type { MeshData, Service, ServicePort, Workload } from '../../src/core/model/model.js';
 import type { PairDiff } from './differential.js';
 import { portProtocolClass } from './generate.js';
 
@@ -131,142 +131,6 @@ export function effectiveMode(data: MeshData, w: Workload, containerPort: number
   return mode;
 }
 
-// ----------------------------------------------------------------------------------------------
-// Istio's DestinationRule lookup, ported from pilot/pkg/model (push_context.go setDestinationRules,
-// destinationRule, getExportedDestinationRuleFromNamespace; destination_rule.go mergeDestinationRule
-// with ENABLE_ENHANCED_DESTINATIONRULE_MERGE on, its default; sidecar.go SidecarScope.DestinationRule),
-// to tell which rule Istio gives a client for a Service when the engine reads another.
-
-/** A consolidated rule: the rule after merging, and the exportTo set it was filed under. */
-interface Consolidated {
-  readonly first: DestinationRule;
-  readonly names: string[];
-  trafficPolicy: TrafficPolicy | null;
-  readonly exportTo: ReadonlySet<string>;
-  readonly selector: Readonly<Record<string, string>> | null;
-}
-
-type HostIndex = Map<string, Consolidated[]>;
-
-function resolveHost(h: string, ns: string): string {
-  return h === '*' || h.includes('.') ? h : `${h}.${ns}.svc.cluster.local`;
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  return a.size === b.size && [...a].every((x) => b.has(x));
-}
-
-function sameLabels(a: Readonly<Record<string, string>> | null, b: Readonly<Record<string, string>> | null): boolean {
-  const ka = Object.keys(a ?? {});
-  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a![k] === b?.[k]);
-}
-
-function merge(index: HostIndex, dr: DestinationRule, host: string, exportTo: ReadonlySet<string>): void {
-  const list = index.get(host);
-  const fresh = (): Consolidated => ({
-    first: dr,
-    names: [dr.name],
-    trafficPolicy: dr.trafficPolicy,
-    exportTo,
-    selector: dr.workloadSelector,
-  });
-  if (!list) {
-    index.set(host, [fresh()]);
-    return;
-  }
-  let separately = true;
-  for (const m of list) {
-    if (sameSet(exportTo, m.exportTo)) separately = false;
-    else if (m.exportTo.size > 0 && [...m.exportTo].every((x) => exportTo.has(x))) separately = true;
-    else {
-      separately = true;
-      continue;
-    }
-    const bothWithout = !dr.workloadSelector && !m.selector;
-    const bothWith = Boolean(dr.workloadSelector && m.selector);
-    if (bothWith && !sameLabels(dr.workloadSelector, m.selector)) {
-      separately = true;
-      continue;
-    }
-    if (bothWithout || bothWith) separately = false;
-    m.names.push(dr.name);
-    // The top-level policy of the first rule that has one.
-    m.trafficPolicy ??= dr.trafficPolicy;
-  }
-  if (separately) list.push(fresh());
-}
-
-/** host.MoreSpecific-style most specific match: an exact host, else the longest wildcard that matches. */
-function mostSpecific(index: HostIndex | undefined, fqdn: string): Consolidated[] | undefined {
-  if (!index) return undefined;
-  const exact = index.get(fqdn);
-  if (exact) return exact;
-  let best: string | undefined;
-  for (const h of index.keys()) {
-    if (!h.startsWith('*')) continue;
-    if (h !== '*' && !fqdn.endsWith(h.slice(1))) continue;
-    if (best === undefined || h.length > best.length || (h.length === best.length && h < best)) best = h;
-  }
-  return best === undefined ? undefined : index.get(best);
-}
-
-/** Istio's DestinationRule lookup for a sidecar client of a Service: the consolidated rule it uses, or null. */
-export function istioDestinationRule(data: MeshData, client: Workload, svc: Service): Consolidated | null {
-  const root = data.mesh.rootNamespace;
-  const meshPrivate = (data.mesh.defaultDestinationRuleExportTo ?? []).includes('.');
-  // Rules with a workloadSelector first, then by creation (push_context.go sortConfigBySelectorAndCreationTime).
-  const sorted = [...data.destinationRules].sort(
-    (a, b) => Number(Boolean(b.workloadSelector)) - Number(Boolean(a.workloadSelector)) || byCreation(a, b),
-  );
-  const local = new Map<string, HostIndex>();
-  const exported = new Map<string, HostIndex>();
-  const rootLocal: HostIndex = new Map();
-  const at = (m: Map<string, HostIndex>, ns: string): HostIndex => {
-    let i = m.get(ns);
-    if (!i) m.set(ns, (i = new Map()));
-    return i;
-  };
-  for (const dr of sorted) {
-    const host = resolveHost(dr.host, dr.namespace);
-    const exportTo: ReadonlySet<string> = dr.workloadSelector ? new Set(['.']) : new Set(dr.exportTo ?? []);
-    if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(dr.namespace))
-      merge(at(local, dr.namespace), dr, host, exportTo);
-    const privateOnly = (exportTo.size === 0 && meshPrivate) || (exportTo.size === 1 && (exportTo.has('.') || exportTo.has(dr.namespace)));
-    if (!privateOnly) merge(at(exported, dr.namespace), dr, host, exportTo);
-    else if (dr.namespace === root) merge(rootLocal, dr, host, exportTo);
-  }
-  const fqdn = `${svc.name}.${svc.namespace}.svc.cluster.local`;
-  const fromExported = (ns: string): Consolidated[] =>
-    (mostSpecific(exported.get(ns), fqdn) ?? []).filter(
-      (c) => c.exportTo.size === 0 || c.exportTo.has('*') || c.exportTo.has(client.namespace),
-    );
-  const list =
-    (client.namespace !== root ? mostSpecific(local.get(client.namespace), fqdn) : mostSpecific(rootLocal, fqdn)) ??
-    [fromExported(svc.namespace), fromExported(root)].find((l) => l.length > 0) ??
-    [];
-  let catchAll: Consolidated | null = null;
-  for (const c of list) {
-    if (!c.selector) catchAll = c;
-    if (c.first.namespace === client.namespace && c.selector && Object.entries(c.selector).every(([k, v]) => client.labels[k] === v))
-      return c;
-  }
-  return catchAll;
-}
-
-/** The tls mode Istio's lookup gives a client for a Service port: a DestinationRule mode, or `auto` when no rule sets one. */
-export function istioTlsMode(data: MeshData, client: Workload, svc: Service, port: number): string {
-  const c = istioDestinationRule(data, client, svc);
-  const tp = c?.trafficPolicy;
-  const tls = tp ? (tp.portLevel.find((p) => p.port === port) ?? tp).tls : null;
-  return tls?.mode ?? 'auto';
-}
-
-/** The tls mode the engine says it used: a DestinationRule mode, or `auto` (no rule sets TLS). */
-function engineTlsMode(f: PairFacts): string | undefined {
-  const m = f.diff.engine?.tlsMode;
-  return m === undefined ? undefined : m === 'none' ? 'auto' : m;
-}
-
 /** The oracle judged the endpoint behind its (worst) outcome with the client dialling its own pod IP. */
 const oracleSelfCall = (f: PairFacts): boolean => /dials its own pod IP/.test(f.diff.oracle?.detail ?? '');
 
@@ -274,65 +138,6 @@ const oracleSelfCall = (f: PairFacts): boolean => /dials its own pod IP/.test(f.
 
 /** Every class found so far, in the order they are tried: the first whose predicate holds wins. */
 export const DIFFERENCES: readonly DifferenceClass[] = [
-  {
-    id: 'dr-exportto-kept-apart',
-    verdict: 'engine-bug',
-    summary:
-      'two DestinationRules for one host in one namespace with different exportTo: Istio keeps them apart and a client uses the last one it sees; the engine merges them and uses the oldest trafficPolicy',
-    analysis:
-      'With ENABLE_ENHANCED_DESTINATIONRULE_MERGE (on by default since 1.24), pilot/pkg/model/destination_rule.go mergeDestinationRule ' +
-      'merges a rule into an earlier one for the same host only when their exportTo sets are equal (or the new set is a superset of a ' +
-      'non-empty earlier one); otherwise it files the rule as a separate consolidated rule. push_context.go destinationRule returns ' +
-      'every consolidated rule of the chosen namespace visible to the client, and sidecar.go SidecarScope.DestinationRule keeps the ' +
-      'LAST one without a workloadSelector (catchAllDr is overwritten in the loop). So when an older rule exported to `.` (or to a ' +
-      'namespace) and a newer one exported everywhere both match, the client gets the newer one whole, trafficPolicy included. The ' +
-      'engine (src/core/policy/destination-rule.ts merged/fromClientNamespace/forAllIn) merges every rule of the host and takes the ' +
-      "oldest rule's trafficPolicy, which is Istio's behaviour only when exportTo does not differ (docs/semantics.md §3.6 names the " +
-      'flag but the lookup does not follow it).',
-    matches: (f) => {
-      if (f.client?.mesh !== 'sidecar' || !f.service || !f.port) return false;
-      const byKey = new Map<string, Set<string>>();
-      for (const dr of f.data.destinationRules) {
-        const k = `${dr.namespace}|${resolveHost(dr.host, dr.namespace)}`;
-        let s = byKey.get(k);
-        if (!s) byKey.set(k, (s = new Set()));
-        s.add(dr.workloadSelector ? '.' : [...new Set(dr.exportTo ?? [])].sort().join(','));
-      }
-      if (![...byKey.values()].some((s) => s.size > 1)) return false;
-      return istioTlsMode(f.data, f.client, f.service, f.port.port) !== engineTlsMode(f);
-    },
-  },
-  {
-    id: 'dr-selector-rule-absorbs-private-rule',
-    verdict: 'engine-bug',
-    summary:
-      'a DestinationRule with a workloadSelector and an older-or-newer rule without one, exported to `.`, for the same host and namespace: Istio merges the plain rule into the selector rule, so clients the selector misses get no rule and those it selects get the merged policy',
-    analysis:
-      'push_context.go setDestinationRules sorts rules with a workloadSelector first and files a selector rule with exportTo {"."}. ' +
-      'destination_rule.go mergeDestinationRule then compares the plain rule\'s exportTo set with it: a plain rule with exportTo: ["."] ' +
-      'has the equal set, so it is not appended separately; and since one rule has a selector and the other not, neither branch that ' +
-      'would keep it apart applies: its subsets and (when the selector rule has none) its trafficPolicy are merged INTO the selector ' +
-      'rule. SidecarScope.DestinationRule (sidecar.go) returns that consolidated rule only to clients the selector matches, and finds ' +
-      'no catch-all rule for the others. The engine (src/core/policy/destination-rule.ts fromClientNamespace) gives the selector rule ' +
-      'to matching clients and the plain rule to the others, as the API documentation describes.',
-    matches: (f) => {
-      if (f.client?.mesh !== 'sidecar' || !f.service || !f.port) return false;
-      const rules = f.data.destinationRules;
-      const absorbed = rules.some(
-        (a) =>
-          a.workloadSelector &&
-          rules.some(
-            (b) =>
-              !b.workloadSelector &&
-              b.namespace === a.namespace &&
-              resolveHost(b.host, b.namespace) === resolveHost(a.host, a.namespace) &&
-              new Set(b.exportTo ?? []).size === 1 &&
-              (b.exportTo ?? []).includes('.'),
-          ),
-      );
-      return absorbed && istioTlsMode(f.data, f.client, f.service, f.port.port) !== engineTlsMode(f);
-    },
-  },
   {
     id: 'headless-self-call',
     verdict: 'engine-bug',

@@ -36,6 +36,11 @@ export interface VersionFeatures {
   readonly drWorkloadSelector: boolean;
   /** DestinationRule lookup is the 1.0 global most-specific match (newest wins for equal hosts). */
   readonly drGlobalLookup: boolean;
+  /**
+   * Rules for one host in one namespace with different exportTo stay apart instead of merging
+   * (ENABLE_ENHANCED_DESTINATIONRULE_MERGE, on by default from 1.24).
+   */
+  readonly drKeepExportsApart: boolean;
   /** credentialName on a sidecar DR without workloadSelector yields no TLS (1.14+). */
   readonly credentialNameNeedsSelector: boolean;
   /** HTTP probes are rewritten by default (1.6+). */
@@ -54,6 +59,7 @@ export function features(v: IstioVersion): VersionFeatures {
     autoMtlsChecksWorkloadPolicy: atLeast(v, 1, 12),
     drWorkloadSelector: atLeast(v, 1, 14),
     drGlobalLookup: !atLeast(v, 1, 1),
+    drKeepExportsApart: atLeast(v, 1, 24),
     credentialNameNeedsSelector: atLeast(v, 1, 14),
     probeRewriteDefault: atLeast(v, 1, 6),
   };

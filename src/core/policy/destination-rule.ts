@@ -1,7 +1,8 @@
 import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TlsMode, TrafficPolicy } from '../model/model.js';
 import { objectRef } from '../model/model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
-import { memoTable, byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { memoTable, byCreation, isEmptySelector, type MeshIndex } from '../mesh/mesh-index.js';
+import { exportedTo, fileRules, filingOrder, ruleForClient, type Filed, type RulePool } from './consolidated-rules.js';
 
 const T_HOST = memoTable<DestinationRule, string>('dr:host');
 
@@ -62,23 +63,6 @@ export function drHost(idx: MeshIndex, dr: DestinationRule): string {
   return h;
 }
 
-/** Istio's default when neither the rule nor the mesh config sets exportTo: every namespace. */
-const EVERYWHERE: readonly string[] = Object.freeze(['*']);
-
-function exportTo(idx: MeshIndex, dr: DestinationRule): readonly string[] {
-  return dr.exportTo?.length ? dr.exportTo : (idx.mesh.defaultDestinationRuleExportTo ?? EVERYWHERE);
-}
-
-/** True when a DR is visible only in its own namespace (`exportTo: ["."]`, or a selector DR). */
-export function isPrivate(idx: MeshIndex, dr: DestinationRule): boolean {
-  if (hasSelector(idx, dr)) return true;
-  return exportTo(idx, dr).every((e) => e === '.' || e === dr.namespace);
-}
-
-function exportedTo(idx: MeshIndex, dr: DestinationRule, ns: string): boolean {
-  return exportTo(idx, dr).some((e) => e === '*' || e === ns || (e === '.' && ns === dr.namespace));
-}
-
 function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
   return idx.features.drWorkloadSelector && !isEmptySelector(dr.workloadSelector);
 }
@@ -99,67 +83,76 @@ function findNamedExports(idx: MeshIndex): ReadonlySet<string> {
   return s;
 }
 
-/** The most specific host among `drs` that matches `fqdn`, if any. */
-function mostSpecific(idx: MeshIndex, drs: readonly DestinationRule[], fqdn: string): string | undefined {
+/** The most specific host of a pool that matches `fqdn`, if any (Istio's `MostSpecificHostMatch`). */
+function mostSpecific(pool: RulePool, fqdn: string): string | undefined {
   let best: string | undefined;
-  for (const dr of drs) {
-    const h = drHost(idx, dr);
-    if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
-  }
+  for (const h of pool.keys()) if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
   return best;
 }
 
-/**
- * Merges the DRs that share one host string in one namespace: the top-level trafficPolicy comes
- * from the oldest DR that has one (istio-semantics.md §3.6).
- */
-function merged(drs: readonly DestinationRule[]): DestinationRule | null {
-  return drs.find((d) => d.trafficPolicy) ?? drs[0] ?? null;
+/** A namespace's rules as Istio files them (`setDestinationRules`), built once per set of rules. */
+interface Pools {
+  /** What the namespace's own clients search first: rules exported to `*`, `.` or the namespace itself. */
+  readonly local: RulePool;
+  /** What clients of other namespaces search: rules exported beyond the namespace. */
+  readonly exported: RulePool;
+  /** For the root namespace, what its own clients search first: its private rules only. */
+  readonly rootLocal: RulePool;
+  /** How many of the namespace's rules its own clients search first (`local`, or `rootLocal` at the root). */
+  readonly ownCount: number;
+}
+
+function poolsOf(idx: MeshIndex, ns: string): Pools {
+  const memo = idx.cachedMap<string, Pools>('dr', 'pools');
+  let p = memo.get(ns);
+  if (!p) memo.set(ns, (p = filePools(idx, ns)));
+  return p;
+}
+
+function filePools(idx: MeshIndex, ns: string): Pools {
+  const privateByDefault = (idx.mesh.defaultDestinationRuleExportTo ?? []).includes('.');
+  const filed: Filed[] = idx.destinationRules(ns).map((rule) => {
+    const selector = hasSelector(idx, rule) ? rule.workloadSelector : null;
+    // A rule with a selector is never exported, whatever its exportTo says.
+    const set: ReadonlySet<string> = selector ? new Set(['.']) : new Set(rule.exportTo ?? []);
+    return { rule, host: drHost(idx, rule), exportTo: set, selector };
+  });
+  filed.sort(filingOrder);
+  const local = filed.filter((f) => f.exportTo.size === 0 || f.exportTo.has('*') || f.exportTo.has('.') || f.exportTo.has(ns));
+  // Mesh config's default exportTo counts only when it is `.`; a named default reads as everywhere.
+  const privateOnly = (f: Filed): boolean =>
+    f.exportTo.size === 0 ? privateByDefault : f.exportTo.size === 1 && (f.exportTo.has('.') || f.exportTo.has(ns));
+  const apart = idx.features.drKeepExportsApart;
+  const rootLocal = ns === idx.root ? filed.filter(privateOnly) : [];
+  return {
+    local: fileRules(local, apart),
+    exported: fileRules(
+      filed.filter((f) => !privateOnly(f)),
+      apart,
+    ),
+    rootLocal: fileRules(rootLocal, apart),
+    ownCount: ns === idx.root ? rootLocal.length : local.length,
+  };
+}
+
+/** The pool a namespace's clients search first: the root namespace's clients see only its private rules. */
+function ownPool(idx: MeshIndex, ns: string): RulePool {
+  const p = poolsOf(idx, ns);
+  return ns === idx.root ? p.rootLocal : p.local;
 }
 
 /** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
 function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): DestinationRule | null | undefined {
-  const visible = visibleInOwnNamespace(idx, client.namespace);
-  if (visible.length === 0) return undefined;
-  const host = mostSpecific(idx, visible, fqdn);
-  if (host === undefined) return undefined;
-  // One pass, no lists: this runs for every class view and port a change words. Selector DRs
-  // come first (the first one that selects this client wins); the others merge as in `merged`.
-  let first: DestinationRule | undefined;
-  let withPolicy: DestinationRule | undefined;
-  for (const d of visible) {
-    if (drHost(idx, d) !== host) continue;
-    if (hasSelector(idx, d)) {
-      if (selectorMatches(d.workloadSelector!, client.labels)) return d;
-      continue;
-    }
-    first ??= d;
-    if (!withPolicy && d.trafficPolicy) withPolicy = d;
-  }
-  // A namespace that only holds non-matching selector DRs still wins the lookup, with no DR.
-  return withPolicy ?? first ?? null;
-}
-
-/** The DRs of a namespace that its own clients see in step 1; the root namespace's clients see only its private ones. */
-function visibleInOwnNamespace(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  const memo = idx.cachedMap<string, readonly DestinationRule[]>('dr', 'visibleOwn');
-  let l = memo.get(ns);
-  if (!l) memo.set(ns, (l = findVisibleOwn(idx, ns)));
-  return l;
-}
-
-function findVisibleOwn(idx: MeshIndex, ns: string): readonly DestinationRule[] {
-  const isRoot = ns === idx.root;
-  return idx
-    .destinationRules(ns)
-    .filter((dr) =>
-      isRoot ? isPrivate(idx, dr) : hasSelector(idx, dr) || exportTo(idx, dr).some((e) => e === '*' || e === '.' || e === ns),
-    );
+  const pool = ownPool(idx, client.namespace);
+  if (pool.size === 0) return undefined;
+  const host = mostSpecific(pool, fqdn);
+  // A namespace whose rules for the host select none of this client's labels still wins the lookup, with no rule.
+  return host === undefined ? undefined : ruleForClient(pool.get(host)!, client.namespace, client.labels);
 }
 
 /** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
 export function seesAllOwnRules(idx: MeshIndex, ns: string): boolean {
-  return visibleInOwnNamespace(idx, ns).length === idx.destinationRules(ns).length;
+  return poolsOf(idx, ns).ownCount === idx.destinationRules(ns).length;
 }
 
 /**
@@ -168,49 +161,17 @@ export function seesAllOwnRules(idx: MeshIndex, ns: string): boolean {
  */
 export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): boolean {
   if (idx.features.drGlobalLookup) return false;
-  return mostSpecific(idx, visibleInOwnNamespace(idx, ns), fqdn) !== undefined;
+  return mostSpecific(ownPool(idx, ns), fqdn) !== undefined;
 }
 
-/** An exported DR with what steps 2 and 3 read of it, resolved once per index. */
-interface ExportedRule {
-  readonly rule: DestinationRule;
-  readonly host: string;
-  /** True when its exportTo includes every namespace. */
-  readonly toAll: boolean;
-}
-
-/** Steps 2 and 3: exported DRs of another namespace; most specific first, exportTo checked after. */
-function exportedRules(idx: MeshIndex, ns: string): readonly ExportedRule[] {
-  const memo = idx.cachedMap<string, readonly ExportedRule[]>('dr', 'exported');
-  let l = memo.get(ns);
-  if (!l) memo.set(ns, (l = findExported(idx, ns)));
-  return l;
-}
-
-function findExported(idx: MeshIndex, ns: string): readonly ExportedRule[] {
-  return idx
-    .destinationRules(ns)
-    .filter((dr) => !isPrivate(idx, dr))
-    .map((rule) => ({ rule, host: drHost(idx, rule), toAll: exportTo(idx, rule).includes('*') }));
-}
-
-/** The most specific host among exported rules that matches `fqdn`, if any (`mostSpecific` on resolved hosts). */
-function mostSpecificExported(exported: readonly ExportedRule[], fqdn: string): string | undefined {
-  let best: string | undefined;
-  for (let i = 0; i < exported.length; i++) {
-    const h = exported[i]!.host;
-    if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
-  }
-  return best;
-}
-
-function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | undefined {
-  const exported = exportedRules(idx, ns);
-  if (exported.length === 0) return undefined;
-  const host = mostSpecificExported(exported, fqdn);
+/** Steps 2 and 3: the exported rules of another namespace; the most specific host first, exportTo checked after. */
+function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | null | undefined {
+  const pool = poolsOf(idx, ns).exported;
+  if (pool.size === 0) return undefined;
+  const host = mostSpecific(pool, fqdn);
   if (host === undefined) return undefined;
-  const same = exported.filter((e) => e.host === host && exportedTo(idx, e.rule, client.namespace)).map((e) => e.rule);
-  return same.length ? (merged(same) ?? undefined) : undefined;
+  const visible = pool.get(host)!.filter((c) => exportedTo(c, client.namespace));
+  return visible.length ? ruleForClient(visible, client.namespace, client.labels) : undefined;
 }
 
 /**
@@ -232,45 +193,37 @@ export function rootForAll(idx: MeshIndex, fqdn: string): DestinationRule | null
 }
 
 function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | null | undefined {
-  const exported = exportedRules(idx, ns);
-  if (exported.length === 0) return null;
-  const host = mostSpecificExported(exported, fqdn);
+  const pool = poolsOf(idx, ns).exported;
+  if (pool.size === 0) return null;
+  const host = mostSpecific(pool, fqdn);
   if (host === undefined) return null;
-  // Runs per service for a change that reaches them all: `merged`'s choice, with no list built
-  // and no lookups (hosts and exportTo are resolved in `exportedRules`).
-  let first: DestinationRule | undefined;
-  let withPolicy: DestinationRule | undefined;
-  for (let i = 0; i < exported.length; i++) {
-    const e = exported[i]!;
-    if (e.host !== host) continue;
-    if (!e.toAll) return undefined;
-    first ??= e.rule;
-    if (!withPolicy && e.rule.trafficPolicy) withPolicy = e.rule;
-  }
-  return withPolicy ?? first ?? null;
+  const rules = pool.get(host)!;
+  // Exported rules carry no selector, so only their exportTo can tell clients apart.
+  if (!rules.every((c) => c.exportTo.size === 0 || c.exportTo.has('*'))) return undefined;
+  return ruleForClient(rules, '', {});
 }
 
 /** Istio 1.0: every DR in every namespace, one most-specific match, the newest DR for equal hosts. */
 function globalLookup(idx: MeshIndex, fqdn: string): DestinationRule | null {
   const all = [...idx.drNamespaces()].flatMap((ns) => idx.destinationRules(ns));
-  const host = mostSpecific(idx, all, fqdn);
+  let host: string | undefined;
+  for (const d of all) {
+    const h = drHost(idx, d);
+    if (hostMatches(h, fqdn) && (host === undefined || compareSpecificity(h, host) < 0)) host = h;
+  }
   if (host === undefined) return null;
   const same = all.filter((d) => drHost(idx, d) === host).sort(byCreation);
   return same[same.length - 1] ?? null;
 }
 
-/** The DestinationRule that a client uses for a host (istio-semantics.md §3.4–§3.6). */
+/** The DestinationRule that a client uses for a host (docs/semantics.md §3.4–§3.6). */
 export function lookupDestinationRule(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): DestinationRule | null {
   if (idx.features.drGlobalLookup) return globalLookup(idx, fqdn);
   const own = fromClientNamespace(idx, client, fqdn);
   if (own !== undefined) return own;
-  // A root-namespace client saw only private rules in step 1, so exported ones still count.
-  if (serviceNs !== client.namespace || client.namespace === idx.root) {
-    const svc = fromExported(idx, serviceNs, client, fqdn);
-    if (svc) return svc;
-  }
-  if (idx.root !== serviceNs) return fromExported(idx, idx.root, client, fqdn) ?? null;
-  return null;
+  const svc = fromExported(idx, serviceNs, client, fqdn);
+  if (svc !== undefined) return svc;
+  return fromExported(idx, idx.root, client, fqdn) ?? null;
 }
 
 /** The `portLevelSettings` entry for a service port, if any. */
