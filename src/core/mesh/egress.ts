@@ -7,6 +7,7 @@
 import type { Labels, SidecarScope, Workload } from '../model/model.js';
 import { byCreation, isEmptySelector, memoTable, selectorMatches, type MeshIndex } from './mesh-index.js';
 import { hostMatches } from './hosts.js';
+import { protocolAt } from './endpoints.js';
 
 const T_SCOPE = memoTable<Workload, SidecarScope | null>('static:sidecarScope');
 
@@ -54,4 +55,28 @@ export function importsService(scope: SidecarScope, workloadNs: string, svcNs: s
 export function egressBypass(scope: SidecarScope | null, workloadNs: string, svcNs: string, fqdn: string): string | null {
   if (!scope || importsService(scope, workloadNs, svcNs, fqdn)) return null;
   return `its Sidecar ${scope.namespace}/${scope.name} does not import ${fqdn}, so the passthrough cluster sends it as the application wrote it`;
+}
+
+/**
+ * The port numbers on which a sidecar with this scope has an HTTP listener for every address
+ * (`0.0.0.0_<port>`): those of the HTTP and sniffed ports of the services it imports. A destination
+ * the scope leaves out meets that listener too, whose route sends unknown hosts to the passthrough
+ * cluster; so the proxy still speaks HTTP to the client and answers a refused upstream with 503.
+ * Without such a listener, the connection passes through as TCP and just closes.
+ */
+export function httpListenerPorts(idx: MeshIndex, scope: SidecarScope, workloadNs: string): ReadonlySet<number> {
+  const memo = idx.cachedMap<string, ReadonlySet<number>>('own', 'httpListenerPorts');
+  const key = `${scope.namespace}/${scope.name}@${workloadNs}`;
+  let ports = memo.get(key);
+  if (!ports) memo.set(key, (ports = findHttpListenerPorts(idx, scope, workloadNs)));
+  return ports;
+}
+
+function findHttpListenerPorts(idx: MeshIndex, scope: SidecarScope, workloadNs: string): ReadonlySet<number> {
+  const ports = new Set<number>();
+  for (const svc of idx.allServices()) {
+    if (!importsService(scope, workloadNs, svc.namespace, idx.fqdn(svc))) continue;
+    for (const p of svc.ports) if (protocolAt(idx, p) === 'http') ports.add(p.port);
+  }
+  return ports;
 }

@@ -16,7 +16,7 @@ import { objectRef, serviceLabel } from '../model/model.js';
 import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
 import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
-import { egressBypass } from '../mesh/egress.js';
+import { egressBypass, httpListenerPorts } from '../mesh/egress.js';
 import type { OutboundCapture, SidecarScope } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
@@ -76,6 +76,19 @@ export interface Outcome {
 }
 
 const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
+
+/**
+ * True when a sidecar client's connection passes its proxy's clusters (its Sidecar scope leaves
+ * the service out) but not its listener: the proxy has an HTTP listener on the port (see
+ * `httpListenerPorts`), so a failure reaches the client as the proxy's 503.
+ */
+export function meetsHttpListener(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): boolean {
+  if (client.kind !== 'sidecar' || !client.egress || outboundBypass(client.outbound, port.port, svc.clusterIP) !== null) return false;
+  return (
+    egressBypass(client.egress, client.home, svc.namespace, idx.fqdn(svc)) !== null &&
+    httpListenerPorts(idx, client.egress, client.home).has(port.port)
+  );
+}
 
 /** True when an outcome is a failure. */
 export function failed(o: Outcome): boolean {
@@ -367,8 +380,9 @@ export function connectionOutcome(
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
   const bypass = passesProxy(idx, client, svc, port);
-  // What passes the client's proxy leaves the pod as the application wrote it.
-  const effective: ClientRep = bypass === null ? client : { ...client, kind: 'none' };
+  // What passes the client's proxy leaves the pod as the application wrote it; through the
+  // proxy's own HTTP listener, the proxy still answers the client.
+  const effective: ClientRep = bypass === null || meetsHttpListener(idx, client, svc, port) ? client : { ...client, kind: 'none' };
   const send = bypass === null ? portSend(idx, effective, dr, svc, port) : { wire: 'plaintext' as const, tlsMode: 'none', why: bypass };
   // Endpoints are judged by case; only the first worst one is worded.
   let worst = -1;

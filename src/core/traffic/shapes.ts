@@ -3,7 +3,7 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
-import { connectionOutcome, drFor, failed, passesProxy, serviceMode } from './outcome.js';
+import { connectionOutcome, drFor, failed, meetsHttpListener, passesProxy, serviceMode } from './outcome.js';
 import { clientTls, exportedForAll, portPolicy, rootForAll, type PortPolicy } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 import { certainty } from '../rules/registry.js';
@@ -28,9 +28,12 @@ const VARIES = 0;
  * top-level loadBalancer PASSTHROUGH makes one unlabelled endpoint turn the whole service to
  * plaintext; `-odst` when the port's cluster is ORIGINAL_DST (one transport socket for every
  * endpoint); `-labels` when the endpoints read a top-level ISTIO_MUTUAL (their label alone decides).
+ * `passthrough-http` is a sidecar whose Sidecar scope leaves the service out, on a port where its
+ * proxy still has an HTTP listener: plaintext as the application wrote it, answered by the proxy.
  */
 export type ClientSig =
   | 'none'
+  | 'passthrough-http'
   | 'ambient'
   | 'disable'
   | 'istio'
@@ -240,7 +243,8 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
  * per port group (`signatureGroups`), and the worded resolutions of `drFor` are not needed here.
  */
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
-  if (c.kind !== 'sidecar' || passesProxy(idx, c.rep, svc, port) !== null) return signatureOf(idx, c, null);
+  if (c.kind !== 'sidecar' || passesProxy(idx, c.rep, svc, port) !== null)
+    return meetsHttpListener(idx, c.rep, svc, port) ? 'passthrough-http' : signatureOf(idx, c, null);
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
 }
 
