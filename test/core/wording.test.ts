@@ -1,0 +1,49 @@
+// What users read, pinned: for every case of test/fixtures/core, the distinct reasons `simulate`
+// gives (with the code and the TLS the client used) and, for a change, every finding's message,
+// reason and fix. engine.test.ts checks codes and chosen fields; this checks the words, so that a
+// reason that stops naming the policy, the rule or the annotation that decides is seen.
+//
+// The expected text is in test/fixtures/core/wording/<file>.txt. After a deliberate change of
+// wording, write it again with MTLS_GUARD_UPDATE_WORDING=1 and review the diff.
+import t from 'tap';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { simulate } from '../../src/core/evaluate.js';
+import { judge } from '../../src/cli/check.js';
+import { buildIndex, changeObjects, loadCases, ROOT } from '../helpers/engine.js';
+
+const DIR = join(ROOT, 'test', 'fixtures', 'core', 'wording');
+const UPDATE = process.env['MTLS_GUARD_UPDATE_WORDING'] === '1';
+
+for (const { file, cases } of loadCases('test/fixtures/core')) {
+  t.test(file, async (t) => {
+    const lines: string[] = [];
+    for (const c of cases) {
+      lines.push(`## ${c.rule}`);
+      const idx = await buildIndex(c);
+      const said = new Set(simulate(idx).map((x) => `${x.outcome.code} ${x.outcome.tlsMode}: ${x.outcome.reason}`));
+      lines.push(...[...said].sort());
+      if (c.change) {
+        const [v] = judge(idx, changeObjects(c), { delete: c.delete ?? false, mode: 'enforce', denyOn: c.denyOn ?? 'declared' }).slice(-1);
+        for (const f of v!.verdict.findings) {
+          lines.push(`${f.code} ${f.evidence} ${f.severity}: ${f.message}`, `  reason: ${f.reason}`, `  fix: ${f.fix}`);
+        }
+      }
+    }
+    const text = `${lines.join('\n')}\n`;
+    const golden = join(DIR, file.replace(/\.yaml$/, '.txt'));
+    if (UPDATE) {
+      mkdirSync(DIR, { recursive: true });
+      writeFileSync(golden, text);
+    }
+    t.ok(existsSync(golden), `${golden} exists (MTLS_GUARD_UPDATE_WORDING=1 writes it)`);
+    const want = existsSync(golden) ? readFileSync(golden, 'utf8').split('\n') : [];
+    const got = text.split('\n');
+    const at = got.findIndex((l, i) => l !== want[i]);
+    t.equal(at, -1, `${file}: the words are those of ${golden}`, {
+      line: at + 1,
+      expected: want.slice(Math.max(0, at - 2), at + 3),
+      actual: got.slice(Math.max(0, at - 2), at + 3),
+    });
+  });
+}
