@@ -1,21 +1,37 @@
-// The engine fixtures that state what Istio does on a mesh of their own (test/fixtures/core/oracle-found.yaml:
-// no base folder, no Istio version of their own) are checked against Istio's control plane too: every
-// `simulate` line's code must be the oracle's. test/core/engine.test.ts checks the same lines against the
-// engine, so each such case is a point where both agree. A case marked `oracle: <class>` shows a documented
-// difference (tools/istio-oracle/differences.ts): there the oracle must still answer otherwise.
+// Engine fixtures checked against Istio's control plane too. For each case of the files below that
+// the oracle's release can answer (no Istio version of its own), the mesh the case describes (its
+// base folder, its added objects and its change applied) is judged by the engine and by the oracle,
+// and every (client, service port) pair must agree; `simulate` lines must also be the oracle's codes.
+// A case marked `oracle: <class>` shows a documented difference (tools/istio-oracle/differences.ts):
+// there the pairs that differ must all be of that class, and some must differ. The oracle replays
+// calls to Kubernetes Services only: pairs towards a ServiceEntry host are the engine's alone.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { EngineCase } from '../helpers/engine.js';
 import { OracleSession } from '../../tools/istio-oracle/oracle.js';
-import { pairKey } from '../../tools/istio-oracle/differential.js';
+import { compareWith, describeDiff, engineView, pairKey } from '../../tools/istio-oracle/differential.js';
 import { DIFFERENCES } from '../../tools/istio-oracle/differences.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'core', 'oracle-found.yaml');
+const ROOT = join(import.meta.dirname, '..', '..');
+const FILES = ['oracle-found.yaml', 'sidecar-scope.yaml'];
 const LINE = /^(\S+) to (\S+):(\d+): (\d{3})$/;
 
-const cases = (parse(readFileSync(FIXTURES, 'utf8')) as EngineCase[]).filter((c) => !c.base && !c.version && c.add && c.simulate);
+/** The manifests of a case as one YAML stream: the base folder's files in order, its own objects, and its change when asked. */
+function meshOf(c: EngineCase, withChange: boolean): string {
+  const parts: string[] = [];
+  if (c.base) {
+    const dir = join(ROOT, c.base);
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort())
+      parts.push(readFileSync(join(dir, f), 'utf8'));
+  }
+  if (c.add) parts.push(c.add);
+  if (withChange && c.change && !c.delete) parts.push(c.change);
+  return parts.map((p) => p.replace(/^\s*---\s*\n/, '').trimEnd()).join('\n---\n');
+}
 
 let session: OracleSession;
 t.before(async () => {
@@ -25,22 +41,45 @@ t.teardown(async () => {
   await session?.close();
 });
 
-t.test('oracle-found.yaml has self-contained cases to check', async (t) => {
-  t.ok(cases.length >= 6, `${cases.length} cases`);
-});
-
-for (const [i, c] of cases.entries()) {
-  t.test(c.rule, async (t) => {
-    const documented = c.oracle ? DIFFERENCES.find((d) => d.id === c.oracle) : undefined;
-    if (c.oracle) t.ok(documented && documented.verdict !== 'engine-bug', `${c.oracle} is a documented difference`);
-    const report = await session.judge({ id: `fixture-${i}`, yaml: c.add! });
-    for (const line of c.simulate!) {
-      const m = LINE.exec(line);
-      if (!t.ok(m, `a simulate line the oracle can check: ${line}`) || !m) continue;
-      const key = pairKey({ client: m[1]!, service: m[2]!, port: Number(m[3]) });
-      const got = report.outcomes.find((o) => pairKey(o) === key);
-      if (documented) t.not(got?.code, m[4], `the oracle still differs (${documented.id}): ${line}`, { detail: got?.detail });
-      else t.equal(got?.code, m[4], `oracle: ${line}`, { detail: got?.detail });
+for (const file of FILES) {
+  const cases = (parse(readFileSync(join(ROOT, 'test', 'fixtures', 'core', file), 'utf8')) as EngineCase[]).filter((c) => !c.version);
+  t.test(file, async (t) => {
+    t.ok(cases.length > 0, `${cases.length} cases the oracle can answer`);
+    for (const [i, c] of cases.entries()) {
+      await t.test(c.rule, async (t) => {
+        const documented = c.oracle ? DIFFERENCES.find((d) => d.id === c.oracle) : undefined;
+        if (c.oracle) t.ok(documented && documented.verdict !== 'engine-bug', `${c.oracle} is a documented difference`);
+        // The mesh as the case's `simulate` lines see it, and after its change.
+        for (const after of c.change && !c.delete ? [false, true] : [false]) {
+          const id = `${file}-${i}${after ? '-after' : ''}`;
+          const yaml = meshOf(c, after);
+          const report = await session.judge({ id, yaml });
+          const engine = engineView(yaml, `${id}.yaml`);
+          const entryHosts = new Set(engine.data.serviceEntries.flatMap((se) => se.hosts));
+          const all = compareWith(id, yaml, engine, report);
+          const diffs = all.diffs.filter((d) => d.oracle || !entryHosts.has(d.engine?.service ?? ''));
+          const state = after ? 'after the change' : 'before the change';
+          if (documented) {
+            t.same(
+              diffs.filter((d) => d.cls?.id !== c.oracle).map(describeDiff),
+              [],
+              `${state}: every pair that differs is of ${c.oracle}`,
+            );
+          } else {
+            t.same(diffs.map(describeDiff), [], `${state}: engine and oracle agree on all ${all.total} pairs`);
+          }
+          if (after) continue;
+          if (documented) t.ok(diffs.length > 0, `the oracle still differs (${c.oracle})`);
+          for (const line of c.simulate ?? []) {
+            const m = LINE.exec(line);
+            if (!m || entryHosts.has(m[2]!)) continue;
+            const key = pairKey({ client: m[1]!, service: m[2]!, port: Number(m[3]) });
+            const got = report.outcomes.find((o) => pairKey(o) === key);
+            if (documented) t.not(got?.code, m[4], `the oracle still differs: ${line}`);
+            else t.equal(got?.code, m[4], `oracle: ${line}`, { detail: got?.detail });
+          }
+        }
+      });
     }
   });
 }
