@@ -1,0 +1,57 @@
+// How istiod files DestinationRules for one host and which one a client takes, row by row
+// (docs/semantics.md §3.6). test/fixtures/core/units/consolidated-rules.yaml holds the rows.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { parse } from 'yaml';
+import type { DestinationRule, Labels } from '../../../src/core/model/model.js';
+import { type Filed, fileRules, filingOrder, ruleForClient } from '../../../src/core/policy/consolidated-rules.js';
+
+interface RuleRow {
+  name: string;
+  exportTo?: string[];
+  selector?: Labels;
+  tls?: boolean;
+  created?: string;
+}
+interface Row {
+  name: string;
+  keepApart?: boolean;
+  rules: RuleRow[];
+  filed: string[];
+  clients: { ns: string; labels?: Labels; takes: string | null }[];
+}
+
+const HOST = 'web.legacy.svc.cluster.local';
+const rows = parse(readFileSync('test/fixtures/core/units/consolidated-rules.yaml', 'utf8')) as Row[];
+
+function filed(r: RuleRow, i: number): Filed {
+  const rule: DestinationRule = {
+    kind: 'DestinationRule',
+    apiVersion: 'networking.istio.io/v1',
+    name: r.name,
+    namespace: 'foo',
+    created: r.created ?? new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(),
+    annotations: {},
+    host: HOST,
+    exportTo: r.exportTo ?? null,
+    workloadSelector: r.selector ?? null,
+    trafficPolicy: r.tls ? { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] } : null,
+  };
+  return { rule, host: HOST, exportTo: new Set(r.selector ? ['.'] : (r.exportTo ?? [])), selector: r.selector ?? null };
+}
+
+for (const row of rows) {
+  t.test(row.name, async (t) => {
+    const rules = row.rules.map(filed).sort(filingOrder);
+    const pool = fileRules(rules, row.keepApart ?? true);
+    const list = pool.get(HOST) ?? [];
+    t.same(
+      list.map((c) => (c.policyFrom ? `${c.first.name}<-${c.policyFrom.name}` : c.first.name)),
+      row.filed,
+      'filed as',
+    );
+    for (const c of row.clients) {
+      t.equal(ruleForClient(list, c.ns, c.labels ?? {})?.name ?? null, c.takes, `a client in ${c.ns} ${JSON.stringify(c.labels ?? {})}`);
+    }
+  });
+}
