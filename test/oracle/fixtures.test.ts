@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { EngineCase } from '../helpers/engine.js';
 import { OracleSession } from '../../tools/istio-oracle/oracle.js';
-import { compareWith, describeDiff, engineView, pairKey } from '../../tools/istio-oracle/differential.js';
+import { compareWith, describeDiff, engineView, pairKey, withAddresses } from '../../tools/istio-oracle/differential.js';
 import { DIFFERENCES } from '../../tools/istio-oracle/differences.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const FILES = ['oracle-found.yaml', 'sidecar-scope.yaml'];
+const FILES = ['oracle-found.yaml', 'sidecar-scope.yaml', 'capture.yaml'];
 const LINE = /^(\S+) to (\S+):(\d+): (\d{3})$/;
 
 /** The manifests of a case as one YAML stream: the base folder's files in order, its own objects, and its change when asked. */
@@ -54,7 +54,7 @@ for (const file of FILES) {
           const id = `${file}-${i}${after ? '-after' : ''}`;
           const yaml = meshOf(c, after);
           const report = await session.judge({ id, yaml });
-          const engine = engineView(yaml, `${id}.yaml`);
+          const engine = engineView(withAddresses(yaml, report.addresses), `${id}.yaml`);
           const entryHosts = new Set(engine.data.serviceEntries.flatMap((se) => se.hosts));
           const all = compareWith(id, yaml, engine, report);
           const diffs = all.diffs.filter((d) => d.oracle || !entryHosts.has(d.engine?.service ?? ''));

@@ -110,6 +110,7 @@ t.test('no container port is declared with two protocols', async (t) => {
         ports: [{ port: 80, name: 'http' }],
         excludeInbound: [],
         excludeOutbound: [],
+        capture: null,
       },
     ],
     services: [
@@ -135,5 +136,5 @@ t.test('no container port is declared with two protocols', async (t) => {
     [80, 8000],
     'the TCP and gRPC declarations of container port 80 are dropped',
   );
-  t.equal(services[0]!.spec.clusterIP, undefined, 'the first of the two web Services is kept');
+  t.equal(services[0]!.spec.clusterIP, '10.96.1.1', 'the first of the two web Services (not headless) is kept, with the first address');
 });

@@ -98,7 +98,6 @@ type clientView struct {
 	sim      *simulation.Simulation
 	clusters map[string]*cluster.Cluster
 	cla      map[string]*endpoint.ClusterLoadAssignment
-	noSnoop  map[int]bool // ports excluded from outbound capture
 }
 
 type serverView struct {
@@ -161,7 +160,7 @@ func (o *oracle) newSimulation(p *model.Proxy) *simulation.Simulation {
 
 func (o *oracle) client(wl *workload) *clientView {
 	p := wl.pods[0]
-	c := &clientView{wl: wl, pod: p, noSnoop: excludedPorts(p, annoExcludeOutbound)}
+	c := &clientView{wl: wl, pod: p}
 	if wl.sidecar {
 		c.proxy = o.proxyFor(p)
 		c.sim = o.newSimulation(c.proxy)
@@ -243,13 +242,13 @@ func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload st
 			"\"Do not redirect app calls to back itself via Envoy when using the endpoint address\"), and istiod builds " +
 			"no outbound listener for it (pilot/pkg/networking/core/listener.go)"}
 	}
-	if c.noSnoop[int(sp.port.Port)] {
-		return sent{wire: wirePlain, detail: fmt.Sprintf("port %d is in %s: the sidecar is bypassed", sp.port.Port, annoExcludeOutbound)}
-	}
 	host := fmt.Sprintf("%s.%s.svc.%s", sp.svc.Name, sp.svc.Namespace, "cluster.local")
 	addr := sp.svc.Spec.ClusterIP
 	if addr == corev1.ClusterIPNone || addr == "" {
 		addr = ep.ip // headless: the application dials the endpoint itself
+	}
+	if why := outboundBypass(c.pod, int(sp.port.Port), addr); why != "" {
+		return sent{wire: wirePlain, detail: why}
 	}
 	call := simulation.Call{Address: addr, Port: int(sp.port.Port), Protocol: simProtocol(payload), HostHeader: host,
 		CallMode: simulation.CallModeOutbound}
@@ -377,10 +376,10 @@ func (o *oracle) receive(sp *servicePort, ep endpointRef, payload string, s sent
 	if s.self {
 		return received{true, fmt.Sprintf("server %s is the client itself and its application gets the bytes as they are", who)}
 	}
-	if !ep.wl.sidecar || excludedPorts(ep.pod, annoExcludeInbound)[ep.port] {
+	if bypass := inboundBypass(ep.pod, ep.port); !ep.wl.sidecar || bypass != "" {
 		why := "has no sidecar"
 		if ep.wl.sidecar {
-			why = fmt.Sprintf("bypasses its sidecar on port %d (%s)", ep.port, annoExcludeInbound)
+			why = bypass
 		}
 		if outer {
 			return received{false, fmt.Sprintf("server %s %s: its application gets %s it cannot terminate", who, why, s.wire)}

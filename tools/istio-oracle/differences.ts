@@ -161,6 +161,25 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
     },
   },
   {
+    id: 'capture-range-headless',
+    verdict: 'engine-bug',
+    summary:
+      "a sidecar client whose capture annotations list IP ranges, calling a headless Service: the engine does not know the pod addresses the client dials and takes the ranges to capture them; Istio's iptables rules decide by the pod's address",
+    analysis:
+      'A headless Service has no ClusterIP: the application dials the pod addresses of its endpoints. The injected ISTIO_OUTPUT chain ' +
+      '(tools/istio-iptables/pkg/capture/run.go) returns an address in excludeOutboundIPRanges uncaptured, and with includeOutboundIPRanges ' +
+      'set to a list it redirects only the addresses the list holds. A common setting, includeOutboundIPRanges set to the Service CIDR, ' +
+      "therefore sends every call to a headless Service past the sidecar in plaintext. The engine's snapshot keeps no pod addresses " +
+      '(src/core/mesh/capture.ts outboundBypass: without an address only the port rules and an empty list decide), so it predicts the ' +
+      "sidecar's TLS there. An empty includeOutboundIPRanges is judged right: it captures no address at all.",
+    matches: (f) => {
+      const c = f.client?.outbound;
+      if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !c) return false;
+      const ranges = c.excludedRanges.length > 0 || (c.includedRanges !== '*' && c.includedRanges.length > 0);
+      return ranges && /OutboundIPRanges/.test(f.diff.oracle?.detail ?? '');
+    },
+  },
+  {
     id: 'tls-origination-into-unknown-endpoint',
     verdict: 'oracle-limitation',
     summary:

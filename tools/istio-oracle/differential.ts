@@ -17,6 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
+import { parseAllDocuments } from 'yaml';
 import { simulate } from '../../src/core/evaluate.js';
 import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import type { MeshData } from '../../src/core/model/model.js';
@@ -60,6 +61,25 @@ export function engineView(yaml: string, file = 'mesh.yaml'): EngineView {
     reason: c.outcome.reason,
   }));
   return { rows, data };
+}
+
+/**
+ * The mesh with each Service's ClusterIP as the oracle dialled it, for the Services the YAML gives
+ * none: the oracle assigns them, and the capture annotations about IP ranges (which the engine
+ * leaves to the port rules when it knows no address) must be judged on the same addresses.
+ */
+export function withAddresses(yaml: string, addresses: Readonly<Record<string, string>>): string {
+  const docs = parseAllDocuments(yaml);
+  let changed = false;
+  for (const doc of docs) {
+    const o = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; spec?: Record<string, unknown> } | null;
+    if (o?.kind !== 'Service' || o.spec?.clusterIP !== undefined) continue;
+    const ip = addresses[`${String(o.metadata?.name)}.${String(o.metadata?.namespace ?? 'default')}`];
+    if (ip === undefined) continue;
+    doc.setIn(['spec', 'clusterIP'], ip);
+    changed = true;
+  }
+  return changed ? docs.map((d) => d.toString()).join('---\n') : yaml;
 }
 
 /** `client -> service:port` */

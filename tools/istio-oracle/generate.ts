@@ -93,6 +93,20 @@ export interface GenWorkload {
   readonly ports: readonly GenContainerPort[];
   readonly excludeInbound: readonly number[];
   readonly excludeOutbound: readonly number[];
+  /** The other capture annotations; null: not set (Istio's defaults: every port, every address). */
+  readonly capture: GenCapture | null;
+}
+
+/** `traffic.sidecar.istio.io/` capture annotations beyond the excluded ports; a null field is left unset. */
+export interface GenCapture {
+  /** `includeInboundPorts`: '*' or a port list ('' captures no inbound port). */
+  readonly includeInbound: string | null;
+  /** `includeOutboundPorts`. */
+  readonly includeOutboundPorts: string | null;
+  /** `includeOutboundIPRanges`: '*' or CIDRs ('' captures no address). */
+  readonly includeRanges: string | null;
+  /** `excludeOutboundIPRanges`. */
+  readonly excludeRanges: string | null;
 }
 
 /** One port of a Service. */
@@ -212,6 +226,39 @@ const excluded = fc.oneof(
   { arbitrary: fc.uniqueArray(fc.constantFrom(...CONTAINER_PORTS, ...SERVICE_PORTS), { minLength: 1, maxLength: 2 }), weight: 1 },
 );
 
+/**
+ * Address ranges for the capture annotations: the Services' block (meshToYaml gives them 10.96.1.1, 10.96.1.2, … in order), one Service's
+ * address, the oracle's pod block (headless Services are dialled at pod addresses), and ranges
+ * that hold no address of the mesh.
+ */
+const CAPTURE_RANGES = [
+  '10.96.0.0/12',
+  '10.96.1.0/24',
+  '10.96.1.1/32',
+  '10.96.1.2/32',
+  '10.244.0.0/16',
+  '192.168.0.0/16',
+  'fd00::/8',
+] as const;
+const portListArb = fc
+  .uniqueArray(fc.constantFrom(...CONTAINER_PORTS, ...SERVICE_PORTS), { minLength: 0, maxLength: 2 })
+  .map((l) => l.join(','));
+const rangeListArb = fc.uniqueArray(fc.constantFrom(...CAPTURE_RANGES), { minLength: 0, maxLength: 2 }).map((l) => l.join(','));
+const maybe = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ arbitrary: fc.constant(null), weight: 2 }, { arbitrary: a, weight: 1 });
+const captureArb: fc.Arbitrary<GenCapture | null> = fc.oneof(
+  { arbitrary: fc.constant(null), weight: 9 },
+  {
+    arbitrary: fc.record({
+      includeInbound: maybe(fc.oneof(fc.constant('*'), portListArb)),
+      includeOutboundPorts: maybe(portListArb),
+      includeRanges: maybe(fc.oneof(fc.constant('*'), rangeListArb)),
+      excludeRanges: maybe(rangeListArb),
+    }),
+    weight: 1,
+  },
+);
+
 /** A workload: a Deployment (one pod predicted from its template) or a bare Pod. */
 export const workloadArb: fc.Arbitrary<GenWorkload> = fc.record({
   ns: nsSlot,
@@ -237,6 +284,7 @@ export const workloadArb: fc.Arbitrary<GenWorkload> = fc.record({
   ports: containerPorts,
   excludeInbound: excluded,
   excludeOutbound: excluded,
+  capture: captureArb,
 });
 
 const servicePortOf = (named: boolean): fc.Arbitrary<GenServicePort> =>
@@ -487,6 +535,11 @@ export function meshObjects(m: GenMesh): Obj[] {
     if (w.inject) (w.inject.on === 'label' ? labels : annotations)['sidecar.istio.io/inject'] = w.inject.value;
     if (w.excludeInbound.length) annotations['traffic.sidecar.istio.io/excludeInboundPorts'] = w.excludeInbound.join(',');
     if (w.excludeOutbound.length) annotations['traffic.sidecar.istio.io/excludeOutboundPorts'] = w.excludeOutbound.join(',');
+    const c = w.capture;
+    if (c?.includeInbound != null) annotations['traffic.sidecar.istio.io/includeInboundPorts'] = c.includeInbound;
+    if (c?.includeOutboundPorts != null) annotations['traffic.sidecar.istio.io/includeOutboundPorts'] = c.includeOutboundPorts;
+    if (c?.includeRanges != null) annotations['traffic.sidecar.istio.io/includeOutboundIPRanges'] = c.includeRanges;
+    if (c?.excludeRanges != null) annotations['traffic.sidecar.istio.io/excludeOutboundIPRanges'] = c.excludeRanges;
     const containers: Obj[] = [
       {
         name: 'app',
@@ -519,14 +572,14 @@ export function meshObjects(m: GenMesh): Obj[] {
       })
       .filter((s) => once(`svc/${ns(s.ns)}/${s.app}`)),
   );
-  for (const s of services) {
+  for (const [i, s] of services.entries()) {
     out.push({
       apiVersion: 'v1',
       kind: 'Service',
       metadata: metadata(s.app, ns(s.ns)),
       spec: {
         ...(s.selector ? { selector: { app: s.app } } : {}),
-        ...(s.headless ? { clusterIP: 'None' } : {}),
+        clusterIP: s.headless ? 'None' : `10.96.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`,
         ports: s.ports.map((p) => ({
           ...(p.name !== null ? { name: p.name } : {}),
           port: p.port,

@@ -40,6 +40,8 @@ export interface OracleReport {
   readonly outcomes: readonly OracleOutcome[];
   /** What was left out or assumed: ignored objects, injection decisions, unmodelled pairs. */
   readonly notes: readonly string[];
+  /** Each Service's ClusterIP as the oracle dialled it (`name.namespace` → IP), also those it assigned itself. */
+  readonly addresses: Readonly<Record<string, string>>;
 }
 
 /**
@@ -270,7 +272,7 @@ export class OracleSession {
     if (!w || r.id === undefined) return;
     this.waiting.delete(r.id);
     if (r.error !== undefined) w.reject(new OracleMeshError(r.id, r.error));
-    else w.resolve({ istio: r.istio ?? '', outcomes: r.outcomes ?? [], notes: r.notes ?? [], ms: r.ms ?? 0 });
+    else w.resolve({ istio: r.istio ?? '', outcomes: r.outcomes ?? [], notes: r.notes ?? [], addresses: r.addresses ?? {}, ms: r.ms ?? 0 });
   }
 
   /** Judges one mesh; rejects with OracleMeshError when the oracle cannot. Ids must be unique among pending meshes. */

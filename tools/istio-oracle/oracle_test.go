@@ -30,6 +30,9 @@ type report struct {
 	Istio    string    `json:"istio"` // the istio.io/istio module version the binary was built from
 	Outcomes []Outcome `json:"outcomes"`
 	Notes    []string  `json:"notes"`
+	// Addresses: each Service's ClusterIP as the oracle dialled it ("name.namespace" → IP), including
+	// those it assigned because the input gave none, so that a caller can show the engine the same mesh.
+	Addresses map[string]string `json:"addresses"`
 }
 
 func TestOracle(t *testing.T) {
@@ -96,7 +99,13 @@ func evaluate(t *testing.T, in *inputs) (*report, error) {
 	for _, wl := range w.workloads {
 		notes = append(notes, "workload "+wl.id()+": "+wl.signal)
 	}
-	rep := &report{Istio: istioModuleVersion(), Outcomes: outcomes, Notes: unique(notes)}
+	addresses := map[string]string{}
+	for _, s := range w.services {
+		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != corev1.ClusterIPNone {
+			addresses[s.Name+"."+s.Namespace] = s.Spec.ClusterIP
+		}
+	}
+	rep := &report{Istio: istioModuleVersion(), Outcomes: outcomes, Notes: unique(notes), Addresses: addresses}
 	if rep.Outcomes == nil {
 		rep.Outcomes = []Outcome{}
 	}

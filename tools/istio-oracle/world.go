@@ -7,6 +7,7 @@ package oracle
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +36,11 @@ const (
 	annoSidecarStatus   = "sidecar.istio.io/status"
 	annoAmbientRedirect = "ambient.istio.io/redirection"
 	annoExcludeInbound  = "traffic.sidecar.istio.io/excludeInboundPorts"
+	annoIncludeInbound  = "traffic.sidecar.istio.io/includeInboundPorts"
 	annoExcludeOutbound = "traffic.sidecar.istio.io/excludeOutboundPorts"
+	annoIncludeOutbound = "traffic.sidecar.istio.io/includeOutboundPorts"
+	annoExcludeRanges   = "traffic.sidecar.istio.io/excludeOutboundIPRanges"
+	annoIncludeRanges   = "traffic.sidecar.istio.io/includeOutboundIPRanges"
 	proxyContainer      = "istio-proxy"
 )
 
@@ -586,9 +591,9 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// excludedPorts reads a comma-separated port list annotation (traffic.sidecar.istio.io/exclude*Ports),
-// which the injected iptables rules honour (tools/istio-iptables/pkg/capture/run.go).
-func excludedPorts(p *corev1.Pod, anno string) map[int]bool {
+// portList reads a comma-separated port list annotation (traffic.sidecar.istio.io/*Ports), which the
+// injection template hands to istio-iptables (-b, -d, -o, -q) as it is.
+func portList(p *corev1.Pod, anno string) map[int]bool {
 	out := map[int]bool{}
 	for _, s := range strings.Split(p.Annotations[anno], ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
@@ -596,4 +601,72 @@ func excludedPorts(p *corev1.Pod, anno string) map[int]bool {
 		}
 	}
 	return out
+}
+
+// rangeList reads a comma-separated CIDR list annotation (traffic.sidecar.istio.io/*OutboundIPRanges);
+// "*" stands for every address. Entries that are not CIDRs are dropped (the injector's validation,
+// pkg/kube/inject/validate.go, refuses such a Pod).
+func rangeList(p *corev1.Pod, anno string) (all bool, nets []*net.IPNet) {
+	for _, s := range strings.Split(p.Annotations[anno], ",") {
+		s = strings.TrimSpace(s)
+		if s == "*" {
+			all = true
+			continue
+		}
+		if _, n, err := net.ParseCIDR(s); err == nil {
+			nets = append(nets, n)
+		}
+	}
+	return all, nets
+}
+
+// outboundBypass says why the injected iptables rules let an application's connection to addr:port
+// leave without its sidecar, or "" when the sidecar captures it. The ISTIO_OUTPUT chain is read in
+// the order tools/istio-iptables/pkg/capture/run.go appends it: excluded ports return first, then
+// excluded ranges, then included ports redirect, then included ranges redirect (default "*", the
+// injector's values.global.proxy.includeIPRanges); whatever is left returns, uncaptured.
+func outboundBypass(p *corev1.Pod, port int, addr string) string {
+	if portList(p, annoExcludeOutbound)[port] {
+		return fmt.Sprintf("port %d is in %s: the sidecar is bypassed", port, annoExcludeOutbound)
+	}
+	ip := net.ParseIP(addr)
+	_, excluded := rangeList(p, annoExcludeRanges)
+	for _, n := range excluded {
+		if ip != nil && n.Contains(ip) {
+			return fmt.Sprintf("%s is in %s (%s): the sidecar is bypassed", addr, annoExcludeRanges, n)
+		}
+	}
+	if portList(p, annoIncludeOutbound)[port] {
+		return ""
+	}
+	if _, set := p.Annotations[annoIncludeRanges]; !set {
+		return ""
+	}
+	all, included := rangeList(p, annoIncludeRanges)
+	if all {
+		return ""
+	}
+	for _, n := range included {
+		if ip != nil && n.Contains(ip) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s is outside %s: the sidecar is bypassed", addr, annoIncludeRanges)
+}
+
+// inboundBypass says why connections to a container port reach the application without its
+// sidecar, or "" when they are captured: handleInboundPortsInclude in run.go redirects the ports of
+// includeInboundPorts, or with "*" (the default) every port but those of excludeInboundPorts.
+func inboundBypass(p *corev1.Pod, port int) string {
+	include, set := p.Annotations[annoIncludeInbound]
+	if !set || strings.TrimSpace(include) == "*" {
+		if portList(p, annoExcludeInbound)[port] {
+			return fmt.Sprintf("bypasses its sidecar on port %d (%s)", port, annoExcludeInbound)
+		}
+		return ""
+	}
+	if portList(p, annoIncludeInbound)[port] {
+		return ""
+	}
+	return fmt.Sprintf("bypasses its sidecar on port %d (not in %s)", port, annoIncludeInbound)
 }

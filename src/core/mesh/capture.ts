@@ -29,8 +29,8 @@ export function captureOf(annotations: Labels): { outbound: OutboundCapture; inb
 
 /**
  * Whether a sidecar pod's proxy sees a connection to `port` at `address`. Without a known address
- * (a Service whose clusterIP the snapshot lacks, or a headless Service's pods), the IP ranges are
- * taken to capture it: only the port rules decide.
+ * (a Service whose clusterIP the snapshot lacks, or a headless Service's pods), a list of IP ranges
+ * is taken to hold it: only the port rules and an empty `includeOutboundIPRanges` decide.
  */
 export function capturesOutbound(c: OutboundCapture, port: number, address: string | undefined): boolean {
   return outboundBypass(c, port, address) === null;
@@ -40,11 +40,12 @@ export function capturesOutbound(c: OutboundCapture, port: number, address: stri
 export function outboundBypass(c: OutboundCapture, port: number, address: string | undefined): string | null {
   if (c === CAPTURE_ALL) return null;
   if (c.excludedPorts.includes(port)) return `${ANNOTATION}excludeOutboundPorts names port ${port}`;
-  if (address === undefined) return null;
-  const range = c.excludedRanges.find((r) => inRange(address, r));
+  const range = address === undefined ? undefined : c.excludedRanges.find((r) => inRange(address, r));
   if (range !== undefined) return `${ANNOTATION}excludeOutboundIPRanges has ${range}, which holds ${address}`;
-  if (c.includedPorts.includes(port)) return null;
-  if (c.includedRanges === '*' || c.includedRanges.some((r) => inRange(address, r))) return null;
+  if (c.includedPorts.includes(port) || c.includedRanges === '*') return null;
+  // An empty list captures no address at all, whichever one the application dials.
+  if (c.includedRanges.length === 0) return `${ANNOTATION}includeOutboundIPRanges is empty`;
+  if (address === undefined || c.includedRanges.some((r) => inRange(address, r))) return null;
   return `${ANNOTATION}includeOutboundIPRanges does not hold ${address}`;
 }
 
