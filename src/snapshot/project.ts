@@ -21,7 +21,7 @@ import type {
   VersionSource,
   Workload,
 } from '../core/model/model.js';
-import { DEFAULT_MESH } from '../core/model/model.js';
+import { DEFAULT_MESH, MAX_POD_ADDRESSES } from '../core/model/model.js';
 import { InvalidObjectError, MtlsGuardError } from '../core/model/errors.js';
 import {
   asObject as o,
@@ -209,7 +209,7 @@ function originOf(d: LoadedDoc): Origin {
   return o;
 }
 
-function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, podCount: number): Workload {
+function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, podCount: number, addresses?: readonly string[]): Workload {
   const t = podTemplate(obj)!;
   const isPod = String(obj['kind']) === 'Pod';
   const mem = isPod ? podMembership(shape(t), ns) : predictMembership(shape(t), ns);
@@ -232,8 +232,16 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
     hostNetwork: t.spec['hostNetwork'] === true,
     ...captureOf(t.annotations),
     pods: podCount,
+    ...(addresses?.length ? { addresses } : {}),
     origin: originOf(d),
   };
+}
+
+/** A Pod's `status.podIP` when it is an address (bounded like a Service's clusterIP). */
+function podIP(obj: Json): string | undefined {
+  const st = obj['status'];
+  const ip = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Json)['podIP'] : undefined;
+  return typeof ip === 'string' && ip.length > 0 && ip.length <= 45 ? ip : undefined;
 }
 
 function service(obj: Json, d: LoadedDoc): Service {
@@ -454,6 +462,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const nsLabels = (ns: string): Labels => namespaces.get(ns)?.labels ?? {};
   const workloads = new Map<string, Workload>();
   const podCounts = new Map<string, number>();
+  const podAddresses = new Map<string, string[]>();
   // One owner lookup per Pod; the first Pod of an owner stands for it.
   const first = new Map<string, { d: LoadedDoc; owner: OwnerInfo; ns: string }>();
   for (const d of pods) {
@@ -461,12 +470,17 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     const ns = String(o(d.obj['metadata'])['namespace'] ?? 'default');
     const k = `${ns}/${owner.name}`;
     podCounts.set(k, (podCounts.get(k) ?? 0) + 1);
+    const ip = podIP(d.obj);
+    if (ip !== undefined) {
+      const l = podAddresses.get(k) ?? [];
+      if (l.length < MAX_POD_ADDRESSES && !l.includes(ip)) podAddresses.set(k, [...l, ip]);
+    }
     if (!first.has(k)) first.set(k, { d, owner, ns });
   }
   for (const [k, { d, owner, ns }] of first) {
     workloads.set(
       k,
-      withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(ns), d, podCounts.get(k) ?? 1)),
+      withLocation(d, () => workloadFrom(d.obj, owner, nsLabels(ns), d, podCounts.get(k) ?? 1, podAddresses.get(k))),
     );
   }
   for (const d of templates) {

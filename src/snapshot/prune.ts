@@ -75,17 +75,21 @@ function podSpec(s: unknown, withImages = false): Json {
 }
 
 /**
- * Keeps only what the engine reads: no managedFields, status, last-applied annotation, or spec
- * parts it ignores. Pods and templates keep names, ports, probes, env values, args and commands.
+ * Keeps only what the engine reads: no managedFields, status (but a Pod's IP), last-applied
+ * annotation, or spec parts it ignores. Pods and templates keep names, ports, probes, env values, args and commands.
  */
 export function prune(o: Json): Json {
   const istio = typeof o['apiVersion'] === 'string' && o['apiVersion'].includes('istio.io');
   const out: Json = { apiVersion: o['apiVersion'], kind: o['kind'], metadata: meta(o['metadata'], istio) };
   const spec = isObject(o['spec']) ? o['spec'] : undefined;
   switch (o['kind']) {
-    case 'Pod':
+    case 'Pod': {
       out['spec'] = podSpec(spec);
+      // The pod's address, which a headless Service is dialled at (capture rules by IP range).
+      const ip = isObject(o['status']) ? o['status']['podIP'] : undefined;
+      if (typeof ip === 'string' && ip.length <= 45) out['status'] = { podIP: ip };
       break;
+    }
     case 'Deployment':
     case 'StatefulSet':
     case 'DaemonSet': {

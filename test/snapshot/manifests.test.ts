@@ -59,6 +59,29 @@ spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web
   t.same(data.workloads.map((w) => `${w.kind}/${w.name}/${w.pods}`).sort(), ['Deployment/web/1', 'Pod/lonely/1', 'StatefulSet/db/1']);
 });
 
+t.test("a workload keeps its pods' addresses (distinct, at most 16), which a headless Service is dialled at", async (t) => {
+  const pod = (i: number, ip: string): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: db-${i}, namespace: a, ownerReferences: [{kind: StatefulSet, name: db, controller: true}]}\n` +
+    `spec: {containers: [{name: db}]}\nstatus: {podIP: "${ip}"}\n`;
+  const many = Array.from({ length: 20 }, (_, i) => pod(i, `10.244.0.${i % 18}`));
+  const docs = parseManifests(
+    [
+      ...many,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: bare, namespace: a}\nspec: {containers: [{name: c}]}\nstatus: {podIP: ""}\n',
+    ].join('---\n'),
+    'ips.yaml',
+  );
+  const { data } = projectSnapshot(docs);
+  const db = data.workloads.find((w) => w.name === 'db')!;
+  t.equal(db.pods, 20, 'every pod counts');
+  t.same(
+    db.addresses,
+    Array.from({ length: 16 }, (_, i) => `10.244.0.${i}`),
+    'the first 16 distinct addresses',
+  );
+  t.equal(data.workloads.find((w) => w.name === 'bare')!.addresses, undefined, 'an empty podIP is no address');
+});
+
 t.test('the Istio version comes from istiod, a flag overrides it, and unread kinds are noted', async (t) => {
   const docs = parseManifests(
     `

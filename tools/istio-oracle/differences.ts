@@ -162,21 +162,24 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
   },
   {
     id: 'capture-range-headless',
-    verdict: 'engine-bug',
+    verdict: 'oracle-limitation',
     summary:
-      "a sidecar client whose capture annotations list IP ranges, calling a headless Service: the engine does not know the pod addresses the client dials and takes the ranges to capture them; Istio's iptables rules decide by the pod's address",
+      "a sidecar client whose capture annotations list IP ranges, calling a headless Service whose endpoints' addresses the manifests do not give (pods of a template, or a Service without a selector): the oracle judges the addresses it assigned, the engine takes the ranges to capture the unknown ones",
     analysis:
-      'A headless Service has no ClusterIP: the application dials the pod addresses of its endpoints. The injected ISTIO_OUTPUT chain ' +
-      '(tools/istio-iptables/pkg/capture/run.go) returns an address in excludeOutboundIPRanges uncaptured, and with includeOutboundIPRanges ' +
-      'set to a list it redirects only the addresses the list holds. A common setting, includeOutboundIPRanges set to the Service CIDR, ' +
-      "therefore sends every call to a headless Service past the sidecar in plaintext. The engine's snapshot keeps no pod addresses " +
-      '(src/core/mesh/capture.ts outboundBypass: without an address only the port rules and an empty list decide), so it predicts the ' +
-      "sidecar's TLS there. An empty includeOutboundIPRanges is judged right: it captures no address at all.",
+      'A headless Service has no ClusterIP: the application dials the pod addresses of its endpoints, and the injected ISTIO_OUTPUT ' +
+      'chain (tools/istio-iptables/pkg/capture/run.go) returns an address in excludeOutboundIPRanges uncaptured and, with ' +
+      'includeOutboundIPRanges set to a list, redirects only the addresses it holds. Which addresses pods get is not in the manifests ' +
+      'when they are templates (a Deployment): the oracle assigns them (10.244.0.0/16, or 192.0.2.0/24 for pods without a sidecar), the ' +
+      "engine does not know them and takes a list of ranges to capture them (src/core/mesh/capture.ts outboundBypass). With the pods' " +
+      'status.podIP given, as in a live snapshot, the engine reads them and the two sides agree (test/fixtures/core/capture.yaml). ' +
+      'An empty includeOutboundIPRanges is judged alike by both: it captures no address at all.',
     matches: (f) => {
       const c = f.client?.outbound;
       if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !c) return false;
       const ranges = c.excludedRanges.length > 0 || (c.includedRanges !== '*' && c.includedRanges.length > 0);
-      return ranges && /OutboundIPRanges/.test(f.diff.oracle?.detail ?? '');
+      // A Service without a selector has endpoints the snapshot does not read: their addresses are unknown too.
+      const unknown = f.endpoints.length === 0 || f.endpoints.some((e) => !e.workload.addresses?.length);
+      return ranges && unknown && /OutboundIPRanges/.test(f.diff.oracle?.detail ?? '');
     },
   },
   {

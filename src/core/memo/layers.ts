@@ -36,6 +36,7 @@ export const MEMO_TABLES = [
   'static:callers',
   'static:declared',
   'static:declaredInto',
+  'static:dialled',
   'static:edges',
   'static:endpoints',
   'static:portLabels',

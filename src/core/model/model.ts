@@ -88,6 +88,11 @@ export interface Workload {
   readonly inbound: InboundCapture;
   /** Number of pods this entry stands for (0 for a template). */
   readonly pods: number;
+  /**
+   * Pod addresses the snapshot knows (`status.podIP`), at most `MAX_POD_ADDRESSES`: a headless
+   * Service is dialled at them, and a client's capture rules by IP range read them. Absent for templates.
+   */
+  readonly addresses?: readonly string[];
   readonly origin?: Origin;
 }
 
@@ -347,6 +352,9 @@ export type OutcomeCode = '200' | '503' | '000';
 
 /** Evidence levels, strongest first. */
 export type Evidence = 'certain' | 'observed' | 'declared' | 'possible';
+
+/** How many pod addresses a workload keeps: enough to judge capture by range, bounded for huge workloads. */
+export const MAX_POD_ADDRESSES = 16;
 
 /** Evidence levels ordered from strongest to weakest. */
 export const EVIDENCE_ORDER: readonly Evidence[] = ['certain', 'observed', 'declared', 'possible'];

@@ -1,7 +1,7 @@
 import type { Labels, MeshKind, OutcomeCode, Service, ServicePort, Workload } from '../model/model.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
-import { endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
+import { dialledAddresses, endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
 import { resolveClientTls, type DrResolution } from '../policy/destination-rule.js';
 import {
   namespaceMode,
@@ -41,10 +41,24 @@ export interface ClientRep {
  */
 export function passesProxy(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): string | null {
   if (client.kind !== 'sidecar') return null;
-  const capture = outboundBypass(client.outbound, port.port, svc.clusterIP);
+  const capture = captureBypass(idx, client, svc, port);
   if (capture !== null) return `the client's sidecar does not capture it (${capture}), so it leaves in plaintext`;
   const scope = egressBypass(client.egress, client.home, svc.namespace, idx.fqdn(svc));
   return scope === null ? null : `the client's sidecar has no cluster for it (${scope}): plaintext`;
+}
+
+/**
+ * Why the client's iptables rules let its connection to a service port pass its sidecar, or null.
+ * A headless Service is dialled at each endpoint's pod: one address that passes is enough for some
+ * endpoints to get the application's bytes, and the worst endpoint decides.
+ */
+function captureBypass(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): string | null {
+  if (client.outbound === CAPTURE_ALL) return null;
+  for (const address of dialledAddresses(idx, svc, port)) {
+    const why = outboundBypass(client.outbound, port.port, address);
+    if (why !== null) return why;
+  }
+  return null;
 }
 
 /** What goes on the wire from the client (proxy) to one endpoint. */
@@ -83,7 +97,7 @@ const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
  * `httpListenerPorts`), so a failure reaches the client as the proxy's 503.
  */
 export function meetsHttpListener(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): boolean {
-  if (client.kind !== 'sidecar' || !client.egress || outboundBypass(client.outbound, port.port, svc.clusterIP) !== null) return false;
+  if (client.kind !== 'sidecar' || !client.egress || captureBypass(idx, client, svc, port) !== null) return false;
   return (
     egressBypass(client.egress, client.home, svc.namespace, idx.fqdn(svc)) !== null &&
     httpListenerPorts(idx, client.egress, client.home).has(port.port)
