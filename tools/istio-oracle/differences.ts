@@ -131,35 +131,10 @@ export function effectiveMode(data: MeshData, w: Workload, containerPort: number
   return mode;
 }
 
-/** The oracle judged the endpoint behind its (worst) outcome with the client dialling its own pod IP. */
-const oracleSelfCall = (f: PairFacts): boolean => /dials its own pod IP/.test(f.diff.oracle?.detail ?? '');
-
 // ----------------------------------------------------------------------------------------------
 
 /** Every class found so far, in the order they are tried: the first whose predicate holds wins. */
 export const DIFFERENCES: readonly DifferenceClass[] = [
-  {
-    id: 'headless-self-call',
-    verdict: 'engine-bug',
-    summary:
-      'a sidecar client calling a headless Service that selects the client itself: the engine applies both sidecars to the call to its own pod; in Istio the call bypasses them',
-    analysis:
-      "A headless Service has no ClusterIP: the application dials the endpoint's pod IP. When that pod is the client's own, the packet leaves " +
-      'through lo, and the injected iptables rules return it uncaptured (tools/istio-iptables/pkg/capture/run.go, ISTIO_OUTPUT: "-o lo -m owner ! ' +
-      '--uid-owner 1337 -j RETURN", commented "Do not redirect app calls to back itself via Envoy when using the endpoint address"); nat ' +
-      'PREROUTING never sees a locally originated connection, so the inbound sidecar does not either. istiod agrees: it builds no outbound ' +
-      'listener for the proxy\'s own IP ("Skip build outbound listener to the node itself, as when app access itself by pod ip will not flow ' +
-      'through this listener", pilot/pkg/networking/core/listener.go). So neither DestinationRule TLS, auto mTLS nor the PeerAuthentication ' +
-      'of the port applies to that endpoint: it always gets the application bytes (200 when the other endpoints work). The engine judges it ' +
-      'like any other endpoint (src/core/traffic/outcome.ts endpointCase) and reports a failure, e.g. plaintext into its own STRICT port.',
-    matches: (f) => {
-      if (!f.service?.headless || f.client?.mesh !== 'sidecar' || !f.endpoints.some((e) => e.workload === f.client)) return false;
-      // The endpoint the engine's outcome is about is the client itself, and Istio lets that call through.
-      const id = `${f.client.name}.${f.client.namespace}`;
-      const engineBlamesSelf = new RegExp(`; ${id.replace(/\./g, '\\.')}[ (]`).test(f.diff.engine?.reason ?? '');
-      return engineBlamesSelf && (f.diff.oracle?.code === '200' || oracleSelfCall(f));
-    },
-  },
   {
     id: 'capture-range-headless',
     verdict: 'oracle-limitation',

@@ -21,7 +21,7 @@ import {
 } from '../traffic/shapes.js';
 import { portRef, verdictAt, type BreakSet, type PortRef } from './break-sets.js';
 import { CAPTURE_ALL } from '../mesh/capture.js';
-import { passesProxy } from '../traffic/outcome.js';
+import { callsItself, passesProxy } from '../traffic/outcome.js';
 
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
 
@@ -283,13 +283,21 @@ function ruleBreaks(
     const { now, was } = scan;
     if (now && was) {
       if (now.failed && !was.failed) sharedBreaks(scan, ref, scanReachable(scan, svc), was, now);
+      if (svc.headless) selfBreaks(scan, ref, shape);
       return;
     }
     // Verdicts that no port has computed yet are computed below, and the pair is looked up again.
     scan.shape = undefined;
   }
+  classBreaks(scan, ref, shape, scanReachable(scan, svc));
+}
+
+/** Each class against its own before, at one port. */
+function classBreaks(scan: RuleScan, ref: PortRef, shape: ServerShape, classes: readonly ClientClass[]): void {
+  const { before, after } = scan;
+  const { svc, port } = ref;
   const beforeClasses = clientClasses(before).byKey;
-  for (const c of scanReachable(scan, svc)) {
+  for (const c of classes) {
     const b = beforeClasses.get(c.key);
     if (!b) continue;
     const now = verdictAt(after, c, shape, svc, port);
@@ -299,12 +307,18 @@ function ruleBreaks(
   }
 }
 
+/** The classes that reach their own pod through a headless Service port, which the shared signature leaves out. */
+function selfBreaks(scan: RuleScan, ref: PortRef, shape: ServerShape): void {
+  const selves = scanReachable(scan, ref.svc).filter((c) => callsItself(scan.after, c.rep, ref.svc, ref.port));
+  if (selves.length) classBreaks(scan, ref, shape, selves);
+}
+
 /** The sidecar classes of a list, once per list; undefined when one excludes outbound ports. */
 function sidecarsOf(idx: MeshIndex, all: readonly ClientClass[]): readonly ClientClass[] | undefined {
   const sidecarLists = idx.weakMemo(T_SIDECAR_LISTS);
   let l = sidecarLists.get(all);
   if (l === undefined) {
-    l = all.some((c) => c.kind === 'sidecar' && (c.rep.outbound !== CAPTURE_ALL || c.rep.egress !== null))
+    l = all.some((c) => c.kind === 'sidecar' && (c.rep.outbound !== CAPTURE_ALL || c.rep.egress !== null || c.rep.self !== null))
       ? null
       : all.filter((c) => c.kind === 'sidecar');
     sidecarLists.set(all, l);
@@ -312,9 +326,12 @@ function sidecarsOf(idx: MeshIndex, all: readonly ClientClass[]): readonly Clien
   return l ?? undefined;
 }
 
-/** True when a reachable class takes the shared signature towards a port: a sidecar that captures it. */
+/**
+ * True when a reachable class takes the shared signature towards a port: a sidecar that captures
+ * it, and does not reach its own pod there (`callsItself`: judged on its own, see `selfBreaks`).
+ */
 function takesShared(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): boolean {
-  return c.kind === 'sidecar' && passesProxy(idx, c.rep, svc, port) === null;
+  return c.kind === 'sidecar' && passesProxy(idx, c.rep, svc, port) === null && !callsItself(idx, c.rep, svc, port);
 }
 
 function sharedBreaks(scan: RuleScan, at: PortRef, all: readonly ClientClass[], was: Verdict, now: Verdict): void {

@@ -58,11 +58,28 @@ export function viewOf(idx: MeshIndex, ns: string): string {
   return '*';
 }
 
+/**
+ * Sidecar workloads of one pod that a headless Service selects: calling that Service, such a client
+ * can reach its own pod, which the injected iptables rules send past both sidecars. Each is a class
+ * of its own.
+ */
+export function selfCallers(idx: MeshIndex): ReadonlySet<Workload> {
+  return idx.cached('static', 'selfCallers', (x) => {
+    const out = new Set<Workload>();
+    for (const s of x.allServices()) {
+      if (!s.headless || !s.selector) continue;
+      for (const w of x.endpoints(s)) if (w.mesh === 'sidecar' && w.pods <= 1) out.add(w);
+    }
+    return out;
+  });
+}
+
 function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; sel: string; excl: string } {
   if (w.mesh !== 'sidecar') return { kind: w.mesh, view: '*', sel: '', excl: '' };
   // A Sidecar resource's scope can read the workload's own namespace (`./…`): its classes keep it.
   const scope = sidecarScopeOf(idx, w);
-  const excl = outboundKey(w.outbound) + (scope ? `#${scope.namespace}/${scope.name}@${w.namespace}` : '');
+  const self = selfCallers(idx).has(w) ? `!${w.namespace}/${w.name}` : '';
+  const excl = outboundKey(w.outbound) + (scope ? `#${scope.namespace}/${scope.name}@${w.namespace}` : '') + self;
   const view = viewOf(idx, w.namespace);
   let sel = '';
   if (view !== '*' && idx.features.drWorkloadSelector) {
@@ -110,19 +127,20 @@ function newClass(
   };
 }
 
-/** What a class's members share besides their kind and DR view: capture rules and Sidecar scope. */
-type Behaviour = Pick<ClientRep, 'outbound' | 'egress' | 'home'>;
+/** What a class's members share besides their kind and DR view: capture rules, Sidecar scope, and the pod a self-caller is. */
+type Behaviour = Pick<ClientRep, 'outbound' | 'egress' | 'home' | 'self'>;
 
-const OUTSIDE_BEHAVIOUR: Behaviour = { outbound: CAPTURE_ALL, egress: null, home: '' };
+const OUTSIDE_BEHAVIOUR: Behaviour = { outbound: CAPTURE_ALL, egress: null, home: '', self: null };
 
 /** Only what a stand-in shares with the class it stands in for: not its namespace or labels, which would bring in that namespace's rules. */
 function behaviourOfRep(rep: ClientRep): Behaviour {
-  return { outbound: rep.outbound, egress: rep.egress, home: rep.home };
+  return { outbound: rep.outbound, egress: rep.egress, home: rep.home, self: rep.self };
 }
 
 function behaviourOf(idx: MeshIndex, w: Workload): Behaviour {
   const egress = w.mesh === 'sidecar' ? sidecarScopeOf(idx, w) : null;
-  return { outbound: w.outbound, egress, home: egress ? w.namespace : '' };
+  const self = w.mesh === 'sidecar' && selfCallers(idx).has(w) ? w : null;
+  return { outbound: w.outbound, egress, home: egress ? w.namespace : '', self };
 }
 
 /** The client classes of an index, memoised with the DestinationRules they depend on. */

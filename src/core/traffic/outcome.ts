@@ -32,6 +32,8 @@ export interface ClientRep {
   readonly egress: SidecarScope | null;
   /** The client's namespace, where its scope reads `./…`; '' without a scope. */
   readonly home: string;
+  /** The client itself, when it is the one pod of a workload that a headless Service selects (`selfCallers`). */
+  readonly self: Workload | null;
 }
 
 /**
@@ -398,7 +400,9 @@ export function connectionOutcome(
   // proxy's own HTTP listener, the proxy still answers the client.
   const effective: ClientRep = bypass === null || meetsHttpListener(idx, client, svc, port) ? client : { ...client, kind: 'none' };
   const send = bypass === null ? portSend(idx, effective, dr, svc, port) : { wire: 'plaintext' as const, tlsMode: 'none', why: bypass };
-  // Endpoints are judged by case; only the first worst one is worded.
+  // Endpoints are judged by case; only the first worst one is worded. The client's own pod, dialled
+  // at its address through a headless Service, is reached past both sidecars and always works.
+  const self = svc.headless ? client.self : null;
   let worst = -1;
   let worstRank = -1;
   let worstCase: Case = Case.Accepts;
@@ -406,6 +410,10 @@ export function connectionOutcome(
   let okCount = 0;
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
+    if (self !== null && ep.workload === self) {
+      okCount++;
+      continue;
+    }
     const s = send ?? endpointSend(idx, effective, dr, svc, port, ep);
     const c = endpointCase(idx, effective, svc, port, ep, s, proto);
     const rank = caseRank(c, effective, ep, proto);
@@ -417,6 +425,7 @@ export function connectionOutcome(
       worstSend = s;
     }
   }
+  if (worst < 0) return outcome('200', undefined, undefined, SELF_CALL, 'none', undefined, dr?.rule ? objectRef(dr.rule) : undefined);
   const o = endpointOutcome(idx, svc, port, eps[worst]!, worstSend!, worstCase, effective, proto);
   const partial = worstRank > 0 && okCount > 0;
   if (!dr?.rule && !partial) return o;
@@ -435,8 +444,22 @@ export function connectionOutcome(
   );
 }
 
+/** Why a client that calls its own pod through a headless Service gets through, whatever the policies. */
+const SELF_CALL =
+  "the client dials its own pod's address (a headless Service): the injected iptables rules send the call past both " +
+  'sidecars, and its application gets its own bytes';
+
+/**
+ * True when a client can reach its own pod through a service port: a headless Service that selects
+ * the client (`ClientRep.self`). Its outcome there is its own, not its class signature's.
+ */
+export function callsItself(idx: MeshIndex, client: ClientRep, svc: Service, port: ServicePort): boolean {
+  const self = client.self;
+  return self !== null && svc.headless && endpointsOf(idx, svc, port).some((ep) => ep.workload === self);
+}
+
 /** A client outside the mesh. */
-const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, outbound: CAPTURE_ALL, egress: null, home: '' };
+const OUTSIDE: ClientRep = { kind: 'none', namespace: '', labels: {}, outbound: CAPTURE_ALL, egress: null, home: '', self: null };
 
 /**
  * What a caller without a sidecar gets when it sends plaintext straight to a workload's container

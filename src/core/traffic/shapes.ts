@@ -3,7 +3,7 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
-import { connectionOutcome, drFor, failed, meetsHttpListener, passesProxy, serviceMode } from './outcome.js';
+import { callsItself, connectionOutcome, drFor, failed, meetsHttpListener, passesProxy, serviceMode } from './outcome.js';
 import { clientTls, exportedForAll, portPolicy, rootForAll, type PortPolicy } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 import { certainty } from '../rules/registry.js';
@@ -30,6 +30,8 @@ const VARIES = 0;
  * endpoint); `-labels` when the endpoints read a top-level ISTIO_MUTUAL (their label alone decides).
  * `passthrough-http` is a sidecar whose Sidecar scope leaves the service out, on a port where its
  * proxy still has an HTTP listener: plaintext as the application wrote it, answered by the proxy.
+ * `self:<class>|<signature>` is a client that reaches its own pod through a headless Service
+ * (`callsItself`): its outcome is its own, shared with no other class.
  */
 export type ClientSig =
   | 'none'
@@ -44,7 +46,8 @@ export type ClientSig =
   | 'auto-odst'
   | 'auto-infer'
   | 'auto-infer-labels'
-  | 'auto-infer-odst';
+  | 'auto-infer-odst'
+  | `self:${string}`;
 
 /** The client signature of a class towards a port, from its DestinationRule resolution. */
 export function signatureOf(idx: MeshIndex, c: ClientClass, dr: (PortPolicy & { rule: DestinationRule | null }) | null): ClientSig {
@@ -243,6 +246,12 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
  * per port group (`signatureGroups`), and the worded resolutions of `drFor` are not needed here.
  */
 export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
+  const sig = wireSignature(idx, c, svc, port);
+  // Verdicts are kept per signature while rules change: a self-caller's keeps what it sends, too.
+  return callsItself(idx, c.rep, svc, port) ? `self:${c.key}|${sig}` : sig;
+}
+
+function wireSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
   if (c.kind !== 'sidecar' || passesProxy(idx, c.rep, svc, port) !== null)
     return meetsHttpListener(idx, c.rep, svc, port) ? 'passthrough-http' : signatureOf(idx, c, null);
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
