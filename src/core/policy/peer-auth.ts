@@ -87,7 +87,7 @@ function firstSelecting(list: readonly PeerAuthentication[], w: Workload): PeerA
   return null;
 }
 
-const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default (no PeerAuthentication applies)' };
+const DEFAULT_MODE: ResolvedMode = { mode: 'PERMISSIVE', source: 'the default: no PeerAuthentication sets a mode' };
 
 /** The mode a policy sets. */
 function modeOf(idx: MeshIndex, p: PeerAuthentication): ResolvedMode {
