@@ -232,9 +232,18 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
     hostNetwork: t.spec['hostNetwork'] === true,
     ...captureOf(t.annotations),
     pods: podCount,
+    ...(isPod ? {} : replicasOf(obj)),
     ...(addresses?.length ? { addresses } : {}),
     origin: originOf(d),
   };
+}
+
+/** The pods a template asks for: `spec.replicas` (1 when unset); none known for a DaemonSet. */
+function replicasOf(obj: Json): { replicas?: number } {
+  if (String(obj['kind']) === 'DaemonSet') return {};
+  const spec = obj['spec'];
+  const r = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? (spec as Json)['replicas'] : undefined;
+  return { replicas: typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1 };
 }
 
 /** A Pod's `status.podIP` when it is an address (bounded like a Service's clusterIP). */

@@ -50,6 +50,17 @@ type template struct {
 	kind, name, namespace string
 	owners                []string // kinds of the controller's own owners (a ReplicaSet owned by a Deployment is skipped)
 	spec                  corev1.PodTemplateSpec
+	// pods is how many Pods the oracle makes of it: spec.replicas (1 when unset or 0), at most 3;
+	// 2 for a DaemonSet (one per node of a small cluster).
+	pods int
+}
+
+// podsOf bounds a controller's replica count to the Pods the oracle makes.
+func podsOf(replicas *int32) int {
+	if replicas == nil || *replicas < 1 {
+		return 1
+	}
+	return int(min(*replicas, 3))
 }
 
 // readInputs reads a file, or every .yaml/.yml/.json file under a directory (sorted by path).
@@ -238,11 +249,11 @@ func (in *inputs) addKube(where string, o runtime.Object) {
 		x.Namespace = ns(x.Namespace)
 		in.configMaps = replaceOrAppend(in.configMaps, x, sameMeta)
 	case *appsv1.Deployment:
-		in.addTemplate("Deployment", x.Name, ns(x.Namespace), nil, x.Spec.Template)
+		in.addTemplate("Deployment", x.Name, ns(x.Namespace), nil, x.Spec.Template, podsOf(x.Spec.Replicas))
 	case *appsv1.StatefulSet:
-		in.addTemplate("StatefulSet", x.Name, ns(x.Namespace), nil, x.Spec.Template)
+		in.addTemplate("StatefulSet", x.Name, ns(x.Namespace), nil, x.Spec.Template, podsOf(x.Spec.Replicas))
 	case *appsv1.DaemonSet:
-		in.addTemplate("DaemonSet", x.Name, ns(x.Namespace), nil, x.Spec.Template)
+		in.addTemplate("DaemonSet", x.Name, ns(x.Namespace), nil, x.Spec.Template, 2)
 	case *appsv1.ReplicaSet:
 		x.Namespace = ns(x.Namespace)
 		in.replicaSets[x.Namespace+"/"+x.Name] = x
@@ -250,19 +261,19 @@ func (in *inputs) addKube(where string, o runtime.Object) {
 		for _, r := range x.OwnerReferences {
 			owners = append(owners, r.Kind)
 		}
-		in.addTemplate("ReplicaSet", x.Name, x.Namespace, owners, x.Spec.Template)
+		in.addTemplate("ReplicaSet", x.Name, x.Namespace, owners, x.Spec.Template, podsOf(x.Spec.Replicas))
 	case *batchv1.Job:
-		in.addTemplate("Job", x.Name, ns(x.Namespace), nil, x.Spec.Template)
+		in.addTemplate("Job", x.Name, ns(x.Namespace), nil, x.Spec.Template, 1)
 	case *batchv1.CronJob:
-		in.addTemplate("CronJob", x.Name, ns(x.Namespace), nil, x.Spec.JobTemplate.Spec.Template)
+		in.addTemplate("CronJob", x.Name, ns(x.Namespace), nil, x.Spec.JobTemplate.Spec.Template, 1)
 	default:
 		gvk := o.GetObjectKind().GroupVersionKind()
 		in.notes = append(in.notes, fmt.Sprintf("%s: ignored %s (not used by the oracle)", where, gvk.Kind))
 	}
 }
 
-func (in *inputs) addTemplate(kind, name, namespace string, owners []string, spec corev1.PodTemplateSpec) {
-	t := template{kind: kind, name: name, namespace: namespace, owners: owners, spec: spec}
+func (in *inputs) addTemplate(kind, name, namespace string, owners []string, spec corev1.PodTemplateSpec, pods int) {
+	t := template{kind: kind, name: name, namespace: namespace, owners: owners, spec: spec, pods: pods}
 	in.templates = replaceOrAppend(in.templates, t, func(a, b template) bool {
 		return a.kind == b.kind && a.namespace == b.namespace && a.name == b.name
 	})

@@ -157,7 +157,8 @@ func buildWorld(in *inputs) (*world, error) {
 		wl.sidecar, wl.signal = podHasSidecar(wl.pods[0])
 		wl.ambient = !wl.sidecar && ambientEnrolled(wl.pods[0], w.namespaces[wl.namespace])
 	}
-	// Templates without Pods: one Pod each, injected when the webhook would inject it.
+	// Templates without Pods: the Pods they ask for (at most 3), injected when the webhook would
+	// inject them. The first one calls; the others are endpoints.
 	for _, t := range in.templates {
 		if t.kind == "ReplicaSet" && contains(t.owners, "Deployment") {
 			continue
@@ -168,23 +169,26 @@ func buildWorld(in *inputs) (*world, error) {
 		}
 		ensureNS(t.namespace)
 		ns := w.namespaces[t.namespace]
-		pod := &corev1.Pod{
-			TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
-			ObjectMeta: *t.spec.ObjectMeta.DeepCopy(),
-			Spec:       *t.spec.Spec.DeepCopy(),
+		wl := &workload{name: t.name, namespace: t.namespace, kind: t.kind}
+		for i := range max(t.pods, 1) {
+			pod := &corev1.Pod{
+				TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+				ObjectMeta: *t.spec.ObjectMeta.DeepCopy(),
+				Spec:       *t.spec.Spec.DeepCopy(),
+			}
+			pod.Name = fmt.Sprintf("%s-oracle-%d", t.name, i)
+			pod.Namespace = t.namespace
+			if has, sig := podHasSidecar(pod); has {
+				wl.sidecar, wl.signal = true, sig
+			} else if inject, why := injectionWanted(pod, ns); inject {
+				injectSidecar(pod)
+				wl.sidecar, wl.signal = true, "predicted injection: "+why
+			} else {
+				wl.signal = "no injection: " + why
+			}
+			wl.pods = append(wl.pods, pod)
 		}
-		pod.Name = t.name + "-oracle-0"
-		pod.Namespace = t.namespace
-		wl := &workload{name: t.name, namespace: t.namespace, kind: t.kind, pods: []*corev1.Pod{pod}}
-		if has, sig := podHasSidecar(pod); has {
-			wl.sidecar, wl.signal = true, sig
-		} else if inject, why := injectionWanted(pod, ns); inject {
-			injectSidecar(pod)
-			wl.sidecar, wl.signal = true, "predicted injection: "+why
-		} else {
-			wl.signal = "no injection: " + why
-		}
-		wl.ambient = !wl.sidecar && ambientEnrolled(pod, ns)
+		wl.ambient = !wl.sidecar && ambientEnrolled(wl.pods[0], ns)
 		byKey[k] = wl
 		w.workloads = append(w.workloads, wl)
 	}

@@ -88,6 +88,8 @@ export interface Workload {
   readonly inbound: InboundCapture;
   /** Number of pods this entry stands for (0 for a template). */
   readonly pods: number;
+  /** For a template: the pods it asks for (`spec.replicas`, 1 when unset); absent for a DaemonSet, whose count the node list decides. */
+  readonly replicas?: number;
   /**
    * Pod addresses the snapshot knows (`status.podIP`), at most `MAX_POD_ADDRESSES`: a headless
    * Service is dialled at them, and a client's capture rules by IP range read them. Absent for templates.

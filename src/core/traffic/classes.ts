@@ -68,10 +68,15 @@ export function selfCallers(idx: MeshIndex): ReadonlySet<Workload> {
     const out = new Set<Workload>();
     for (const s of x.allServices()) {
       if (!s.headless || !s.selector) continue;
-      for (const w of x.endpoints(s)) if (w.mesh === 'sidecar' && w.pods <= 1) out.add(w);
+      for (const w of x.endpoints(s)) if (w.mesh === 'sidecar' && onePod(w)) out.add(w);
     }
     return out;
   });
+}
+
+/** A workload of one pod: with more, the others are endpoints like any other, with the same config. */
+function onePod(w: Workload): boolean {
+  return w.pods === 1 || (w.pods === 0 && (w.replicas ?? 2) <= 1);
 }
 
 function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; sel: string; excl: string } {
