@@ -111,6 +111,7 @@ t.test('no container port is declared with two protocols', async (t) => {
         excludeInbound: [],
         excludeOutbound: [],
         capture: null,
+        replicas: null,
       },
     ],
     services: [

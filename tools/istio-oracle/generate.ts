@@ -95,6 +95,8 @@ export interface GenWorkload {
   readonly excludeOutbound: readonly number[];
   /** The other capture annotations; null: not set (Istio's defaults: every port, every address). */
   readonly capture: GenCapture | null;
+  /** A Deployment's `spec.replicas`; null: unset (one pod). */
+  readonly replicas: 2 | 3 | null;
 }
 
 /** `traffic.sidecar.istio.io/` capture annotations beyond the excluded ports; a null field is left unset. */
@@ -285,6 +287,7 @@ export const workloadArb: fc.Arbitrary<GenWorkload> = fc.record({
   excludeInbound: excluded,
   excludeOutbound: excluded,
   capture: captureArb,
+  replicas: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: fc.constantFrom(2 as const, 3 as const), weight: 1 }),
 });
 
 const servicePortOf = (named: boolean): fc.Arbitrary<GenServicePort> =>
@@ -556,7 +559,11 @@ export function meshObjects(m: GenMesh): Obj[] {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: metadata(name, ns(w.ns)),
-        spec: { selector: { matchLabels: { app: w.app, version: w.version } }, template: { metadata: podMeta, spec: { containers } } },
+        spec: {
+          ...(w.replicas ? { replicas: w.replicas } : {}),
+          selector: { matchLabels: { app: w.app, version: w.version } },
+          template: { metadata: podMeta, spec: { containers } },
+        },
       });
     }
   });
