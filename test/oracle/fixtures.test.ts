@@ -5,9 +5,9 @@
 // it. Every (client, service port) pair must agree; `simulate` lines must also be the oracle's codes.
 // A case marked `oracle: <class>` shows a class of tools/istio-oracle/differences.ts (a documented
 // difference, or a known engine bug kept in view until it is fixed): there the pairs that differ
-// must all be of that class, and some must differ. The oracle replays calls between Kubernetes
-// workloads and Services only: pairs towards a ServiceEntry host are the engine's alone, and
-// known-callers.yaml (the API server, ingress controllers and scrapers as callers) is left out.
+// must all be of that class, and some must differ. The oracle replays calls from Kubernetes
+// workloads to Services and ServiceEntry hosts; known-callers.yaml (the API server, ingress
+// controllers and scrapers as callers) is left out.
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,9 +73,8 @@ for (const file of FILES) {
           const yaml = meshOf(c, after);
           const report = await session.judge({ id, yaml });
           const engine = engineView(withAddresses(yaml, report.addresses), `${id}.yaml`);
-          const entryHosts = new Set(engine.data.serviceEntries.flatMap((se) => se.hosts));
           const all = compareWith(id, yaml, engine, report);
-          const diffs = all.diffs.filter((d) => d.oracle || !entryHosts.has(d.engine?.service ?? ''));
+          const diffs = all.diffs;
           const state = after ? 'after the change' : 'before the change';
           if (documented) {
             t.same(
@@ -90,7 +89,7 @@ for (const file of FILES) {
           if (documented) t.ok(diffs.length > 0, `the oracle still differs (${c.oracle})`);
           for (const line of c.simulate ?? []) {
             const m = LINE.exec(line);
-            if (!m || entryHosts.has(m[2]!)) continue;
+            if (!m) continue;
             const key = pairKey({ client: m[1]!, service: m[2]!, port: Number(m[3]) });
             const got = report.outcomes.find((o) => pairKey(o) === key);
             // A line about a pair of the marked class is the engine's side of the difference.

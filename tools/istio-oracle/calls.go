@@ -194,16 +194,21 @@ func (o *oracle) server(p *corev1.Pod) *serverView {
 // carry plain HTTP, except port 443; the API server (default/kubernetes) always speaks TLS.
 func payloadOf(s *corev1.Service, sp corev1.ServicePort) (string, protocol.Instance) {
 	proto := kubecfg.ConvertProtocol(sp.Port, sp.Name, sp.Protocol, sp.AppProtocol)
+	apiServer := s.Name == "kubernetes" && s.Namespace == "default" && len(s.Spec.Selector) == 0
+	return payloadFor(proto, sp.Port, apiServer), proto
+}
+
+// payloadFor: what the application speaks on a port Istio reads as proto.
+func payloadFor(proto protocol.Instance, port int32, apiServer bool) string {
 	switch {
-	case proto.IsTLS(), s.Name == "kubernetes" && s.Namespace == "default" && len(s.Spec.Selector) == 0,
-		proto.IsUnsupported() && sp.Port == 443:
-		return payloadTLS, proto
+	case proto.IsTLS(), apiServer, proto.IsUnsupported() && port == 443:
+		return payloadTLS
 	case proto.IsHTTP2() || proto.IsGRPC():
-		return payloadHTTP2, proto
+		return payloadHTTP2
 	case proto.IsHTTP(), proto.IsUnsupported():
-		return payloadHTTP, proto
+		return payloadHTTP
 	}
-	return payloadTCP, proto
+	return payloadTCP
 }
 
 func simProtocol(payload string) simulation.Protocol {
@@ -228,8 +233,7 @@ type sent struct {
 // selfByPodIP: a client calling a headless service (whose address is the endpoint's own) on an
 // endpoint that is its own pod.
 func selfByPodIP(c *clientView, sp *servicePort, ep endpointRef) bool {
-	headless := sp.svc.Spec.ClusterIP == corev1.ClusterIPNone || sp.svc.Spec.ClusterIP == ""
-	return headless && ep.pod != nil && ep.pod == c.pod
+	return sp.addr == "" && ep.pod != nil && ep.pod == c.pod
 }
 
 func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload string) sent {
@@ -242,15 +246,15 @@ func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload st
 			"\"Do not redirect app calls to back itself via Envoy when using the endpoint address\"), and istiod builds " +
 			"no outbound listener for it (pilot/pkg/networking/core/listener.go)"}
 	}
-	host := fmt.Sprintf("%s.%s.svc.%s", sp.svc.Name, sp.svc.Namespace, "cluster.local")
-	addr := sp.svc.Spec.ClusterIP
-	if addr == corev1.ClusterIPNone || addr == "" {
+	host := sp.host
+	addr := sp.addr
+	if addr == "" {
 		addr = ep.ip // headless: the application dials the endpoint itself
 	}
-	if why := outboundBypass(c.pod, int(sp.port.Port), addr); why != "" {
+	if why := outboundBypass(c.pod, int(sp.number), addr); why != "" {
 		return sent{wire: wirePlain, detail: why}
 	}
-	call := simulation.Call{Address: addr, Port: int(sp.port.Port), Protocol: simProtocol(payload), HostHeader: host,
+	call := simulation.Call{Address: addr, Port: int(sp.number), Protocol: simProtocol(payload), HostHeader: host,
 		CallMode: simulation.CallModeOutbound}
 	if payload == payloadTLS {
 		call.Protocol, call.TLS = simulation.HTTP, simulation.TLS // e.g. curl https://host (SNI = host)
@@ -530,12 +534,12 @@ var rank = map[string]int{"200": 0, "503": 1, "000": 2}
 
 // connection judges one client against every endpoint of a service port; the worst endpoint decides.
 func (o *oracle) connection(c *clientView, sp *servicePort) (Outcome, bool) {
-	payload, proto := payloadOf(sp.svc, sp.port)
+	payload, proto := sp.payload, sp.proto
 	kind := "none"
 	if c.wl.sidecar {
 		kind = "sidecar"
 	}
-	out := Outcome{Client: c.wl.id(), ClientKind: kind, Service: sp.svc.Name + "." + sp.svc.Namespace, Port: sp.port.Port}
+	out := Outcome{Client: c.wl.id(), ClientKind: kind, Service: sp.label, Port: sp.number}
 	worst, failing := -1, 0
 	var details []string
 	for _, ep := range sp.eps {

@@ -14,7 +14,7 @@
  * Predicates read the pair (both sides' codes and words) and the snapshot as the engine projected it
  * (Services, workloads, policies): plain facts of the input, not the engine's decisions.
  */
-import type { MeshData, Service, ServicePort, Workload } from '../../src/core/model/model.js';
+import type { MeshData, Service, ServiceEntry, ServicePort, Workload } from '../../src/core/model/model.js';
 import type { PairDiff } from './differential.js';
 import { portProtocolClass } from './generate.js';
 
@@ -27,6 +27,8 @@ export interface PairFacts {
   readonly data: MeshData;
   readonly client: Workload | undefined;
   readonly service: Service | undefined;
+  /** The ServiceEntry whose host the pair is about, when it is not a Service. */
+  readonly entry: ServiceEntry | undefined;
   readonly port: ServicePort | undefined;
   /** The workloads the Service selects, with the container port the Service port targets on each (null: none). */
   readonly endpoints: readonly { readonly workload: Workload; readonly containerPort: number | null }[];
@@ -78,13 +80,14 @@ function targetOn(w: Workload, p: ServicePort): number | null {
 export function pairFacts(diff: PairDiff, data: MeshData): PairFacts {
   const row = diff.engine ?? diff.oracle!;
   const service = data.services.find((s) => `${s.name}.${s.namespace}` === row.service);
-  const port = service?.ports.find((p) => p.port === row.port);
+  const entry = service ? undefined : data.serviceEntries.find((e) => e.hosts.includes(row.service));
+  const port = (service ?? entry)?.ports.find((p) => p.port === row.port);
   const client = data.workloads.find((w) => `${w.name}.${w.namespace}` === row.client);
   const endpoints =
     service && port
       ? data.workloads.filter((w) => selects(service, w)).map((workload) => ({ workload, containerPort: targetOn(workload, port) }))
       : [];
-  return { diff, data, client, service, port, endpoints };
+  return { diff, data, client, service, entry, port, endpoints };
 }
 
 /**
@@ -162,7 +165,7 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
     id: 'tls-origination-into-unknown-endpoint',
     verdict: 'oracle-limitation',
     summary:
-      'a DestinationRule SIMPLE towards a Service without a selector, on a port that is not TLS: the engine takes the address outside the cluster to speak the TLS the rule originates, the oracle that it speaks what the port says',
+      'a DestinationRule SIMPLE towards a Service without a selector or an external ServiceEntry host, on a port that is not TLS: the engine takes the address outside the cluster to speak the TLS the rule originates, the oracle that it speaks what the port says',
     analysis:
       "What an endpoint outside the cluster speaks is not in the manifests. Istio originates the rule's TLS for every endpoint " +
       "(pilot/pkg/networking/core/cluster_tls.go), so the outcome depends on the server alone. The oracle assumes the port's " +
@@ -174,7 +177,8 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
       f.diff.engine?.code === '200' &&
       f.port !== undefined &&
       istioProtocol(f.port) !== 'tls' &&
-      f.service?.selector === null,
+      // A Service without a selector, or a ServiceEntry whose endpoints are addresses or DNS names.
+      (f.service?.selector === null || f.entry?.workloadSelector === null),
   },
   {
     id: 'tls-origination-over-app-tls',

@@ -22,6 +22,7 @@ import (
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pkg/config/mesh"
+	"istio.io/istio/pkg/config/protocol"
 )
 
 // Label, annotation and container names, as istio/api defines them (label/labels.gen.go,
@@ -68,9 +69,18 @@ type endpointRef struct {
 }
 
 type servicePort struct {
-	svc  *corev1.Service
-	port corev1.ServicePort
-	eps  []endpointRef
+	// label names the destination as the engine does: name.namespace for a Service, the host for a
+	// ServiceEntry.
+	label string
+	// host is the name the application dials (the Host header, the SNI).
+	host string
+	// addr is the address it dials: the ClusterIP or the entry's address; "" when each endpoint is
+	// dialled at its own address (a headless Service).
+	addr    string
+	number  int32
+	payload string
+	proto   protocol.Instance
+	eps     []endpointRef
 }
 
 type world struct {
@@ -243,7 +253,15 @@ func buildWorld(in *inputs) (*world, error) {
 			if sp.Protocol != corev1.ProtocolTCP {
 				continue // the engine judges TCP ports only
 			}
-			ref := &servicePort{svc: s, port: sp}
+			payload, proto := payloadOf(s, sp)
+			addr := s.Spec.ClusterIP
+			if addr == corev1.ClusterIPNone {
+				addr = "" // headless: the application dials the endpoint itself
+			}
+			ref := &servicePort{
+				label: s.Name + "." + s.Namespace, host: fmt.Sprintf("%s.%s.svc.cluster.local", s.Name, s.Namespace),
+				addr: addr, number: sp.Port, payload: payload, proto: proto,
+			}
 			for _, sl := range slices {
 				for _, p := range sl.Ports {
 					if p.Name == nil || *p.Name != sp.Name || p.Port == nil {
@@ -260,12 +278,13 @@ func buildWorld(in *inputs) (*world, error) {
 			w.ports = append(w.ports, ref)
 		}
 	}
+	w.ports = append(w.ports, entryPorts(in, w, podByIP)...)
 	sort.Slice(w.ports, func(i, j int) bool {
 		a, b := w.ports[i], w.ports[j]
-		if ka, kb := a.svc.Name+"."+a.svc.Namespace, b.svc.Name+"."+b.svc.Namespace; ka != kb {
-			return ka < kb
+		if a.label != b.label {
+			return a.label < b.label
 		}
-		return a.port.Port < b.port.Port
+		return a.number < b.number
 	})
 	return w, nil
 }
