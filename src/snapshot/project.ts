@@ -246,11 +246,11 @@ function replicasOf(obj: Json): { replicas?: number } {
   return { replicas: typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1 };
 }
 
-/** A Pod's `status.podIP` when it is an address (bounded like a Service's clusterIP). */
+/** A Pod's `status.podIP` when it looks like an address (IPv4 or IPv6 characters, bounded like a Service's clusterIP). */
 function podIP(obj: Json): string | undefined {
   const st = obj['status'];
   const ip = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Json)['podIP'] : undefined;
-  return typeof ip === 'string' && ip.length > 0 && ip.length <= 45 ? ip : undefined;
+  return typeof ip === 'string' && /^[0-9a-fA-F:.]{2,45}$/.test(ip) ? ip : undefined;
 }
 
 function service(obj: Json, d: LoadedDoc): Service {
