@@ -68,6 +68,7 @@ t.test("a workload keeps its pods' addresses (distinct, at most 16), which a hea
     [
       ...many,
       'apiVersion: v1\nkind: Pod\nmetadata: {name: bare, namespace: a}\nspec: {containers: [{name: c}]}\nstatus: {podIP: ""}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: odd, namespace: a}\nspec: {containers: [{name: c}]}\nstatus: {podIP: "<script>"}\n',
     ].join('---\n'),
     'ips.yaml',
   );
@@ -80,6 +81,7 @@ t.test("a workload keeps its pods' addresses (distinct, at most 16), which a hea
     'the first 16 distinct addresses',
   );
   t.equal(data.workloads.find((w) => w.name === 'bare')!.addresses, undefined, 'an empty podIP is no address');
+  t.equal(data.workloads.find((w) => w.name === 'odd')!.addresses, undefined, 'nor is one that cannot be an address');
 });
 
 t.test('the Istio version comes from istiod, a flag overrides it, and unread kinds are noted', async (t) => {
