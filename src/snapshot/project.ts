@@ -241,15 +241,13 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
 /** The pods a template asks for: `spec.replicas` (1 when unset); none known for a DaemonSet. */
 function replicasOf(obj: Json): { replicas?: number } {
   if (String(obj['kind']) === 'DaemonSet') return {};
-  const spec = obj['spec'];
-  const r = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? (spec as Json)['replicas'] : undefined;
+  const r = o(obj['spec'])['replicas'];
   return { replicas: typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1 };
 }
 
 /** A Pod's `status.podIP` when it looks like an address (IPv4 or IPv6 characters, bounded like a Service's clusterIP). */
 function podIP(obj: Json): string | undefined {
-  const st = obj['status'];
-  const ip = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Json)['podIP'] : undefined;
+  const ip = o(obj['status'])['podIP'];
   return typeof ip === 'string' && /^[0-9a-fA-F:.]{2,45}$/.test(ip) ? ip : undefined;
 }
 

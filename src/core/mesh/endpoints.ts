@@ -89,26 +89,24 @@ function computeEndpoints(idx: MeshIndex, s: Service, p: ServicePort): readonly 
   return out.slice();
 }
 
-/** What a Service with an unknown address is dialled at: one address nobody knows. */
-const UNKNOWN: readonly (string | undefined)[] = [undefined];
-
 /**
  * The addresses a client's application dials for a service port: the Service's clusterIP, or for a
  * headless Service its endpoints' pod addresses. `undefined` stands for an address the snapshot
  * does not know (no clusterIP, pods of a template).
  */
 export function dialledAddresses(idx: MeshIndex, s: Service, p: ServicePort): readonly (string | undefined)[] {
-  if (!s.headless) return s.clusterIP === undefined ? UNKNOWN : [s.clusterIP];
   const memo = idx.memo(T_DIALLED);
   let a = memo.get(p);
-  if (!a) {
-    const known = new Set<string>();
-    let unknown = false;
-    for (const ep of endpointsOf(idx, s, p)) {
-      if (ep.workload?.addresses?.length) for (const ip of ep.workload.addresses) known.add(ip);
-      else unknown = true;
-    }
-    memo.set(p, (a = unknown || known.size === 0 ? [...known, undefined] : [...known]));
-  }
+  if (!a) memo.set(p, (a = s.headless ? podAddresses(idx, s, p) : [s.clusterIP]));
   return a;
+}
+
+function podAddresses(idx: MeshIndex, s: Service, p: ServicePort): (string | undefined)[] {
+  const known = new Set<string>();
+  let unknown = false;
+  for (const ep of endpointsOf(idx, s, p)) {
+    if (ep.workload?.addresses?.length) for (const ip of ep.workload.addresses) known.add(ip);
+    else unknown = true;
+  }
+  return unknown || known.size === 0 ? [...known, undefined] : [...known];
 }

@@ -144,7 +144,7 @@ function behaviourOfRep(rep: ClientRep): Behaviour {
 
 function behaviourOf(idx: MeshIndex, w: Workload): Behaviour {
   const egress = w.mesh === 'sidecar' ? sidecarScopeOf(idx, w) : null;
-  const self = w.mesh === 'sidecar' && selfCallers(idx).has(w) ? w : null;
+  const self = selfCallers(idx).has(w) ? w : null;
   return { outbound: w.outbound, egress, home: egress ? w.namespace : '', self };
 }
 
