@@ -147,7 +147,7 @@ export const DIFFERENCES: readonly DifferenceClass[] = [
       'A headless Service has no ClusterIP: the application dials the pod addresses of its endpoints, and the injected ISTIO_OUTPUT ' +
       'chain (tools/istio-iptables/pkg/capture/run.go) returns an address in excludeOutboundIPRanges uncaptured and, with ' +
       'includeOutboundIPRanges set to a list, redirects only the addresses it holds. Which addresses pods get is not in the manifests ' +
-      'when they are templates (a Deployment): the oracle assigns them (10.244.0.0/16, or 192.0.2.0/24 for pods without a sidecar), the ' +
+      'when they are templates (a Deployment): the oracle assigns them (10.244.0.0/16 for pods, 192.0.2.0/24 behind a Service without a selector), the ' +
       "engine does not know them and takes a list of ranges to capture them (src/core/mesh/capture.ts outboundBypass). With the pods' " +
       'status.podIP given, as in a live snapshot, the engine reads them and the two sides agree (test/fixtures/core/capture.yaml). ' +
       'An empty includeOutboundIPRanges is judged alike by both: it captures no address at all.',
