@@ -35,6 +35,13 @@ export const KINDS: readonly KindSpec[] = [
   {
     group: 'networking.istio.io',
     versions: ['v1', 'v1beta1', 'v1alpha3'],
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+    optional: true,
+  },
+  {
+    group: 'networking.istio.io',
+    versions: ['v1', 'v1beta1', 'v1alpha3'],
     kind: 'DestinationRule',
     plural: 'destinationrules',
     optional: true,

@@ -17,6 +17,7 @@ import type {
   ServiceEntry,
   ServicePort,
   SidecarScope,
+  VirtualService,
   Traffic,
   VersionSource,
   Workload,
@@ -30,6 +31,7 @@ import {
   isObject,
   labels as readLabels,
   parseAuthorizationPolicy,
+  parseVirtualService,
   parseIstioObject,
   type Json,
 } from '../core/model/objects.js';
@@ -64,6 +66,7 @@ const USED_KINDS = new Set([
   'Service',
   'ServiceEntry',
   'Sidecar',
+  'VirtualService',
   'AuthorizationPolicy',
   'ConfigMap',
   ...TEMPLATE_KINDS,
@@ -408,6 +411,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
   const services: Service[] = [];
   const serviceEntries: ServiceEntry[] = [];
   const sidecars: SidecarScope[] = [];
+  const virtualServices: VirtualService[] = [];
   const istio: IstioObject[] = [];
   const authz: AuthorizationPolicy[] = [];
   let mesh: MeshConfig = { ...DEFAULT_MESH, ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
@@ -447,6 +451,11 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
           break;
         case 'Sidecar':
           if (String(d.obj['apiVersion']).startsWith('networking.istio.io/')) sidecars.push(sidecarScope(d.obj, d));
+          else ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
+          break;
+        case 'VirtualService':
+          if (String(d.obj['apiVersion']).startsWith('networking.istio.io/'))
+            virtualServices.push({ ...parseVirtualService(d.obj), origin: docLocation(d) });
           else ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
           break;
         case 'AuthorizationPolicy':
@@ -531,6 +540,7 @@ export function projectSnapshot(docs: readonly LoadedDoc[], opts: ProjectOptions
     services: [...services, ...servicesFromEntries(serviceEntries, services, mesh.clusterDomain)],
     serviceEntries,
     ...(sidecars.length ? { sidecars } : {}),
+    ...(virtualServices.length ? { virtualServices } : {}),
     peerAuthentications: istio.filter((x): x is PeerAuthentication => x.kind === 'PeerAuthentication'),
     legacyPolicies: istio.filter((x): x is LegacyPolicy => x.kind === 'Policy' || x.kind === 'MeshPolicy'),
     destinationRules: istio.filter((x): x is DestinationRule => x.kind === 'DestinationRule'),

@@ -228,6 +228,96 @@ type sent struct {
 	detail string
 	err    string // the client sidecar could not send at all
 	self   bool   // the application called its own pod directly: no sidecar on either side sees it
+	skip   bool   // the call's cluster (a route's subset) does not include this endpoint
+}
+
+// clusterFor picks, among the clusters a route sends to (one, or several weighted ones), the one that
+// sends to this endpoint: an EDS cluster (a subset's) sends only to the endpoints of its load
+// assignment; an original-destination cluster to the address dialled. skip: none of them sends to
+// it. err: a cluster is missing, or has no endpoints (Envoy answers "no healthy upstream").
+func (c *clientView) clusterFor(o *oracle, names []string, ep endpointRef) (*cluster.Cluster, *endpoint.ClusterLoadAssignment, bool, string) {
+	if len(names) == 0 {
+		return nil, nil, false, "the route names no cluster"
+	}
+	var chosen *cluster.Cluster
+	var chosenCLA *endpoint.ClusterLoadAssignment
+	for _, name := range names {
+		switch name {
+		case util.PassthroughCluster, util.BlackHoleCluster:
+			if chosen == nil {
+				chosen = &cluster.Cluster{Name: name}
+			}
+			continue
+		}
+		cl := c.clusters[name]
+		if cl == nil {
+			return nil, nil, false, "cluster " + name + " not found"
+		}
+		if cl.GetType() != cluster.Cluster_EDS {
+			if chosen == nil {
+				chosen = cl
+			}
+			continue
+		}
+		cla := c.loadAssignment(o, name)
+		if countEndpoints(cla) == 0 {
+			return nil, nil, false, "cluster " + name + " has no endpoints (Envoy: no healthy upstream)"
+		}
+		if _, found := endpointMetadata(cla, ep); found && chosen == nil {
+			chosen, chosenCLA = cl, cla
+		}
+	}
+	if chosen == nil {
+		return nil, nil, true, ""
+	}
+	return chosen, chosenCLA, false, ""
+}
+
+// weightedClusters: the clusters of a matched route that splits its traffic by weight, HTTP (the
+// matched route of the matched virtual host) or TCP (the matched filter chain's TCP proxy).
+func (o *oracle) weightedClusters(c *clientView, r simulation.Result) []string {
+	var out []string
+	if r.RouteConfigMatched != "" || r.VirtualHostMatched != "" {
+		rc := xdstest.ExtractRouteConfigurations(c.sim.Routes)[r.RouteConfigMatched]
+		for _, vh := range rc.GetVirtualHosts() {
+			if vh.GetName() != r.VirtualHostMatched {
+				continue
+			}
+			for _, rt := range vh.GetRoutes() {
+				if rt.GetName() != r.RouteMatched {
+					continue
+				}
+				for _, wc := range rt.GetRoute().GetWeightedClusters().GetClusters() {
+					out = append(out, wc.GetName())
+				}
+				if out != nil {
+					return out
+				}
+			}
+		}
+		return out
+	}
+	l := xdstest.ExtractListener(r.ListenerMatched, c.sim.Listeners)
+	for _, fc := range l.GetFilterChains() {
+		if fc.GetName() != r.FilterChainMatched {
+			continue
+		}
+		if tcp := xdstest.ExtractTCPProxy(o.t, fc); tcp != nil {
+			for _, wc := range tcp.GetWeightedClusters().GetClusters() {
+				out = append(out, wc.GetName())
+			}
+		}
+	}
+	return out
+}
+
+// countEndpoints: how many endpoints a load assignment lists.
+func countEndpoints(cla *endpoint.ClusterLoadAssignment) int {
+	n := 0
+	for _, l := range cla.GetEndpoints() {
+		n += len(l.GetLbEndpoints())
+	}
+	return n
 }
 
 // selfByPodIP: a client calling a headless service (whose address is the endpoint's own) on an
@@ -270,18 +360,28 @@ func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload st
 	if r.Error != nil {
 		return sent{http: http, err: fmt.Sprintf("client sidecar: %s: %v", via, r.Error)}
 	}
-	via += " → cluster " + r.ClusterMatched
-	switch r.ClusterMatched {
+	names := []string{r.ClusterMatched}
+	if r.ClusterMatched == "" {
+		names = o.weightedClusters(c, r)
+	}
+	cl, cla, skip, err := c.clusterFor(o, names, ep)
+	via += " → cluster " + strings.Join(names, ", ")
+	if err != "" {
+		return sent{http: http, err: via + ": " + err}
+	}
+	if skip {
+		return sent{skip: true, detail: via + ": no cluster of the route sends to this endpoint"}
+	}
+	switch cl.Name {
 	case util.PassthroughCluster:
 		return sent{wire: wirePlain, http: http, detail: via + " (original destination, no TLS)"}
 	case util.BlackHoleCluster:
 		return sent{http: http, err: via + " (outboundTrafficPolicy REGISTRY_ONLY drops it; Envoy answers 502 on HTTP)"}
 	}
-	cl := c.clusters[r.ClusterMatched]
-	if cl == nil {
-		return sent{http: http, err: via + ": cluster not found"}
+	if len(names) > 1 {
+		via += " (weighted; " + cl.Name + " has the endpoint)"
 	}
-	ts, which := transportSocketFor(cl, c.loadAssignment(o, cl.Name), ep)
+	ts, which := transportSocketFor(cl, cla, ep)
 	wire, what := classifySocket(ts)
 	return sent{wire: wire, http: http, detail: fmt.Sprintf("client sidecar: %s, %s → %s", via, which, what)}
 }
@@ -549,6 +649,9 @@ func (o *oracle) connection(c *clientView, sp *servicePort) (Outcome, bool) {
 			continue
 		}
 		s := o.send(c, sp, ep, payload)
+		if s.skip {
+			continue
+		}
 		code, wire, detail := "200", s.wire, ""
 		if s.err != "" {
 			code, detail = failCode(s), s.err

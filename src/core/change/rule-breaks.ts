@@ -22,6 +22,7 @@ import {
 import { portRef, verdictAt, type BreakSet, type PortRef } from './break-sets.js';
 import { CAPTURE_ALL } from '../mesh/capture.js';
 import { callsItself, passesProxy } from '../traffic/outcome.js';
+import { routedAnywhere } from '../mesh/routes.js';
 
 const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
 
@@ -267,7 +268,8 @@ function ruleBreaks(
 ): void {
   const { before, after } = scan;
   const { svc, port } = ref;
-  if (ruleWas !== undefined && ruleNow !== undefined) {
+  // Subsets a VirtualService routes to have policies of their own, which no shared signature reads.
+  if (ruleWas !== undefined && ruleNow !== undefined && !routedAnywhere(after, svc)) {
     // Classes outside the shared signature keep theirs: a rule moves no mesh kind or excluded port.
     if (ruleWas === ruleNow) return;
     const sigWas = sharedSignature(before, ruleWas, port);

@@ -42,6 +42,7 @@ export const MEMO_TABLES = [
   'static:portLabels',
   'static:portRefs',
   'static:protocol',
+  'static:routes',
   'static:serviceLabels',
   'static:sidecarScope',
   'static:verdicts',

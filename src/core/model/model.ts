@@ -155,6 +155,38 @@ export interface SidecarScope {
   readonly origin?: Origin;
 }
 
+/** One destination of a VirtualService route. */
+export interface RouteDestination {
+  /** The host as written: a short name resolves in the VirtualService's namespace. */
+  readonly host: string;
+  readonly subset: string | null;
+  /** `destination.port.number`; null when the route leaves it to the called port. */
+  readonly port: number | null;
+}
+
+/** One `http`, `tcp` or `tls` route of a VirtualService, reduced to where it can send. */
+export interface Route {
+  readonly protocol: 'http' | 'tcp' | 'tls';
+  /** The ports its matches name; null when some match (or no match) takes every port. */
+  readonly ports: readonly number[] | null;
+  readonly destinations: readonly RouteDestination[];
+}
+
+/** `networking.istio.io` VirtualService, as far as it steers a sidecar's calls to DestinationRule subsets. */
+export interface VirtualService {
+  readonly name: string;
+  readonly namespace: string;
+  /** RFC 3339 creation timestamp; '' when unknown (sorted as the newest). */
+  readonly created: string;
+  readonly hosts: readonly string[];
+  /** `spec.gateways`; empty means the sidecars of the mesh only. */
+  readonly gateways: readonly string[];
+  /** null when the field is absent (the mesh default applies). */
+  readonly exportTo: readonly string[] | null;
+  readonly routes: readonly Route[];
+  readonly origin?: Origin;
+}
+
 /** PeerAuthentication modes as in the API (UNSET inherits). */
 export type PeerMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
@@ -222,6 +254,13 @@ export interface TrafficPolicy {
   readonly passthrough?: boolean;
 }
 
+/** A named subset of a DestinationRule: the endpoints with its labels, and a policy of its own. */
+export interface Subset {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly trafficPolicy: TrafficPolicy | null;
+}
+
 /** `networking.istio.io` DestinationRule. */
 export interface DestinationRule extends IstioMeta {
   readonly kind: 'DestinationRule';
@@ -230,6 +269,8 @@ export interface DestinationRule extends IstioMeta {
   readonly exportTo: readonly string[] | null;
   readonly workloadSelector: Labels | null;
   readonly trafficPolicy: TrafficPolicy | null;
+  /** Absent or empty: no subsets. They act only where a VirtualService route sends to them. */
+  readonly subsets?: readonly Subset[];
 }
 
 /** An AuthorizationPolicy, reduced to its selector and the mTLS-only fields it uses. */
@@ -330,6 +371,8 @@ export interface MeshData {
   readonly serviceEntries: readonly ServiceEntry[];
   /** Istio `Sidecar` resources; absent means none. */
   readonly sidecars?: readonly SidecarScope[];
+  /** VirtualServices; absent means none. */
+  readonly virtualServices?: readonly VirtualService[];
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly legacyPolicies: readonly LegacyPolicy[];
   readonly destinationRules: readonly DestinationRule[];

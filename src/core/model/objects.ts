@@ -10,8 +10,12 @@ import type {
   PeerAuthentication,
   PeerMode,
   PortTrafficPolicy,
+  Route,
+  RouteDestination,
+  Subset,
   TlsMode,
   TrafficPolicy,
+  VirtualService,
 } from './model.js';
 import { InvalidObjectError, UnsupportedKindError } from './errors.js';
 
@@ -230,11 +234,22 @@ function destinationRule(o: Json, ns: string): DestinationRule {
       ? null
       : labels(obj(spec['workloadSelector'], 'spec.workloadSelector')['matchLabels'], 'spec.workloadSelector.matchLabels');
   const tp = trafficPolicy(spec['trafficPolicy'], 'spec.trafficPolicy');
-  // Subset policies only act when a route targets the subset; they are validated, not modelled.
-  list(spec['subsets'], 'spec.subsets').forEach((s, i) => {
-    trafficPolicy(obj(s, `spec.subsets[${i}]`)['trafficPolicy'], `spec.subsets[${i}].trafficPolicy`);
+  const subsets: Subset[] = list(spec['subsets'], 'spec.subsets').map((s, i) => {
+    const f = `spec.subsets[${i}]`;
+    const so = obj(s, f);
+    const name = bounded(str(so['name'], `${f}.name`, true), `${f}.name`)!;
+    if (!name) throw new InvalidObjectError(`${f}.name`, 'must not be empty');
+    return { name, labels: labels(so['labels'], `${f}.labels`), trafficPolicy: trafficPolicy(so['trafficPolicy'], `${f}.trafficPolicy`) };
   });
-  return { kind: 'DestinationRule', ...meta(o, ns, false), host, exportTo, workloadSelector: ws, trafficPolicy: tp };
+  return {
+    kind: 'DestinationRule',
+    ...meta(o, ns, false),
+    host,
+    exportTo,
+    workloadSelector: ws,
+    trafficPolicy: tp,
+    ...(subsets.length ? { subsets } : {}),
+  };
 }
 
 function legacyMode(peers: unknown[]): LegacyMode {
@@ -326,4 +341,66 @@ export function parseAuthorizationPolicy(o: Json, defaultNamespace = 'default'):
     });
   });
   return { name: m.name, namespace: m.namespace, selector: sel, mtlsFields: [...fields] };
+}
+
+const ROUTE_KINDS = ['http', 'tcp', 'tls'] as const;
+
+/** A route's `match` list: the ports it names, or null when some entry takes every port; `none` when no entry is for sidecars. */
+function routePorts(v: unknown, field: string): readonly number[] | null | 'none' {
+  const matches = list(v, field);
+  if (matches.length === 0) return null;
+  const ports: number[] = [];
+  let anyPort = false;
+  let forSidecars = false;
+  matches.forEach((m, i) => {
+    const match = obj(m, `${field}[${i}]`);
+    const gateways = list(match['gateways'], `${field}[${i}].gateways`).map((g, j) => str(g, `${field}[${i}].gateways[${j}]`)!);
+    // A match that names gateways, but not `mesh`, is for those gateways only.
+    if (gateways.length && !gateways.includes('mesh')) return;
+    forSidecars = true;
+    if (match['port'] === undefined || match['port'] === null) anyPort = true;
+    else ports.push(port(match['port'], `${field}[${i}].port`));
+  });
+  if (!forSidecars) return 'none';
+  return anyPort ? null : ports;
+}
+
+function routeDestination(v: unknown, field: string): RouteDestination {
+  const d = obj(obj(v, field)['destination'], `${field}.destination`);
+  const host = bounded(str(d['host'], `${field}.destination.host`, true), `${field}.destination.host`)!;
+  if (!host) throw new InvalidObjectError(`${field}.destination.host`, 'must not be empty');
+  const subset = bounded(str(d['subset'], `${field}.destination.subset`), `${field}.destination.subset`) || null;
+  const p = obj(d['port'], `${field}.destination.port`)['number'];
+  return { host, subset, port: p === undefined || p === null ? null : port(p, `${field}.destination.port.number`) };
+}
+
+/**
+ * Parses a networking.istio.io VirtualService down to where its routes send a sidecar's calls:
+ * the hosts, gateways, exportTo and every route's destinations. Matches other than the port and
+ * gateways are not read: any request may take any route.
+ */
+export function parseVirtualService(o: Json, defaultNamespace = 'default'): VirtualService {
+  const m = meta(o, defaultNamespace, false);
+  const spec = obj(o['spec'], 'spec');
+  const strings = (v: unknown, field: string): string[] =>
+    list(v, field).map((e, i) => bounded(str(e, `${field}[${i}]`, true), `${field}[${i}]`)!);
+  const routes: Route[] = [];
+  for (const kind of ROUTE_KINDS) {
+    list(spec[kind], `spec.${kind}`).forEach((r, i) => {
+      const f = `spec.${kind}[${i}]`;
+      const route = obj(r, f);
+      const ports = routePorts(route['match'], `${f}.match`);
+      const destinations = list(route['route'], `${f}.route`).map((d, j) => routeDestination(d, `${f}.route[${j}]`));
+      if (ports !== 'none' && destinations.length) routes.push({ protocol: kind, ports, destinations });
+    });
+  }
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    created: m.created,
+    hosts: strings(spec['hosts'], 'spec.hosts'),
+    gateways: strings(spec['gateways'], 'spec.gateways'),
+    exportTo: spec['exportTo'] === undefined || spec['exportTo'] === null ? null : strings(spec['exportTo'], 'spec.exportTo'),
+    routes,
+  };
 }

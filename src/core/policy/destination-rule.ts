@@ -1,4 +1,4 @@
-import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, TlsMode, TrafficPolicy } from '../model/model.js';
+import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, Subset, TlsMode, TrafficPolicy } from '../model/model.js';
 import { objectRef } from '../model/model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
 import { memoTable, byCreation, isEmptySelector, type MeshIndex } from '../mesh/mesh-index.js';
@@ -276,4 +276,51 @@ export function resolveClientTls(idx: MeshIndex, client: DrClient, fqdn: string,
   if (!r)
     byPort.set(key, (r = { rule: dr, ...portPolicy(tp, port), via: `${objectRef(dr)} (host ${dr.host}${entry ? `, port ${port}` : ''})` }));
   return r;
+}
+
+/** The TLS mode a policy gives one port: a port entry's own `tls`, else the top level's (`trafficPolicyTLSModeForPort`). */
+function modeAt(tp: TrafficPolicy | null, port: number): TlsMode | null {
+  if (!tp) return null;
+  return portEntry(tp, port)?.tls?.mode ?? tp.tls?.mode ?? null;
+}
+
+/**
+ * What a rule says for one of its subsets at one service port. The cluster merges the subset's
+ * policy over the rule's (`MergeSubsetTrafficPolicy` in pilot/pkg/networking/util/util.go): each
+ * side's port entry first replaces its top level; then the subset's `tls` wins when it sets one, or
+ * when the subset has an entry for the port (the entry then replaces even an absent `tls`). Auto
+ * mTLS infers the service's mode from the subset's own top level (`buildSubsetCluster`), and the
+ * endpoints take their TLS metadata from the subset's mode for the port, else the rule's
+ * (`tlsModeForDestinationRule` in pilot/pkg/xds/endpoints/mtls_checker.go).
+ */
+export function subsetPolicy(tp: TrafficPolicy | null, subset: Subset, port: number): PortPolicy {
+  const base = tp ? (portEntry(tp, port) ?? tp) : null;
+  const sp = subset.trafficPolicy;
+  const subEntry = sp ? portEntry(sp, port) : undefined;
+  const own = subEntry ?? sp;
+  const tls = own && (own.tls || subEntry) ? own.tls : (base?.tls ?? null);
+  const passthrough = own?.passthrough === true || (!subEntry && base?.passthrough === true);
+  const inferPassthrough = sp?.passthrough === true;
+  const endpointMode = tls ? null : (modeAt(sp, port) ?? modeAt(tp, port));
+  if (!tls && !passthrough && !inferPassthrough && !endpointMode) return NO_POLICY;
+  return { tls, passthrough, inferPassthrough, endpointMode };
+}
+
+/**
+ * The DR resolution of a client's call routed to a subset of a host: null when the rule the client
+ * uses for the host has no such subset (Istio then builds no cluster for the route).
+ */
+export function resolveSubsetTls(
+  idx: MeshIndex,
+  client: DrClient,
+  fqdn: string,
+  serviceNs: string,
+  port: number,
+  name: string,
+): { readonly resolution: DrResolution; readonly subset: Subset } | null {
+  const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
+  const subset = dr?.subsets?.find((s) => s.name === name);
+  if (!dr || !subset) return null;
+  const via = `${objectRef(dr)} (host ${dr.host}, subset ${name})`;
+  return { resolution: { rule: dr, ...subsetPolicy(dr.trafficPolicy, subset, port), via }, subset };
 }

@@ -6,6 +6,7 @@ import type { ClientRep } from './outcome.js';
 import { isControlPlane } from '../mesh/membership.js';
 import { CAPTURE_ALL, outboundKey } from '../mesh/capture.js';
 import { sidecarScopeOf } from '../mesh/egress.js';
+import { routeViews } from '../mesh/routes.js';
 
 const T_CLASS_KEY = memoTable<Workload, string>('views:classKey');
 const T_VIEWS_MATCHING = memoTable<Service, ReadonlySet<string>>('views:viewsMatching');
@@ -54,7 +55,7 @@ const SHARED_NS = '*';
 /** The DR view of a namespace: its own name when its rules (or exportTo lists) can differ. */
 export function viewOf(idx: MeshIndex, ns: string): string {
   if (idx.features.drGlobalLookup) return '*';
-  if (ns === idx.root || idx.destinationRules(ns).length > 0 || namedExportNamespaces(idx).has(ns)) return ns;
+  if (ns === idx.root || idx.destinationRules(ns).length > 0 || namedExportNamespaces(idx).has(ns) || routeViews(idx).has(ns)) return ns;
   return '*';
 }
 
@@ -180,7 +181,7 @@ function buildClasses(idx: MeshIndex): ClassSet {
   }
   const byView = new Map<string, ClientClass[]>();
   for (const c of byKey.values()) if (c.view !== '*') pushInto(byView, c.view, c);
-  const special = new Set([idx.root, ...namedExportNamespaces(idx)]);
+  const special = new Set([idx.root, ...namedExportNamespaces(idx), ...routeViews(idx)]);
   return { byKey, fallbacks: [...byKey.values()].filter((c) => c.view === '*'), byView, special };
 }
 

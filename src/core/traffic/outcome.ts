@@ -2,7 +2,7 @@ import type { Labels, MeshKind, OutcomeCode, Service, ServicePort, Workload } fr
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { dialledAddresses, endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
-import { resolveClientTls, type DrResolution } from '../policy/destination-rule.js';
+import { resolveClientTls, resolveSubsetTls, type DrResolution } from '../policy/destination-rule.js';
 import {
   namespaceMode,
   serverMode,
@@ -17,6 +17,8 @@ import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
 import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
 import { egressBypass, httpListenerPorts } from '../mesh/egress.js';
+import { routingOf, type Routing } from '../mesh/routes.js';
+import { selectorMatches } from '../mesh/mesh-index.js';
 import type { OutboundCapture, SidecarScope } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
@@ -382,7 +384,8 @@ export function drFor(idx: MeshIndex, viewKey: string, client: ClientRep, svc: S
 
 /**
  * The outcome of a client → service port connection: the worst over the service's endpoints,
- * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP.
+ * saying so when the endpoints disagree. Null when the port has no endpoints or is not TCP. A
+ * sidecar that a VirtualService routes to subsets is judged at the endpoints of each subset.
  */
 export function connectionOutcome(
   idx: MeshIndex,
@@ -396,14 +399,46 @@ export function connectionOutcome(
   const eps = endpointsOf(idx, svc, port);
   if (eps.length === 0) return null;
   const bypass = passesProxy(idx, client, svc, port);
+  if (bypass === null && client.kind === 'sidecar') {
+    const routing = routingOf(idx, client.namespace, svc, port);
+    const routed = routing && routedOutcome(idx, client, routing, svc, proto);
+    if (routed) return routed;
+  }
   // What passes the client's proxy leaves the pod as the application wrote it; through the
   // proxy's own HTTP listener, the proxy still answers the client.
   const effective: ClientRep = bypass === null || meetsHttpListener(idx, client, svc, port) ? client : { ...client, kind: 'none' };
   const send = bypass === null ? portSend(idx, effective, dr, svc, port) : { wire: 'plaintext' as const, tlsMode: 'none', why: bypass };
-  // Endpoints are judged by case; only the first worst one is worded. The client's own pod, dialled
-  // at its address through a headless Service, is reached past both sidecars and always works.
+  const j = judgeEndpoints(idx, effective, dr, send, svc, port, eps, proto);
+  return wordJudged(idx, j, effective, dr, svc, port, eps.length, proto, '');
+}
+
+/** The worst endpoint of a cluster, by case, and how many endpoints work. */
+interface Judged {
+  /** The worst endpoint, or null when every endpoint is the client's own pod. */
+  readonly worst: Endpoint | null;
+  readonly rank: number;
+  readonly case: Case;
+  readonly send: Send | undefined;
+  readonly ok: number;
+}
+
+/**
+ * Judges the endpoints of one cluster by case; only the first worst one is worded later. The
+ * client's own pod, dialled at its address through a headless Service, is reached past both
+ * sidecars and always works.
+ */
+function judgeEndpoints(
+  idx: MeshIndex,
+  client: ClientRep,
+  dr: DrResolution | null,
+  send: Send | undefined,
+  svc: Service,
+  port: ServicePort,
+  eps: readonly Endpoint[],
+  proto: PortProtocol,
+): Judged {
   const self = svc.headless ? client.self : null;
-  let worst = -1;
+  let worst: Endpoint | null = null;
   let worstRank = -1;
   let worstCase: Case = Case.Accepts;
   let worstSend = send;
@@ -414,34 +449,80 @@ export function connectionOutcome(
       okCount++;
       continue;
     }
-    const s = send ?? endpointSend(idx, effective, dr, svc, port, ep);
-    const c = endpointCase(idx, effective, svc, port, ep, s, proto);
-    const rank = caseRank(c, effective, ep, proto);
+    const s = send ?? endpointSend(idx, client, dr, svc, port, ep);
+    const c = endpointCase(idx, client, svc, port, ep, s, proto);
+    const rank = caseRank(c, client, ep, proto);
     if (rank === 0) okCount++;
     if (rank > worstRank) {
-      worst = i;
+      worst = ep;
       worstRank = rank;
       worstCase = c;
       worstSend = s;
     }
   }
-  if (worst < 0) return outcome('200', undefined, undefined, SELF_CALL, 'none', undefined, dr?.rule ? objectRef(dr.rule) : undefined);
-  const o = endpointOutcome(idx, svc, port, eps[worst]!, worstSend!, worstCase, effective, proto);
-  const partial = worstRank > 0 && okCount > 0;
-  if (!dr?.rule && !partial) return o;
+  return { worst, rank: worstRank, case: worstCase, send: worstSend, ok: okCount };
+}
+
+/** The worded outcome of a judged cluster of `total` endpoints; `route` says how the call got there, if routed. */
+function wordJudged(
+  idx: MeshIndex,
+  j: Judged,
+  client: ClientRep,
+  dr: DrResolution | null,
+  svc: Service,
+  port: ServicePort,
+  total: number,
+  proto: PortProtocol,
+  route: string,
+): Outcome {
+  const ruleRef = dr?.rule ? objectRef(dr.rule) : undefined;
+  if (j.worst === null) return outcome('200', undefined, undefined, route + SELF_CALL, 'none', undefined, ruleRef);
+  const o = endpointOutcome(idx, svc, port, j.worst, j.send!, j.case, client, proto);
+  const partial = j.rank > 0 && j.ok > 0;
+  if (!dr?.rule && !partial && !route) return o;
   const reason = partial
-    ? `${o.reason} (endpoints disagree: ${eps.length - okCount} of ${eps.length} fail; the worst outcome is shown)`
-    : o.reason;
-  return outcome(
-    o.code,
-    o.exit,
-    o.cause,
-    reason,
-    o.tlsMode,
-    o.serverSource,
-    dr?.rule ? objectRef(dr.rule) : undefined,
-    partial || undefined,
-  );
+    ? `${route}${o.reason} (endpoints disagree: ${total - j.ok} of ${total} fail; the worst outcome is shown)`
+    : route + o.reason;
+  return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, ruleRef, partial || undefined);
+}
+
+/**
+ * The outcome of a sidecar's call that a VirtualService routes: the worst over the clusters its
+ * routes can send to, each judged at its own endpoints with its own TLS. Null when no route leads
+ * to a cluster with endpoints (a subset the client's rule does not define, or that selects no
+ * endpoint): such calls are not modelled, and the call is judged as if unrouted.
+ */
+function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc: Service, proto: PortProtocol): Outcome | null {
+  let best: { j: Judged; dr: DrResolution; port: ServicePort; route: string } | null = null;
+  let ok = 0;
+  let total = 0;
+  const fqdn = idx.fqdn(svc);
+  for (const to of routing.to) {
+    const port = to.port;
+    let toDr: DrResolution;
+    let eps = endpointsOf(idx, svc, port);
+    if (to.subset === null) toDr = resolveClientTls(idx, client, fqdn, svc.namespace, port.port);
+    else {
+      const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, port.port, to.subset);
+      if (!r) continue;
+      toDr = r.resolution;
+      eps = eps.filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels));
+    }
+    const route = `${routeRef(routing)} sends it to ${to.subset === null ? 'the whole service' : `subset ${to.subset}`}; `;
+    if (eps.length === 0) continue;
+    const j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
+    ok += j.ok;
+    total += eps.length;
+    if (best === null || j.rank > best.j.rank) best = { j, dr: toDr, port, route };
+  }
+  if (best === null) return null;
+  // Routes spread the calls: the whole of them disagree when some cluster works and another fails.
+  const j: Judged = { ...best.j, ok };
+  return wordJudged(idx, j, client, best.dr, svc, best.port, total, proto, best.route);
+}
+
+function routeRef(r: Routing): string {
+  return `VirtualService ${r.vs.namespace}/${r.vs.name}`;
 }
 
 /** Why a client that calls its own pod through a headless Service gets through, whatever the policies. */

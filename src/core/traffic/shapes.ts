@@ -3,7 +3,8 @@ import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
 import { endpointsOf, protocolAt, type EndpointKind } from '../mesh/endpoints.js';
-import { callsItself, connectionOutcome, drFor, failed, meetsHttpListener, passesProxy, serviceMode } from './outcome.js';
+import { callsItself, connectionOutcome, drFor, failed, meetsHttpListener, passesProxy, serviceMode, type Outcome } from './outcome.js';
+import { routingOf } from '../mesh/routes.js';
 import { clientTls, exportedForAll, portPolicy, rootForAll, type PortPolicy } from '../policy/destination-rule.js';
 import { serverMode, type ResolvedMode } from '../policy/peer-auth.js';
 import { certainty } from '../rules/registry.js';
@@ -31,7 +32,9 @@ const VARIES = 0;
  * `passthrough-http` is a sidecar whose Sidecar scope leaves the service out, on a port where its
  * proxy still has an HTTP listener: plaintext as the application wrote it, answered by the proxy.
  * `self:<class>|<signature>` is a client that reaches its own pod through a headless Service
- * (`callsItself`): its outcome is its own, shared with no other class.
+ * (`callsItself`): its outcome is its own, shared with no other class. `route:<class>|<port>` is a
+ * sidecar that a VirtualService routes to subsets (`routingOf`): its verdict is computed on each
+ * index from the connection itself, as subsets split endpoints in ways no shape records.
  */
 export type ClientSig =
   | 'none'
@@ -47,7 +50,8 @@ export type ClientSig =
   | 'auto-infer'
   | 'auto-infer-labels'
   | 'auto-infer-odst'
-  | `self:${string}`;
+  | `self:${string}`
+  | `route:${string}`;
 
 /** The client signature of a class towards a port, from its DestinationRule resolution. */
 export function signatureOf(idx: MeshIndex, c: ClientClass, dr: (PortPolicy & { rule: DestinationRule | null }) | null): ClientSig {
@@ -225,20 +229,22 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
   if (!perShape) memo.set(shape, (perShape = new Map()));
   let v = perShape.get(sig);
   if (!v) {
-    const o = connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!;
-    const certain = certainty(o) !== undefined;
-    perShape.set(
-      sig,
-      (v = {
-        code: o.code,
-        cause: o.cause,
-        failed: failed(o),
-        certain,
-        key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}`,
-      }),
-    );
+    v = verdictFrom(connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!);
+    // A routed call's verdict holds for this index only.
+    if (!sig.startsWith('route:')) perShape.set(sig, v);
   }
   return v;
+}
+
+function verdictFrom(o: Outcome): Verdict {
+  const certain = certainty(o) !== undefined;
+  return {
+    code: o.code,
+    cause: o.cause,
+    failed: failed(o),
+    certain,
+    key: `${o.code} ${o.cause ?? ''} ${certain ? 'certain' : 'possible'}`,
+  };
 }
 
 /**
@@ -254,6 +260,7 @@ export function classSignature(idx: MeshIndex, c: ClientClass, svc: Service, por
 function wireSignature(idx: MeshIndex, c: ClientClass, svc: Service, port: ServicePort): ClientSig {
   if (c.kind !== 'sidecar' || passesProxy(idx, c.rep, svc, port) !== null)
     return meetsHttpListener(idx, c.rep, svc, port) ? 'passthrough-http' : signatureOf(idx, c, null);
+  if (routingOf(idx, c.rep.namespace, svc, port)) return `route:${c.key}|${svc.namespace}/${svc.name}:${port.port}`;
   return signatureOf(idx, c, clientTls(idx, c.rep, idx.fqdn(svc), svc.namespace, port.port));
 }
 
