@@ -2,7 +2,7 @@
  * Istio objects written back as Kubernetes manifests: what a fix or a plan step prints, so that
  * `kubectl apply -f -` takes exactly what the engine judged. JSON, which is YAML too.
  */
-import type { ClientTls, IstioObject, PeerMode } from './model.js';
+import type { ClientTls, IstioObject, PeerMode, TrafficPolicy } from './model.js';
 
 /** A manifest as plain data. */
 export type Manifest = Record<string, unknown>;
@@ -37,22 +37,7 @@ export function toManifest(o: IstioObject): Manifest {
       };
     }
     case 'DestinationRule': {
-      const tp = o.trafficPolicy;
-      const trafficPolicy = tp
-        ? {
-            ...(tp.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
-            ...(tp.tls ? { tls: tls(tp.tls) } : {}),
-            ...(tp.portLevel.length
-              ? {
-                  portLevelSettings: tp.portLevel.map((p) => ({
-                    port: { number: p.port },
-                    ...(p.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
-                    ...(p.tls ? { tls: tls(p.tls) } : {}),
-                  })),
-                }
-              : {}),
-          }
-        : undefined;
+      const trafficPolicy = policyManifest(o.trafficPolicy);
       return {
         ...head,
         spec: {
@@ -60,6 +45,18 @@ export function toManifest(o: IstioObject): Manifest {
           ...(o.exportTo ? { exportTo: o.exportTo } : {}),
           ...(o.workloadSelector ? { workloadSelector: { matchLabels: o.workloadSelector } } : {}),
           ...(trafficPolicy ? { trafficPolicy } : {}),
+          ...(o.subsets?.length
+            ? {
+                subsets: o.subsets.map((s) => {
+                  const tp = policyManifest(s.trafficPolicy);
+                  return {
+                    name: s.name,
+                    ...(Object.keys(s.labels).length ? { labels: s.labels } : {}),
+                    ...(tp ? { trafficPolicy: tp } : {}),
+                  };
+                }),
+              }
+            : {}),
         },
       };
     }
@@ -81,4 +78,22 @@ export function toManifest(o: IstioObject): Manifest {
         },
       };
   }
+}
+
+/** A trafficPolicy as the model keeps it: TLS, PASSTHROUGH and port-level settings. */
+function policyManifest(tp: TrafficPolicy | null): Record<string, unknown> | undefined {
+  if (!tp) return undefined;
+  return {
+    ...(tp.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
+    ...(tp.tls ? { tls: tls(tp.tls) } : {}),
+    ...(tp.portLevel.length
+      ? {
+          portLevelSettings: tp.portLevel.map((p) => ({
+            port: { number: p.port },
+            ...(p.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
+            ...(p.tls ? { tls: tls(p.tls) } : {}),
+          })),
+        }
+      : {}),
+  };
 }
