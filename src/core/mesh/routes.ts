@@ -1,11 +1,12 @@
 /**
- * VirtualService routes (docs/semantics.md §3.8): which DestinationRule subsets of the called host a
+ * VirtualService routes (docs/semantics.md §3.9): which DestinationRule subsets of the called host a
  * sidecar's call to a Service port can be sent to. Only routes back to the called Service are
- * modelled; any request may take any route (matches on paths or headers are not read).
+ * modelled; any request may take any route (matches on paths or headers are not read), and a route
+ * to a subset without endpoints fails the calls it takes (MG109).
  */
 import type { Route, Service, ServicePort, VirtualService } from '../model/model.js';
 import { byCreation, memoTable, type MeshIndex } from './mesh-index.js';
-import { compareSpecificity, hostMatches, resolveShortName } from './hosts.js';
+import { compareSpecificity, hostMatches, isWildcard, resolveShortName } from './hosts.js';
 import { protocolAt } from './endpoints.js';
 
 const T_ROUTES = memoTable<ServicePort, Map<string, Routing | null>>('static:routes');
@@ -24,34 +25,51 @@ export interface Routing {
   readonly to: readonly RoutedSubset[];
 }
 
-/** True when a VirtualService is for the mesh's sidecars and visible to a namespace. */
-function visibleTo(vs: VirtualService, ns: string): boolean {
-  if (vs.gateways.length && !vs.gateways.includes('mesh')) return false;
+/**
+ * Where a namespace's sidecars find a VirtualService, in the order Istio imports them
+ * (`SelectVirtualServices` in pilot/pkg/model/virtualservice.go): 0 private to their own namespace,
+ * 1 exported to it by name, 2 public; -1 when it is not visible there or is not for sidecars.
+ */
+function importTier(vs: VirtualService, ns: string): number {
+  if (vs.gateways.length && !vs.gateways.includes('mesh')) return -1;
   const e = vs.exportTo;
-  if (e === null || e.length === 0) return true;
-  return e.includes('*') || e.includes(ns) || (e.includes('.') && vs.namespace === ns);
+  if (e === null || e.length === 0 || e.includes('*')) return 2;
+  if (vs.namespace === ns && (e.includes('.') || e.includes(ns))) return 0;
+  return e.includes(ns) ? 1 : -1;
 }
 
 /**
- * The VirtualService that a namespace's sidecars use for a Service: among those visible, the most
- * specific host that matches, then the oldest.
+ * The VirtualService that a namespace's sidecars use for a Service: the first imported (by tier,
+ * then the oldest) that names the host exactly, or is the most specific wildcard match for it.
+ * Istio builds a virtual host per VirtualService and Service, and the first one keeps the domains
+ * (`BuildSidecarOutboundVirtualHosts` in pilot/pkg/networking/core/route/route.go).
  */
 function virtualServiceFor(idx: MeshIndex, ns: string, fqdn: string): VirtualService | null {
-  let best: VirtualService | null = null;
-  let bestHost = '';
+  const domain = idx.mesh.clusterDomain;
+  const candidates: { vs: VirtualService; tier: number; wildcard: string | null }[] = [];
+  let mostSpecific: string | null = null;
   for (const vs of idx.data.virtualServices ?? []) {
-    if (!visibleTo(vs, ns)) continue;
+    const tier = importTier(vs, ns);
+    if (tier < 0) continue;
+    let exact = false;
+    let wildcard: string | null = null;
     for (const h of vs.hosts) {
-      const host = resolveShortName(h, vs.namespace, idx.mesh.clusterDomain);
+      const host = resolveShortName(h, vs.namespace, domain);
       if (!hostMatches(host, fqdn)) continue;
-      const cmp = best === null ? -1 : compareSpecificity(host, bestHost);
-      if (cmp < 0 || (cmp === 0 && byCreation(vs, best!) < 0)) {
-        best = vs;
-        bestHost = host;
-      }
+      if (!isWildcard(host)) exact = true;
+      else if (wildcard === null || compareSpecificity(host, wildcard) < 0) wildcard = host;
     }
+    if (!exact && wildcard === null) continue;
+    candidates.push({ vs, tier, wildcard: exact ? null : wildcard });
+    if (!exact && (mostSpecific === null || compareSpecificity(wildcard!, mostSpecific) < 0)) mostSpecific = wildcard;
   }
-  return best;
+  let best: { vs: VirtualService; tier: number } | null = null;
+  for (const c of candidates) {
+    // Of the wildcard VirtualServices, only the one with the most specific host takes the Service.
+    if (c.wildcard !== null && c.wildcard !== mostSpecific) continue;
+    if (best === null || c.tier < best.tier || (c.tier === best.tier && byCreation(c.vs, best.vs) < 0)) best = c;
+  }
+  return best?.vs ?? null;
 }
 
 /** The routes of a VirtualService that a call to a port of this protocol can take. */

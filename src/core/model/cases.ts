@@ -1,6 +1,6 @@
 /**
- * How one server endpoint takes what a client sends it: the cases of Istio's data plane that the
- * engine tells apart (docs/semantics.md §5, the outcome matrix). `traffic/outcome.ts` decides the
+ * How one server endpoint takes what a client sends it (or, for the last two, why a routed call
+ * reaches no endpoint at all): the cases of Istio's data plane that the engine tells apart (docs/semantics.md §5, the outcome matrix). `traffic/outcome.ts` decides the
  * case of each endpoint; a connection rule (`rules/mg1nn-*.ts`) claims the failing cases it
  * explains; a case no rule claims works.
  */
@@ -31,6 +31,10 @@ export const Case = {
   StrictRejectsPlaintext: 11,
   /** TLS that is not Istio's reaches a pod without a sidecar (or past it) whose application speaks plaintext on the port. */
   BareGetsTlsIntoPlainApp: 12,
+  /** A VirtualService route names a subset that the client's DestinationRule does not define: its sidecar has no cluster for it. */
+  SubsetUndefined: 13,
+  /** A VirtualService route names a subset whose labels select no endpoint of the service: no healthy upstream. */
+  SubsetEmpty: 14,
 } as const;
 
 /** One of the cases. */

@@ -78,6 +78,14 @@ export const CODES = {
       'A DestinationRule SIMPLE or MUTUAL originates TLS towards a pod without a sidecar whose application speaks plaintext: 503 on HTTP ports.',
     hint: 'use DISABLE towards servers without a sidecar that speak plaintext',
   },
+  MG109: {
+    code: 'MG109',
+    name: 'route-to-missing-subset',
+    kind: 'connection',
+    summary:
+      'A VirtualService sends calls to a DestinationRule subset that is not defined, or selects no endpoint: 503 on HTTP ports, the connection closed elsewhere.',
+    hint: 'keep the subset until no route sends to it',
+  },
   MG201: {
     code: 'MG201',
     name: 'probe-on-strict-port',

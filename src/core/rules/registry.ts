@@ -10,6 +10,7 @@ import { istioMtlsWrapsAppTls } from './mg105-istio-mtls-wraps-app-tls.js';
 import { tlsOriginationIntoSidecar } from './mg106-tls-origination-into-sidecar.js';
 import { plaintextIntoAmbientStrict } from './mg107-plaintext-into-ambient-strict.js';
 import { tlsOriginationIntoPlaintextApp } from './mg108-tls-origination-into-plaintext-app.js';
+import { routeToMissingSubset } from './mg109-route-to-missing-subset.js';
 import { probeOnStrictPort } from './mg201-probe-on-strict-port.js';
 import { authzMtlsFields } from './mg202-authz-mtls-fields.js';
 import { sameLevelConflict } from './mg203-same-level-conflict.js';
@@ -31,6 +32,7 @@ export const CONNECTION_RULE_LIST: readonly ConnectionRule[] = [
   tlsOriginationIntoSidecar,
   plaintextIntoAmbientStrict,
   tlsOriginationIntoPlaintextApp,
+  routeToMissingSubset,
 ];
 
 /** The rules that explain a breaking connection, by the cause code the outcome engine reports. */

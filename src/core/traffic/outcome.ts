@@ -91,6 +91,8 @@ export interface Outcome {
   readonly serverSource?: string | undefined;
   /** True when only some endpoints fail. */
   readonly partial?: boolean | undefined;
+  /** The subset a VirtualService sent the call to, when the outcome is that subset's. */
+  readonly subset?: string | undefined;
 }
 
 const RANK: Record<OutcomeCode, number> = { '200': 0, '503': 1, '000': 2 };
@@ -267,8 +269,9 @@ function outcome(
   serverSource: string | undefined,
   rule?: string,
   partial?: boolean,
+  subset?: string,
 ): Outcome {
-  return { code, exit, cause, reason, tlsMode, serverSource, rule, partial };
+  return { code, exit, cause, reason, tlsMode, serverSource, rule, partial, subset };
 }
 
 /** The finding code of each failing case, as the rule that claims it says; the other cases work. */
@@ -401,8 +404,7 @@ export function connectionOutcome(
   const bypass = passesProxy(idx, client, svc, port);
   if (bypass === null && client.kind === 'sidecar') {
     const routing = routingOf(idx, client.namespace, svc, port);
-    const routed = routing && routedOutcome(idx, client, routing, svc, proto);
-    if (routed) return routed;
+    if (routing) return routedOutcome(idx, client, routing, svc, proto);
   }
   // What passes the client's proxy leaves the pod as the application wrote it; through the
   // proxy's own HTTP listener, the proxy still answers the client.
@@ -420,6 +422,8 @@ interface Judged {
   readonly case: Case;
   readonly send: Send | undefined;
   readonly ok: number;
+  /** The outcome already worded, for a route that reaches no endpoint. */
+  readonly said?: Outcome;
 }
 
 /**
@@ -474,52 +478,71 @@ function wordJudged(
   total: number,
   proto: PortProtocol,
   route: string,
+  subset?: string,
 ): Outcome {
   const ruleRef = dr?.rule ? objectRef(dr.rule) : undefined;
   if (j.worst === null) return outcome('200', undefined, undefined, route + SELF_CALL, 'none', undefined, ruleRef);
-  const o = endpointOutcome(idx, svc, port, j.worst, j.send!, j.case, client, proto);
+  const o = j.said ?? endpointOutcome(idx, svc, port, j.worst, j.send!, j.case, client, proto);
   const partial = j.rank > 0 && j.ok > 0;
   if (!dr?.rule && !partial && !route) return o;
   const reason = partial
     ? `${route}${o.reason} (endpoints disagree: ${total - j.ok} of ${total} fail; the worst outcome is shown)`
     : route + o.reason;
-  return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, ruleRef, partial || undefined);
+  return outcome(o.code, o.exit, o.cause, reason, o.tlsMode, o.serverSource, ruleRef, partial || undefined, subset);
 }
 
 /**
  * The outcome of a sidecar's call that a VirtualService routes: the worst over the clusters its
- * routes can send to, each judged at its own endpoints with its own TLS. Null when no route leads
- * to a cluster with endpoints (a subset the client's rule does not define, or that selects no
- * endpoint): such calls are not modelled, and the call is judged as if unrouted.
+ * routes can send to, each judged at its own endpoints with its own TLS. A subset that the client's
+ * rule does not define, or that selects no endpoint, fails the calls sent to it (MG109).
  */
-function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc: Service, proto: PortProtocol): Outcome | null {
-  let best: { j: Judged; dr: DrResolution; port: ServicePort; route: string } | null = null;
+function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc: Service, proto: PortProtocol): Outcome {
+  let best: { j: Judged; dr: DrResolution | null; port: ServicePort; route: string; subset: string | undefined } | null = null;
   let ok = 0;
   let total = 0;
   const fqdn = idx.fqdn(svc);
   for (const to of routing.to) {
     const port = to.port;
-    let toDr: DrResolution;
-    let eps = endpointsOf(idx, svc, port);
-    if (to.subset === null) toDr = resolveClientTls(idx, client, fqdn, svc.namespace, port.port);
-    else {
-      const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, port.port, to.subset);
-      if (!r) continue;
-      toDr = r.resolution;
-      eps = eps.filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels));
-    }
     const route = `${routeRef(routing)} sends it to ${to.subset === null ? 'the whole service' : `subset ${to.subset}`}; `;
-    if (eps.length === 0) continue;
-    const j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
+    let j: Judged;
+    let toDr: DrResolution | null;
+    if (to.subset === null) {
+      toDr = resolveClientTls(idx, client, fqdn, svc.namespace, port.port);
+      const eps = endpointsOf(idx, svc, port);
+      j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
+      total += eps.length;
+    } else {
+      const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, port.port, to.subset);
+      toDr = r?.resolution ?? null;
+      const eps = r
+        ? endpointsOf(idx, svc, port).filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels))
+        : [];
+      if (eps.length) {
+        j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
+        total += eps.length;
+      } else {
+        j = noEndpoint(client, r ? Case.SubsetEmpty : Case.SubsetUndefined, `subset ${to.subset} of ${serviceLabel(svc)}`, proto, toDr);
+        total += 1;
+      }
+    }
     ok += j.ok;
-    total += eps.length;
-    if (best === null || j.rank > best.j.rank) best = { j, dr: toDr, port, route };
+    if (best === null || j.rank > best.j.rank) best = { j, dr: toDr, port, route, subset: to.subset ?? undefined };
   }
-  if (best === null) return null;
   // Routes spread the calls: the whole of them disagree when some cluster works and another fails.
-  const j: Judged = { ...best.j, ok };
-  return wordJudged(idx, j, client, best.dr, svc, best.port, total, proto, best.route);
+  const j: Judged = { ...best!.j, ok };
+  return wordJudged(idx, j, client, best!.dr, svc, best!.port, total, proto, best!.route, best!.subset);
 }
+
+/** A routed call that reaches no endpoint: the sidecar answers 503 on HTTP ports and closes the connection elsewhere. */
+function noEndpoint(client: ClientRep, c: Case, subject: string, proto: PortProtocol, dr: DrResolution | null): Judged {
+  const rule = RULE_OF_CASE[c]!;
+  const f = failCode(client, NO_ENDPOINT, proto);
+  const said = outcome(f.code, f.exit, rule.code, rule.says(c, subject, subject), dr?.tls?.mode ?? 'none', undefined);
+  return { worst: NO_ENDPOINT, rank: RANK[f.code], case: c, send: undefined, ok: 0, said };
+}
+
+/** The endpoint a routed call without one is judged at. */
+const NO_ENDPOINT: Endpoint = { kind: 'none', containerPort: 0 };
 
 function routeRef(r: Routing): string {
   return `VirtualService ${r.vs.namespace}/${r.vs.name}`;
