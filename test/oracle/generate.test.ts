@@ -128,6 +128,7 @@ t.test('no container port is declared with two protocols', async (t) => {
     ],
     peerAuthentications: [],
     destinationRules: [],
+    virtualServices: [],
     meshConfig: null,
   };
   const services = meshObjects(m).filter((o) => o['kind'] === 'Service') as { spec: { ports: { port: number }[]; clusterIP?: string } }[];

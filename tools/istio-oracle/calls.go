@@ -231,46 +231,45 @@ type sent struct {
 	skip   bool   // the call's cluster (a route's subset) does not include this endpoint
 }
 
-// clusterFor picks, among the clusters a route sends to (one, or several weighted ones), the one that
-// sends to this endpoint: an EDS cluster (a subset's) sends only to the endpoints of its load
-// assignment; an original-destination cluster to the address dialled. skip: none of them sends to
-// it. err: a cluster is missing, or has no endpoints (Envoy answers "no healthy upstream").
-func (c *clientView) clusterFor(o *oracle, names []string, ep endpointRef) (*cluster.Cluster, *endpoint.ClusterLoadAssignment, bool, string) {
+// clusterHit: a cluster of the route that sends to the endpoint, with its load assignment (nil for
+// an original-destination cluster).
+type clusterHit struct {
+	cl  *cluster.Cluster
+	cla *endpoint.ClusterLoadAssignment
+}
+
+// clustersFor: among the clusters a route sends to (one, or several weighted ones), those that send
+// to this endpoint: an EDS cluster (a subset's) sends only to the endpoints of its load assignment;
+// an original-destination cluster to the address dialled. err: a cluster is missing, or has no
+// endpoints (Envoy answers "no healthy upstream"), which fails the calls that take it.
+func (c *clientView) clustersFor(o *oracle, names []string, ep endpointRef) ([]clusterHit, string) {
 	if len(names) == 0 {
-		return nil, nil, false, "the route names no cluster"
+		return nil, "the route names no cluster"
 	}
-	var chosen *cluster.Cluster
-	var chosenCLA *endpoint.ClusterLoadAssignment
+	var hits []clusterHit
 	for _, name := range names {
 		switch name {
 		case util.PassthroughCluster, util.BlackHoleCluster:
-			if chosen == nil {
-				chosen = &cluster.Cluster{Name: name}
-			}
+			hits = append(hits, clusterHit{cl: &cluster.Cluster{Name: name}})
 			continue
 		}
 		cl := c.clusters[name]
 		if cl == nil {
-			return nil, nil, false, "cluster " + name + " not found"
+			return nil, "cluster " + name + " not found"
 		}
 		if cl.GetType() != cluster.Cluster_EDS {
-			if chosen == nil {
-				chosen = cl
-			}
+			hits = append(hits, clusterHit{cl: cl})
 			continue
 		}
 		cla := c.loadAssignment(o, name)
 		if countEndpoints(cla) == 0 {
-			return nil, nil, false, "cluster " + name + " has no endpoints (Envoy: no healthy upstream)"
+			return nil, "cluster " + name + " has no endpoints (Envoy: no healthy upstream)"
 		}
-		if _, found := endpointMetadata(cla, ep); found && chosen == nil {
-			chosen, chosenCLA = cl, cla
+		if _, found := endpointMetadata(cla, ep); found {
+			hits = append(hits, clusterHit{cl: cl, cla: cla})
 		}
 	}
-	if chosen == nil {
-		return nil, nil, true, ""
-	}
-	return chosen, chosenCLA, false, ""
+	return hits, ""
 }
 
 // weightedClusters: the clusters of a matched route that splits its traffic by weight, HTTP (the
@@ -326,15 +325,23 @@ func selfByPodIP(c *clientView, sp *servicePort, ep endpointRef) bool {
 	return sp.addr == "" && ep.pod != nil && ep.pod == c.pod
 }
 
-func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload string) sent {
+// sends: what the client puts on the wire towards one endpoint, once per cluster of the route that
+// sends to it (a weighted route may reach one endpoint through several clusters); none when no
+// cluster of the route sends to it.
+func (o *oracle) sends(c *clientView, sp *servicePort, ep endpointRef, payload string) []sent {
+	s, more := o.send(c, sp, ep, payload)
+	return append([]sent{s}, more...)
+}
+
+func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload string) (sent, []sent) {
 	if !c.wl.sidecar {
-		return sent{wire: wirePlain, detail: "client has no sidecar: the application's bytes go out as they are"}
+		return sent{wire: wirePlain, detail: "client has no sidecar: the application's bytes go out as they are"}, nil
 	}
 	if selfByPodIP(c, sp, ep) {
 		return sent{wire: wirePlain, self: true, detail: "the application dials its own pod IP (headless service): " +
 			"the injected iptables rules send it over lo past both sidecars (tools/istio-iptables/pkg/capture/run.go, " +
 			"\"Do not redirect app calls to back itself via Envoy when using the endpoint address\"), and istiod builds " +
-			"no outbound listener for it (pilot/pkg/networking/core/listener.go)"}
+			"no outbound listener for it (pilot/pkg/networking/core/listener.go)"}, nil
 	}
 	host := sp.host
 	addr := sp.addr
@@ -342,7 +349,7 @@ func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload st
 		addr = ep.ip // headless: the application dials the endpoint itself
 	}
 	if why := outboundBypass(c.pod, int(sp.number), addr); why != "" {
-		return sent{wire: wirePlain, detail: why}
+		return sent{wire: wirePlain, detail: why}, nil
 	}
 	call := simulation.Call{Address: addr, Port: int(sp.number), Protocol: simProtocol(payload), HostHeader: host,
 		CallMode: simulation.CallModeOutbound}
@@ -358,32 +365,39 @@ func (o *oracle) send(c *clientView, sp *servicePort, ep endpointRef, payload st
 		via += " (TCP proxy)"
 	}
 	if r.Error != nil {
-		return sent{http: http, err: fmt.Sprintf("client sidecar: %s: %v", via, r.Error)}
+		return sent{http: http, err: fmt.Sprintf("client sidecar: %s: %v", via, r.Error)}, nil
 	}
 	names := []string{r.ClusterMatched}
 	if r.ClusterMatched == "" {
 		names = o.weightedClusters(c, r)
 	}
-	cl, cla, skip, err := c.clusterFor(o, names, ep)
+	hits, err := c.clustersFor(o, names, ep)
 	via += " → cluster " + strings.Join(names, ", ")
 	if err != "" {
-		return sent{http: http, err: via + ": " + err}
+		return sent{http: http, err: via + ": " + err}, nil
 	}
-	if skip {
-		return sent{skip: true, detail: via + ": no cluster of the route sends to this endpoint"}
+	if len(hits) == 0 {
+		return sent{skip: true, detail: via + ": no cluster of the route sends to this endpoint"}, nil
 	}
-	switch cl.Name {
-	case util.PassthroughCluster:
-		return sent{wire: wirePlain, http: http, detail: via + " (original destination, no TLS)"}
-	case util.BlackHoleCluster:
-		return sent{http: http, err: via + " (outboundTrafficPolicy REGISTRY_ONLY drops it; Envoy answers 502 on HTTP)"}
+	var out []sent
+	for _, h := range hits {
+		switch h.cl.Name {
+		case util.PassthroughCluster:
+			out = append(out, sent{wire: wirePlain, http: http, detail: via + " (original destination, no TLS)"})
+			continue
+		case util.BlackHoleCluster:
+			out = append(out, sent{http: http, err: via + " (outboundTrafficPolicy REGISTRY_ONLY drops it; Envoy answers 502 on HTTP)"})
+			continue
+		}
+		at := via
+		if len(names) > 1 {
+			at += " (weighted; " + h.cl.Name + " sends to the endpoint)"
+		}
+		ts, which := transportSocketFor(h.cl, h.cla, ep)
+		wire, what := classifySocket(ts)
+		out = append(out, sent{wire: wire, http: http, detail: fmt.Sprintf("client sidecar: %s, %s → %s", at, which, what)})
 	}
-	if len(names) > 1 {
-		via += " (weighted; " + cl.Name + " has the endpoint)"
-	}
-	ts, which := transportSocketFor(cl, cla, ep)
-	wire, what := classifySocket(ts)
-	return sent{wire: wire, http: http, detail: fmt.Sprintf("client sidecar: %s, %s → %s", via, which, what)}
+	return out[0], out[1:]
 }
 
 // transportSocketFor picks the transport socket Envoy uses for one endpoint of a cluster: the first
@@ -648,28 +662,29 @@ func (o *oracle) connection(c *clientView, sp *servicePort) (Outcome, bool) {
 				out.Client, out.Service, out.Port, ep.pod.Name))
 			continue
 		}
-		s := o.send(c, sp, ep, payload)
-		if s.skip {
-			continue
-		}
-		code, wire, detail := "200", s.wire, ""
-		if s.err != "" {
-			code, detail = failCode(s), s.err
-		} else {
-			r := o.receive(sp, ep, payload, s)
-			detail = s.detail + "; " + r.detail
-			if !r.ok {
-				code = failCode(s)
+		for _, s := range o.sends(c, sp, ep, payload) {
+			if s.skip {
+				continue
 			}
-		}
-		if code != "200" {
-			failing++
-		}
-		details = append(details, detail)
-		if rank[code] > worst {
-			worst = rank[code]
-			out.Code, out.Wire = code, wire
-			out.Detail = fmt.Sprintf("port protocol %s, application speaks %s; %s", proto, payload, detail)
+			code, wire, detail := "200", s.wire, ""
+			if s.err != "" {
+				code, detail = failCode(s), s.err
+			} else {
+				r := o.receive(sp, ep, payload, s)
+				detail = s.detail + "; " + r.detail
+				if !r.ok {
+					code = failCode(s)
+				}
+			}
+			if code != "200" {
+				failing++
+			}
+			details = append(details, detail)
+			if rank[code] > worst {
+				worst = rank[code]
+				out.Code, out.Wire = code, wire
+				out.Detail = fmt.Sprintf("port protocol %s, application speaks %s; %s", proto, payload, detail)
+			}
 		}
 	}
 	if worst < 0 {

@@ -7,7 +7,8 @@
  * service without leaving references that fast-check would have to repair. Everything generated is
  * valid input (Kubernetes' and Istio's validation would accept it), and stays inside what the oracle
  * models (README.md beside this file, "Not modelled"): no ambient, no gateways, no legacy policies,
- * no AuthorizationPolicy, no VirtualService, one Istio release.
+ * no AuthorizationPolicy, one Istio release. VirtualServices only route a Service to its own
+ * subsets.
  */
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -187,6 +188,24 @@ export interface GenDestinationRule {
   readonly created: number | null;
 }
 
+/** A route's destination: a subset of the VirtualService's Service, or the whole Service (null). */
+export type GenRouteDest = 'v1' | 'v2' | null;
+
+/** A VirtualService that routes one of the mesh's Services back to itself, to subsets. */
+export interface GenVirtualService {
+  /** Where it lives: the target service's namespace, or a namespace slot. */
+  readonly ns: 'service' | NsSlot;
+  readonly name: 'vs-1' | 'vs-2';
+  readonly target: number;
+  readonly host: 'short' | 'fqdn';
+  readonly exportTo: null | '.' | '*';
+  /** The destinations of one `http` route (weighted when two), or no http route. */
+  readonly http: readonly GenRouteDest[] | null;
+  /** The same for one `tcp` route. */
+  readonly tcp: readonly GenRouteDest[] | null;
+  readonly created: number | null;
+}
+
 /** What the `istio` ConfigMap's mesh config sets. */
 export interface GenMeshConfig {
   readonly enableAutoMtls: boolean | null;
@@ -200,6 +219,7 @@ export interface GenMesh {
   readonly services: readonly GenService[];
   readonly peerAuthentications: readonly GenPeerAuthentication[];
   readonly destinationRules: readonly GenDestinationRule[];
+  readonly virtualServices: readonly GenVirtualService[];
   /** The `istio` ConfigMap, or none (Istio's defaults). */
   readonly meshConfig: GenMeshConfig | null;
 }
@@ -411,6 +431,23 @@ export const destinationRuleArb: fc.Arbitrary<GenDestinationRule> = fc
   // Istio: a rule with a workloadSelector may only be exported to its own namespace.
   .map((d) => (d.workloadSelector !== null && d.exportTo !== null && d.exportTo !== '.' ? { ...d, exportTo: '.' as const } : d));
 
+const routeArb: fc.Arbitrary<readonly GenRouteDest[] | null> = fc.option(
+  fc.uniqueArray(fc.constantFrom<GenRouteDest>('v1', 'v2', null), { minLength: 1, maxLength: 2 }),
+  { nil: null, freq: 3 },
+);
+
+/** A VirtualService that sends one of the mesh's Services to its own subsets. */
+export const virtualServiceArb: fc.Arbitrary<GenVirtualService> = fc.record({
+  ns: fc.oneof({ arbitrary: fc.constant('service' as const), weight: 3 }, { arbitrary: nsSlot, weight: 1 }),
+  name: fc.constantFrom('vs-1' as const, 'vs-2' as const),
+  target: fc.nat(5),
+  host: fc.constantFrom('short' as const, 'fqdn' as const),
+  exportTo: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.constantFrom('.' as const, '*' as const), weight: 1 }),
+  http: routeArb,
+  tcp: routeArb,
+  created: fc.option(fc.nat(3), { nil: null, freq: 3 }),
+});
+
 /** The `istio` ConfigMap's mesh config. */
 export const meshConfigArb: fc.Arbitrary<GenMeshConfig> = fc.record({
   enableAutoMtls: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.boolean(), weight: 2 }),
@@ -427,6 +464,7 @@ export interface MeshLimits {
   readonly services: readonly [number, number];
   readonly peerAuthentications: number;
   readonly destinationRules: number;
+  readonly virtualServices: number;
 }
 
 /** Small meshes: each is judged in a fraction of a second by both sides. */
@@ -436,6 +474,7 @@ export const DEFAULT_LIMITS: MeshLimits = {
   services: [1, 6],
   peerAuthentications: 5,
   destinationRules: 4,
+  virtualServices: 2,
 };
 
 /** A random mesh. */
@@ -446,6 +485,7 @@ export function meshArb(limits: MeshLimits = DEFAULT_LIMITS): fc.Arbitrary<GenMe
     services: fc.array(serviceArb, { minLength: limits.services[0], maxLength: limits.services[1] }),
     peerAuthentications: fc.array(peerAuthenticationArb, { maxLength: limits.peerAuthentications }),
     destinationRules: fc.array(destinationRuleArb, { maxLength: limits.destinationRules }),
+    virtualServices: fc.array(virtualServiceArb, { maxLength: limits.virtualServices }),
     meshConfig: fc.option(meshConfigArb, { nil: null, freq: 4 }),
   });
 }
@@ -645,6 +685,34 @@ export function meshObjects(m: GenMesh): Obj[] {
       apiVersion: 'networking.istio.io/v1',
       kind: 'DestinationRule',
       metadata: { ...metadata(d.name, where), ...created(d.created) },
+      spec,
+    });
+  }
+
+  for (const v of m.virtualServices) {
+    if (services.length === 0) break;
+    if (!v.http && !v.tcp) continue;
+    const target = services[v.target % services.length]!;
+    const svcNs = ns(target.ns);
+    const where = v.ns === 'service' ? svcNs : ns(v.ns);
+    if (!once(`vs/${where}/${v.name}`)) continue;
+    // A short name resolves in the VirtualService's namespace: elsewhere it names another host.
+    // Routes go back to the host the VirtualService names (routes to other hosts are not modelled).
+    const host = v.host === 'short' ? target.app : `${target.app}.${svcNs}.svc.cluster.local`;
+    const route = (dests: readonly GenRouteDest[]): Obj => ({
+      route: dests.map((d) => ({
+        destination: { host, ...(d ? { subset: d } : {}) },
+        ...(dests.length > 1 ? { weight: 50 } : {}),
+      })),
+    });
+    const spec: Obj = { hosts: [host] };
+    if (v.exportTo) spec['exportTo'] = [v.exportTo];
+    if (v.http) spec['http'] = [route(v.http)];
+    if (v.tcp) spec['tcp'] = [route(v.tcp)];
+    out.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { ...metadata(v.name, where), ...created(v.created) },
       spec,
     });
   }

@@ -39,12 +39,11 @@ function importTier(vs: VirtualService, ns: string): number {
 }
 
 /**
- * The VirtualService that a namespace's sidecars use for a Service: the first imported (by tier,
- * then the oldest) that names the host exactly, or is the most specific wildcard match for it.
- * Istio builds a virtual host per VirtualService and Service, and the first one keeps the domains
- * (`BuildSidecarOutboundVirtualHosts` in pilot/pkg/networking/core/route/route.go).
+ * The VirtualServices that a namespace's sidecars may use for a Service, in import order (by tier,
+ * then the oldest): those that name the host exactly, and the wildcard one whose host is the most
+ * specific (`separateVSHostsAndServices` in pilot/pkg/networking/core/route/route.go).
  */
-function virtualServiceFor(idx: MeshIndex, ns: string, fqdn: string): VirtualService | null {
+function virtualServicesFor(idx: MeshIndex, ns: string, fqdn: string): VirtualService[] {
   const domain = idx.mesh.clusterDomain;
   const candidates: { vs: VirtualService; tier: number; wildcard: string | null }[] = [];
   let mostSpecific: string | null = null;
@@ -63,18 +62,42 @@ function virtualServiceFor(idx: MeshIndex, ns: string, fqdn: string): VirtualSer
     candidates.push({ vs, tier, wildcard: exact ? null : wildcard });
     if (!exact && (mostSpecific === null || compareSpecificity(wildcard!, mostSpecific) < 0)) mostSpecific = wildcard;
   }
-  let best: { vs: VirtualService; tier: number } | null = null;
-  for (const c of candidates) {
-    // Of the wildcard VirtualServices, only the one with the most specific host takes the Service.
-    if (c.wildcard !== null && c.wildcard !== mostSpecific) continue;
-    if (best === null || c.tier < best.tier || (c.tier === best.tier && byCreation(c.vs, best.vs) < 0)) best = c;
-  }
-  return best?.vs ?? null;
+  return candidates
+    .filter((c) => c.wildcard === null || c.wildcard === mostSpecific)
+    .sort((a, b) => a.tier - b.tier || byCreation(a.vs, b.vs))
+    .map((c) => c.vs);
 }
 
-/** The routes of a VirtualService that a call to a port of this protocol can take. */
-function routesAt(vs: VirtualService, proto: 'http' | 'tcp' | 'tls', port: number): Route[] {
-  return vs.routes.filter((r) => r.protocol === proto && (r.ports === null || r.ports.includes(port)));
+/** True when a route serves calls of a protocol on a port. */
+function servesPort(r: Route, proto: 'http' | 'tcp' | 'tls', port: number): boolean {
+  return r.protocol === proto && (r.ports === null || r.ports.includes(port));
+}
+
+/**
+ * The routes that a call to a port can take, and the VirtualService they belong to. HTTP: the
+ * first VirtualService with a route for the port keeps the Service's virtual host
+ * (`buildSidecarVirtualHostsForVirtualService` in pilot/pkg/networking/core/route/route.go), and any
+ * of those routes may match a request. TCP and TLS: the first route for the port, over the
+ * VirtualServices in order, takes every connection (`buildSidecarOutboundTCPFilterChainOpts` in
+ * pilot/pkg/networking/core/tls.go).
+ */
+function routesFor(
+  vses: readonly VirtualService[],
+  proto: 'http' | 'tcp' | 'tls',
+  port: number,
+): { vs: VirtualService; routes: Route[] } | null {
+  if (proto === 'http') {
+    for (const vs of vses) {
+      const routes = vs.routes.filter((r) => servesPort(r, proto, port));
+      if (routes.length) return { vs, routes };
+    }
+    return null;
+  }
+  for (const vs of vses) {
+    const r = vs.routes.find((x) => servesPort(x, proto, port));
+    if (r) return { vs, routes: [r] };
+  }
+  return null;
 }
 
 /**
@@ -96,11 +119,12 @@ function findRouting(idx: MeshIndex, ns: string, svc: Service, port: ServicePort
   const proto = protocolAt(idx, port);
   if (proto === 'udp') return null;
   const fqdn = idx.fqdn(svc);
-  const vs = virtualServiceFor(idx, ns, fqdn);
-  if (!vs) return null;
+  const found = routesFor(virtualServicesFor(idx, ns, fqdn), proto, port.port);
+  if (!found) return null;
+  const { vs, routes } = found;
   const to: RoutedSubset[] = [];
   let subsets = false;
-  for (const r of routesAt(vs, proto, port.port)) {
+  for (const r of routes) {
     for (const d of r.destinations) {
       // Routes to other hosts are not modelled: their calls are judged as calls to this Service.
       if (resolveShortName(d.host, vs.namespace, idx.mesh.clusterDomain) !== fqdn) continue;

@@ -10,7 +10,7 @@
  * first whose selector picks it, else the last one without a selector (`SidecarScope.DestinationRule`
  * in pilot/pkg/model/sidecar.go).
  */
-import type { DestinationRule, Labels } from '../model/model.js';
+import type { DestinationRule, Labels, Subset } from '../model/model.js';
 import { byCreation, selectorMatches } from '../mesh/mesh-index.js';
 
 /** The exportTo set Istio files a rule under: empty when the rule names none. */
@@ -25,6 +25,8 @@ export interface ConsolidatedRule {
   readonly selector: Labels | null;
   /** The oldest merged rule with a trafficPolicy: a later rule's policy is adopted only while none is. */
   policyFrom: DestinationRule | undefined;
+  /** The subsets of every merged rule; a repeated name keeps the first. */
+  readonly subsets: Subset[];
 }
 
 /** Consolidated rules by resolved host, in the order Istio files them. */
@@ -76,6 +78,7 @@ export function fileRules(rules: readonly Filed[], keepExportsApart: boolean): R
       exportTo: r.exportTo,
       selector: r.selector,
       policyFrom: r.rule.trafficPolicy ? r.rule : undefined,
+      subsets: [...(r.rule.subsets ?? [])],
     };
     const list = pool.get(r.host);
     if (!list) {
@@ -100,6 +103,7 @@ export function fileRules(rules: readonly Filed[], keepExportsApart: boolean): R
       }
       if ((r.selector === null && c.selector === null) || bothSelect) apart = false;
       if (!c.policyFrom && r.rule.trafficPolicy) c.policyFrom = r.rule;
+      for (const sub of r.rule.subsets ?? []) if (!c.subsets.some((x) => x.name === sub.name)) c.subsets.push(sub);
     }
     if (apart) list.push(own);
   }
@@ -112,12 +116,18 @@ export function fileRules(rules: readonly Filed[], keepExportsApart: boolean): R
  * rule whose trafficPolicy applies (the first rule when none has one), or null.
  */
 export function ruleForClient(rules: readonly ConsolidatedRule[], ns: string, labels: Labels): DestinationRule | null {
+  const c = consolidatedForClient(rules, ns, labels);
+  return c ? (c.policyFrom ?? c.first) : null;
+}
+
+/** The consolidated rule that `ruleForClient` takes its rule from, with the merged subsets. */
+export function consolidatedForClient(rules: readonly ConsolidatedRule[], ns: string, labels: Labels): ConsolidatedRule | null {
   let catchAll: ConsolidatedRule | undefined;
   for (const c of rules) {
     if (c.selector === null) catchAll = c;
-    else if (c.first.namespace === ns && selectorMatches(c.selector, labels)) return c.policyFrom ?? c.first;
+    else if (c.first.namespace === ns && selectorMatches(c.selector, labels)) return c;
   }
-  return catchAll ? (catchAll.policyFrom ?? catchAll.first) : null;
+  return catchAll ?? null;
 }
 
 /** True when a consolidated rule's exportTo lets clients of `ns` use it from another namespace's pool. */

@@ -2,7 +2,16 @@ import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, Subset, Tls
 import { objectRef } from '../model/model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
 import { memoTable, byCreation, isEmptySelector, type MeshIndex } from '../mesh/mesh-index.js';
-import { exportedTo, fileRules, filingOrder, ruleForClient, type Filed, type RulePool } from './consolidated-rules.js';
+import {
+  consolidatedForClient,
+  exportedTo,
+  fileRules,
+  filingOrder,
+  ruleForClient,
+  type ConsolidatedRule,
+  type Filed,
+  type RulePool,
+} from './consolidated-rules.js';
 
 const T_HOST = memoTable<DestinationRule, string>('dr:host');
 
@@ -142,12 +151,12 @@ function ownPool(idx: MeshIndex, ns: string): RulePool {
 }
 
 /** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
-function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): DestinationRule | null | undefined {
+function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): ConsolidatedRule | null | undefined {
   const pool = ownPool(idx, client.namespace);
   if (pool.size === 0) return undefined;
   const host = mostSpecific(pool, fqdn);
   // A namespace whose rules for the host select none of this client's labels still wins the lookup, with no rule.
-  return host === undefined ? undefined : ruleForClient(pool.get(host)!, client.namespace, client.labels);
+  return host === undefined ? undefined : consolidatedForClient(pool.get(host)!, client.namespace, client.labels);
 }
 
 /** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
@@ -165,13 +174,13 @@ export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): b
 }
 
 /** Steps 2 and 3: the exported rules of another namespace; the most specific host first, exportTo checked after. */
-function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): DestinationRule | null | undefined {
+function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): ConsolidatedRule | null | undefined {
   const pool = poolsOf(idx, ns).exported;
   if (pool.size === 0) return undefined;
   const host = mostSpecific(pool, fqdn);
   if (host === undefined) return undefined;
   const visible = pool.get(host)!.filter((c) => exportedTo(c, client.namespace));
-  return visible.length ? ruleForClient(visible, client.namespace, client.labels) : undefined;
+  return visible.length ? consolidatedForClient(visible, client.namespace, client.labels) : undefined;
 }
 
 /**
@@ -219,11 +228,23 @@ function globalLookup(idx: MeshIndex, fqdn: string): DestinationRule | null {
 /** The DestinationRule that a client uses for a host (docs/semantics.md §3.4–§3.6). */
 export function lookupDestinationRule(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): DestinationRule | null {
   if (idx.features.drGlobalLookup) return globalLookup(idx, fqdn);
+  const c = lookupConsolidated(idx, client, fqdn, serviceNs);
+  return c ? (c.policyFrom ?? c.first) : null;
+}
+
+/** The consolidated rule a client uses for a host: the rules merged into it give the subsets. */
+function lookupConsolidated(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): ConsolidatedRule | null {
   const own = fromClientNamespace(idx, client, fqdn);
   if (own !== undefined) return own;
   const svc = fromExported(idx, serviceNs, client, fqdn);
   if (svc !== undefined) return svc;
   return fromExported(idx, idx.root, client, fqdn) ?? null;
+}
+
+/** The subsets a client's rule for a host defines, merged over the rules Istio consolidates. */
+function subsetsFor(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): readonly Subset[] {
+  if (idx.features.drGlobalLookup) return globalLookup(idx, fqdn)?.subsets ?? [];
+  return lookupConsolidated(idx, client, fqdn, serviceNs)?.subsets ?? [];
 }
 
 /** The `portLevelSettings` entry for a service port, if any. */
@@ -319,7 +340,7 @@ export function resolveSubsetTls(
   name: string,
 ): { readonly resolution: DrResolution; readonly subset: Subset } | null {
   const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
-  const subset = dr?.subsets?.find((s) => s.name === name);
+  const subset = subsetsFor(idx, client, fqdn, serviceNs).find((s) => s.name === name);
   if (!dr || !subset) return null;
   const via = `${objectRef(dr)} (host ${dr.host}, subset ${name})`;
   return { resolution: { rule: dr, ...subsetPolicy(dr.trafficPolicy, subset, port), via }, subset };

@@ -404,7 +404,9 @@ export function connectionOutcome(
   const bypass = passesProxy(idx, client, svc, port);
   if (bypass === null && client.kind === 'sidecar') {
     const routing = routingOf(idx, client.namespace, svc, port);
-    if (routing) return routedOutcome(idx, client, routing, svc, proto);
+    // A client that dials only its own pod through a headless Service never meets its routes.
+    const self = svc.headless ? client.self : null;
+    if (routing && !(self !== null && eps.every((ep) => ep.workload === self))) return routedOutcome(idx, client, routing, svc, proto);
   }
   // What passes the client's proxy leaves the pod as the application wrote it; through the
   // proxy's own HTTP listener, the proxy still answers the client.
@@ -514,15 +516,29 @@ function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc:
     } else {
       const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, port.port, to.subset);
       toDr = r?.resolution ?? null;
-      const eps = r
-        ? endpointsOf(idx, svc, port).filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels))
-        : [];
+      // An ORIGINAL_DST cluster (a headless Service, or PASSTHROUGH) sends to the address the
+      // application dialled: the subset's labels choose its TLS, not its endpoints.
+      const all = endpointsOf(idx, svc, port);
+      const eps = !r
+        ? []
+        : svc.headless || r.resolution.passthrough
+          ? all
+          : all.filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels));
       if (eps.length) {
         j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
         total += eps.length;
       } else {
-        j = noEndpoint(client, r ? Case.SubsetEmpty : Case.SubsetUndefined, `subset ${to.subset} of ${serviceLabel(svc)}`, proto, toDr);
-        total += 1;
+        // The client's own pod, dialled at its address through a headless Service, still gets its calls.
+        const selves = svc.headless && client.self ? endpointsOf(idx, svc, port).filter((ep) => ep.workload === client.self).length : 0;
+        j = noEndpoint(
+          client,
+          r ? Case.SubsetEmpty : Case.SubsetUndefined,
+          `subset ${to.subset} of ${serviceLabel(svc)}`,
+          proto,
+          toDr,
+          selves,
+        );
+        total += 1 + selves;
       }
     }
     ok += j.ok;
@@ -534,11 +550,11 @@ function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc:
 }
 
 /** A routed call that reaches no endpoint: the sidecar answers 503 on HTTP ports and closes the connection elsewhere. */
-function noEndpoint(client: ClientRep, c: Case, subject: string, proto: PortProtocol, dr: DrResolution | null): Judged {
+function noEndpoint(client: ClientRep, c: Case, subject: string, proto: PortProtocol, dr: DrResolution | null, selves: number): Judged {
   const rule = RULE_OF_CASE[c]!;
   const f = failCode(client, NO_ENDPOINT, proto);
   const said = outcome(f.code, f.exit, rule.code, rule.says(c, subject, subject), dr?.tls?.mode ?? 'none', undefined);
-  return { worst: NO_ENDPOINT, rank: RANK[f.code], case: c, send: undefined, ok: 0, said };
+  return { worst: NO_ENDPOINT, rank: RANK[f.code], case: c, send: undefined, ok: selves, said };
 }
 
 /** The endpoint a routed call without one is judged at. */

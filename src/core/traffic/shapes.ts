@@ -230,8 +230,8 @@ export function verdictOf(idx: MeshIndex, c: ClientClass, sig: ClientSig, shape:
   let v = perShape.get(sig);
   if (!v) {
     v = verdictFrom(connectionOutcome(idx, c.rep, drFor(idx, c.drKey, c.rep, svc, port), svc, port)!);
-    // A routed call's verdict holds for this index only.
-    if (!sig.startsWith('route:')) perShape.set(sig, v);
+    // A routed call's verdict holds for this index only (a self-caller's signature may wrap one).
+    if (!sig.startsWith('route:') && !sig.includes('|route:')) perShape.set(sig, v);
   }
   return v;
 }
