@@ -134,6 +134,65 @@ t.test('DELETE of the httpbin-legacy DISABLE rule while *.local ISTIO_MUTUAL exi
   t.match(r.stderr, 'httpbin.legacy:8000 (200 → 503)');
 });
 
+const SHOP = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-v1, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web, version: v1}}
+  template: {metadata: {labels: {app: web, version: v1}}, spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-v2, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web, version: v2}}
+  template:
+    metadata: {labels: {app: web, version: v2}, annotations: {sidecar.istio.io/inject: "false"}}
+    spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: shop}
+spec: {hosts: [web], http: [{route: [{destination: {host: web, subset: v2}}]}]}
+`;
+const shopRule = (subsets: string): string => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: shop}
+spec:
+  host: web.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+  subsets: [${subsets}]
+`;
+const V1 = '{name: v1, labels: {version: v1}}';
+const V2 = '{name: v2, labels: {version: v2}, trafficPolicy: {tls: {mode: DISABLE}}}';
+
+t.test(
+  'a DestinationRule update that drops the subset a live VirtualService routes to is denied (MG109), with the subset kept as the fix',
+  async (t) => {
+    t.equal((await apply(SHOP)).code, 0, 'the shop namespace, its workloads and its VirtualService are created');
+    const created = await apply(shopRule(`${V1}, ${V2}`));
+    t.equal(created.code, 0, 'the rule with both subsets is created', { stderr: created.stderr });
+    // The webhook sees the rule and the VirtualService through its watch; a dry run waits for them.
+    for (let i = 0; i < 50 && (await apply(shopRule(V1), '--dry-run=server')).code === 0; i++)
+      await new Promise((r2) => setTimeout(r2, 100));
+    const r = await apply(shopRule(V1));
+    t.equal(r.code, 1, 'kubectl exits 1', { stdout: r.stdout });
+    t.match(r.stderr, 'denied the request: UPDATE DestinationRule shop/web');
+    t.match(r.stderr, 'web.shop:80 (200 → 503)');
+    t.match(r.stderr, 'VirtualService shop/web sends it to subset v2');
+    t.match(r.stderr, 'keep subset v2 in DestinationRule shop/web');
+  },
+);
+
 t.test('watch resilience: kube-apiserver stops and comes back; no wrong deny meanwhile, and new Pods arrive', async (t) => {
   const harmless = {
     apiVersion: 'admission.k8s.io/v1',

@@ -5,7 +5,7 @@
  * to a subset without endpoints fails the calls it takes (MG109).
  */
 import type { Route, Service, ServicePort, VirtualService } from '../model/model.js';
-import { byCreation, memoTable, type MeshIndex } from './mesh-index.js';
+import { byCreation, memoTable, pushInto, type MeshIndex } from './mesh-index.js';
 import { compareSpecificity, hostMatches, isWildcard, resolveShortName } from './hosts.js';
 import { protocolAt } from './endpoints.js';
 
@@ -23,6 +23,38 @@ export interface Routing {
   readonly vs: VirtualService;
   /** Where its routes can send the call. */
   readonly to: readonly RoutedSubset[];
+}
+
+/** The VirtualServices of a snapshot by the hosts they name: exact hosts resolved, wildcards apart. */
+interface HostIndex {
+  readonly exact: ReadonlyMap<string, readonly VirtualService[]>;
+  readonly wildcard: readonly VirtualService[];
+}
+
+const NONE: readonly VirtualService[] = [];
+
+/**
+ * The VirtualServices that may name a host: a mesh holds one for most of its Services, and each
+ * call looks only at those for its own host and at the wildcard ones.
+ */
+function naming(idx: MeshIndex, fqdn: string): readonly VirtualService[] {
+  const hosts = idx.cached('static', 'vsHosts', indexHosts);
+  const exact = hosts.exact.get(fqdn) ?? NONE;
+  return hosts.wildcard.length === 0 ? exact : [...exact, ...hosts.wildcard];
+}
+
+function indexHosts(idx: MeshIndex): HostIndex {
+  const exact = new Map<string, VirtualService[]>();
+  const wildcard: VirtualService[] = [];
+  for (const vs of idx.data.virtualServices ?? []) {
+    let wild = false;
+    for (const h of new Set(vs.hosts.map((x) => resolveShortName(x, vs.namespace, idx.mesh.clusterDomain)))) {
+      if (isWildcard(h)) wild = true;
+      else pushInto(exact, h, vs);
+    }
+    if (wild) wildcard.push(vs);
+  }
+  return { exact, wildcard };
 }
 
 /**
@@ -47,7 +79,7 @@ function virtualServicesFor(idx: MeshIndex, ns: string, fqdn: string): VirtualSe
   const domain = idx.mesh.clusterDomain;
   const candidates: { vs: VirtualService; tier: number; wildcard: string | null }[] = [];
   let mostSpecific: string | null = null;
-  for (const vs of idx.data.virtualServices ?? []) {
+  for (const vs of naming(idx, fqdn)) {
     const tier = importTier(vs, ns);
     if (tier < 0) continue;
     let exact = false;
@@ -146,7 +178,7 @@ export function routedAnywhere(idx: MeshIndex, svc: Service): boolean {
   if (!idx.data.virtualServices?.length) return false;
   const fqdn = idx.fqdn(svc);
   const domain = idx.mesh.clusterDomain;
-  return idx.data.virtualServices.some(
+  return naming(idx, fqdn).some(
     (vs) =>
       (vs.gateways.length === 0 || vs.gateways.includes('mesh')) &&
       vs.hosts.some((h) => hostMatches(resolveShortName(h, vs.namespace, domain), fqdn)) &&
