@@ -114,6 +114,7 @@ t.test('without Istio CRDs the snapshot is ready and names every missing kind', 
       'serviceentries.networking.istio.io',
       'servicemonitors.monitoring.coreos.com',
       'sidecars.networking.istio.io',
+      'virtualservices.networking.istio.io',
     ],
     'Istio, Gateway API and Prometheus Operator kinds',
   );

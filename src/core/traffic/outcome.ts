@@ -17,7 +17,7 @@ import { Case } from '../model/cases.js';
 import { RULE_OF_CASE } from '../rules/registry.js';
 import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
 import { egressBypass, httpListenerPorts } from '../mesh/egress.js';
-import { routingOf, type Routing } from '../mesh/routes.js';
+import { routingOf, type RoutedSubset, type Routing } from '../mesh/routes.js';
 import { selectorMatches } from '../mesh/mesh-index.js';
 import type { OutboundCapture, SidecarScope } from '../model/model.js';
 
@@ -499,54 +499,52 @@ function wordJudged(
  * rule does not define, or that selects no endpoint, fails the calls sent to it (MG109).
  */
 function routedOutcome(idx: MeshIndex, client: ClientRep, routing: Routing, svc: Service, proto: PortProtocol): Outcome {
-  let best: { j: Judged; dr: DrResolution | null; port: ServicePort; route: string; subset: string | undefined } | null = null;
+  let worst: (Destination & { readonly to: RoutedSubset }) | null = null;
   let ok = 0;
   let total = 0;
-  const fqdn = idx.fqdn(svc);
   for (const to of routing.to) {
-    const port = to.port;
-    const route = `${routeRef(routing)} sends it to ${to.subset === null ? 'the whole service' : `subset ${to.subset}`}; `;
-    let j: Judged;
-    let toDr: DrResolution | null;
-    if (to.subset === null) {
-      toDr = resolveClientTls(idx, client, fqdn, svc.namespace, port.port);
-      const eps = endpointsOf(idx, svc, port);
-      j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
-      total += eps.length;
-    } else {
-      const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, port.port, to.subset);
-      toDr = r?.resolution ?? null;
-      // An ORIGINAL_DST cluster (a headless Service, or PASSTHROUGH) sends to the address the
-      // application dialled: the subset's labels choose its TLS, not its endpoints.
-      const all = endpointsOf(idx, svc, port);
-      const eps = !r
-        ? []
-        : svc.headless || r.resolution.passthrough
-          ? all
-          : all.filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels));
-      if (eps.length) {
-        j = judgeEndpoints(idx, client, toDr, portSend(idx, client, toDr, svc, port), svc, port, eps, proto);
-        total += eps.length;
-      } else {
-        // The client's own pod, dialled at its address through a headless Service, still gets its calls.
-        const selves = svc.headless && client.self ? endpointsOf(idx, svc, port).filter((ep) => ep.workload === client.self).length : 0;
-        j = noEndpoint(
-          client,
-          r ? Case.SubsetEmpty : Case.SubsetUndefined,
-          `subset ${to.subset} of ${serviceLabel(svc)}`,
-          proto,
-          toDr,
-          selves,
-        );
-        total += 1 + selves;
-      }
-    }
-    ok += j.ok;
-    if (best === null || j.rank > best.j.rank) best = { j, dr: toDr, port, route, subset: to.subset ?? undefined };
+    const d = judgeDestination(idx, client, svc, to, proto);
+    ok += d.j.ok;
+    total += d.total;
+    if (worst === null || d.j.rank > worst.j.rank) worst = { ...d, to };
   }
+  const { j, dr, to } = worst!;
+  const route = `${routeRef(routing)} sends it to ${to.subset === null ? 'the whole service' : `subset ${to.subset}`}; `;
   // Routes spread the calls: the whole of them disagree when some cluster works and another fails.
-  const j: Judged = { ...best!.j, ok };
-  return wordJudged(idx, j, client, best!.dr, svc, best!.port, total, proto, best!.route, best!.subset);
+  return wordJudged(idx, { ...j, ok }, client, dr, svc, to.port, total, proto, route, to.subset ?? undefined);
+}
+
+/** One cluster a route sends to, judged at its endpoints, with the rule that set its TLS. */
+interface Destination {
+  readonly j: Judged;
+  readonly dr: DrResolution | null;
+  /** How many endpoints it stands for (one for a subset without any). */
+  readonly total: number;
+}
+
+function judgeDestination(idx: MeshIndex, client: ClientRep, svc: Service, to: RoutedSubset, proto: PortProtocol): Destination {
+  const fqdn = idx.fqdn(svc);
+  const all = endpointsOf(idx, svc, to.port);
+  const judge = (dr: DrResolution, eps: readonly Endpoint[]): Destination => ({
+    j: judgeEndpoints(idx, client, dr, portSend(idx, client, dr, svc, to.port), svc, to.port, eps, proto),
+    dr,
+    total: eps.length,
+  });
+  if (to.subset === null) return judge(resolveClientTls(idx, client, fqdn, svc.namespace, to.port.port), all);
+  const r = resolveSubsetTls(idx, client, fqdn, svc.namespace, to.port.port, to.subset);
+  // An ORIGINAL_DST cluster (a headless Service, or PASSTHROUGH) sends to the address the
+  // application dialled: the subset's labels choose its TLS, not its endpoints.
+  const eps = !r
+    ? []
+    : svc.headless || r.resolution.passthrough
+      ? all
+      : all.filter((ep) => ep.workload !== undefined && selectorMatches(r.subset.labels, ep.workload.labels));
+  if (eps.length) return judge(r!.resolution, eps);
+  // The client's own pod, dialled at its address through a headless Service, still gets its calls.
+  const selves = svc.headless && client.self ? all.filter((ep) => ep.workload === client.self).length : 0;
+  const c = r ? Case.SubsetEmpty : Case.SubsetUndefined;
+  const dr = r?.resolution ?? null;
+  return { j: noEndpoint(client, c, `subset ${to.subset} of ${serviceLabel(svc)}`, proto, dr, selves), dr, total: 1 + selves };
 }
 
 /** A routed call that reaches no endpoint: the sidecar answers 503 on HTTP ports and closes the connection elsewhere. */
