@@ -37,28 +37,26 @@ export function toManifest(o: IstioObject): Manifest {
       };
     }
     case 'DestinationRule': {
-      const trafficPolicy = policyManifest(o.trafficPolicy);
-      return {
-        ...head,
-        spec: {
-          host: o.host,
-          ...(o.exportTo ? { exportTo: o.exportTo } : {}),
-          ...(o.workloadSelector ? { workloadSelector: { matchLabels: o.workloadSelector } } : {}),
-          ...(trafficPolicy ? { trafficPolicy } : {}),
-          ...(o.subsets?.length
-            ? {
-                subsets: o.subsets.map((s) => {
-                  const tp = policyManifest(s.trafficPolicy);
-                  return {
-                    name: s.name,
-                    ...(Object.keys(s.labels).length ? { labels: s.labels } : {}),
-                    ...(tp ? { trafficPolicy: tp } : {}),
-                  };
-                }),
-              }
-            : {}),
-        },
-      };
+      const w = o.written ?? {};
+      const spec: Manifest = { ...w, host: o.host };
+      put(spec, 'exportTo', o.exportTo ?? undefined);
+      put(spec, 'workloadSelector', o.workloadSelector ? { ...record(w['workloadSelector']), matchLabels: o.workloadSelector } : undefined);
+      put(spec, 'trafficPolicy', policyManifest(o.trafficPolicy, record(w['trafficPolicy'])));
+      const subsets = o.subsets ?? [];
+      put(
+        spec,
+        'subsets',
+        subsets.length
+          ? subsets.map((sub) => {
+              const ws = records(w['subsets']).find((x) => x['name'] === sub.name) ?? {};
+              const out: Manifest = { ...ws, name: sub.name };
+              put(out, 'labels', Object.keys(sub.labels).length ? sub.labels : undefined);
+              put(out, 'trafficPolicy', policyManifest(sub.trafficPolicy, record(ws['trafficPolicy'])));
+              return out;
+            })
+          : undefined,
+      );
+      return { ...head, spec };
     }
     case 'Policy':
     case 'MeshPolicy':
@@ -80,20 +78,48 @@ export function toManifest(o: IstioObject): Manifest {
   }
 }
 
-/** A trafficPolicy as the model keeps it: TLS, PASSTHROUGH and port-level settings. */
-function policyManifest(tp: TrafficPolicy | null): Record<string, unknown> | undefined {
+/**
+ * A trafficPolicy: what the model keeps (TLS, PASSTHROUGH, port-level settings) over what its author
+ * wrote. A TLS block keeps its written fields while its mode stays; a new mode starts afresh, as
+ * ISTIO_MUTUAL takes no certificates of its own.
+ */
+function policyManifest(tp: TrafficPolicy | null, written: Manifest): Manifest | undefined {
   if (!tp) return undefined;
-  return {
-    ...(tp.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
-    ...(tp.tls ? { tls: tls(tp.tls) } : {}),
-    ...(tp.portLevel.length
-      ? {
-          portLevelSettings: tp.portLevel.map((p) => ({
-            port: { number: p.port },
-            ...(p.passthrough ? { loadBalancer: { simple: 'PASSTHROUGH' } } : {}),
-            ...(p.tls ? { tls: tls(p.tls) } : {}),
-          })),
-        }
-      : {}),
-  };
+  const out: Manifest = { ...written };
+  put(out, 'tls', tlsOver(tp.tls, record(written['tls'])));
+  if (tp.passthrough) out['loadBalancer'] = written['loadBalancer'] ?? { simple: 'PASSTHROUGH' };
+  const entries = records(written['portLevelSettings']);
+  put(
+    out,
+    'portLevelSettings',
+    tp.portLevel.length
+      ? tp.portLevel.map((p) => {
+          const wp = entries.find((e) => record(e['port'])['number'] === p.port) ?? {};
+          const e: Manifest = { ...wp, port: { number: p.port } };
+          put(e, 'tls', tlsOver(p.tls, record(wp['tls'])));
+          if (p.passthrough) e['loadBalancer'] = wp['loadBalancer'] ?? { simple: 'PASSTHROUGH' };
+          return e;
+        })
+      : undefined,
+  );
+  return out;
+}
+
+function tlsOver(t: ClientTls | null, written: Manifest): Manifest | undefined {
+  if (!t) return undefined;
+  return written['mode'] === t.mode ? { ...written, ...tls(t) } : tls(t);
+}
+
+/** Sets a key, or removes it for undefined. */
+function put(o: Manifest, key: string, v: unknown): void {
+  if (v === undefined) delete o[key];
+  else o[key] = v;
+}
+
+function record(v: unknown): Manifest {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Manifest) : {};
+}
+
+function records(v: unknown): Manifest[] {
+  return Array.isArray(v) ? v.map(record) : [];
 }

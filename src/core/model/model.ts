@@ -271,6 +271,11 @@ export interface DestinationRule extends IstioMeta {
   readonly trafficPolicy: TrafficPolicy | null;
   /** Absent or empty: no subsets. They act only where a VirtualService route sends to them. */
   readonly subsets?: readonly Subset[];
+  /**
+   * The spec as its author wrote it, when parsed from one: a printed revision of the rule keeps
+   * what the engine does not read (connection pools, outlier detection, certificates).
+   */
+  readonly written?: Readonly<Record<string, unknown>>;
 }
 
 /** An AuthorizationPolicy, reduced to its selector and the mTLS-only fields it uses. */

@@ -249,6 +249,7 @@ function destinationRule(o: Json, ns: string): DestinationRule {
     workloadSelector: ws,
     trafficPolicy: tp,
     ...(subsets.length ? { subsets } : {}),
+    written: spec,
   };
 }
 
