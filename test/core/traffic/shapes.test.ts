@@ -92,6 +92,7 @@ function classOf(idx: MeshIndex, client: string, svc: Service): ClientClass {
 const plain = (s: ServerShape | null) => (s ? { lead: s.lead, parts: [...s.parts], key: s.key } : null);
 const named = (r: DestinationRule | null | undefined) => (r === undefined ? 'varies' : r && `${r.namespace}/${r.name}`);
 
+// What a sidecar sends under a DestinationRule's policy for the port, row by row.
 t.test('signatureOf and sharedSignature', async (t) => {
   for (const row of fx.signatures) {
     await t.test(row.name, async (t) => {
@@ -113,6 +114,7 @@ t.test('signatureOf and sharedSignature', async (t) => {
   }
 });
 
+// What a client sends by the kind of its proxy, whatever its rule says.
 t.test('signatureOf by class kind', async (t) => {
   const idx = await mesh();
   for (const row of fx.kinds) {
@@ -122,6 +124,7 @@ t.test('signatureOf by class kind', async (t) => {
   }
 });
 
+// What a client workload's class sends towards a port: its proxy, its capture, its Sidecar scope, routes and self-calls.
 t.test('classSignature', async (t) => {
   const idx = await mesh();
   for (const row of fx.wire) {
@@ -131,6 +134,7 @@ t.test('classSignature', async (t) => {
   }
 });
 
+// The classes at a port grouped by signature, and the ports that share one list.
 t.test('signatureGroups', async (t) => {
   const idx = await mesh();
   const groupsAt = (ref: string) => {
@@ -153,6 +157,7 @@ t.test('signatureGroups', async (t) => {
   }
 });
 
+// The server shape of a port: protocol, service mode and the distinct endpoint parts, interned.
 t.test('serverShape', async (t) => {
   const idx = await mesh();
   // shapeOnce on an index that nothing else reads computes what serverShape memoises.
@@ -171,6 +176,7 @@ t.test('serverShape', async (t) => {
   }
 });
 
+// The shape of a port after a namespace- or mesh-level mode change, from its shape before.
 t.test('shapeWithBase', async (t) => {
   const idx = await mesh();
   for (const row of fx.transforms) {
@@ -205,6 +211,7 @@ t.test('shapeWithBase', async (t) => {
   });
 });
 
+// The verdict of a (signature, shape) pair, from a real connection, and whether it is kept.
 t.test('verdictOf', async (t) => {
   for (const row of fx.verdicts) {
     await t.test(row.name, async (t) => {
@@ -225,6 +232,7 @@ t.test('verdictOf', async (t) => {
   }
 });
 
+// The rule every sidecar class without a rule of its own namespace uses for foo/httpbin.
 t.test('sharedRule', async (t) => {
   for (const row of fx.sharedRules) {
     await t.test(row.name, async (t) => {
@@ -237,6 +245,7 @@ t.test('sharedRule', async (t) => {
   }
 });
 
+// sharedRule after a rule change in one namespace, from the one before.
 t.test('sharedRuleAfter', async (t) => {
   for (const row of fx.sharedRulesAfter) {
     await t.test(row.name, async (t) => {
