@@ -57,13 +57,18 @@ function indexHosts(idx: MeshIndex): HostIndex {
   return { exact, wildcard };
 }
 
+/** True when a VirtualService binds to the mesh's sidecars: no `gateways`, or `mesh` among them. */
+function forSidecars(vs: VirtualService): boolean {
+  return vs.gateways.length === 0 || vs.gateways.includes('mesh');
+}
+
 /**
  * Where a namespace's sidecars find a VirtualService, in the order Istio imports them
  * (`SelectVirtualServices` in pilot/pkg/model/virtualservice.go): 0 private to their own namespace,
  * 1 exported to it by name, 2 public; -1 when it is not visible there or is not for sidecars.
  */
 function importTier(vs: VirtualService, ns: string): number {
-  if (vs.gateways.length && !vs.gateways.includes('mesh')) return -1;
+  if (!forSidecars(vs)) return -1;
   const e = vs.exportTo;
   if (e === null || e.length === 0 || e.includes('*')) return 2;
   if (vs.namespace === ns && (e.includes('.') || e.includes(ns))) return 0;
@@ -180,7 +185,7 @@ export function routedAnywhere(idx: MeshIndex, svc: Service): boolean {
   const domain = idx.mesh.clusterDomain;
   return naming(idx, fqdn).some(
     (vs) =>
-      (vs.gateways.length === 0 || vs.gateways.includes('mesh')) &&
+      forSidecars(vs) &&
       vs.hosts.some((h) => hostMatches(resolveShortName(h, vs.namespace, domain), fqdn)) &&
       vs.routes.some((r) => r.destinations.some((d) => d.subset !== null && resolveShortName(d.host, vs.namespace, domain) === fqdn)),
   );

@@ -241,12 +241,6 @@ function lookupConsolidated(idx: MeshIndex, client: DrClient, fqdn: string, serv
   return fromExported(idx, idx.root, client, fqdn) ?? null;
 }
 
-/** The subsets a client's rule for a host defines, merged over the rules Istio consolidates. */
-function subsetsFor(idx: MeshIndex, client: DrClient, fqdn: string, serviceNs: string): readonly Subset[] {
-  if (idx.features.drGlobalLookup) return globalLookup(idx, fqdn)?.subsets ?? [];
-  return lookupConsolidated(idx, client, fqdn, serviceNs)?.subsets ?? [];
-}
-
 /** The `portLevelSettings` entry for a service port, if any. */
 function portEntry(tp: TrafficPolicy, port: number): PortTrafficPolicy | undefined {
   for (const p of tp.portLevel) if (p.port === port) return p;
@@ -339,8 +333,16 @@ export function resolveSubsetTls(
   port: number,
   name: string,
 ): { readonly resolution: DrResolution; readonly subset: Subset } | null {
-  const dr = lookupDestinationRule(idx, client, fqdn, serviceNs);
-  const subset = subsetsFor(idx, client, fqdn, serviceNs).find((s) => s.name === name);
+  // One lookup gives both the rule whose policy applies and the subsets merged with it.
+  let dr: DestinationRule | null;
+  let subsets: readonly Subset[] | undefined;
+  if (idx.features.drGlobalLookup) subsets = (dr = globalLookup(idx, fqdn))?.subsets;
+  else {
+    const c = lookupConsolidated(idx, client, fqdn, serviceNs);
+    dr = c ? (c.policyFrom ?? c.first) : null;
+    subsets = c?.subsets;
+  }
+  const subset = subsets?.find((s) => s.name === name);
   if (!dr || !subset) return null;
   const via = `${objectRef(dr)} (host ${dr.host}, subset ${name})`;
   return { resolution: { rule: dr, ...subsetPolicy(dr.trafficPolicy, subset, port), via }, subset };

@@ -1,5 +1,5 @@
 import type { Labels, MeshKind, OutcomeCode, Service, ServicePort, Workload } from '../model/model.js';
-import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
+import { memoTable, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { dialledAddresses, endpointsOf, protocolAt, type Endpoint, type PortProtocol } from '../mesh/endpoints.js';
 import { resolveClientTls, resolveSubsetTls, type DrResolution } from '../policy/destination-rule.js';
@@ -18,7 +18,6 @@ import { RULE_OF_CASE } from '../rules/registry.js';
 import { CAPTURE_ALL, capturesInbound, inboundBypass, outboundBypass } from '../mesh/capture.js';
 import { egressBypass, httpListenerPorts } from '../mesh/egress.js';
 import { routingOf, type RoutedSubset, type Routing } from '../mesh/routes.js';
-import { selectorMatches } from '../mesh/mesh-index.js';
 import type { OutboundCapture, SidecarScope } from '../model/model.js';
 
 const T_SERVICE_MODE = memoTable<ServicePort, ResolvedMode | 'headless-plaintext'>('auth:serviceMode');
