@@ -3,6 +3,7 @@
  * `kubectl apply -f -` takes exactly what the engine judged. JSON, which is YAML too.
  */
 import type { ClientTls, IstioObject, PeerMode, TrafficPolicy } from './model.js';
+import { asObject } from './objects.js';
 
 /** A manifest as plain data. */
 export type Manifest = Record<string, unknown>;
@@ -40,8 +41,12 @@ export function toManifest(o: IstioObject): Manifest {
       const w = o.written ?? {};
       const spec: Manifest = { ...w, host: o.host };
       put(spec, 'exportTo', o.exportTo ?? undefined);
-      put(spec, 'workloadSelector', o.workloadSelector ? { ...record(w['workloadSelector']), matchLabels: o.workloadSelector } : undefined);
-      put(spec, 'trafficPolicy', policyManifest(o.trafficPolicy, record(w['trafficPolicy'])));
+      put(
+        spec,
+        'workloadSelector',
+        o.workloadSelector ? { ...asObject(w['workloadSelector']), matchLabels: o.workloadSelector } : undefined,
+      );
+      put(spec, 'trafficPolicy', policyManifest(o.trafficPolicy, asObject(w['trafficPolicy'])));
       const subsets = o.subsets ?? [];
       put(
         spec,
@@ -51,7 +56,7 @@ export function toManifest(o: IstioObject): Manifest {
               const ws = records(w['subsets']).find((x) => x['name'] === sub.name) ?? {};
               const out: Manifest = { ...ws, name: sub.name };
               put(out, 'labels', Object.keys(sub.labels).length ? sub.labels : undefined);
-              put(out, 'trafficPolicy', policyManifest(sub.trafficPolicy, record(ws['trafficPolicy'])));
+              put(out, 'trafficPolicy', policyManifest(sub.trafficPolicy, asObject(ws['trafficPolicy'])));
               return out;
             })
           : undefined,
@@ -86,7 +91,7 @@ export function toManifest(o: IstioObject): Manifest {
 function policyManifest(tp: TrafficPolicy | null, written: Manifest): Manifest | undefined {
   if (!tp) return undefined;
   const out: Manifest = { ...written };
-  put(out, 'tls', tlsOver(tp.tls, record(written['tls'])));
+  put(out, 'tls', tlsOver(tp.tls, asObject(written['tls'])));
   if (tp.passthrough) out['loadBalancer'] = written['loadBalancer'] ?? { simple: 'PASSTHROUGH' };
   const entries = records(written['portLevelSettings']);
   put(
@@ -94,9 +99,9 @@ function policyManifest(tp: TrafficPolicy | null, written: Manifest): Manifest |
     'portLevelSettings',
     tp.portLevel.length
       ? tp.portLevel.map((p) => {
-          const wp = entries.find((e) => record(e['port'])['number'] === p.port) ?? {};
+          const wp = entries.find((e) => asObject(e['port'])['number'] === p.port) ?? {};
           const e: Manifest = { ...wp, port: { number: p.port } };
-          put(e, 'tls', tlsOver(p.tls, record(wp['tls'])));
+          put(e, 'tls', tlsOver(p.tls, asObject(wp['tls'])));
           if (p.passthrough) e['loadBalancer'] = wp['loadBalancer'] ?? { simple: 'PASSTHROUGH' };
           return e;
         })
@@ -116,10 +121,6 @@ function put(o: Manifest, key: string, v: unknown): void {
   else o[key] = v;
 }
 
-function record(v: unknown): Manifest {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Manifest) : {};
-}
-
 function records(v: unknown): Manifest[] {
-  return Array.isArray(v) ? v.map(record) : [];
+  return Array.isArray(v) ? v.map(asObject) : [];
 }
