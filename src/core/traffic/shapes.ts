@@ -183,7 +183,8 @@ function distinctParts(parts: readonly number[], n: number): number[] {
 /**
  * The shape of a port after a change of the namespace or mesh level, from its shape before, for a
  * namespace where no workload policy applies (PeerAuthentication alone in force): every sidecar
- * and ambient endpoint then takes the namespace's base mode, and the service its namespace mode.
+ * endpoint (and labelled endpoint past its sidecar) then takes the namespace's base mode, every
+ * ambient endpoint the same with DISABLE read as PERMISSIVE, and the service its namespace mode.
  * Transforms are memoised per (shape, base mode, DISABLE or not), so most ports cost a lookup.
  */
 export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: ResolvedMode['mode'], disabled: boolean): ServerShape {
@@ -201,7 +202,9 @@ export function shapeWithBase(idx: MeshIndex, before: ServerShape, base: Resolve
   for (let i = 0; i < n; i++) {
     const p = before.parts[i]!;
     const kind = p >> 3;
-    parts[i] = kind === KIND_CODE.sidecar ? (p & ~3) | MODE_CODE[base] : kind === KIND_CODE.ambient ? (p & ~3) | ambient : p;
+    // A labelled endpoint past its sidecar has its policy read like a sidecar's (computeShape).
+    const takesBase = kind === KIND_CODE.sidecar || (kind === KIND_CODE.none && (p & 4) !== 0);
+    parts[i] = takesBase ? (p & ~3) | MODE_CODE[base] : kind === KIND_CODE.ambient ? (p & ~3) | ambient : p;
   }
   perShape.set(k, (s = internShape(idx, lead, parts, n)));
   return s;
