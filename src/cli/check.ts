@@ -1,6 +1,6 @@
 import type { Change, IstioObject, Mode } from '../core/model/model.js';
 import { objectRef } from '../core/model/model.js';
-import { InvalidObjectError, UnsupportedKindError } from '../core/model/errors.js';
+import { InputError, InvalidObjectError, UnsupportedKindError } from '../core/model/errors.js';
 import { isJudged, parseIstioObject, parseIstioRef, type IstioRef } from '../core/model/objects.js';
 import { decide, type Verdict } from '../core/verdict/decision.js';
 import { judgeChange } from '../core/judge.js';
@@ -26,6 +26,8 @@ export interface ObjectVerdict {
 /** Reads the objects of a change file; for deletes only their identity is needed. */
 export async function loadChanges(paths: readonly string[], refsOnly: boolean): Promise<(IstioObject | IstioRef)[]> {
   const docs = await loadManifests(paths);
+  // An empty change file is a mistake in a pipeline (a glob that matched nothing, a failed render), not an allow.
+  if (docs.length === 0) throw new InputError(`${paths.join(', ')}: no objects to check`);
   return docs.map((d) => {
     if (!isJudged(d.obj))
       throw new UnsupportedKindError(
