@@ -75,15 +75,20 @@ function importTier(vs: VirtualService, ns: string): number {
   return e.includes(ns) ? 1 : -1;
 }
 
+/** A VirtualService that names a host: exactly, or only through wildcards (the most specific one it has). */
+interface Naming {
+  readonly vs: VirtualService;
+  /** Null when one of its hosts is the host itself. */
+  readonly wildcard: string | null;
+}
+
 /**
- * The VirtualServices that a namespace's sidecars may use for a Service, in import order (by tier,
- * then the oldest): those that name the host exactly, and the wildcard one whose host is the most
- * specific (`separateVSHostsAndServices` in pilot/pkg/networking/core/route/route.go).
+ * The VirtualServices that a namespace's sidecars import and that name a host, in import order: by
+ * tier, then the oldest (the order `SelectVirtualServices` gives every later step).
  */
-function virtualServicesFor(idx: MeshIndex, ns: string, fqdn: string): VirtualService[] {
+function visibleFor(idx: MeshIndex, ns: string, fqdn: string): Naming[] {
   const domain = idx.mesh.clusterDomain;
-  const candidates: { vs: VirtualService; tier: number; wildcard: string | null }[] = [];
-  let mostSpecific: string | null = null;
+  const found: (Naming & { tier: number })[] = [];
   for (const vs of naming(idx, fqdn)) {
     const tier = importTier(vs, ns);
     if (tier < 0) continue;
@@ -95,14 +100,24 @@ function virtualServicesFor(idx: MeshIndex, ns: string, fqdn: string): VirtualSe
       if (!isWildcard(host)) exact = true;
       else if (wildcard === null || compareSpecificity(host, wildcard) < 0) wildcard = host;
     }
-    if (!exact && wildcard === null) continue;
-    candidates.push({ vs, tier, wildcard: exact ? null : wildcard });
-    if (!exact && (mostSpecific === null || compareSpecificity(wildcard!, mostSpecific) < 0)) mostSpecific = wildcard;
+    if (exact || wildcard !== null) found.push({ vs, tier, wildcard: exact ? null : wildcard });
   }
-  return candidates
-    .filter((c) => c.wildcard === null || c.wildcard === mostSpecific)
-    .sort((a, b) => a.tier - b.tier || byCreation(a.vs, b.vs))
-    .map((c) => c.vs);
+  return found.sort((a, b) => a.tier - b.tier || byCreation(a.vs, b.vs));
+}
+
+/**
+ * The VirtualServices whose HTTP routes may claim a Service's virtual host, in order. Any that
+ * names the host exactly shuts the wildcard ones out, however old; without one, only the first
+ * VirtualService holding the most specific matching wildcard is left (istiod's
+ * `computeWildcardHostVirtualServiceIndex` in pilot/pkg/model/sidecar.go, read by
+ * `separateVSHostsAndServices` in pilot/pkg/networking/core/route/route.go).
+ */
+function httpCandidates(visible: readonly Naming[]): VirtualService[] {
+  const exact = visible.filter((n) => n.wildcard === null);
+  if (exact.length) return exact.map((n) => n.vs);
+  let best: Naming | undefined;
+  for (const n of visible) if (!best || compareSpecificity(n.wildcard!, best.wildcard!) < 0) best = n;
+  return best ? [best.vs] : [];
 }
 
 /** True when a route serves calls of a protocol on a port. */
@@ -156,7 +171,10 @@ function findRouting(idx: MeshIndex, ns: string, svc: Service, port: ServicePort
   const proto = protocolAt(idx, port);
   if (proto === 'udp') return null;
   const fqdn = idx.fqdn(svc);
-  const found = routesFor(virtualServicesFor(idx, ns, fqdn), proto, port.port);
+  const visible = visibleFor(idx, ns, fqdn);
+  // TCP and TLS routes take every VirtualService any of whose hosts matches, exact or wildcard
+  // (`getConfigsForHost` in pilot/pkg/networking/core/tls.go).
+  const found = routesFor(proto === 'http' ? httpCandidates(visible) : visible.map((n) => n.vs), proto, port.port);
   if (!found) return null;
   const { vs, routes } = found;
   const to: RoutedSubset[] = [];
