@@ -382,7 +382,7 @@ export class MeshIndex {
     if (this.features.drGlobalLookup) return true;
     const either = [prev, next].filter((d): d is DestinationRule => d !== undefined);
     for (const d of either) {
-      if (this.features.drWorkloadSelector && !isEmptySelector(d.workloadSelector)) return false;
+      if (this.features.drWorkloadSelector && d.workloadSelector !== null) return false;
       if (d.exportTo?.some((e) => e !== '*' && e !== '.')) return false;
     }
     const ns = either[0]!.namespace;

@@ -48,10 +48,10 @@ function legacy(idx: MeshIndex, o: LegacyPolicy): string[] {
 function destinationRule(idx: MeshIndex, o: DestinationRule): string[] {
   if (!o.trafficPolicy) return [];
   const host = drHost(idx, o);
-  const sel = JSON.stringify(o.workloadSelector ?? {});
+  const sel = JSON.stringify(o.workloadSelector);
   const older = idx
     .destinationRules(o.namespace)
-    .find((d) => d.trafficPolicy && drHost(idx, d) === host && JSON.stringify(d.workloadSelector ?? {}) === sel);
+    .find((d) => d.trafficPolicy && drHost(idx, d) === host && JSON.stringify(d.workloadSelector) === sel);
   return older && !same(older, o)
     ? [`the trafficPolicy of ${objectRef(o)} is ignored: ${objectRef(older)} is older and sets one for host ${host}`]
     : [];
