@@ -29,14 +29,17 @@ const SERVER_FIRST_PORTS: ReadonlySet<number> = new Set([25, 53, 3306, 27017]);
 
 /**
  * The protocol of a Service port as Istio reads it: `appProtocol` when set, else the port name up to
- * its first `-` (`http-web`; `grpc-web…` whole). A name Istio does not know, or none, means protocol
+ * its first `-` (`http-web`; any `grpc-web…` is gRPC-Web). A name Istio does not know, or none, means protocol
  * sniffing: the sidecar detects plaintext HTTP and treats it as HTTP (the application is taken to
  * speak HTTP), except on the ports whose servers speak first, which are TCP.
  */
 export function portProtocol(p: ServicePort): PortProtocol | 'udp' {
   if (p.protocol && p.protocol.toUpperCase() !== 'TCP') return 'udp';
   const raw = (p.appProtocol ?? p.name ?? '').toLowerCase();
-  const name = raw.startsWith('grpc-web') || raw.startsWith('kubernetes.io/') ? raw : raw.split('-')[0]!;
+  // Any name that starts with grpc-web is gRPC-Web, whatever follows (`ConvertProtocol` in
+  // pkg/config/kube/conversion.go checks this prefix before it splits the name).
+  if (raw.startsWith('grpc-web')) return 'http';
+  const name = raw.startsWith('kubernetes.io/') ? raw : raw.split('-')[0]!;
   if (HTTP.has(name)) return 'http';
   if (TLS.has(name)) return 'tls';
   if (TCP.has(name)) return 'tcp';
