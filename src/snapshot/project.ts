@@ -217,7 +217,7 @@ function workloadFrom(obj: Json, owner: OwnerInfo, ns: Labels, d: LoadedDoc, pod
   const isPod = String(obj['kind']) === 'Pod';
   const mem = isPod ? podMembership(shape(t), ns) : predictMembership(shape(t), ns);
   const lbls =
-    mem.tlsMode !== undefined && t.labels['security.istio.io/tlsMode'] === undefined
+    mem.tlsMode !== undefined && t.labels['security.istio.io/tlsMode'] !== mem.tlsMode
       ? { ...t.labels, 'security.istio.io/tlsMode': mem.tlsMode }
       : t.labels;
   return {

@@ -1,5 +1,5 @@
 /**
- * Host names as Istio compares them (istio-semantics.md §3.3).
+ * Host names as Istio compares them (docs/semantics.md §3.3).
  */
 
 /** The FQDN of a Kubernetes Service. */

@@ -28,7 +28,7 @@ function ambient(pod: PodShape, ns: Labels): string | undefined {
   return undefined;
 }
 
-/** Membership of a running pod, from its strongest signal (istio-semantics.md §6.1). */
+/** Membership of a running pod, from its strongest signal (docs/semantics.md §6.1). */
 export function podMembership(pod: PodShape, ns: Labels): Membership {
   const tlsMode = pod.labels[TLS_LABEL];
   const withTls = tlsMode !== undefined ? { tlsMode } : {};
@@ -45,19 +45,24 @@ export function podMembership(pod: PodShape, ns: Labels): Membership {
 
 /**
  * Predicted membership of a pod template that has no pods yet: the injection webhook's selectors
- * and `injectRequired` (istio-semantics.md §6.2), then ambient enrolment.
+ * and `injectRequired` (docs/semantics.md §6.2), then ambient enrolment.
  */
 export function predictMembership(pod: PodShape, ns: Labels): Membership {
   const seen = podMembership(pod, ns);
   if (seen.mesh === 'sidecar') return seen;
+  // The injector's template writes the label unless the pod sets one (`| default "istio"`, which
+  // also replaces an empty value).
   const predicted = (signal: string): Membership => ({
     mesh: 'sidecar',
     signal: `predicted: ${signal}`,
-    tlsMode: pod.labels[TLS_LABEL] ?? 'istio',
+    tlsMode: pod.labels[TLS_LABEL] || 'istio',
   });
+  // A pod that is not injected keeps the label it has, as a running one does.
+  const own = pod.labels[TLS_LABEL];
+  const withTls = own !== undefined ? { tlsMode: own } : {};
   const none = (signal: string): Membership => {
     const a = ambient(pod, ns);
-    return a ? { mesh: 'ambient', signal: `predicted: ${a}` } : { mesh: 'none', signal: `predicted: ${signal}` };
+    return a ? { mesh: 'ambient', signal: `predicted: ${a}`, ...withTls } : { mesh: 'none', signal: `predicted: ${signal}`, ...withTls };
   };
   if (pod.hostNetwork) return none('hostNetwork pods are never injected');
   // The pod label takes precedence over the deprecated annotation of the same name.
@@ -74,7 +79,9 @@ export function predictMembership(pod: PodShape, ns: Labels): Membership {
   }
   // Without namespace labels only the pod's labels reach the webhook's objectSelector.
   if (pod.labels['sidecar.istio.io/inject'] === 'true') return predicted('pod label sidecar.istio.io/inject=true');
-  if (pod.labels['istio.io/rev'] !== undefined && pod.labels['sidecar.istio.io/inject'] !== 'false')
+  // The revision's object webhook selects the pod by label; injectRequired then reads the opt-out
+  // from the label, else the annotation.
+  if (pod.labels['istio.io/rev'] !== undefined && podInject !== 'false')
     return predicted(`pod label istio.io/rev=${pod.labels['istio.io/rev']}`);
   return none('namespace not labelled for injection');
 }

@@ -18,7 +18,7 @@ export function atLeast(v: IstioVersion, major: number, minor: number): boolean 
   return v.major > major || (v.major === major && v.minor >= minor);
 }
 
-/** Version switches that change mTLS behaviour (istio-semantics.md §1–§4). */
+/** Version switches that change mTLS behaviour (docs/semantics.md §1–§4). */
 export interface VersionFeatures {
   /** PeerAuthentication exists (1.5+). */
   readonly peerAuthentication: boolean;

@@ -194,7 +194,7 @@ function peerAuthentication(o: Json, ns: string): PeerAuthentication {
 function clientTls(v: unknown, field: string): ClientTls | null {
   if (v === undefined || v === null) return null;
   const t = obj(v, field);
-  // A tls block without mode is DISABLE: the enum's zero value (istio-semantics.md §3.1).
+  // A tls block without mode is DISABLE: the enum's zero value (docs/semantics.md §3.1).
   const mode = enumValue(t['mode'], TLS_MODES, `${field}.mode`, 'DISABLE');
   const credentialName = str(t['credentialName'], `${field}.credentialName`);
   const sans = list(t['subjectAltNames'], `${field}.subjectAltNames`).map((s, i) => str(s, `${field}.subjectAltNames[${i}]`)!);

@@ -26,7 +26,7 @@ export interface ResolvedMode {
   readonly source: string;
 }
 
-/** The three PeerAuthentication levels that apply to one workload (istio-semantics.md §1.2–§1.3). */
+/** The three PeerAuthentication levels that apply to one workload (docs/semantics.md §1.2–§1.3). */
 export interface PeerAuthLevels {
   readonly mesh: PeerAuthentication | undefined;
   readonly namespace: PeerAuthentication | undefined;
@@ -98,7 +98,7 @@ function modeOf(idx: MeshIndex, p: PeerAuthentication): ResolvedMode {
 }
 
 /**
- * Istio's `ComposePeerAuthentication` for one workload port (istio-semantics.md §1.4):
+ * Istio's `ComposePeerAuthentication` for one workload port (docs/semantics.md §1.4):
  * PERMISSIVE by default, UNSET inherits, port-level settings of the workload policy keyed by the
  * container port.
  */
@@ -138,7 +138,7 @@ export function anyPeerAuth(l: PeerAuthLevels): boolean {
 }
 
 /**
- * The legacy v1alpha1 policy for a Service port (istio-semantics.md §2.3): service+port, then
+ * The legacy v1alpha1 policy for a Service port (docs/semantics.md §2.3): service+port, then
  * service, then the namespace `default` Policy, then MeshPolicy `default`. Undefined when none.
  */
 export function legacyPolicyFor(idx: MeshIndex, svc: Service, port: ServicePort): LegacyPolicy | undefined {

@@ -133,7 +133,7 @@ function passthroughPlaintext(idx: MeshIndex, svc: Service, port: ServicePort): 
   return eps.length === 0 || eps.some((e) => e.workload?.labels['security.istio.io/tlsMode'] !== 'istio');
 }
 
-/** The service-wide mode that auto mTLS infers on the client side (istio-semantics.md §4.3–§4.4). */
+/** The service-wide mode that auto mTLS infers on the client side (docs/semantics.md §4.3–§4.4). */
 function inferredServiceMode(idx: MeshIndex, svc: Service, port: ServicePort): ResolvedMode | 'headless-plaintext' {
   if (svc.headless && passthroughPlaintext(idx, svc, port)) return 'headless-plaintext';
   const f = idx.features;
