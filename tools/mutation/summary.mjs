@@ -1,0 +1,55 @@
+// npm run mutation:summary [-- --survivors]: the score of every file measured in .stryker/parts/
+// (each part's latest run), by folder and in all, as Stryker counts it: killed and timed-out
+// mutants over those that compiled. --survivors lists each surviving or uncovered mutant.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = '.stryker/parts';
+const survivors = process.argv.includes('--survivors');
+if (!existsSync(dir)) {
+  console.error('no mutation results yet: run npm run mutation:part first');
+  process.exit(2);
+}
+/** The latest result per file: parts may overlap, and the newer report wins. */
+const files = new Map();
+const reports = readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && !f.endsWith('.incremental.json') && !f.endsWith('.config.json'))
+  .map((f) => ({ f, at: JSON.parse(readFileSync(join(dir, f), 'utf8')), when: statSync(join(dir, f)).mtimeMs }));
+for (const { f, at, when } of reports) {
+  for (const [path, file] of Object.entries(at.files)) {
+    const seen = files.get(path);
+    if (!seen || seen.when < when) files.set(path, { when, part: f, file });
+  }
+}
+const count = (mutants) => {
+  const c = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };
+  for (const m of mutants) if (m.status in c) c[m.status]++;
+  return c;
+};
+const score = (c) => {
+  const valid = c.Killed + c.Timeout + c.Survived + c.NoCoverage;
+  return valid ? `${((100 * (c.Killed + c.Timeout)) / valid).toFixed(1)} %` : '-';
+};
+const add = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] + b[k]]));
+const zero = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };
+const byFolder = new Map();
+let all = zero;
+console.log('file\tkilled\ttimeout\tsurvived\tno coverage\tscore');
+for (const [path, { file }] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+  const c = count(file.mutants);
+  console.log(`${path}\t${c.Killed}\t${c.Timeout}\t${c.Survived}\t${c.NoCoverage}\t${score(c)}`);
+  const folder = path.split('/').slice(0, -1).join('/');
+  byFolder.set(folder, add(byFolder.get(folder) ?? zero, c));
+  all = add(all, c);
+  if (survivors) {
+    const lines = file.source.split('\n');
+    for (const m of file.mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage')) {
+      const l = m.location.start.line;
+      const code = lines[l - 1].trim().slice(0, 100);
+      console.log(`  ${path}:${l} ${m.status} ${m.mutatorName}: ${code} => ${String(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 70)}`);
+    }
+  }
+}
+console.log('');
+for (const [folder, c] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) console.log(`${folder}\t${c.Killed}\t${c.Timeout}\t${c.Survived}\t${c.NoCoverage}\t${score(c)}`);
+console.log(`all measured\t${all.Killed}\t${all.Timeout}\t${all.Survived}\t${all.NoCoverage}\t${score(all)}`);
