@@ -6,7 +6,7 @@ import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapsho
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
-import type { Traffic } from '../../src/core/model/model.js';
+import type { Service, ServicePort, Traffic } from '../../src/core/model/model.js';
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();
@@ -78,4 +78,13 @@ export async function buildIndex(c: EngineCase): Promise<MeshIndex> {
 /** Parses the change objects of a case. */
 export function changeObjects(c: EngineCase) {
   return parseManifests(c.change ?? '', 'change').map((d) => parseIstioObject(d.obj));
+}
+
+/** The Service port named `ns/name:port` in an index; throws when there is none. */
+export function portAt(idx: MeshIndex, ref: string): { svc: Service; port: ServicePort } {
+  const m = /^(.+)\/(.+):(\d+)$/.exec(ref);
+  const svc = m ? idx.services(m[1]!).find((s) => s.name === m[2]) : undefined;
+  const port = svc?.ports.find((p) => p.port === Number(m![3]));
+  if (!svc || !port) throw new Error(`no port ${ref}`);
+  return { svc, port };
 }

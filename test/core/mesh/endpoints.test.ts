@@ -13,7 +13,7 @@ import {
 } from '../../../src/core/mesh/endpoints.js';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { ContainerPort, Service, ServicePort, Workload } from '../../../src/core/model/model.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, portAt } from '../../helpers/engine.js';
 
 type Protocol = ReturnType<typeof portProtocol>;
 interface Fixture {
@@ -35,15 +35,6 @@ function mesh(fresh = false): Promise<MeshIndex> {
   if (fresh) return build();
   shared ??= build();
   return shared;
-}
-
-/** A port named `ns/name:port`. */
-function portAt(idx: MeshIndex, ref: string): { svc: Service; port: ServicePort } {
-  const m = /^(.+)\/(.+):(\d+)$/.exec(ref)!;
-  const svc = idx.services(m[1]!).find((s) => s.name === m[2]);
-  const port = svc?.ports.find((p) => p.port === Number(m[3]));
-  if (!svc || !port) throw new Error(`no port ${ref}`);
-  return { svc, port };
 }
 
 const plain = (es: readonly Endpoint[]) =>

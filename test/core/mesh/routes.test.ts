@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
-import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import { routedAnywhere, routeViews, routingOf } from '../../../src/core/mesh/routes.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, portAt } from '../../helpers/engine.js';
 
 interface VsRow {
   name: string;
@@ -44,12 +43,6 @@ function manifests(vses: readonly VsRow[]): string {
       }),
     )
     .join('---\n');
-}
-
-function portAt(idx: MeshIndex, ref: string) {
-  const m = /^(.+)\/(.+):(\d+)$/.exec(ref)!;
-  const svc = idx.services(m[1]!).find((s) => s.name === m[2])!;
-  return { svc, port: svc.ports.find((p) => p.port === Number(m[3]))! };
 }
 
 for (const row of fx.rows) {

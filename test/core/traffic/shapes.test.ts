@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
-import type { DestinationRule, MeshKind, Service, ServicePort } from '../../../src/core/model/model.js';
+import type { DestinationRule, MeshKind, Service } from '../../../src/core/model/model.js';
 import { parseIstioObject } from '../../../src/core/model/objects.js';
 import { portPolicy, type PortPolicy } from '../../../src/core/policy/destination-rule.js';
 import type { ResolvedMode } from '../../../src/core/policy/peer-auth.js';
@@ -23,7 +23,7 @@ import {
   type ClientSig,
   type ServerShape,
 } from '../../../src/core/traffic/shapes.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, portAt } from '../../helpers/engine.js';
 
 type Shape = { lead: number; parts: number[]; key: number | string };
 type RuleRef = string | null;
@@ -65,15 +65,6 @@ function mesh(version = '', fresh = false): Promise<MeshIndex> {
   let p = indexes.get(version);
   if (!p) indexes.set(version, (p = build()));
   return p;
-}
-
-/** A port named `ns/name:port`. */
-function portAt(idx: MeshIndex, ref: string): { svc: Service; port: ServicePort } {
-  const m = /^(.+)\/(.+):(\d+)$/.exec(ref)!;
-  const svc = idx.services(m[1]!).find((s) => s.name === m[2]);
-  const port = svc?.ports.find((p) => p.port === Number(m[3]));
-  if (!svc || !port) throw new Error(`no port ${ref}`);
-  return { svc, port };
 }
 
 function shapeAt(idx: MeshIndex, ref: string): ServerShape | null {
