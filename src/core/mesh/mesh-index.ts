@@ -25,6 +25,15 @@ export function selectorMatches(selector: Labels, labels: Labels): boolean {
   return true;
 }
 
+/**
+ * True when a DestinationRule sets a workloadSelector, even an empty one: istiod tests the field for
+ * presence, so `{}` picks every sidecar of the rule's namespace and keeps the rule unexported
+ * (docs/semantics.md §3.5).
+ */
+export function hasWorkloadSelector(dr: { readonly workloadSelector: Labels | null }): boolean {
+  return dr.workloadSelector !== null;
+}
+
 /** True when a selector is null or has no labels. */
 export function isEmptySelector(s: Labels | null): boolean {
   if (!s) return true;
@@ -382,7 +391,7 @@ export class MeshIndex {
     if (this.features.drGlobalLookup) return true;
     const either = [prev, next].filter((d): d is DestinationRule => d !== undefined);
     for (const d of either) {
-      if (this.features.drWorkloadSelector && d.workloadSelector !== null) return false;
+      if (this.features.drWorkloadSelector && hasWorkloadSelector(d)) return false;
       if (d.exportTo?.some((e) => e !== '*' && e !== '.')) return false;
     }
     const ns = either[0]!.namespace;

@@ -1,7 +1,7 @@
 import type { ClientTls, DestinationRule, Labels, PortTrafficPolicy, Subset, TlsMode, TrafficPolicy } from '../model/model.js';
 import { objectRef } from '../model/model.js';
 import { compareSpecificity, hostMatches, resolveShortName } from '../mesh/hosts.js';
-import { memoTable, byCreation, type MeshIndex } from '../mesh/mesh-index.js';
+import { memoTable, byCreation, hasWorkloadSelector, type MeshIndex } from '../mesh/mesh-index.js';
 import {
   consolidatedForClient,
   exportedTo,
@@ -73,9 +73,7 @@ export function drHost(idx: MeshIndex, dr: DestinationRule): string {
 }
 
 function hasSelector(idx: MeshIndex, dr: DestinationRule): boolean {
-  // An empty workloadSelector is still a selector: it picks every sidecar of the rule's namespace
-  // and, like any selector, keeps the rule out of other namespaces.
-  return idx.features.drWorkloadSelector && dr.workloadSelector !== null;
+  return idx.features.drWorkloadSelector && hasWorkloadSelector(dr);
 }
 
 /** Namespaces that some DR's exportTo names explicitly: their clients see a view of their own. */

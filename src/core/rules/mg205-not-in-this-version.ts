@@ -1,6 +1,7 @@
 import type { ConfigRule } from './rule.js';
 import { objectRef } from '../model/model.js';
 import { configFinding } from './config-finding.js';
+import { hasWorkloadSelector } from '../mesh/mesh-index.js';
 
 /** MG205: the object or field has no effect in the mesh's Istio version. */
 export const notInThisVersion: ConfigRule = {
@@ -18,7 +19,7 @@ export const notInThisVersion: ConfigRule = {
     } else if ((o.kind === 'Policy' || o.kind === 'MeshPolicy') && !f.legacyPolicies) {
       msg = `${objectRef(o)} has no effect: authentication.istio.io/v1alpha1 was removed in Istio 1.6 and this mesh runs ${v}`;
       fix = 'use a security.istio.io PeerAuthentication instead';
-    } else if (o.kind === 'DestinationRule' && o.workloadSelector !== null && !f.drWorkloadSelector) {
+    } else if (o.kind === 'DestinationRule' && hasWorkloadSelector(o) && !f.drWorkloadSelector) {
       msg = `the workloadSelector of ${objectRef(o)} is ignored before Istio 1.14 (this mesh runs ${v}), so the rule applies to every client`;
       fix = 'remove the workloadSelector, or upgrade Istio';
     }

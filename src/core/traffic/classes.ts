@@ -1,5 +1,5 @@
 import type { MeshKind, Service, Workload } from '../model/model.js';
-import { memoTable, pushInto, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
+import { hasWorkloadSelector, memoTable, pushInto, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
 import { drHost, namedExportNamespaces } from '../policy/destination-rule.js';
 import { hostMatches, isWildcard } from '../mesh/hosts.js';
 import type { ClientRep } from './outcome.js';
@@ -90,7 +90,7 @@ function keyParts(idx: MeshIndex, w: Workload): { kind: MeshKind; view: string; 
   let sel = '';
   if (view !== '*' && idx.features.drWorkloadSelector) {
     for (const dr of idx.destinationRules(w.namespace)) {
-      if (dr.workloadSelector !== null && selectorMatches(dr.workloadSelector, w.labels)) sel += `${dr.name},`;
+      if (hasWorkloadSelector(dr) && selectorMatches(dr.workloadSelector!, w.labels)) sel += `${dr.name},`;
     }
   }
   return { kind: 'sidecar', view, sel, excl };
