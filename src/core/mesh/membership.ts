@@ -28,10 +28,15 @@ function ambient(pod: PodShape, ns: Labels): string | undefined {
   return undefined;
 }
 
+/** The pod's own tlsMode label as a Membership field: absent when the pod has none. */
+function ownTlsMode(pod: PodShape): { tlsMode?: string } {
+  const tlsMode = pod.labels[TLS_LABEL];
+  return tlsMode !== undefined ? { tlsMode } : {};
+}
+
 /** Membership of a running pod, from its strongest signal (docs/semantics.md §6.1). */
 export function podMembership(pod: PodShape, ns: Labels): Membership {
-  const tlsMode = pod.labels[TLS_LABEL];
-  const withTls = tlsMode !== undefined ? { tlsMode } : {};
+  const withTls = ownTlsMode(pod);
   if (pod.containers.some((c) => c.name === 'istio-proxy')) return { mesh: 'sidecar', signal: 'istio-proxy container', ...withTls };
   if (pod.initContainers.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always')) {
     return { mesh: 'sidecar', signal: 'native sidecar istio-proxy (init container, restartPolicy Always)', ...withTls };
@@ -39,7 +44,7 @@ export function podMembership(pod: PodShape, ns: Labels): Membership {
   if (pod.annotations['sidecar.istio.io/status']) return { mesh: 'sidecar', signal: 'sidecar.istio.io/status annotation', ...withTls };
   const a = ambient(pod, ns);
   if (a) return { mesh: 'ambient', signal: a, ...withTls };
-  if (tlsMode === 'istio') return { mesh: 'none', signal: `no sidecar, yet labelled ${TLS_LABEL}=istio`, tlsMode };
+  if (withTls.tlsMode === 'istio') return { mesh: 'none', signal: `no sidecar, yet labelled ${TLS_LABEL}=istio`, ...withTls };
   return { mesh: 'none', signal: 'no sidecar', ...withTls };
 }
 
@@ -58,8 +63,7 @@ export function predictMembership(pod: PodShape, ns: Labels): Membership {
     tlsMode: pod.labels[TLS_LABEL] || 'istio',
   });
   // A pod that is not injected keeps the label it has, as a running one does.
-  const own = pod.labels[TLS_LABEL];
-  const withTls = own !== undefined ? { tlsMode: own } : {};
+  const withTls = ownTlsMode(pod);
   const none = (signal: string): Membership => {
     const a = ambient(pod, ns);
     return a ? { mesh: 'ambient', signal: `predicted: ${a}`, ...withTls } : { mesh: 'none', signal: `predicted: ${signal}`, ...withTls };
