@@ -25,7 +25,8 @@ function stepText(s: Step, n: number): string[] {
   return [head, `       ${JSON.stringify(toManifest(s.change.object))}`];
 }
 
-function text(p: Plan, denyOn: string): string {
+/** The plan as `mtls-guard plan` prints it: readiness, the numbered steps with their manifests, what stays blocked. */
+export function planText(p: Plan, denyOn: string): string {
   const out: string[] = [`Readiness for STRICT (deny on ${denyOn}):`];
   for (const r of [...p.namespaces, p.mesh]) {
     const state = r.already ? 'already STRICT' : r.ready ? 'ready' : `blocked by ${r.blocking.length} connection(s)`;
@@ -92,6 +93,6 @@ export async function runPlan(argv: readonly string[], io: Io): Promise<number> 
   const { idx, notes } = await loadIndex(args.paths, args, args.telemetry);
   if (args.format === 'text') for (const n of notes) io.err(`note: ${n}\n`);
   const p = makePlan(idx, { denyOn: args.denyOn });
-  io.out(args.format === 'json' ? json(p) : args.format === 'lines' ? lines(p) : text(p, args.denyOn));
+  io.out(args.format === 'json' ? json(p) : args.format === 'lines' ? lines(p) : planText(p, args.denyOn));
   return p.complete ? EXIT.ok : EXIT.denied;
 }

@@ -4,7 +4,7 @@
  * before it: no step breaks anything that `check` would deny. Steps that need a person (inject a
  * sidecar and restart) are named as such, after the steps the engine can take.
  */
-import type { Change, IstioObject, Service, ServicePort, Workload } from '../model/model.js';
+import type { Change, PeerAuthentication, Service, ServicePort, Workload } from '../model/model.js';
 import { objectRef, serviceLabel } from '../model/model.js';
 import type { Finding } from '../model/findings.js';
 import { byCreation, isEmptySelector, selectorMatches, type MeshIndex } from '../mesh/mesh-index.js';
@@ -43,7 +43,7 @@ export interface Blocked {
   /** What a person could do, as the proven fixes of its first blocking findings say. */
   readonly needs: readonly string[];
   /** The mesh the scope was judged on. */
-  readonly at?: MeshIndex;
+  readonly at: MeshIndex;
 }
 
 /** Readiness before any step, the steps, what stays blocked, and whether the plan ends in mesh-wide STRICT. */
@@ -55,8 +55,17 @@ export interface Plan {
   readonly complete: boolean;
 }
 
-/** An exception the plan took. */
+/** An exception: a workload policy that keeps some ports PERMISSIVE, new or updated. */
+interface Exception {
+  readonly operation: 'CREATE' | 'UPDATE';
+  readonly object: PeerAuthentication;
+  /** For an update, the policy as it was: what undoing the exception restores. */
+  readonly before?: PeerAuthentication;
+}
+
+/** An exception the plan took, and the step that wrote it. */
 interface Taken {
+  readonly exception: Exception;
   readonly step: ChangeStep;
 }
 
@@ -124,7 +133,7 @@ function advance(idx: MeshIndex, scope: Scope, opts: ReadinessOptions, steps: St
       blocked.push({ scope: name, findings: j.verdict.wouldDeny, needs: [], at: idx });
       return idx;
     }
-    mine.push({ step: { kind: 'prepare', scope: name, change, says: describe(change) } });
+    mine.push({ exception: change, step: { kind: 'prepare', scope: name, change, says: describe(change) } });
     cur = j.after;
   }
   const again = readinessOf(cur, scope, opts);
@@ -179,7 +188,7 @@ function blockedPorts(idx: MeshIndex, scope: Scope, blocking: readonly Finding[]
  * The exception that keeps a Service's container ports PERMISSIVE: the workload policy already in
  * force for its pods (the oldest that selects them), with the ports added, or a new one.
  */
-function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): Change | undefined {
+function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): Exception | undefined {
   const pods = idx.endpoints(svc);
   if (pods.length === 0) return undefined;
   const inForce = idx
@@ -187,25 +196,27 @@ function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): C
     .filter((p) => !isEmptySelector(p.selector) && pods.every((w) => selectorMatches(p.selector!, w.labels)))
     .sort(byCreation)[0];
   const ports = Object.fromEntries([...cps].sort((a, b) => a - b).map((p) => [p, 'PERMISSIVE' as const]));
-  if (inForce) return { operation: 'UPDATE', object: { ...inForce, portLevel: { ...inForce.portLevel, ...ports } } };
+  if (inForce) {
+    // Another Service of the same pods may have asked for these ports already.
+    if ([...cps].every((p) => inForce.portLevel[p] === 'PERMISSIVE')) return undefined;
+    return { operation: 'UPDATE', object: { ...inForce, portLevel: { ...inForce.portLevel, ...ports } }, before: inForce };
+  }
   const [r] = keepPortPermissive(idx, svc.namespace, `${svc.name}-permissive`, svc.selector!, [...cps][0]!, svcName(svc));
   if (r?.change.kind !== 'object' || r.change.object.kind !== 'PeerAuthentication') return undefined;
   return { operation: 'CREATE', object: { ...r.change.object, portLevel: ports } };
 }
 
-/** A prepared change in words, without its manifest (printed beside it). */
-function describe(c: Change): string {
-  const o = c.object;
-  const ref = objectRef(o);
-  const verb = c.operation === 'CREATE' ? 'create' : 'update';
-  if (o.kind === 'PeerAuthentication') {
-    const ports = Object.entries(o.portLevel)
-      .filter(([, m]) => m === 'PERMISSIVE')
-      .map(([p]) => p);
-    return `${verb} ${ref}: keep port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} PERMISSIVE for callers without a sidecar`;
-  }
-  if (o.kind === 'DestinationRule') return `${verb} ${ref}: tls.mode ${o.trafficPolicy?.tls?.mode ?? 'unset'} for ${o.host}`;
-  return `${verb} ${ref}: ${o.mode}`;
+/** An exception in words, without its manifest (printed beside it). */
+function describe(e: Exception): string {
+  const ports = permissivePorts(e.object);
+  const verb = e.operation === 'CREATE' ? 'create' : 'update';
+  return `${verb} ${objectRef(e.object)}: keep port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} PERMISSIVE for callers without a sidecar`;
+}
+
+function permissivePorts(p: PeerAuthentication): string[] {
+  return Object.entries(p.portLevel)
+    .filter(([, m]) => m === 'PERMISSIVE')
+    .map(([port]) => port);
 }
 
 function strictStep(scope: string, r: Readiness): Step {
@@ -236,11 +247,9 @@ function cleanUp(final: MeshIndex, taken: readonly Taken[], opts: ReadinessOptio
     });
   const out: Step[] = [];
   for (const t of taken) {
-    const ref = objectRef(t.step.change.object);
-    const then: Change =
-      t.step.change.operation === 'CREATE'
-        ? { operation: 'DELETE', object: t.step.change.object }
-        : { operation: 'UPDATE', object: withoutPermissive(t.step.change) };
+    const ref = objectRef(t.exception.object);
+    const { before } = t.exception;
+    const then: Change = before ? { operation: 'UPDATE', object: before } : { operation: 'DELETE', object: t.exception.object };
     const today = judge(final, then).verdict.wouldDeny;
     const namespaces = [
       ...new Set(
@@ -265,7 +274,8 @@ function cleanUp(final: MeshIndex, taken: readonly Taken[], opts: ReadinessOptio
       out.push({
         kind: 'person',
         scope: t.step.scope,
-        says: `${ref} stays while callers outside the mesh use it (${after.verdict.wouldDeny[0]?.client ?? 'unknown'})`,
+        // The callers may be outside the snapshot, or sidecars that a rule sends in plaintext.
+        says: `${ref} stays: ${after.verdict.wouldDeny[0]?.client ?? 'a caller'} would still be cut off without it, even with a sidecar in every workload the snapshot knows`,
         verified: false,
       });
     }
@@ -283,16 +293,8 @@ function namespaceOfLabel(label: string): string | undefined {
   return dot > 0 ? label.slice(dot + 1) : undefined;
 }
 
-/** An updated workload policy without the PERMISSIVE ports the plan added. */
-function withoutPermissive(c: Change): IstioObject {
-  const o = c.object;
-  if (o.kind !== 'PeerAuthentication') return o;
-  return { ...o, portLevel: Object.fromEntries(Object.entries(o.portLevel).filter(([, m]) => m !== 'PERMISSIVE')) };
-}
-
 /** The proven fixes of the first blocking findings of a scope, judged again with fixes. */
-function needsOf(b: Blocked & { at?: MeshIndex }, opts: ReadinessOptions): string[] {
-  if (!b.at) return [];
+function needsOf(b: Blocked, opts: ReadinessOptions): string[] {
   const scope: Scope = b.scope === 'mesh' ? { kind: 'mesh' } : { kind: 'namespace', namespace: b.scope };
   const r = readinessOf(b.at, scope, opts);
   return [...new Set(r.blocking.slice(0, 3).map((f) => `${f.message}: ${f.fix}`))];

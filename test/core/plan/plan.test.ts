@@ -1,9 +1,12 @@
-// Readiness and plans over YAML cases; every plan is then applied step by step with check.
-import { readFileSync } from 'node:fs';
+// Readiness and plans over YAML cases; every plan is then applied step by step with check. The
+// whole plan as `mtls-guard plan` prints it is pinned in test/fixtures/plan/plans.txt: after a
+// deliberate change, write it again with MTLS_GUARD_UPDATE_WORDING=1 and review the diff.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { makePlan, type Plan, type Step } from '../../../src/core/plan/plan.js';
 import { scopeName } from '../../../src/core/plan/readiness.js';
+import { planText } from '../../../src/cli/plan.js';
 import { judgeChange } from '../../../src/core/judge.js';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { Evidence } from '../../../src/core/model/model.js';
@@ -19,6 +22,10 @@ interface PlanCase extends EngineCase {
 }
 
 const cases = parse(readFileSync('test/fixtures/plan/plans.yaml', 'utf8')) as PlanCase[];
+const GOLDEN = 'test/fixtures/plan/plans.txt';
+const UPDATE = process.env['MTLS_GUARD_UPDATE_WORDING'] === '1';
+/** Each case's printed plan, in the order of the cases, for the golden file. */
+const printed: string[] = [];
 
 function stepLine(s: Step): string {
   return `[${s.kind}] ${s.scope}: ${s.says}${s.kind === 'person' && s.then ? (s.verified ? ' (verified)' : ' (not verified)') : ''}`;
@@ -41,6 +48,7 @@ for (const c of cases) {
     const idx = await buildIndex(c);
     const denyOn = c.denyOn ?? 'declared';
     const plan = makePlan(idx, { denyOn });
+    printed.push(`## ${c.rule}\n${planText(plan, denyOn)}`);
     const lines = [
       ...plan.namespaces.map((r) => `${scopeName(r.scope)}: ${r.ready ? 'ready' : `blocked by ${r.blocking.length} connection(s)`}`),
       `mesh: ${plan.mesh.ready ? 'ready' : 'blocked'}`,
@@ -75,6 +83,19 @@ for (const c of cases) {
     applySteps(t, idx, plan, denyOn);
   });
 }
+
+t.test('every plan reads as plans.txt has it', async (t) => {
+  const got = printed.join('\n');
+  if (UPDATE) writeFileSync(GOLDEN, got);
+  const want = existsSync(GOLDEN) ? readFileSync(GOLDEN, 'utf8') : '';
+  const [g, w] = [got.split('\n'), want.split('\n')];
+  const at = g.length === w.length ? g.findIndex((l, i) => l !== w[i]) : Math.min(g.length, w.length);
+  t.equal(at, -1, `the plans are those of ${GOLDEN}`, {
+    line: at + 1,
+    expected: w.slice(Math.max(0, at - 2), at + 3),
+    actual: g.slice(Math.max(0, at - 2), at + 3),
+  });
+});
 
 t.test(
   'a generated 10,000-pod mesh: readiness for every namespace, and a plan to mesh-wide STRICT that check allows step by step',
