@@ -2,7 +2,15 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { capturesInbound, capturesOutbound, captureOf, inboundBypass, outboundBypass } from '../../../src/core/mesh/capture.js';
+import {
+  capturesInbound,
+  capturesOutbound,
+  captureOf,
+  inboundBypass,
+  inRange,
+  outboundBypass,
+  outboundKey,
+} from '../../../src/core/mesh/capture.js';
 
 interface Row {
   annotations: Record<string, string>;
@@ -10,7 +18,12 @@ interface Row {
   address?: string;
   captured: boolean;
 }
-const table = parse(readFileSync('test/fixtures/core/units/capture.yaml', 'utf8')) as { outbound: Row[]; inbound: Row[] };
+const table = parse(readFileSync('test/fixtures/core/units/capture.yaml', 'utf8')) as {
+  outbound: Row[];
+  inbound: Row[];
+  keys: { annotations: Record<string, string>; key: string }[];
+  inRange: [string, string, boolean][];
+};
 const prefixed = (a: Record<string, string>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [`traffic.sidecar.istio.io/${k}`, v]));
 
 t.test('outbound', async (t) => {
@@ -31,4 +44,12 @@ t.test('inbound', async (t) => {
     t.equal(capturesInbound(c, r.port), r.captured, name);
     if (!r.captured) t.match(inboundBypass(c, r.port), /^traffic\.sidecar\.istio\.io\/\w+/, `${name}: says why`);
   }
+});
+
+t.test('outboundKey: pods that capture alike share a key, and only accepted entries count', async (t) => {
+  for (const r of table.keys) t.equal(outboundKey(captureOf(prefixed(r.annotations)).outbound), r.key, JSON.stringify(r.annotations));
+});
+
+t.test('inRange', async (t) => {
+  for (const [address, range, inside] of table.inRange) t.equal(inRange(address, range), inside, `${address} in ${range}`);
 });
