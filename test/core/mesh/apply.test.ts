@@ -4,17 +4,22 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
 import { simulate } from '../../../src/core/evaluate.js';
-import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
-import { objectKey } from '../../../src/core/mesh/mesh-index.js';
-import type { Change } from '../../../src/core/model/model.js';
+import { MeshIndex, objectKey } from '../../../src/core/mesh/mesh-index.js';
+import { serviceLabel, type Change, type Workload } from '../../../src/core/model/model.js';
 import { parseIstioObject } from '../../../src/core/model/objects.js';
+import { enrolled } from '../../../src/core/verdict/prove.js';
 import { buildIndex } from '../../helpers/engine.js';
 
 interface Row {
   name: string;
   changes: { operation: Change['operation']; manifest: string }[];
 }
-const fx = parse(readFileSync('test/fixtures/core/units/apply.yaml', 'utf8')) as { base: string; objects: string; rows: Row[] };
+const fx = parse(readFileSync('test/fixtures/core/units/apply.yaml', 'utf8')) as {
+  base: string;
+  objects: string;
+  rows: Row[];
+  moves: Record<string, 'sidecar' | 'ambient'>[];
+};
 
 /** Every connection's outcome, one line each. */
 function outcomes(idx: MeshIndex): string[] {
@@ -42,5 +47,24 @@ for (const row of fx.rows) {
       const fresh = await buildIndex({ rule: row.name, base: fx.base, add: objects.map((o) => stringify(o)).join('---\n') });
       t.same(outcomes(idx), outcomes(fresh), `after ${c.operation} ${keyOf(d!)}`);
     }
+  });
+}
+
+for (const m of fx.moves) {
+  t.test(`withWorkloads: ${JSON.stringify(m)}`, async (t) => {
+    const idx = await buildIndex({ rule: 'moves', base: fx.base, add: fx.objects });
+    outcomes(idx);
+    const moved = new Map<Workload, Workload>();
+    for (const w of idx.allWorkloads()) {
+      const to = m[`${w.namespace}/${w.name}`];
+      if (to) moved.set(w, enrolled(w, to));
+    }
+    t.equal(moved.size, Object.keys(m).length, 'every workload named is in the snapshot');
+    const fresh = MeshIndex.build({ ...idx.data, workloads: idx.data.workloads.map((w) => moved.get(w) ?? w) });
+    const after = idx.withWorkloads(moved);
+    t.same(outcomes(after), outcomes(fresh), 'every connection');
+    const behind = (x: MeshIndex) =>
+      x.allWorkloads().map((w) => `${w.namespace}/${w.name}: ${x.servicesOf(w).map(serviceLabel).join(', ')}`);
+    t.same(behind(after), behind(fresh), 'the Services each workload is behind');
   });
 }
