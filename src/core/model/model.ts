@@ -328,7 +328,10 @@ export interface ObservedEdge {
   readonly destinationNamespace: string;
   /** FQDN, e.g. httpbin.foo.svc.cluster.local. */
   readonly destinationService: string;
-  /** True unless connection_security_policy is mutual_tls. */
+  /**
+   * True when the destination reported the series without mutual TLS (connection_security_policy
+   * other than mutual_tls). Source-reported series are never plaintext: only the server side knows.
+   */
   readonly plaintext: boolean;
   readonly value: number;
   readonly metric: string;
