@@ -2,16 +2,20 @@
 // each client workload's outcome towards each Service port as `simulate` gives it (grouped by class,
 // with shared DR views and stand-ins) equals the outcome of that workload judged alone, with its
 // own namespace and labels (src/core/traffic/classes.ts).
+import fc from 'fast-check';
 import t from 'tap';
 import { simulate } from '../../../src/core/evaluate.js';
 import { sidecarScopeOf } from '../../../src/core/mesh/egress.js';
-import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
+import { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import { isControlPlane } from '../../../src/core/mesh/membership.js';
 import { serviceLabel, type Workload } from '../../../src/core/model/model.js';
 import { selfCallers } from '../../../src/core/traffic/classes.js';
 import { connectionOutcome, drFor, type ClientRep, type Outcome } from '../../../src/core/traffic/outcome.js';
 import { buildIndex, changeObjects, loadCases } from '../../helpers/engine.js';
 import type { TapTest } from '../../helpers/tap.js';
+import { meshArb, meshToYaml } from '../../../tools/istio-oracle/generate.js';
+import { parseManifests } from '../../../src/snapshot/manifests.js';
+import { projectSnapshot } from '../../../src/snapshot/project.js';
 
 const RANK = { '200': 0, '503': 1, '000': 2 } as const;
 const line = (o: Outcome) => `${o.code} ${o.cause ?? '-'} ${o.tlsMode}: ${o.reason}`;
@@ -74,3 +78,19 @@ for (const { file, cases } of loadCases('test/fixtures/core')) {
     }
   });
 }
+
+/**
+ * The oracle's random meshes (every Service kind, port protocol, capture annotation and policy
+ * level tools/istio-oracle/generate.ts draws), whole and with each DestinationRule taken out:
+ * small meshes where clients of many kinds sit side by side, so that a class that merges two
+ * kinds shows.
+ */
+const RANDOM = { seed: 4242, meshes: Number(process.env['CLASSES_RANDOM_MESHES'] ?? 80) };
+t.test(`${RANDOM.meshes} random meshes (seed ${RANDOM.seed})`, async (t) => {
+  for (const [i, m] of fc.sample(meshArb(), { seed: RANDOM.seed, numRuns: RANDOM.meshes }).entries()) {
+    const { data } = projectSnapshot(parseManifests(meshToYaml(m), `mesh-${i}.yaml`));
+    const full = MeshIndex.build(data);
+    compare(t, full, `mesh-${i}`);
+    for (const object of data.destinationRules) compare(t, full.apply({ operation: 'DELETE', object }), `mesh-${i} without ${object.name}`);
+  }
+});
