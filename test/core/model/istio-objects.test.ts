@@ -1,0 +1,56 @@
+// Istio objects as mtls-guard reads them, and the clear error bad input gets, row by row
+// (src/core/model/objects.ts).
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { parse } from 'yaml';
+import { MtlsGuardError } from '../../../src/core/model/errors.js';
+import { describeValue, parseIstioObject, parseIstioRef } from '../../../src/core/model/objects.js';
+
+interface Row {
+  name: string;
+  object: unknown;
+  want?: Record<string, unknown>;
+  error?: [string, string | null, string];
+}
+const rows = parse(readFileSync('test/fixtures/core/units/istio-objects.yaml', 'utf8')) as Row[];
+
+for (const r of rows) {
+  t.test(r.name, async (t) => {
+    if (r.want) {
+      const o = parseIstioObject(r.object) as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(r.want)) t.same(o[k], v, k);
+      // A delete needs only the object's identity, read the same way.
+      t.same(parseIstioRef(r.object), { kind: o['kind'], namespace: o['namespace'], name: o['name'] }, 'parseIstioRef');
+      return;
+    }
+    const [code, field, words] = r.error!;
+    let err: unknown;
+    try {
+      parseIstioObject(r.object);
+    } catch (e) {
+      err = e;
+    }
+    t.ok(err instanceof MtlsGuardError, 'a MtlsGuardError', { err });
+    const e = err as MtlsGuardError & { field?: string };
+    t.equal(e.code, code, 'code');
+    if (field !== null) t.equal(e.field, field, 'field');
+    t.match(e.message, words, 'message');
+  });
+}
+
+t.test('a document that is not an object', async (t) => {
+  for (const doc of [null, 'x', [1], 3]) {
+    t.throws(() => parseIstioObject(doc), { code: 'E_INVALID_OBJECT', message: /expected a Kubernetes object/ }, JSON.stringify(doc));
+    t.throws(() => parseIstioRef(doc), { code: 'E_INVALID_OBJECT' }, `ref of ${JSON.stringify(doc)}`);
+  }
+});
+
+t.test('describeValue never quotes input whole', async (t) => {
+  t.equal(describeValue('x'.repeat(81)), `"${'x'.repeat(80)}…"`);
+  t.equal(describeValue('x'.repeat(80)), `"${'x'.repeat(80)}"`);
+  t.equal(describeValue([[[]]]), 'a list');
+  t.equal(describeValue({ a: 1 }), 'an object');
+  t.equal(describeValue(null), 'null');
+  t.equal(describeValue(false), 'false');
+  t.equal(describeValue(undefined), 'undefined');
+});
