@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { MtlsGuardError } from '../../../src/core/model/errors.js';
+import { toManifest } from '../../../src/core/model/manifest.js';
+import type { IstioObject } from '../../../src/core/model/model.js';
 import { describeValue, parseIstioObject, parseIstioRef } from '../../../src/core/model/objects.js';
 
 interface Row {
@@ -21,6 +23,9 @@ for (const r of rows) {
       for (const [k, v] of Object.entries(r.want)) t.same(o[k], v, k);
       // A delete needs only the object's identity, read the same way.
       t.same(parseIstioRef(r.object), { kind: o['kind'], namespace: o['namespace'], name: o['name'] }, 'parseIstioRef');
+      // Written back as a fix prints it and read again: the same object, as the engine reads it.
+      const again = parseIstioObject(toManifest(o as unknown as IstioObject));
+      t.same(judged(again), judged(o as unknown as IstioObject), 'toManifest reads back the same');
       return;
     }
     const [code, field, words] = r.error!;
@@ -54,3 +59,10 @@ t.test('describeValue never quotes input whole', async (t) => {
   t.equal(describeValue(false), 'false');
   t.equal(describeValue(undefined), 'undefined');
 });
+
+/** What the engine reads of an object: all but the spec as written, and an empty selector is none. */
+function judged(o: IstioObject): Record<string, unknown> {
+  const { written: _written, annotations: _annotations, created: _created, ...rest } = o as IstioObject & { written?: unknown };
+  if (rest.kind === 'PeerAuthentication' && rest.selector && Object.keys(rest.selector).length === 0) return { ...rest, selector: null };
+  return rest;
+}
