@@ -2,6 +2,7 @@
 // source raises; both read source text. That docs/codes.md holds the table row for row is checked
 // in test/core/model/codes.test.ts, which reads only the module (and so runs in the mutation set).
 import t from 'tap';
+import { section } from '../helpers/markdown.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_CODES } from '../../src/core/model/codes.js';
@@ -20,14 +21,6 @@ const texts = (dir: string, ext: RegExp): string =>
 /** The error codes listed in the `## Error codes` section of a markdown page. */
 function errorCodesIn(markdown: string): string[] {
   return [...section(markdown, 'Error codes').matchAll(/^\| `(E_[A-Z_]+)` \|/gm)].map((m) => m[1]!).sort();
-}
-
-/** The part of a markdown page under one `## ` heading. */
-function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n## ${heading}\n`);
-  if (start < 0) return '';
-  const next = markdown.indexOf('\n## ', start + 1);
-  return markdown.slice(start, next < 0 ? undefined : next);
 }
 
 const cliDoc = readFileSync('docs/cli.md', 'utf8');

@@ -2,6 +2,7 @@
 // an admission warning (src/core/model/codes.ts).
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { section } from '../../helpers/markdown.js';
 import { ALL_CODES, CODES } from '../../../src/core/model/codes.js';
 
 /** A table row as docs/codes.md writes it: | `CODE` | name | kind | summary | */
@@ -20,14 +21,6 @@ function codeRows(markdown: string): Row[] {
     kind: m[3]!,
     summary: m[4]!,
   }));
-}
-
-/** The part of a markdown page under one `## ` heading. */
-function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n## ${heading}\n`);
-  if (start < 0) return '';
-  const next = markdown.indexOf('\n## ', start + 1);
-  return markdown.slice(start, next < 0 ? undefined : next);
 }
 
 const codesDoc = section(readFileSync('docs/codes.md', 'utf8'), 'The table');
