@@ -107,12 +107,16 @@ export function rfc3339(ms: number): string {
   return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${hms}Z`;
 }
 
-/** A name for a new object that no object of its kind and namespace has yet. */
+/**
+ * A name for a new object that no object of its kind and namespace has yet: a DNS label made from
+ * `base` (a ServiceEntry host brings dots and capitals), with room left for a `-N` suffix.
+ */
 function freshName(idx: MeshIndex, kind: string, namespace: string, base: string): string {
   const stem = base
-    .slice(0, 60)
+    .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+$/, '');
+    .slice(0, 60)
+    .replace(/^-+|-+$/g, '');
   for (let i = 1; ; i++) {
     const name = i === 1 ? stem : `${stem}-${i}`;
     if (!idx.find({ kind, namespace, name })) return name;
