@@ -1,7 +1,8 @@
 // What users read, pinned: for every case of test/fixtures/core, the distinct reasons `simulate`
 // gives (with the code and the TLS the client used) and, for a change, every finding's message,
-// reason and fix. engine.test.ts checks codes and chosen fields; this checks the words, so that a
-// reason that stops naming the policy, the rule or the annotation that decides is seen.
+// reason, fix and what its evidence rests on. engine.test.ts checks codes and chosen fields; this
+// checks the words, so that a reason that stops naming the policy, the rule or the annotation
+// that decides is seen.
 //
 // The expected text is in test/fixtures/core/wording/<file>.txt. After a deliberate change of
 // wording, write it again with MTLS_GUARD_UPDATE_WORDING=1 and review the diff.
@@ -27,6 +28,7 @@ for (const { file, cases } of loadCases('test/fixtures/core')) {
         const [v] = judge(idx, changeObjects(c), { delete: c.delete ?? false, mode: 'enforce', denyOn: c.denyOn ?? 'declared' }).slice(-1);
         for (const f of v!.verdict.findings) {
           lines.push(`${f.code} ${f.evidence} ${f.severity}: ${f.message}`, `  reason: ${f.reason}`, `  fix: ${f.fix}`);
+          if (f.evidenceDetail) lines.push(`  evidence: ${f.evidenceDetail}`);
         }
       }
     }
