@@ -6,7 +6,7 @@ import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapsho
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
-import type { Service, ServicePort, Traffic } from '../../src/core/model/model.js';
+import type { DestinationRule, Service, ServicePort, Traffic } from '../../src/core/model/model.js';
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();
@@ -87,4 +87,17 @@ export function portAt(idx: MeshIndex, ref: string): { svc: Service; port: Servi
   const port = svc?.ports.find((p) => p.port === Number(m![3]));
   if (!svc || !port) throw new Error(`no port ${ref}`);
   return { svc, port };
+}
+
+/**
+ * The DestinationRule shop/web for host `web` with the rest of its spec, read by the parser as a
+ * user's rule would be.
+ */
+export function webRule(spec: Record<string, unknown> = {}): DestinationRule {
+  return parseIstioObject({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { host: 'web', ...spec },
+  }) as DestinationRule;
 }

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { parseIstioObject } from '../../../src/core/model/objects.js';
 import { toManifest } from '../../../src/core/model/manifest.js';
 import { reviseRule } from '../../../src/core/rules/remedy.js';
 import type { DestinationRule, TlsMode } from '../../../src/core/model/model.js';
+import { webRule } from '../../helpers/engine.js';
 
 interface Row {
   name: string;
@@ -18,12 +18,7 @@ const rows = parse(readFileSync('test/fixtures/core/units/manifests.yaml', 'utf8
 
 for (const r of rows) {
   t.test(r.name, async (t) => {
-    const rule = parseIstioObject({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'web', namespace: 'shop' },
-      spec: r.spec,
-    }) as DestinationRule;
+    const rule = webRule(r.spec);
     const object = r.revise ? (reviseRule(rule, r.revise, '').change as { object: DestinationRule }).object : rule;
     const m = toManifest(object);
     t.same(m['spec'], r.want);

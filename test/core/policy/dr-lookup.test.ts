@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
 import type { DestinationRule } from '../../../src/core/model/model.js';
-import { parseIstioObject } from '../../../src/core/model/objects.js';
 import {
   exportedForAll,
   lookupDestinationRule,
@@ -14,7 +13,7 @@ import {
   rootForAll,
   seesAllOwnRules,
 } from '../../../src/core/policy/destination-rule.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, webRule } from '../../helpers/engine.js';
 
 interface RuleRow {
   name: string;
@@ -96,13 +95,7 @@ for (const row of fx.rows) {
 
 for (const r of fx.ports) {
   t.test(`portPolicy: ${r.name}`, async (t) => {
-    // The policy goes through the parser, as a user's would.
-    const dr = parseIstioObject({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'web', namespace: 'shop' },
-      spec: { host: 'web', ...(r.policy ? { trafficPolicy: r.policy } : {}) },
-    }) as DestinationRule;
+    const dr = webRule(r.policy ? { trafficPolicy: r.policy } : {});
     const p = portPolicy(dr.trafficPolicy, r.port);
     t.same(
       { tls: p.tls?.mode ?? null, passthrough: p.passthrough, inferPassthrough: p.inferPassthrough, endpointMode: p.endpointMode },

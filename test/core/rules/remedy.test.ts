@@ -5,10 +5,9 @@ import t from 'tap';
 import { parse } from 'yaml';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { DestinationRule, Workload } from '../../../src/core/model/model.js';
-import { parseIstioObject } from '../../../src/core/model/objects.js';
 import { destinationRules, injectClients, keepPortPermissive, reviseRule, rfc3339 } from '../../../src/core/rules/remedy.js';
 import type { BreakContext } from '../../../src/core/rules/rule.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, webRule } from '../../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/remedy.yaml', 'utf8')) as {
   add: string;
@@ -85,21 +84,15 @@ t.test('injectClients: who is enrolled, in words', async (t) => {
 });
 
 t.test('reviseRule sets the mode at the top and in every port entry that sets TLS', async (t) => {
-  const rule = parseIstioObject({
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'DestinationRule',
-    metadata: { name: 'web', namespace: 'shop' },
-    spec: {
-      host: 'web',
-      trafficPolicy: {
-        tls: { mode: 'DISABLE' },
-        portLevelSettings: [
-          { port: { number: 80 }, tls: { mode: 'SIMPLE' } },
-          { port: { number: 81 }, loadBalancer: { simple: 'RANDOM' } },
-        ],
-      },
+  const rule = webRule({
+    trafficPolicy: {
+      tls: { mode: 'DISABLE' },
+      portLevelSettings: [
+        { port: { number: 80 }, tls: { mode: 'SIMPLE' } },
+        { port: { number: 81 }, loadBalancer: { simple: 'RANDOM' } },
+      ],
     },
-  }) as DestinationRule;
+  });
   const r = reviseRule(rule, 'ISTIO_MUTUAL', 'words');
   const o = (r.change as { object: DestinationRule }).object;
   t.same(r.says, 'words');
@@ -111,14 +104,8 @@ t.test('reviseRule sets the mode at the top and in every port entry that sets TL
       { port: 81, tls: null },
     ],
   });
-  const bare = parseIstioObject({
-    ...rule,
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'DestinationRule',
-    metadata: { name: 'b' },
-    spec: { host: 'web' },
-  });
-  t.same((reviseRule(bare as DestinationRule, 'DISABLE', '').change as { object: DestinationRule }).object.trafficPolicy, {
+  const bare = webRule();
+  t.same((reviseRule(bare, 'DISABLE', '').change as { object: DestinationRule }).object.trafficPolicy, {
     tls: { mode: 'DISABLE' },
     portLevel: [],
   });

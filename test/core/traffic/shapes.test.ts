@@ -4,7 +4,6 @@ import t from 'tap';
 import { parse } from 'yaml';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { DestinationRule, MeshKind, Service } from '../../../src/core/model/model.js';
-import { parseIstioObject } from '../../../src/core/model/objects.js';
 import { portPolicy, type PortPolicy } from '../../../src/core/policy/destination-rule.js';
 import type { ResolvedMode } from '../../../src/core/policy/peer-auth.js';
 import { classAt, clientClasses, type ClientClass } from '../../../src/core/traffic/classes.js';
@@ -23,7 +22,7 @@ import {
   type ClientSig,
   type ServerShape,
 } from '../../../src/core/traffic/shapes.js';
-import { buildIndex, portAt } from '../../helpers/engine.js';
+import { buildIndex, portAt, webRule } from '../../helpers/engine.js';
 
 type Shape = { lead: number; parts: number[]; key: number | string };
 type RuleRef = string | null;
@@ -90,14 +89,7 @@ t.test('signatureOf and sharedSignature', async (t) => {
       const idx = await mesh(row.version);
       const sidecar = clientClasses(idx).fallbacks.find((c) => c.kind === 'sidecar')!;
       // The rule goes through the parser, as a user's would.
-      const rule = row.rule
-        ? (parseIstioObject({
-            apiVersion: 'networking.istio.io/v1',
-            kind: 'DestinationRule',
-            metadata: { name: 'web', namespace: 'shop' },
-            spec: { host: 'web', ...row.rule },
-          }) as DestinationRule)
-        : null;
+      const rule = row.rule ? webRule(row.rule) : null;
       const policy = row.policy ?? portPolicy(rule?.trafficPolicy ?? null, 80);
       t.equal(signatureOf(idx, sidecar, { rule, ...policy }), row.sig, 'signatureOf');
       if (!row.policy) t.equal(sharedSignature(idx, rule, portAt(idx, 'shop/web:80').port), row.sig, 'sharedSignature');
