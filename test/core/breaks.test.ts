@@ -22,9 +22,10 @@ import { projectSnapshot } from '../../src/snapshot/project.js';
 
 /**
  * Connections of workload clients that go from 200 to a failure, by simulating both sides, each
- * on an index built afresh (so that what `apply` shares between indexes is checked too).
+ * on an index built afresh (so that what `apply` shares between indexes is checked too), with
+ * the code and cause they fail with.
  */
-function reference(derivedBefore: MeshIndex, derivedAfter: MeshIndex): Set<string> {
+function reference(derivedBefore: MeshIndex, derivedAfter: MeshIndex): Map<string, string> {
   const before = Index.build(derivedBefore.snapshot());
   const after = Index.build(derivedAfter.snapshot());
   const clients = new Set(before.allWorkloads().map((w) => `${w.name}.${w.namespace}`));
@@ -33,20 +34,21 @@ function reference(derivedBefore: MeshIndex, derivedAfter: MeshIndex): Set<strin
       .filter((c) => clients.has(c.client))
       .map((c) => [`${c.client} ${c.service}:${c.port}`, c.outcome.code]),
   );
-  const out = new Set<string>();
+  const out = new Map<string, string>();
   for (const c of simulate(after)) {
     const k = `${c.client} ${c.service}:${c.port}`;
-    if (clients.has(c.client) && was.get(k) === '200' && c.outcome.code !== '200') out.add(k);
+    if (clients.has(c.client) && was.get(k) === '200' && c.outcome.code !== '200') out.set(k, `${c.outcome.code} ${c.outcome.cause}`);
   }
   return out;
 }
 
-/** The same, from the engine's breaks: every member a breaking class stands for. */
-function grouped(before: MeshIndex, after: MeshIndex, change: Change): Set<string> {
-  const out = new Set<string>();
+/** The same, from the engine's breaks: every member a breaking class stands for, with its break's verdict. */
+function grouped(before: MeshIndex, after: MeshIndex, change: Change): Map<string, string> {
+  const out = new Map<string, string>();
   for (const b of breakingConnections(before, after, change)) {
     const members: readonly Workload[] = b.workload ? [b.workload] : representedAt(after, b.cls, b.service).flatMap((c) => c.members);
-    for (const w of members) out.add(`${w.name}.${w.namespace} ${serviceLabel(b.service)}:${b.port.port}`);
+    const verdict = `${b.nowVerdict.code} ${b.nowVerdict.cause}`;
+    for (const w of members) out.set(`${w.name}.${w.namespace} ${serviceLabel(b.service)}:${b.port.port}`, verdict);
   }
   return out;
 }
@@ -56,14 +58,20 @@ function compare(t: TapTest, before: MeshIndex, change: Change, name: string): v
   const want = reference(before, after);
   const got = grouped(before, after, change);
   t.same(
-    [...got].filter((k) => !want.has(k)),
+    [...got.keys()].filter((k) => !want.has(k)),
     [],
     `${name}: no break the reference lacks`,
   );
   t.same(
-    [...want].filter((k) => !got.has(k)),
+    [...want.keys()].filter((k) => !got.has(k)),
     [],
     `${name}: every break of the reference (${want.size})`,
+  );
+  // A break set stands for its ports with one verdict: each must be its connection's own.
+  t.same(
+    [...got].filter(([k, v]) => want.has(k) && want.get(k) !== v).map(([k, v]) => `${k}: ${v}, not ${want.get(k)}`),
+    [],
+    `${name}: each break fails as its connection does`,
   );
 }
 
