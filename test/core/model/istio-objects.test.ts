@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { MtlsGuardError } from '../../../src/core/model/errors.js';
 import { toManifest } from '../../../src/core/model/manifest.js';
 import type { IstioObject } from '../../../src/core/model/model.js';
-import { describeValue, parseIstioObject, parseIstioRef } from '../../../src/core/model/objects.js';
+import { describeValue, parseAuthorizationPolicy, parseIstioObject, parseIstioRef } from '../../../src/core/model/objects.js';
 
 interface Row {
   name: string;
@@ -40,6 +40,28 @@ for (const r of rows) {
     t.equal(e.code, code, 'code');
     if (field !== null) t.equal(e.field, field, 'field');
     t.match(e.message, words, 'message');
+  });
+}
+
+interface ApRow {
+  name: string;
+  spec: unknown;
+  want?: { selector: unknown; mtlsFields: string[] };
+  error?: [string, string];
+}
+const apRows = parse(readFileSync('test/fixtures/core/units/authorization-policies.yaml', 'utf8')) as ApRow[];
+
+for (const r of apRows) {
+  t.test(`AuthorizationPolicy: ${r.name}`, async (t) => {
+    const read = () =>
+      parseAuthorizationPolicy({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'ap', namespace: 'shop' },
+        spec: r.spec,
+      });
+    if (r.want) t.same(read(), { name: 'ap', namespace: 'shop', ...r.want });
+    else t.throws(read, { code: 'E_INVALID_OBJECT', field: r.error![0], message: new RegExp(r.error![1].replace(/[.[\]()"]/g, '\\$&')) });
   });
 }
 
