@@ -206,17 +206,13 @@ function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): E
   return { operation: 'CREATE', object: { ...r.change.object, portLevel: ports } };
 }
 
-/** An exception in words, without its manifest (printed beside it). */
+/** An exception in words, without its manifest (printed beside it): the ports it makes PERMISSIVE. */
 function describe(e: Exception): string {
-  const ports = permissivePorts(e.object);
+  const ports = Object.entries(e.object.portLevel)
+    .filter(([port, m]) => m === 'PERMISSIVE' && e.before?.portLevel[Number(port)] !== 'PERMISSIVE')
+    .map(([port]) => port);
   const verb = e.operation === 'CREATE' ? 'create' : 'update';
   return `${verb} ${objectRef(e.object)}: keep port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} PERMISSIVE for callers without a sidecar`;
-}
-
-function permissivePorts(p: PeerAuthentication): string[] {
-  return Object.entries(p.portLevel)
-    .filter(([, m]) => m === 'PERMISSIVE')
-    .map(([port]) => port);
 }
 
 function strictStep(scope: string, r: Readiness): Step {
@@ -275,7 +271,7 @@ function cleanUp(final: MeshIndex, taken: readonly Taken[], opts: ReadinessOptio
         kind: 'person',
         scope: t.step.scope,
         // The callers may be outside the snapshot, or sidecars that a rule sends in plaintext.
-        says: `${ref} stays: ${after.verdict.wouldDeny[0]?.client ?? 'a caller'} would still be cut off without it, even with a sidecar in every workload the snapshot knows`,
+        says: `${before ? `the PERMISSIVE ports the plan added to ${ref} stay` : `${ref} stays`}: ${after.verdict.wouldDeny[0]?.client ?? 'a caller'} would still be cut off without ${before ? 'them' : 'it'}, even with a sidecar in every workload the snapshot knows`,
         verified: false,
       });
     }
