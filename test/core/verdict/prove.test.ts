@@ -168,7 +168,7 @@ t.test('placeholders are proven once, in the order the findings are shown', asyn
   t.notMatch(first, /[a-z ]fix/, 'the placeholder is no word a finding could hold');
   const finding = (client: string, fix: string, port: number | null = 80): RawFinding => ({
     code: 'MG101',
-    evidence: 'config',
+    evidence: 'certain',
     client,
     service: 'httpbin.foo',
     port,
