@@ -3,7 +3,7 @@
 // counts them in its client and lists at most 50 names, then how many more; a summary for many
 // service ports counts them in its message, lists at most 50, and gives the first three as
 // examples.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { generateMesh } from '../../../bench/engine/generate.js';
@@ -39,6 +39,14 @@ function check(t: TapTest, f: RawFinding, where: string): void {
   t.equal(m[2], f.targets.slice(0, 3).join(', '), `${where}: the examples are the first three`);
 }
 
+/** A finding as the golden pins it: who, where, how it is worded, whom and what it lists. */
+function line(f: RawFinding): string {
+  const list = (l: readonly string[] | undefined) => (l ? ` [${l.length}: ${[...l.slice(0, 4), ...l.slice(-1)].join(' ')}]` : '');
+  return `${f.evidence} ${f.code} ${f.message}${list(f.clients)}${list(f.targets)} | ${f.evidenceDetail ?? ''}`;
+}
+
+const GOLDEN = 'test/fixtures/verdict/summaries.txt';
+const golden: string[] = [];
 const cases = parse(readFileSync('test/fixtures/breaks/generated.yaml', 'utf8')) as GeneratedCase[];
 for (const g of cases) {
   t.test(`generated mesh seed ${g.mesh.seed}${g.version ? `, Istio ${g.version}` : ''}`, async (t) => {
@@ -49,7 +57,9 @@ for (const g of cases) {
     for (const c of g.changes) {
       const object = generatedObject(c, '');
       const change: Change = { operation: idx.find(object) ? 'UPDATE' : 'CREATE', object };
+      golden.push(`# seed ${g.mesh.seed}${g.version ? ` ${g.version}` : ''}: ${c.kind} ${c.namespace}/${c.name}`);
       for (const f of evaluateChange(idx, change).findings) {
+        golden.push(line(f));
         check(t, f, `${c.kind} ${c.namespace}/${c.name}`);
         if (f.targets) summaries++;
       }
@@ -58,3 +68,15 @@ for (const g of cases) {
     t.comment(`${summaries} summaries`);
   });
 }
+
+// The same findings word for word: which clients a summary names first, how many namespaces it
+// counts, which ports it gives as examples. MTLS_GUARD_UPDATE_WORDING=1 writes the golden anew.
+t.test('the findings of the generated meshes, as worded', async (t) => {
+  const got = `${golden.join('\n')}\n`;
+  if (process.env.MTLS_GUARD_UPDATE_WORDING === '1') writeFileSync(GOLDEN, got);
+  const want = readFileSync(GOLDEN, 'utf8').split('\n');
+  const lines = got.split('\n');
+  t.equal(lines.length, want.length, 'as many lines as the golden');
+  for (let i = 0; i < lines.length; i++) if (lines[i] !== want[i]) t.equal(lines[i], want[i], `line ${i + 1}`);
+  t.ok(lines.length > 10, 'the golden holds findings');
+});
