@@ -9,7 +9,8 @@ import { serviceLabel } from '../../src/core/model/model.js';
 import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { MeshIndex as Index } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare, simulate } from '../../src/core/evaluate.js';
-import { breakingConnections } from '../../src/core/change/breaks.js';
+import { breakingConnections, breakSets } from '../../src/core/change/breaks.js';
+import { anyFinding, findingsOf } from '../../src/core/verdict/summaries.js';
 import { representedAt } from '../../src/core/traffic/classes.js';
 import { generateMesh } from '../../bench/engine/generate.js';
 import { parseVersion } from '../../src/core/mesh/version.js';
@@ -73,6 +74,10 @@ function compare(t: TapTest, before: MeshIndex, change: Change, name: string): v
     [],
     `${name}: each break fails as its connection does`,
   );
+  // Fixes are judged by `anyFinding`, the findings without their words: both must agree.
+  const sets = breakSets(before, after, change);
+  const fs = findingsOf(before, after, change, sets);
+  t.equal(anyFinding(after, sets), fs.length > 0, `${name}: anyFinding as findingsOf`, { findings: fs.map((f) => f.message) });
 }
 
 t.test('every fixture change of test/fixtures/core', async (t) => {

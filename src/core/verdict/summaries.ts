@@ -287,17 +287,17 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
 
 /**
  * True when some break set would give a finding: `findingsOf` without the wording, for judging
- * whether a fix breaks anything. Classes that stand for no workload, and callers outside the mesh
- * at ports that have none, give none.
+ * whether a fix breaks anything. Classes that stand for no workload give none, unless they are
+ * the class of clients without a sidecar and a port has callers outside the mesh.
  */
 export function anyFinding(after: MeshIndex, sets: readonly BreakSet[]): boolean {
   for (const set of sets) {
     if (set.workload) return true;
     const svc = set.at[0]!.svc;
     for (const cls of set.classes) {
-      if (cls.key === OUTSIDE_KEY) {
-        if (set.at.some((at) => hasOutsideCallers(after, at.svc, at.port))) return true;
-      } else if (representedTotals(after, representedAt(after, cls, svc)).members > 0) return true;
+      if (representedTotals(after, representedAt(after, cls, svc)).members > 0) return true;
+      // The class of clients without a sidecar also stands for callers outside the mesh.
+      if (cls.key === OUTSIDE_KEY && set.at.some((at) => hasOutsideCallers(after, at.svc, at.port))) return true;
     }
   }
   return false;
