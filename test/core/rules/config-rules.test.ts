@@ -14,7 +14,8 @@ interface Row {
   add?: string;
   change: string;
   delete?: boolean;
-  want: string[];
+  /** Each finding: its message (a part of it), or its message, subject and fix. */
+  want: (string | { message: string; subject: string; fix: string })[];
 }
 const rows = parse(readFileSync('test/fixtures/core/units/config-rules.yaml', 'utf8')) as Row[];
 
@@ -32,7 +33,11 @@ for (const r of rows) {
     const got = rule.check(before, before.apply(change), change);
     t.equal(got.length, r.want.length, `${got.length} finding(s)`, { got: got.map((f) => f.message) });
     r.want.forEach((w, i) => {
-      t.match(got[i]?.message, w, `finding ${i + 1}`);
+      if (typeof w !== 'string') {
+        t.match(got[i]?.message, w.message, `finding ${i + 1}`);
+        t.equal(got[i]?.service, w.subject, `finding ${i + 1}: what it is about`);
+        t.equal(got[i]?.fix, w.fix, `finding ${i + 1}: its fix`);
+      } else t.match(got[i]?.message, w, `finding ${i + 1}`);
       t.equal(got[i]?.code, r.code, `finding ${i + 1}: its code`);
     });
   });
