@@ -7,14 +7,13 @@
 // The expected text is in test/fixtures/core/wording/<file>.txt. After a deliberate change of
 // wording, write it again with MTLS_GUARD_UPDATE_WORDING=1 and review the diff.
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulate } from '../../src/core/evaluate.js';
 import { judge } from '../../src/cli/check.js';
 import { buildIndex, changeObjects, loadCases, ROOT } from '../helpers/engine.js';
+import { matchesGolden } from '../helpers/golden.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'core', 'wording');
-const UPDATE = process.env['MTLS_GUARD_UPDATE_WORDING'] === '1';
 
 for (const { file, cases } of loadCases('test/fixtures/core')) {
   t.test(file, async (t) => {
@@ -33,19 +32,6 @@ for (const { file, cases } of loadCases('test/fixtures/core')) {
       }
     }
     const text = `${lines.join('\n')}\n`;
-    const golden = join(DIR, file.replace(/\.yaml$/, '.txt'));
-    if (UPDATE) {
-      mkdirSync(DIR, { recursive: true });
-      writeFileSync(golden, text);
-    }
-    t.ok(existsSync(golden), `${golden} exists (MTLS_GUARD_UPDATE_WORDING=1 writes it)`);
-    const want = existsSync(golden) ? readFileSync(golden, 'utf8').split('\n') : [];
-    const got = text.split('\n');
-    const at = got.findIndex((l, i) => l !== want[i]);
-    t.equal(at, -1, `${file}: the words are those of ${golden}`, {
-      line: at + 1,
-      expected: want.slice(Math.max(0, at - 2), at + 3),
-      actual: got.slice(Math.max(0, at - 2), at + 3),
-    });
+    matchesGolden(t, join(DIR, file.replace(/\.yaml$/, '.txt')), text, file);
   });
 }

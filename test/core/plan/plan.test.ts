@@ -1,7 +1,7 @@
 // Readiness and plans over YAML cases; every plan is then applied step by step with check. The
 // whole plan as `mtls-guard plan` prints it is pinned in test/fixtures/plan/plans.txt: after a
 // deliberate change, write it again with MTLS_GUARD_UPDATE_WORDING=1 and review the diff.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { makePlan, type Plan, type Step } from '../../../src/core/plan/plan.js';
@@ -12,6 +12,7 @@ import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { Evidence } from '../../../src/core/model/model.js';
 import { buildIndex, type EngineCase } from '../../helpers/engine.js';
 import type { TapTest } from '../../helpers/tap.js';
+import { matchesGolden } from '../../helpers/golden.js';
 
 interface PlanCase extends EngineCase {
   lines: string[];
@@ -23,7 +24,6 @@ interface PlanCase extends EngineCase {
 
 const cases = parse(readFileSync('test/fixtures/plan/plans.yaml', 'utf8')) as PlanCase[];
 const GOLDEN = 'test/fixtures/plan/plans.txt';
-const UPDATE = process.env['MTLS_GUARD_UPDATE_WORDING'] === '1';
 /** Each case's printed plan, in the order of the cases, for the golden file. */
 const printed: string[] = [];
 
@@ -85,16 +85,7 @@ for (const c of cases) {
 }
 
 t.test('every plan reads as plans.txt has it', async (t) => {
-  const got = printed.join('\n');
-  if (UPDATE) writeFileSync(GOLDEN, got);
-  const want = existsSync(GOLDEN) ? readFileSync(GOLDEN, 'utf8') : '';
-  const [g, w] = [got.split('\n'), want.split('\n')];
-  const at = g.length === w.length ? g.findIndex((l, i) => l !== w[i]) : Math.min(g.length, w.length);
-  t.equal(at, -1, `the plans are those of ${GOLDEN}`, {
-    line: at + 1,
-    expected: w.slice(Math.max(0, at - 2), at + 3),
-    actual: g.slice(Math.max(0, at - 2), at + 3),
-  });
+  matchesGolden(t, GOLDEN, printed.join('\n'), 'the plans');
 });
 
 t.test(

@@ -3,7 +3,7 @@
 // counts them in its client and lists at most 50 names, then how many more; a summary for many
 // service ports counts them in its message, lists at most 50, and gives the first three as
 // examples.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { generateMesh } from '../../../bench/engine/generate.js';
@@ -14,6 +14,7 @@ import type { RawFinding } from '../../../src/core/model/findings.js';
 import type { Change } from '../../../src/core/model/model.js';
 import { type GeneratedCase, generatedObject } from '../../helpers/generated.js';
 import type { TapTest } from '../../helpers/tap.js';
+import { matchesGolden } from '../../helpers/golden.js';
 
 const MAX_NAMES = 50;
 
@@ -72,11 +73,6 @@ for (const g of cases) {
 // The same findings word for word: which clients a summary names first, how many namespaces it
 // counts, which ports it gives as examples. MTLS_GUARD_UPDATE_WORDING=1 writes the golden anew.
 t.test('the findings of the generated meshes, as worded', async (t) => {
-  const got = `${golden.join('\n')}\n`;
-  if (process.env.MTLS_GUARD_UPDATE_WORDING === '1') writeFileSync(GOLDEN, got);
-  const want = readFileSync(GOLDEN, 'utf8').split('\n');
-  const lines = got.split('\n');
-  t.equal(lines.length, want.length, 'as many lines as the golden');
-  for (let i = 0; i < lines.length; i++) if (lines[i] !== want[i]) t.equal(lines[i], want[i], `line ${i + 1}`);
-  t.ok(lines.length > 10, 'the golden holds findings');
+  matchesGolden(t, GOLDEN, `${golden.join('\n')}\n`, 'the generated meshes');
+  t.ok(golden.length > 10, 'the golden holds findings');
 });
