@@ -5,9 +5,14 @@ import { isEmptySelector, selectorMatches } from '../mesh/mesh-index.js';
 import { modeAt, wlName, workloadsTouchedBy } from './scope.js';
 import { configFinding } from './config-finding.js';
 
+/**
+ * Istio looks up a workload's AuthorizationPolicies in its own namespace and in the root
+ * namespace, and a selector narrows either: a root-namespace policy with a selector applies to
+ * matching workloads in every namespace.
+ */
 function selects(idx: MeshIndex, ap: AuthorizationPolicy, w: Workload): boolean {
-  if (ap.namespace === idx.root && isEmptySelector(ap.selector)) return true;
-  return ap.namespace === w.namespace && (isEmptySelector(ap.selector) || selectorMatches(ap.selector!, w.labels));
+  if (ap.namespace !== w.namespace && ap.namespace !== idx.root) return false;
+  return isEmptySelector(ap.selector) || selectorMatches(ap.selector!, w.labels);
 }
 
 /** MG202: an AuthorizationPolicy relies on peer identity while the workload accepts plaintext. */
