@@ -9,7 +9,7 @@ import { BudgetExceededError } from '../../src/core/model/errors.js';
 import type { Change, Evidence, Mode } from '../../src/core/model/model.js';
 import { EVIDENCE_ORDER } from '../../src/core/model/model.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
-import { buildIndex } from '../helpers/engine.js';
+import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/judge.yaml', 'utf8')) as {
   summaries: [Change['operation'], unknown, string][];
@@ -54,6 +54,28 @@ t.test('findings come strongest evidence first, then by code, client, service an
     t.ok(order <= 0, `${fs[i - 1]!.message} before ${fs[i]!.message}`);
   }
   t.equal(fs[0]!.evidence, 'observed', 'the observed break first');
+});
+
+t.test('every fix proposed on the fixture changes creates what the mesh lacks and updates what it has', async (t) => {
+  const seen = { CREATE: 0, UPDATE: 0 };
+  for (const { file, cases } of loadCases('test/fixtures/core')) {
+    for (const c of cases) {
+      let idx = await buildIndex(c);
+      for (const object of changeObjects(c)) {
+        const change: Change = { operation: c.delete ? 'DELETE' : idx.find(object) ? 'UPDATE' : 'CREATE', object };
+        const ev = evaluateChange(idx, change);
+        for (const { proposed } of ev.remedies.values())
+          for (const r of proposed) {
+            if (r.change.kind !== 'object') continue;
+            seen[r.change.operation]++;
+            const has = ev.after.find(r.change.object) !== undefined;
+            if (has !== (r.change.operation === 'UPDATE')) t.fail(`${file}: ${c.rule}: ${r.change.operation} ${r.says}`);
+          }
+        idx = ev.after;
+      }
+    }
+  }
+  t.ok(seen.CREATE > 20 && seen.UPDATE > 5, `fixes proposed: ${seen.CREATE} creations and ${seen.UPDATE} updates`);
 });
 
 t.test('a change out of time stops with BudgetExceededError', async (t) => {
