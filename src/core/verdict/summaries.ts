@@ -57,15 +57,9 @@ class PendingGroup {
   entries = 0;
   /** The represented lists, in the order their first break came. */
   lists: (readonly ClientClass[])[] = [];
-  /** Where the group's first break came: its port's position, then its class in the set. */
-  first: readonly [number, number];
   /** The buckets the group's breaks come from, each with the class's index there. */
   readonly streams: Stream[] = [];
   readonly listSeq = new Map<readonly ClientClass[], number>();
-
-  constructor(seq: number, i: number) {
-    this.first = [seq, i];
-  }
 }
 
 /**
@@ -137,16 +131,6 @@ interface Bucket {
 }
 
 const NO_WORKLOADS: ReadonlySet<Workload> = new Set();
-
-/** True when position `a` (port, then class) comes before `b`. */
-function earlier(a: readonly [number, number], b: readonly [number, number]): boolean {
-  return earlierAt(a[0], a[1], b);
-}
-
-/** `earlier` for a position given as its two numbers, with no pair to allocate. */
-function earlierAt(seq: number, i: number, b: readonly [number, number]): boolean {
-  return seq < b[0] || (seq === b[0] && i < b[1]);
-}
 
 /** The index of the class with a key in a list, or -1. */
 function indexOfKey(classes: readonly ClientClass[], key: string): number {
@@ -245,8 +229,7 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
           let byV = groups.get(cls);
           if (!byV) groups.set(cls, (byV = new Map()));
           let group = byV.get(verdict);
-          if (!group) byV.set(verdict, (group = new PendingGroup(start, i)));
-          else if (earlierAt(start, i, group.first)) group.first = [start, i];
+          if (!group) byV.set(verdict, (group = new PendingGroup()));
           group.count += n;
           group.entries += n * totals.entries;
           const at = group.listSeq.get(represented);
@@ -256,16 +239,10 @@ export function findingsOf(before: MeshIndex, after: MeshIndex, change: Change, 
       }
     }
   }
-  // Findings come out in the order of each class's first break, then of each outcome's.
-  const ordered: { first: readonly [number, number]; groups: PendingGroup[] }[] = [];
-  for (const byV of groups.values()) {
-    const gs = [...byV.values()].sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
-    ordered.push({ first: gs[0]!.first, groups: gs });
-  }
-  ordered.sort((a, b) => (earlier(a.first, b.first) ? -1 : 1));
+  // Findings come out as their groups were met; `evaluateChange` puts them in their final order.
   const taken: Taken = { pos: -1, stream: undefined, set: undefined, k: 0 };
-  for (const { groups: gs } of ordered) {
-    for (const group of gs) {
+  for (const byV of groups.values()) {
+    for (const group of byV.values()) {
       // A summary words only its first break; its targets need no more than the ports.
       const detailed = group.entries <= SUMMARY_LIMIT;
       heapify(group.streams);
