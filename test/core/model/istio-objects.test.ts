@@ -67,8 +67,9 @@ for (const r of apRows) {
 
 t.test('a document that is not an object', async (t) => {
   for (const doc of [null, 'x', [1], 3]) {
-    t.throws(() => parseIstioObject(doc), { code: 'E_INVALID_OBJECT', message: /expected a Kubernetes object/ }, JSON.stringify(doc));
-    t.throws(() => parseIstioRef(doc), { code: 'E_INVALID_OBJECT' }, `ref of ${JSON.stringify(doc)}`);
+    const refused = { code: 'E_INVALID_OBJECT', field: '(document)', message: /^field \(document\): expected a Kubernetes object$/ };
+    t.throws(() => parseIstioObject(doc), refused, JSON.stringify(doc));
+    t.throws(() => parseIstioRef(doc), refused, `ref of ${JSON.stringify(doc)}`);
   }
 });
 

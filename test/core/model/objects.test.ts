@@ -9,6 +9,9 @@ interface Row {
   name: string;
   spec: unknown;
   routes?: unknown[];
+  /** Other parts of what is read: hosts, gateways, exportTo. */
+  fields?: Record<string, unknown>;
+  /** The field the error names (a pattern, dots and brackets taken literally unless escaped). */
   error?: string;
 }
 
@@ -25,7 +28,11 @@ for (const r of rows) {
       });
     if (r.error) {
       t.throws(read, InvalidObjectError, 'an InvalidObjectError');
-      t.throws(read, { message: new RegExp(r.error.replace(/[.[\]]/g, '\\$&')) }, `names ${r.error}`);
-    } else t.same(read().routes, r.routes);
+      t.throws(read, { message: new RegExp(r.error.includes('\\') ? r.error : r.error.replace(/[.[\]]/g, '\\$&')) }, `names ${r.error}`);
+    } else {
+      const vs = read() as unknown as Record<string, unknown>;
+      t.same(vs['routes'], r.routes);
+      for (const [k, v] of Object.entries(r.fields ?? {})) t.same(vs[k], v, k);
+    }
   });
 }
