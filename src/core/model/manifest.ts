@@ -41,11 +41,8 @@ export function toManifest(o: IstioObject): Manifest {
       const w = o.written ?? {};
       const spec: Manifest = { ...w, host: o.host };
       put(spec, 'exportTo', o.exportTo ?? undefined);
-      put(
-        spec,
-        'workloadSelector',
-        o.workloadSelector ? { ...asObject(w['workloadSelector']), matchLabels: o.workloadSelector } : undefined,
-      );
+      // matchLabels is all a workloadSelector holds.
+      put(spec, 'workloadSelector', o.workloadSelector ? { matchLabels: o.workloadSelector } : undefined);
       put(spec, 'trafficPolicy', policyManifest(o.trafficPolicy, asObject(w['trafficPolicy'])));
       const subsets = o.subsets ?? [];
       put(

@@ -11,6 +11,8 @@ interface Row {
   name: string;
   spec: Record<string, unknown>;
   revise: TlsMode | null;
+  /** Drop what the author wrote, as for a rule the engine builds itself. */
+  unwritten?: boolean;
   want: Record<string, unknown>;
 }
 
@@ -18,7 +20,8 @@ const rows = parse(readFileSync('test/fixtures/core/units/manifests.yaml', 'utf8
 
 for (const r of rows) {
   t.test(r.name, async (t) => {
-    const rule = webRule(r.spec);
+    const read = webRule(r.spec);
+    const rule: DestinationRule = r.unwritten ? { ...read, written: undefined } : read;
     const object = r.revise ? (reviseRule(rule, r.revise, '').change as { object: DestinationRule }).object : rule;
     const m = toManifest(object);
     t.same(m['spec'], r.want);
