@@ -65,6 +65,11 @@ for (const r of apRows) {
   });
 }
 
+t.test('an AuthorizationPolicy without a namespace is in the default namespace', async (t) => {
+  const ap = parseAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'ap' } });
+  t.same([ap.namespace, ap.name], ['default', 'ap']);
+});
+
 t.test('a document that is not an object', async (t) => {
   for (const doc of [null, 'x', [1], 3]) {
     const refused = { code: 'E_INVALID_OBJECT', field: '(document)', message: /^field \(document\): expected a Kubernetes object$/ };

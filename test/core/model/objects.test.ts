@@ -36,3 +36,8 @@ for (const r of rows) {
     }
   });
 }
+
+t.test('a VirtualService without a namespace is in the default namespace', async (t) => {
+  const vs = parseVirtualService({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'web' }, spec: {} });
+  t.same([vs.namespace, vs.name], ['default', 'web']);
+});
