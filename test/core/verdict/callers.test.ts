@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { callerDetail, declaredCallersInto, plaintextAccepted, podTargets } from '../../../src/core/verdict/callers.js';
+import { callerDetail, callerPods, declaredCallersInto, plaintextAccepted, podTargets } from '../../../src/core/verdict/callers.js';
 import { buildIndex, portAt } from '../../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/callers.yaml', 'utf8')) as {
@@ -36,6 +36,16 @@ t.test('declared callers', async (t) => {
   const hook = declaredCallersInto(idx, h.svc, h.port)[0]!;
   t.equal(callerDetail(hook, 'hook.hooks', 443), `${hook.declaredBy} → hook.hooks:443${hook.note ? ` (${hook.note})` : ''}`);
   t.match(callerDetail({ ...hook, note: 'a note' }, 'x', 1), / → x:1 \(a note\)$/);
+});
+
+t.test("a caller's pods, as the snapshot has them: a pod it no longer has is passed over", async (t) => {
+  const idx = await buildIndex({ rule: 'pods', base: 'examples/mesh-current' });
+  const caller = { pods: ['sleep.legacy', 'gone.legacy', 'httpbin.foo'] } as unknown as Parameters<typeof callerPods>[1];
+  t.same(
+    callerPods(idx, caller).map((w) => `${w.name}.${w.namespace}`),
+    ['sleep.legacy', 'httpbin.foo'],
+  );
+  t.same(callerPods(idx, {} as Parameters<typeof callerPods>[1]), [], 'a caller without pods');
 });
 
 t.test('a snapshot without declared callers has none anywhere', async (t) => {
