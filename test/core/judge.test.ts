@@ -9,6 +9,7 @@ import { BudgetExceededError } from '../../src/core/model/errors.js';
 import type { Change, Evidence, Mode } from '../../src/core/model/model.js';
 import { EVIDENCE_ORDER } from '../../src/core/model/model.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
+import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/judge.yaml', 'utf8')) as {
@@ -56,26 +57,45 @@ t.test('findings come strongest evidence first, then by code, client, service an
   t.equal(fs[0]!.evidence, 'observed', 'the observed break first');
 });
 
-t.test('every fix proposed on the fixture changes creates what the mesh lacks and updates what it has', async (t) => {
-  const seen = { CREATE: 0, UPDATE: 0 };
+/** Every change of the engine fixtures, each on the mesh the case builds (after its earlier objects). */
+async function* fixtureChanges(): AsyncGenerator<{ name: string; idx: MeshIndex; change: Change }> {
   for (const { file, cases } of loadCases('test/fixtures/core')) {
     for (const c of cases) {
       let idx = await buildIndex(c);
       for (const object of changeObjects(c)) {
         const change: Change = { operation: c.delete ? 'DELETE' : idx.find(object) ? 'UPDATE' : 'CREATE', object };
-        const ev = evaluateChange(idx, change);
-        for (const { proposed } of ev.remedies.values())
-          for (const r of proposed) {
-            if (r.change.kind !== 'object') continue;
-            seen[r.change.operation]++;
-            const has = ev.after.find(r.change.object) !== undefined;
-            if (has !== (r.change.operation === 'UPDATE')) t.fail(`${file}: ${c.rule}: ${r.change.operation} ${r.says}`);
-          }
-        idx = ev.after;
+        yield { name: `${file}: ${c.rule}`, idx, change };
+        idx = idx.apply(change);
       }
     }
   }
+}
+
+t.test('every fix proposed on the fixture changes creates what the mesh lacks and updates what it has', async (t) => {
+  const seen = { CREATE: 0, UPDATE: 0 };
+  for await (const { name, idx, change } of fixtureChanges()) {
+    const ev = evaluateChange(idx, change);
+    for (const { proposed } of ev.remedies.values())
+      for (const r of proposed) {
+        if (r.change.kind !== 'object') continue;
+        seen[r.change.operation]++;
+        const has = ev.after.find(r.change.object) !== undefined;
+        if (has !== (r.change.operation === 'UPDATE')) t.fail(`${name}: ${r.change.operation} ${r.says}`);
+      }
+  }
   t.ok(seen.CREATE > 20 && seen.UPDATE > 5, `fixes proposed: ${seen.CREATE} creations and ${seen.UPDATE} updates`);
+});
+
+t.test('every fixture change that breaks a connection asks for time before it is done', async (t) => {
+  // Policies by service, namespace and mesh policies by bucket, and DestinationRules each have
+  // their own walk; each must stop when the budget is spent.
+  let breaking = 0;
+  for await (const { name, idx, change } of fixtureChanges()) {
+    if (!evaluateChange(idx, change).findings.some((f) => f.port !== null)) continue;
+    breaking++;
+    t.throws(() => evaluateChange(idx, change, () => true), BudgetExceededError, name);
+  }
+  t.ok(breaking > 50, `${breaking} breaking changes`);
 });
 
 t.test('a change out of time stops with BudgetExceededError', async (t) => {
