@@ -34,4 +34,7 @@ if (retest === "1" && fs.existsSync(results)) {
   console.error(`mutation: ${dropped} surviving or uncovered mutants will be tested again`);
 }
 ' "$1" "$results" "$config" "$retest"
+# Stryker compares the compiled test files with those of the kept results to decide which results
+# still hold, and reads them from dist/test here (stryker.config.json ignores the rest of dist/).
+npm run --silent build:mutation
 exec npx stryker run "$config"
