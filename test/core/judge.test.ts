@@ -9,8 +9,7 @@ import { BudgetExceededError } from '../../src/core/model/errors.js';
 import type { Change, Evidence, Mode } from '../../src/core/model/model.js';
 import { EVIDENCE_ORDER } from '../../src/core/model/model.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
-import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
-import { buildIndex, changeObjects, loadCases } from '../helpers/engine.js';
+import { buildIndex, fixtureChanges } from '../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/judge.yaml', 'utf8')) as {
   summaries: [Change['operation'], unknown, string][];
@@ -56,20 +55,6 @@ t.test('findings come strongest evidence first, then by code, client, service an
   }
   t.equal(fs[0]!.evidence, 'observed', 'the observed break first');
 });
-
-/** Every change of the engine fixtures, each on the mesh the case builds (after its earlier objects). */
-async function* fixtureChanges(): AsyncGenerator<{ name: string; idx: MeshIndex; change: Change }> {
-  for (const { file, cases } of loadCases('test/fixtures/core')) {
-    for (const c of cases) {
-      let idx = await buildIndex(c);
-      for (const object of changeObjects(c)) {
-        const change: Change = { operation: c.delete ? 'DELETE' : idx.find(object) ? 'UPDATE' : 'CREATE', object };
-        yield { name: `${file}: ${c.rule}`, idx, change };
-        idx = idx.apply(change);
-      }
-    }
-  }
-}
 
 t.test('every fix proposed on the fixture changes creates what the mesh lacks and updates what it has', async (t) => {
   const seen = { CREATE: 0, UPDATE: 0 };

@@ -6,7 +6,7 @@ import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapsho
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
-import type { DestinationRule, Service, ServicePort, Traffic } from '../../src/core/model/model.js';
+import type { Change, DestinationRule, Service, ServicePort, Traffic } from '../../src/core/model/model.js';
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();
@@ -100,4 +100,19 @@ export function webRule(spec: Record<string, unknown> = {}): DestinationRule {
     metadata: { name: 'web', namespace: 'shop' },
     spec: { host: 'web', ...spec },
   }) as DestinationRule;
+}
+
+/** Every change of the engine fixtures in `dir`, each on the mesh its case builds after its earlier objects. */
+export async function* fixtureChanges(dir = 'test/fixtures/core'): AsyncGenerator<{ name: string; idx: MeshIndex; change: Change }> {
+  for (const { file, cases } of loadCases(dir)) {
+    for (const c of cases) {
+      if (!c.change) continue;
+      let idx = await buildIndex(c);
+      for (const object of changeObjects(c)) {
+        const change: Change = { operation: c.delete ? 'DELETE' : idx.find(object) ? 'UPDATE' : 'CREATE', object };
+        yield { name: `${file}: ${c.rule}`, idx, change };
+        idx = idx.apply(change);
+      }
+    }
+  }
 }
