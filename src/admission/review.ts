@@ -11,10 +11,15 @@ export class NotAdmissionReviewError extends MtlsGuardError {
   }
 }
 
+/** The operations of an AdmissionReview request. */
+export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
+/** One of `OPERATIONS`. */
+export type Operation = (typeof OPERATIONS)[number];
+
 /** The parts of an AdmissionReview request that mtls-guard reads. */
 export interface AdmissionRequest {
   readonly uid: string;
-  readonly operation: string;
+  readonly operation: Operation;
   readonly kind: { readonly group: string; readonly version: string; readonly kind: string };
   readonly namespace: string;
   readonly name: string;
@@ -95,11 +100,15 @@ export function decodeReview(body: unknown): AdmissionRequest {
   const uid = r['uid'];
   if (typeof uid !== 'string' || uid === '') throw new NotAdmissionReviewError('request.uid is missing');
   if (uid.length > REQUEST_LIMITS.uid) throw new NotAdmissionReviewError(`request.uid is longer than ${REQUEST_LIMITS.uid} characters`);
+  const operation = r['operation'];
+  // The API server sends only these; anything else is not its request, and is refused rather than allowed.
+  if (!OPERATIONS.includes(operation as Operation))
+    throw new NotAdmissionReviewError(`request.operation is ${describeValue(operation ?? null)}; expected one of ${OPERATIONS.join(', ')}`);
   const kind = isObject(r['kind']) ? r['kind'] : {};
   const user = userInfo(r['userInfo']);
   return {
     uid,
-    operation: field(r['operation']),
+    operation: operation as Operation,
     kind: { group: field(kind['group']), version: field(kind['version']), kind: field(kind['kind']) },
     namespace: field(r['namespace']),
     name: field(r['name']),
@@ -128,7 +137,6 @@ export const EXEMPT_DELETERS: readonly string[] = [
 export function toChange(req: AdmissionRequest, idx: MeshIndex | null): Decoded {
   const op = req.operation;
   if (op === 'CONNECT') return { kind: 'skip', why: 'CONNECT is not judged' };
-  if (op !== 'CREATE' && op !== 'UPDATE' && op !== 'DELETE') return { kind: 'skip', why: `unknown operation ${describeValue(op)}` };
   if (op === 'DELETE' && EXEMPT_DELETERS.includes(req.username))
     return { kind: 'skip', why: `deletes by ${req.username} are never denied` };
   const ns = req.namespace || 'default';
