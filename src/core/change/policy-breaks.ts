@@ -138,8 +138,8 @@ export function portBuckets(idx: MeshIndex, ns: string): readonly PortBucket[] {
       const shape = serverShape(idx, svc, port);
       if (!shape) continue;
       const groups = signatureGroups(idx, svc, port);
-      // Selector policies of the root namespace are ignored.
-      const free = ns === idx.root || endpointsOf(idx, svc, port).every((ep) => !ep.workload || !workloadPeerAuth(idx, ep.workload));
+      // A workload policy keeps its endpoints off the namespace's base mode; Istio ignores those of the root namespace.
+      const free = endpointsOf(idx, svc, port).every((ep) => !ep.workload || !workloadPeerAuth(idx, ep.workload));
       const key = `${id(shape)} ${id(groups)} ${id(views)} ${free}`;
       const b = by.get(key);
       if (b) b.at.push(portRef(idx, svc, port));
