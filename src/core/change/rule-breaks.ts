@@ -28,11 +28,8 @@ const T_UNDECIDED = memoTable<Service, readonly ClientClass[]>('dr:undecided');
 
 const T_SIDECAR_LISTS = memoTable<readonly ClientClass[], readonly ClientClass[] | null>('static:sidecarLists');
 
-/** Namespaces whose workloads may change class with a DestinationRule change. */
-function movedNamespaces(before: MeshIndex, change: Change): Set<string> {
-  const o = change.object;
-  if (o.kind !== 'DestinationRule') return new Set();
-  const prev = before.find(o) as DestinationRule | undefined;
+/** Namespaces whose workloads may change class when a DestinationRule replaces `prev` (or is new). */
+function movedNamespaces(o: DestinationRule, prev: DestinationRule | undefined): Set<string> {
   const named = [...(o.exportTo ?? []), ...(prev?.exportTo ?? [])].filter((e) => e !== '*' && e !== '.');
   return new Set([o.namespace, ...named]);
 }
@@ -106,7 +103,7 @@ export function ruleChangeBreaks(
   out: BreakSet[],
   overBudget?: () => boolean,
 ): void {
-  const moved = movedNamespaces(before, change);
+  const moved = movedNamespaces(change.object as DestinationRule, prev);
   const scan: RuleScan = {
     before,
     after,
