@@ -230,15 +230,13 @@ function ambientIgnoresDisable(r: ResolvedMode): ResolvedMode {
   return { mode: 'PERMISSIVE', source: `${r.source} (DISABLE is ignored for ambient workloads)` };
 }
 
+/** The mode while legacy policies may apply (up to 1.5): no ambient workload meets it, as ambient came with 1.18. */
 function computeServerMode(idx: MeshIndex, w: Workload, containerPort: number, svc?: Service, port?: ServicePort): ResolvedMode {
   const f = idx.features;
   const levels = f.peerAuthentication ? peerAuthLevels(idx, w) : undefined;
-  let r: ResolvedMode;
-  if (levels && anyPeerAuth(levels)) r = composePeerAuth(idx, levels, containerPort);
-  else if (f.legacyPolicies && svc && port)
-    r = legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
-  else r = f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
-  return w.mesh === 'ambient' && r.mode === 'DISABLE' ? ambientIgnoresDisable(r) : r;
+  if (levels && anyPeerAuth(levels)) return composePeerAuth(idx, levels, containerPort);
+  if (f.legacyPolicies && svc && port) return legacyMode(legacyPolicyFor(idx, svc, port), f.legacyCoexistence ? BETA_DEFAULT : LEGACY_NONE);
+  return f.legacyPolicies && !f.legacyCoexistence ? LEGACY_NONE : BETA_DEFAULT;
 }
 
 /**

@@ -12,12 +12,16 @@ interface RuleRow {
   selector?: Labels;
   tls?: boolean;
   created?: string;
+  /** Names of its subsets (each selects `version: <name>`). */
+  subsets?: string[];
 }
 interface Row {
   name: string;
   keepApart?: boolean;
   rules: RuleRow[];
   filed: string[];
+  /** The subsets of each consolidated rule after merging, by the name of its first rule. */
+  subsets?: Record<string, string[]>;
   clients: { ns: string; labels?: Labels; takes: string | null }[];
 }
 
@@ -36,6 +40,7 @@ function filed(r: RuleRow, i: number): Filed {
     exportTo: r.exportTo ?? null,
     workloadSelector: r.selector ?? null,
     trafficPolicy: r.tls ? { tls: { mode: 'ISTIO_MUTUAL' }, portLevel: [] } : null,
+    ...(r.subsets ? { subsets: r.subsets.map((name) => ({ name, labels: { version: name }, trafficPolicy: null })) } : {}),
   };
   return { rule, host: HOST, exportTo: new Set(r.selector ? ['.'] : (r.exportTo ?? [])), selector: r.selector ?? null };
 }
@@ -50,6 +55,8 @@ for (const row of rows) {
       row.filed,
       'filed as',
     );
+    if (row.subsets)
+      t.same(Object.fromEntries(list.map((c) => [c.first.name, c.subsets.map((x) => x.name)])), row.subsets, 'subsets after merging');
     for (const c of row.clients) {
       t.equal(ruleForClient(list, c.ns, c.labels ?? {})?.name ?? null, c.takes, `a client in ${c.ns} ${JSON.stringify(c.labels ?? {})}`);
     }
