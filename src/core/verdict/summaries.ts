@@ -596,20 +596,8 @@ function names(ws: readonly Workload[], total = ws.length): string[] {
 
 /** `(200 → 000, curl exit 56)`: a break's codes as a message ends with them. */
 function codesOf(b: Break): string {
-  return codesText(b.wasVerdict.code, b.now.code, b.now.exit);
-}
-
-/** The few code endings a break can have, each written once: a finding only works from 200. */
-const CODE_TEXTS: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries(
-    (['503', '000'] as const).flatMap((now) =>
-      [undefined, 35, 56].map((exit) => [`200 ${now} ${exit}`, `(200 → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`]),
-    ),
-  ),
-);
-
-function codesText(was: string, now: string, exit: number | undefined): string {
-  return CODE_TEXTS[`${was} ${now} ${exit}`] ?? `(${was} → ${now}${exit !== undefined ? `, curl exit ${exit}` : ''})`;
+  const exit = b.now.exit;
+  return `(${b.wasVerdict.code} → ${b.now.code}${exit !== undefined ? `, curl exit ${exit}` : ''})`;
 }
 
 function finding(
