@@ -143,7 +143,8 @@ export function unknownPlaintextInto(idx: MeshIndex, svc: Service): EvidenceResu
   const edges = edgesInto(idx, svc);
   for (let i = 0; i < edges.length; i++) {
     const x = edges[i]!;
-    if (x.plaintext && x.reporter === 'destination' && (x.sourceWorkload === 'unknown' || x.sourceWorkload === '')) {
+    // Only a destination's report is ever plaintext (`ObservedEdge.plaintext`).
+    if (x.plaintext && (x.sourceWorkload === 'unknown' || x.sourceWorkload === '')) {
       return { level: 'observed', detail: describe(x, idx.data.traffic) };
     }
   }
