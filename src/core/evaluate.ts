@@ -229,11 +229,9 @@ function sortFindings(f: RawFinding[]): RawFinding[] {
 /** A short description of a change for messages: `PeerAuthentication foo/default (STRICT)`. */
 export function describeChange(change: Change): string {
   const o = change.object;
-  let what = '';
-  if (o.kind === 'PeerAuthentication') what = ` (${o.mode})`;
-  else if (o.kind === 'DestinationRule') what = ` (${o.host}${o.trafficPolicy?.tls ? ` ${o.trafficPolicy.tls.mode}` : ''})`;
-  else what = ` (${o.mode})`;
-  return `${change.operation} ${objectRef(o)}${what}`;
+  // Policies of every kind are known by their mode; a rule by its host and the TLS it sends there.
+  const what = o.kind === 'DestinationRule' ? `${o.host}${o.trafficPolicy?.tls ? ` ${o.trafficPolicy.tls.mode}` : ''}` : o.mode;
+  return `${change.operation} ${objectRef(o)} (${what})`;
 }
 
 /**

@@ -1,8 +1,10 @@
-// simulate and simulateSize with filters, row by row (src/core/evaluate.ts).
+// simulate and simulateSize with filters, and describeChange, row by row (src/core/evaluate.ts).
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { simulate, simulateSize, type SimulateFilter } from '../../src/core/evaluate.js';
+import { describeChange, simulate, simulateSize, type SimulateFilter } from '../../src/core/evaluate.js';
+import type { Change } from '../../src/core/model/model.js';
+import { parseIstioObject } from '../../src/core/model/objects.js';
 import { buildIndex } from '../helpers/engine.js';
 
 interface Row {
@@ -28,4 +30,13 @@ t.test('simulate filters', async (t) => {
       `${r.name}: connections`,
     );
   }
+});
+
+t.test('describeChange', async (t) => {
+  const described = parse(readFileSync('test/fixtures/core/units/describe-change.yaml', 'utf8')) as {
+    operation: Change['operation'];
+    object: Record<string, unknown>;
+    want: string;
+  }[];
+  for (const r of described) t.equal(describeChange({ operation: r.operation, object: parseIstioObject(r.object) }), r.want, r.want);
 });
