@@ -6,7 +6,7 @@ import { loadManifests, parseManifests, type LoadedDoc } from '../../src/snapsho
 import { projectSnapshot } from '../../src/snapshot/project.js';
 import { parseIstioObject } from '../../src/core/model/objects.js';
 import { edgesFromSamples, parseExposition } from '../../src/evidence/exposition.js';
-import type { Change, DestinationRule, Service, ServicePort, Traffic } from '../../src/core/model/model.js';
+import type { Change, DestinationRule, Service, ServicePort, Traffic, Workload } from '../../src/core/model/model.js';
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();
@@ -87,6 +87,13 @@ export function portAt(idx: MeshIndex, ref: string): { svc: Service; port: Servi
   const port = svc?.ports.find((p) => p.port === Number(m![3]));
   if (!svc || !port) throw new Error(`no port ${ref}`);
   return { svc, port };
+}
+
+/** The workload named `ns/name` in an index; throws when there is none. */
+export function workloadAt(idx: MeshIndex, ref: string): Workload {
+  const w = idx.allWorkloads().find((x) => `${x.namespace}/${x.name}` === ref);
+  if (!w) throw new Error(`no workload ${ref}`);
+  return w;
 }
 
 /**

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { namespaceBase, namespaceMode, serverMode } from '../../../src/core/policy/peer-auth.js';
-import { buildIndex, portAt } from '../../helpers/engine.js';
+import { buildIndex, portAt, workloadAt } from '../../helpers/engine.js';
 
 interface Row {
   name: string;
@@ -25,9 +25,9 @@ for (const row of fx.rows) {
       ...(row.version ? { version: row.version } : {}),
     });
     for (const q of row.server ?? []) {
-      const [, ns, name, port] = /^(.+)\/(.+):(\d+)$/.exec(q.at)!;
-      const w = idx.workloads(ns!).find((x) => x.name === name);
-      if (!w) throw new Error(`no workload ${q.at}`);
+      const colon = q.at.lastIndexOf(':');
+      const w = workloadAt(idx, q.at.slice(0, colon));
+      const port = q.at.slice(colon + 1);
       const via = q.via ? portAt(idx, q.via) : undefined;
       const got = serverMode(idx, w, Number(port), via?.svc, via?.port);
       t.equal(got.mode, q.mode, `${q.at}${q.via ? ` via ${q.via}` : ''}: mode`);

@@ -22,7 +22,7 @@ import {
   type ClientSig,
   type ServerShape,
 } from '../../../src/core/traffic/shapes.js';
-import { buildIndex, portAt, webRule } from '../../helpers/engine.js';
+import { buildIndex, portAt, webRule, workloadAt } from '../../helpers/engine.js';
 
 type Shape = { lead: number; parts: number[]; key: number | string };
 type RuleRef = string | null;
@@ -73,10 +73,7 @@ function shapeAt(idx: MeshIndex, ref: string): ServerShape | null {
 
 /** A workload named `ns/name`, and its class towards a port. */
 function classOf(idx: MeshIndex, client: string, svc: Service): ClientClass {
-  const [ns, name] = client.split('/');
-  const w = idx.workloads(ns!).find((x) => x.name === name);
-  if (!w) throw new Error(`no workload ${client}`);
-  return classAt(idx, w, svc);
+  return classAt(idx, workloadAt(idx, client), svc);
 }
 
 const plain = (s: ServerShape | null) => (s ? { lead: s.lead, parts: [...s.parts], key: s.key } : null);

@@ -5,7 +5,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import { callersOf, evidenceFor, prepareCallers, unknownPlaintextInto } from '../../../src/core/verdict/evidence.js';
-import { buildIndex } from '../../helpers/engine.js';
+import { buildIndex, workloadAt } from '../../helpers/engine.js';
 
 const fx = parse(readFileSync('test/fixtures/core/units/evidence.yaml', 'utf8')) as {
   add: string;
@@ -15,13 +15,12 @@ const fx = parse(readFileSync('test/fixtures/core/units/evidence.yaml', 'utf8'))
   unknown: Record<string, string | null>;
 };
 
-const workload = (idx: MeshIndex, ref: string) => idx.allWorkloads().find((w) => `${w.namespace}/${w.name}` === ref)!;
 const service = (idx: MeshIndex, ref: string) => idx.allServices().find((s) => `${s.namespace}/${s.name}` === ref)!;
 
 t.test('evidenceFor', async (t) => {
   const idx = await buildIndex({ rule: 'evidence', base: 'examples/mesh-current', add: fx.add, telemetry: fx.telemetry });
   for (const [client, svc, level, detail] of fx.evidence) {
-    const e = evidenceFor(idx, workload(idx, client), service(idx, svc));
+    const e = evidenceFor(idx, workloadAt(idx, client), service(idx, svc));
     t.equal(e.level, level, `${client} to ${svc}`);
     if (detail === null) t.equal(e.detail, undefined, `${client} to ${svc}: no detail`);
     else t.match(e.detail, detail, `${client} to ${svc}: says what it rests on`);
@@ -58,6 +57,6 @@ t.test('degraded telemetry observes nothing', async (t) => {
     telemetry: fx.telemetry,
     degraded: 'Prometheus is down',
   });
-  t.equal(evidenceFor(idx, workload(idx, 'legacy/sleep'), service(idx, 'foo/httpbin')).level, 'possible');
+  t.equal(evidenceFor(idx, workloadAt(idx, 'legacy/sleep'), service(idx, 'foo/httpbin')).level, 'possible');
   t.equal(unknownPlaintextInto(idx, service(idx, 'bar/httpbin')), undefined);
 });

@@ -5,7 +5,6 @@ import t from 'tap';
 import { parse } from 'yaml';
 import type { RawFinding } from '../../../src/core/model/findings.js';
 import { BudgetExceededError } from '../../../src/core/model/errors.js';
-import type { Workload } from '../../../src/core/model/model.js';
 import { parseIstioObject } from '../../../src/core/model/objects.js';
 import type { MeshIndex } from '../../../src/core/mesh/mesh-index.js';
 import type { Remedy } from '../../../src/core/rules/remedy.js';
@@ -21,7 +20,7 @@ import {
   proverOf,
   type Trial,
 } from '../../../src/core/verdict/prove.js';
-import { buildIndex, portAt } from '../../helpers/engine.js';
+import { buildIndex, portAt, workloadAt } from '../../helpers/engine.js';
 
 interface Behaviour {
   breaks?: boolean;
@@ -51,12 +50,6 @@ function objectRemedy(name: string): Remedy {
     spec: {},
   });
   return { says: name, change: { kind: 'object', operation: 'CREATE', object } };
-}
-
-function workload(idx: MeshIndex, ref: string): Workload {
-  const w = idx.allWorkloads().find((x) => `${x.namespace}/${x.name}` === ref);
-  if (!w) throw new Error(`no workload ${ref}`);
-  return w;
 }
 
 /** A prover whose evaluator plays the fixture's remedies, recording the ones tried. */
@@ -90,7 +83,7 @@ function stubProver(after: MeshIndex, budget?: number) {
 for (const row of fx.fix) {
   t.test(row.name, async (t) => {
     const after = await buildIndex({ rule: row.name, base: 'examples/mesh-current', ...(row.add ? { add: row.add } : {}) });
-    const sleep = workload(after, 'legacy/sleep');
+    const sleep = workloadAt(after, 'legacy/sleep');
     const remedy = (name: string): Remedy =>
       name === 'enrol'
         ? { says: 'enrol legacy/sleep', change: { kind: 'enrol', workloads: [sleep], mesh: 'sidecar' } }
@@ -135,7 +128,7 @@ t.test('an evaluator failure that is not the budget is not swallowed', async (t)
 
 t.test('without an evaluator nothing is tried; installProver replaces the default', async (t) => {
   const after = await buildIndex({ rule: 'none', base: 'examples/mesh-current' });
-  const sleep = workload(after, 'legacy/sleep');
+  const sleep = workloadAt(after, 'legacy/sleep');
   const idle = proverOf(after);
   t.equal(proverOf(after), idle, 'one prover per index');
   const enrol: Remedy = { says: 'enrol', change: { kind: 'enrol', workloads: [sleep], mesh: 'ambient' } };
@@ -208,7 +201,7 @@ t.test('placeholders are proven once, in the order the findings are shown', asyn
 
 t.test('a workload enrolled into each mesh', async (t) => {
   const after = await buildIndex({ rule: 'enrolled', base: 'examples/mesh-current' });
-  const sleep = workload(after, 'legacy/sleep');
+  const sleep = workloadAt(after, 'legacy/sleep');
   const side = enrolled(sleep, 'sidecar');
   t.match(side, { mesh: 'sidecar', predicted: true, name: 'sleep', namespace: 'legacy' });
   t.equal(side.labels['security.istio.io/tlsMode'], 'istio');
@@ -228,8 +221,8 @@ t.test('clients reach a port on a trial mesh', async (t) => {
     base: 'examples/mesh-current',
     add: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: legacy}\nspec: {mtls: {mode: STRICT}}\n',
   });
-  const sleep = workload(after, 'legacy/sleep');
-  const httpbin = workload(after, 'legacy/httpbin');
+  const sleep = workloadAt(after, 'legacy/sleep');
+  const httpbin = workloadAt(after, 'legacy/httpbin');
   const moved = new Map([[sleep, enrolled(sleep, 'sidecar')]]);
   const trial: Trial = { idx: after.withWorkloads(moved), moved };
   const { svc, port } = portAt(trial.idx, 'legacy/sleep:80');
