@@ -19,7 +19,9 @@ function findingLine(f: Finding): string {
 
 function stepText(s: Step, n: number): string[] {
   if (s.kind === 'person') {
-    return [`  ${n}. [person] ${s.scope}: ${s.says}${s.then ? (s.verified ? ' (verified)' : ' (not verified: check it then)') : ''}`];
+    const head = `  ${n}. [person] ${s.scope}: ${s.says}${s.then ? (s.verified ? ' (verified)' : ' (not verified: check it then)') : ''}`;
+    // A policy the plan updated goes back to this manifest; a deletion needs none.
+    return s.then?.operation === 'UPDATE' ? [head, `       ${JSON.stringify(toManifest(s.then.object))}`] : [head];
   }
   const head = `  ${n}. [${s.kind === 'strict' ? 'strict' : 'prepare'}] ${s.scope}: ${s.says}`;
   return [head, `       ${JSON.stringify(toManifest(s.change.object))}`];
@@ -71,7 +73,15 @@ function json(p: Plan): string {
           scope: s.scope,
           says: s.says,
           verified: s.verified,
-          ...(s.then ? { afterwards: { operation: s.then.operation, object: objectRef(s.then.object) } } : {}),
+          ...(s.then
+            ? {
+                afterwards: {
+                  operation: s.then.operation,
+                  object: objectRef(s.then.object),
+                  ...(s.then.operation === 'UPDATE' ? { manifest: toManifest(s.then.object) } : {}),
+                },
+              }
+            : {}),
         }
       : { kind: s.kind, scope: s.scope, says: s.says, operation: s.change.operation, object: toManifest(s.change.object) };
   return `${JSON.stringify(

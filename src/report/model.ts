@@ -67,7 +67,7 @@ export interface ReadinessView {
   readonly blocking: readonly FindingView[];
 }
 
-/** One step of the plan, with its manifest as pretty JSON (empty for steps a person takes). */
+/** One step of the plan, with its manifest as pretty JSON (for a person's step, the policy it restores, if any). */
 export interface StepView {
   readonly kind: 'prepare' | 'strict' | 'person';
   readonly scope: string;
@@ -141,7 +141,8 @@ function stepView(s: Step): StepView {
       scope: s.scope,
       says: s.says,
       verified: s.then ? s.verified : null,
-      manifest: null,
+      // A policy the plan updated goes back to this manifest; a deletion needs none.
+      manifest: s.then?.operation === 'UPDATE' ? JSON.stringify(toManifest(s.then.object), null, 2) : null,
     };
   }
   return { kind: s.kind, scope: s.scope, says: s.says, verified: null, manifest: JSON.stringify(toManifest(s.change.object), null, 2) };

@@ -31,7 +31,7 @@ export interface PersonStep {
   readonly kind: 'person';
   readonly scope: string;
   readonly says: string;
-  /** The object that can be deleted afterwards, verified by the engine with the workloads enrolled. */
+  /** What can go afterwards (an exception deleted, or a policy restored), verified by the engine with the workloads enrolled. */
   readonly then?: Change;
   readonly verified: boolean;
 }
@@ -149,7 +149,7 @@ function advance(idx: MeshIndex, scope: Scope, opts: ReadinessOptions, steps: St
 
 /**
  * The container ports, per Service, that blocking findings reach: named one by one, or, for a
- * summary that lists only some, every port of the scope's Services. Undefined when a finding
+ * summary that lists only some, every port of the scope's Services whose pods have a proxy. Undefined when a finding
  * reaches something that is not a Service port (a pod scraped directly).
  */
 function blockedPorts(idx: MeshIndex, scope: Scope, blocking: readonly Finding[]): Map<Service, Set<number>> | undefined {
@@ -170,7 +170,8 @@ function blockedPorts(idx: MeshIndex, scope: Scope, blocking: readonly Finding[]
     const targets = f.targets ?? [`${f.service}:${f.port}`];
     if (targets.some((t) => t.startsWith('and '))) {
       const services = scope.kind === 'mesh' ? idx.allServices() : idx.services(scope.namespace);
-      for (const svc of services) for (const port of svc.ports) add(svc, port);
+      // STRICT changes nothing for pods without a proxy: their Services need no exception.
+      for (const svc of services) if (idx.endpoints(svc).some((w) => w.mesh !== 'none')) for (const port of svc.ports) add(svc, port);
       continue;
     }
     for (const t of targets) {
@@ -195,7 +196,8 @@ function exceptionFor(idx: MeshIndex, svc: Service, cps: ReadonlySet<number>): E
     .peerAuthentications(svc.namespace)
     .filter((p) => !isEmptySelector(p.selector) && pods.every((w) => selectorMatches(p.selector!, w.labels)))
     .sort(byCreation)[0];
-  const ports = Object.fromEntries([...cps].sort((a, b) => a - b).map((p) => [p, 'PERMISSIVE' as const]));
+  // Port numbers as keys keep ascending order in the manifest, whatever order they came in.
+  const ports = Object.fromEntries([...cps].map((p) => [p, 'PERMISSIVE' as const]));
   if (inForce) {
     // Another Service of the same pods may have asked for these ports already.
     if ([...cps].every((p) => inForce.portLevel[p] === 'PERMISSIVE')) return undefined;
@@ -241,9 +243,12 @@ function cleanUp(final: MeshIndex, taken: readonly Taken[], opts: ReadinessOptio
       mode: { mode: 'enforce', source: 'plan' },
       fixBudget: NO_FIXES,
     });
+  // Steps that wrote to one policy are undone together, back to the policy before the first of
+  // them: undoing a later step alone would restore the ports an earlier step added.
+  const firsts = new Map<string, Taken>();
+  for (const t of taken) if (!firsts.has(objectRef(t.exception.object))) firsts.set(objectRef(t.exception.object), t);
   const out: Step[] = [];
-  for (const t of taken) {
-    const ref = objectRef(t.exception.object);
+  for (const [ref, t] of firsts) {
     const { before } = t.exception;
     const then: Change = before ? { operation: 'UPDATE', object: before } : { operation: 'DELETE', object: t.exception.object };
     const today = judge(final, then).verdict.wouldDeny;

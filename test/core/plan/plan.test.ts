@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { makePlan, type Plan, type Step } from '../../../src/core/plan/plan.js';
+import { makePlan, type ChangeStep, type Plan, type Step } from '../../../src/core/plan/plan.js';
 import { scopeName } from '../../../src/core/plan/readiness.js';
 import { planText } from '../../../src/cli/plan.js';
 import { judgeChange } from '../../../src/core/judge.js';
@@ -87,6 +87,30 @@ for (const c of cases) {
 t.test('every plan reads as plans.txt has it', async (t) => {
   matchesGolden(t, GOLDEN, printed.join('\n'), 'the plans');
 });
+
+t.test(
+  'findings that name only the first 50 ports of a namespace: an exception for every Service of that namespace whose pods have a sidecar, and for no other',
+  async (t) => {
+    const { generateMesh } = await import('../../../bench/engine/generate.js');
+    const { MeshIndex } = await import('../../../src/core/mesh/mesh-index.js');
+    // 120 Services in two namespaces: at the weakest threshold each namespace has a summary finding.
+    const idx = MeshIndex.build(generateMesh(1, { namespaces: 2, services: 120, pods: 240, noSidecar: 0.3 }));
+    const plan = makePlan(idx, { denyOn: 'possible' });
+    const summarised = plan.namespaces.filter((r) => r.blocking.some((f) => f.targets?.some((x) => x.startsWith('and '))));
+    t.equal(summarised.length, 2, 'both namespaces have a finding that lists only some of its ports');
+    t.ok(plan.complete, 'the plan reaches mesh-wide STRICT', { blocked: plan.blocked.map((b) => b.scope) });
+    const prepared = plan.steps.filter((s): s is ChangeStep => s.kind === 'prepare');
+    t.same(
+      prepared.filter((s) => s.change.object.namespace !== s.scope).map((s) => s.says),
+      [],
+      "each exception is in its step's namespace",
+    );
+    const withSidecars = idx.allServices().filter((s) => idx.endpoints(s).some((w) => w.mesh === 'sidecar'));
+    t.ok(withSidecars.length < 120, 'some Services have no sidecar in their pods');
+    t.equal(prepared.length, withSidecars.length, 'one exception per Service whose pods have a sidecar, none for the others');
+    applySteps(t, idx, plan, 'possible');
+  },
+);
 
 t.test(
   'a generated 10,000-pod mesh: readiness for every namespace, and a plan to mesh-wide STRICT that check allows step by step',
