@@ -9,6 +9,9 @@ import { buildIndex } from '../helpers/engine.js';
 
 interface Row {
   name: string;
+  /** Manifests added to the demo mesh for this row, and the Istio version they assume. */
+  add?: string;
+  version?: string;
   client?: string[];
   service?: string[];
   size: number;
@@ -17,8 +20,13 @@ interface Row {
 const rows = parse(readFileSync('test/fixtures/core/units/simulate.yaml', 'utf8')) as Row[];
 
 t.test('simulate filters', async (t) => {
-  const idx = await buildIndex({ rule: 'simulate', base: 'examples/mesh-current' });
   for (const r of rows) {
+    const idx = await buildIndex({
+      rule: r.name,
+      base: 'examples/mesh-current',
+      ...(r.add ? { add: r.add } : {}),
+      ...(r.version ? { version: r.version } : {}),
+    });
     const f: SimulateFilter = {
       ...(r.client ? { client: (c: string) => r.client!.includes(c) } : {}),
       ...(r.service ? { service: (s: string, p: number) => r.service!.includes(`${s}:${p}`) } : {}),
