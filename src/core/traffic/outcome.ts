@@ -311,7 +311,7 @@ function endpointCase(
       return mode === 'DISABLE' ? Case.DisabledGetsMtls : Case.Accepts;
     case 'tls':
       if (mode === 'STRICT') return Case.StrictGetsTls;
-      return proto === 'http' || !appTlsAt(ep, proto) ? Case.TlsIntoPlainApp : Case.Accepts;
+      return appTlsAt(ep, proto) ? Case.Accepts : Case.TlsIntoPlainApp;
     case 'plaintext':
       if (mode !== 'STRICT') return Case.Accepts;
       return client.kind === 'sidecar' && svc && port && passesProxy(idx, client, svc, port) === null
