@@ -26,7 +26,9 @@ export function acknowledgementOf(req: AdmissionRequest): Acknowledgement {
   }
   const now = annotation(req.object);
   if (now === undefined) return { kind: 'none' };
-  if (req.operation === 'UPDATE' && annotation(req.oldObject) === now) return { kind: 'stale', reason: now };
+  // An annotation the object had before was given by an earlier request (only UPDATEs carry an
+  // oldObject; a CREATE that carries one anyway gets no acknowledgement from it either).
+  if (annotation(req.oldObject) === now) return { kind: 'stale', reason: now };
   return { kind: 'fresh', reason: now };
 }
 

@@ -74,7 +74,7 @@ function bindingName(p: Permission, username: string): string {
     username
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'user';
+      .replace(/^-+/, '') || 'user';
   return `mtls-guard-${p.verb}-${who}`.slice(0, 63).replace(/-+$/, '');
 }
 
