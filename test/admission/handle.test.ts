@@ -8,6 +8,7 @@ import { handleRequest, type Budget } from '../../src/admission/handle.js';
 import { decodeReview } from '../../src/admission/review.js';
 import type { Authorizer } from '../../src/admission/authorize.js';
 import type { Labels } from '../../src/core/model/model.js';
+import { loadIndex } from '../../src/cli/load.js';
 import { demoIndex, review } from '../helpers/app.js';
 
 interface Row {
@@ -21,6 +22,8 @@ interface Row {
   labels?: Record<string, Labels>;
   notes?: string[];
   noSnapshot?: boolean;
+  /** A folder of manifests to judge against instead of the demo snapshot. */
+  snapshot?: string;
   want: Record<string, unknown>;
   messageHas?: string[];
   warningsHave?: string[];
@@ -64,7 +67,7 @@ for (const row of rows) {
     };
     const h = await handleRequest(
       decodeReview(body),
-      row.noSnapshot ? null : idx,
+      row.noSnapshot ? null : row.snapshot ? (await loadIndex([row.snapshot], {}, 'examples/telemetry/legacy-plaintext.prom')).idx : idx,
       {
         defaultMode: 'enforce',
         denyOn: 'declared',
