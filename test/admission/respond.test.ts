@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { budgetWarnings, WARNINGS_TOTAL_MAX } from '../../src/admission/respond.js';
+import { budgetWarnings, denyMessage, shortFinding, WARNINGS_TOTAL_MAX } from '../../src/admission/respond.js';
+import type { Finding } from '../../src/core/model/findings.js';
 
 interface Case {
   name: string;
@@ -36,3 +37,34 @@ for (const c of parse(readFileSync('test/fixtures/admission/warnings.yaml', 'utf
     }
   });
 }
+
+interface Words {
+  deny: { name: string; summary: string; canAcknowledge?: boolean; findings: Partial<Finding>[]; want: string }[];
+  short: { name: string; finding: Partial<Finding>; want: string }[];
+  fold: { line: string; want: string }[];
+}
+const words = parse(readFileSync('test/fixtures/admission/messages.yaml', 'utf8')) as Words;
+/** `$chars:N` in the fixture stands for N characters. */
+const expand = (s: string): string => s.replace(/\$chars:(\d+)/g, (_, n: string) => 'x'.repeat(Number(n)));
+const finding = (f: Partial<Finding>): Finding =>
+  ({
+    code: 'MG101',
+    port: 8000,
+    reason: 'the client has no sidecar',
+    fix: 'keep port 8000 PERMISSIVE',
+    ...f,
+    message: expand(f.message ?? ''),
+  }) as Finding;
+
+t.test('deny messages', async (t) => {
+  for (const row of words.deny)
+    t.equal(denyMessage(row.summary, row.findings.map(finding), row.canAcknowledge ?? true), row.want, row.name);
+});
+
+t.test('one warning per finding', async (t) => {
+  for (const row of words.short) t.equal(shortFinding(finding(row.finding)), expand(row.want), row.name);
+});
+
+t.test('each warning on one line, cut to its limit', async (t) => {
+  for (const row of words.fold) t.same(budgetWarnings([expand(row.line)]), [expand(row.want)], JSON.stringify(row.line).slice(0, 40));
+});
