@@ -10,6 +10,7 @@ import type { Authorizer } from '../../src/admission/authorize.js';
 import type { Labels } from '../../src/core/model/model.js';
 import { loadIndex } from '../../src/cli/load.js';
 import { demoIndex, review } from '../helpers/app.js';
+import { expandChars, setPath } from '../helpers/fixture-values.js';
 
 interface Row {
   name: string;
@@ -32,9 +33,6 @@ interface Row {
 }
 const rows = parse(readFileSync('test/fixtures/admission/handle.yaml', 'utf8')) as Row[];
 
-/** `$chars:N` in the fixture stands for N characters: what a verbose authorizer might say. */
-const expand = (s: string): string => s.replace(/\$chars:(\d+)/g, (_, n: string) => 'x'.repeat(Number(n)));
-
 /** A stand-in for SubjectAccessReviews that records each check with the time it was given. */
 function authorizer(row: Row): Authorizer & { asked: string[] } {
   const asked: string[] = [];
@@ -44,7 +42,7 @@ function authorizer(row: Row): Authorizer & { asked: string[] } {
       asked.push(`${user.username} ${p.verb} ${p.namespace} ${timeoutMs}`);
       if (row.authzFails) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
       if ((row.grants ?? []).includes(`${user.username} ${p.verb} ${p.namespace}`)) return { allowed: true };
-      return { allowed: false, ...(row.authzReason ? { reason: expand(row.authzReason) } : {}) };
+      return { allowed: false, ...(row.authzReason ? { reason: expandChars(row.authzReason) } : {}) };
     },
   };
 }
@@ -53,13 +51,7 @@ const idx = await demoIndex();
 for (const row of rows) {
   t.test(row.name, async (t) => {
     const body = review(row.review);
-    for (const [path, v] of Object.entries(row.set ?? {})) {
-      const keys = path.split('.');
-      let cur = body;
-      for (const k of keys.slice(0, -1)) cur = cur[k] ??= {};
-      if (v === null) delete cur[keys.at(-1)!];
-      else cur[keys.at(-1)!] = v;
-    }
+    for (const [path, v] of Object.entries(row.set ?? {})) setPath(body, path, v, true);
     const authz = authorizer(row);
     const budget: Budget | undefined = row.budget && {
       over: () => row.budget!.over ?? false,
@@ -86,7 +78,7 @@ for (const row of rows) {
     if (row.want['loosening']) t.same(h.loosening, row.want['loosening'], 'exactly this loosening');
     if (row.noLoosening) t.notOk(h.loosening, 'no loosening recorded');
     for (const s of row.messageHas ?? [])
-      t.ok(h.decision.message?.includes(expand(s)), `message has ${s.slice(0, 80)}`, { message: h.decision.message });
+      t.ok(h.decision.message?.includes(expandChars(s)), `message has ${s.slice(0, 80)}`, { message: h.decision.message });
     for (const s of row.warningsHave ?? [])
       t.ok(
         h.decision.warnings.some((w) => w.includes(s)),

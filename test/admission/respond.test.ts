@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { budgetWarnings, denyMessage, shortFinding, WARNINGS_TOTAL_MAX } from '../../src/admission/respond.js';
 import type { Finding } from '../../src/core/model/findings.js';
+import { expandChars } from '../helpers/fixture-values.js';
 
 interface Case {
   name: string;
@@ -44,8 +45,6 @@ interface Words {
   fold: { line: string; want: string }[];
 }
 const words = parse(readFileSync('test/fixtures/admission/messages.yaml', 'utf8')) as Words;
-/** `$chars:N` in the fixture stands for N characters. */
-const expand = (s: string): string => s.replace(/\$chars:(\d+)/g, (_, n: string) => 'x'.repeat(Number(n)));
 const finding = (f: Partial<Finding>): Finding =>
   ({
     code: 'MG101',
@@ -53,7 +52,7 @@ const finding = (f: Partial<Finding>): Finding =>
     reason: 'the client has no sidecar',
     fix: 'keep port 8000 PERMISSIVE',
     ...f,
-    message: expand(f.message ?? ''),
+    message: expandChars(f.message ?? ''),
   }) as Finding;
 
 t.test('deny messages', async (t) => {
@@ -62,9 +61,10 @@ t.test('deny messages', async (t) => {
 });
 
 t.test('one warning per finding', async (t) => {
-  for (const row of words.short) t.equal(shortFinding(finding(row.finding)), expand(row.want), row.name);
+  for (const row of words.short) t.equal(shortFinding(finding(row.finding)), expandChars(row.want), row.name);
 });
 
 t.test('each warning on one line, cut to its limit', async (t) => {
-  for (const row of words.fold) t.same(budgetWarnings([expand(row.line)]), [expand(row.want)], JSON.stringify(row.line).slice(0, 40));
+  for (const row of words.fold)
+    t.same(budgetWarnings([expandChars(row.line)]), [expandChars(row.want)], JSON.stringify(row.line).slice(0, 40));
 });

@@ -8,6 +8,7 @@ import type { MtlsGuardError } from '../../src/core/model/errors.js';
 import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { parseManifests } from '../../src/snapshot/manifests.js';
 import { projectSnapshot } from '../../src/snapshot/project.js';
+import { expandSizes, setPath } from '../helpers/fixture-values.js';
 
 interface Row {
   name: string;
@@ -27,30 +28,9 @@ interface Table {
 
 const table = parse(readFileSync('test/fixtures/admission/review.yaml', 'utf8')) as Table;
 
-/** Expands the fixture's shorthands for sizes no one writes out: `$chars:N`, `$list:N`, `$keys:N`. */
-function expand(v: unknown): unknown {
-  if (typeof v === 'string') {
-    const m = /^\$(chars|list|keys):(\d+)$/.exec(v);
-    if (!m) return v;
-    const n = Number(m[2]);
-    if (m[1] === 'chars') return 'x'.repeat(n);
-    if (m[1] === 'list') return Array.from({ length: n }, (_, i) => `g${i}`);
-    return Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, []]));
-  }
-  if (Array.isArray(v)) return v.map(expand);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [expand(k) as string, expand(x)]));
-  return v;
-}
-
 function reviewOf(row: Row): Record<string, unknown> {
   const r = structuredClone(table.base) as Record<string, any>;
-  for (const [path, v] of Object.entries(row.set ?? {})) {
-    const keys = path.split('.');
-    let cur = r;
-    for (const k of keys.slice(0, -1)) cur = cur[k] ??= {};
-    if (v === null) delete cur[keys.at(-1)!];
-    else cur[keys.at(-1)!] = expand(v);
-  }
+  for (const [path, v] of Object.entries(row.set ?? {})) setPath(r, path, expandSizes(v), true);
   return r;
 }
 

@@ -11,6 +11,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { NO_EVENTS } from '../../src/admission/events.js';
 import { demoIndex, fakeAuthorizer, review, testApp } from '../helpers/app.js';
+import { setPath } from '../helpers/fixture-values.js';
 
 interface Case {
   name: string;
@@ -35,13 +36,6 @@ interface Case {
   messageHas?: string[];
   /** Lines /metrics shows after the request. */
   metrics?: string[];
-}
-
-function setPath(o: Record<string, any>, path: string, v: unknown): void {
-  const keys = path.split('.');
-  let cur = o;
-  for (const k of keys.slice(0, -1)) cur = cur[k] ??= {};
-  cur[keys.at(-1)!] = v;
 }
 
 const base = await demoIndex();
