@@ -6,10 +6,9 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { handleRequest, type Budget } from '../../src/admission/handle.js';
 import { decodeReview } from '../../src/admission/review.js';
-import type { Authorizer } from '../../src/admission/authorize.js';
 import type { Labels } from '../../src/core/model/model.js';
 import { loadIndex } from '../../src/cli/load.js';
-import { demoIndex, review } from '../helpers/app.js';
+import { demoIndex, fakeAuthorizer, review } from '../helpers/app.js';
 import { expandChars, setPath } from '../helpers/fixture-values.js';
 
 interface Row {
@@ -30,29 +29,16 @@ interface Row {
   warningsHave?: string[];
   noLoosening?: boolean;
   asked?: string[];
+  timeouts?: number[];
 }
 const rows = parse(readFileSync('test/fixtures/admission/handle.yaml', 'utf8')) as Row[];
-
-/** A stand-in for SubjectAccessReviews that records each check with the time it was given. */
-function authorizer(row: Row): Authorizer & { asked: string[] } {
-  const asked: string[] = [];
-  return {
-    asked,
-    async check(user, p, timeoutMs) {
-      asked.push(`${user.username} ${p.verb} ${p.namespace} ${timeoutMs}`);
-      if (row.authzFails) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
-      if ((row.grants ?? []).includes(`${user.username} ${p.verb} ${p.namespace}`)) return { allowed: true };
-      return { allowed: false, ...(row.authzReason ? { reason: expandChars(row.authzReason) } : {}) };
-    },
-  };
-}
 
 const idx = await demoIndex();
 for (const row of rows) {
   t.test(row.name, async (t) => {
     const body = review(row.review);
     for (const [path, v] of Object.entries(row.set ?? {})) setPath(body, path, v, true);
-    const authz = authorizer(row);
+    const authz = fakeAuthorizer(row.grants, row.authzFails, row.authzReason && expandChars(row.authzReason));
     const budget: Budget | undefined = row.budget && {
       over: () => row.budget!.over ?? false,
       remainingMs: () => row.budget!.remainingMs ?? 0,
@@ -86,5 +72,6 @@ for (const row of rows) {
         { warnings: h.decision.warnings },
       );
     if (row.asked) t.same(authz.asked, row.asked, 'permission checks');
+    if (row.timeouts) t.same(authz.timeouts, row.timeouts, 'the time each check was given');
   });
 }

@@ -29,17 +29,25 @@ export interface TestApp {
 /**
  * A stand-in for the API server's SubjectAccessReviews, for unit tests of one module (the e2e
  * tests use the real ones): `grants` are `user verb namespace` lines, `system:masters` holds every
- * permission, and `fail` makes every check reject as an unreachable API server would.
+ * permission, `fail` makes every check reject as an unreachable API server would, and `reason` is
+ * what its authorizers say when they refuse. `timeouts` records the time each check was given.
  */
-export function fakeAuthorizer(grants: readonly string[] = [], fail = false): Authorizer & { asked: string[] } {
+export function fakeAuthorizer(
+  grants: readonly string[] = [],
+  fail = false,
+  reason = '',
+): Authorizer & { asked: string[]; timeouts: number[] } {
   const asked: string[] = [];
+  const timeouts: number[] = [];
   return {
     asked,
-    async check(user, p) {
+    timeouts,
+    async check(user, p, timeoutMs) {
       asked.push(`${user.username} ${p.verb} ${p.namespace}`);
+      timeouts.push(timeoutMs);
       if (fail) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
       const ok = user.groups.includes('system:masters') || grants.includes(`${user.username} ${p.verb} ${p.namespace}`);
-      return ok ? { allowed: true } : { allowed: false, reason: '' };
+      return ok ? { allowed: true } : { allowed: false, reason };
     },
   };
 }
