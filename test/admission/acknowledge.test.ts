@@ -7,6 +7,7 @@ import { acknowledgementOf, reasonProblem } from '../../src/admission/acknowledg
 import { ACK_ANNOTATION } from '../../src/core/policy/modes.js';
 import type { AdmissionRequest, Operation } from '../../src/admission/review.js';
 import type { Json } from '../../src/core/model/objects.js';
+import { admissionRequest } from '../helpers/app.js';
 
 interface OfRow {
   name: string;
@@ -28,19 +29,11 @@ function object(annotation: unknown): Json {
 }
 
 function request(row: OfRow): AdmissionRequest {
-  const user = { username: 'alice', uid: '', groups: [], extra: {} };
-  return {
-    uid: 'u',
+  return admissionRequest({
     operation: row.operation,
-    kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
-    namespace: 'foo',
-    name: 'default',
-    username: user.username,
-    user,
-    dryRun: false,
     object: row.object === 'none' ? null : object(row.new),
     oldObject: row.operation === 'CREATE' && row.old === undefined ? null : object(row.old),
-  };
+  });
 }
 
 t.test('acknowledgementOf', async (t) => {

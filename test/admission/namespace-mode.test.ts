@@ -8,6 +8,7 @@ import { MODE_LABEL } from '../../src/core/policy/modes.js';
 import type { AdmissionRequest, Operation } from '../../src/admission/review.js';
 import type { Json } from '../../src/core/model/objects.js';
 import type { Mode } from '../../src/core/model/model.js';
+import { admissionRequest } from '../helpers/app.js';
 
 interface Row {
   name: string;
@@ -29,20 +30,15 @@ function namespace(label: unknown): Json {
 }
 
 function request(row: Row, kind = { group: '', version: 'v1', kind: 'Namespace' }): AdmissionRequest {
-  const user = { username: 'alice', uid: '', groups: [], extra: {} };
-  return {
-    uid: 'u',
+  return admissionRequest({
     operation: row.operation,
     kind,
     // The API server sends a Namespace's own name in `namespace` too.
     namespace: 'foo',
     name: row.requestName ?? 'foo',
-    username: user.username,
-    user,
-    dryRun: false,
     object: row.operation === 'DELETE' ? null : namespace(row.new),
     oldObject: namespace(row.old),
-  };
+  });
 }
 
 t.test('modeChangeOf', async (t) => {

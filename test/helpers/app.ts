@@ -7,6 +7,7 @@ import type { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { loadIndex } from '../../src/cli/load.js';
 import type { Evidence, Labels, Mode } from '../../src/core/model/model.js';
 import type { Authorizer } from '../../src/admission/authorize.js';
+import type { AdmissionRequest } from '../../src/admission/review.js';
 
 /** The webhook demo's snapshot: the current example mesh plus examples/webhook-demo and its telemetry. */
 export async function demoIndex(extra: string[] = []): Promise<MeshIndex> {
@@ -81,4 +82,22 @@ export function testApp(
 /** An example AdmissionReview as a parsed object. */
 export function review(name: string): Record<string, any> {
   return JSON.parse(readFileSync(`examples/reviews/${name}.json`, 'utf8'));
+}
+
+/** A decoded admission request by alice for a PeerAuthentication foo/default, with the fields a test sets. */
+export function admissionRequest(over: Partial<AdmissionRequest>): AdmissionRequest {
+  const user = { username: 'alice', uid: '', groups: [], extra: {} };
+  return {
+    uid: 'u',
+    operation: 'CREATE',
+    kind: { group: 'security.istio.io', version: 'v1', kind: 'PeerAuthentication' },
+    namespace: 'foo',
+    name: 'default',
+    username: user.username,
+    user,
+    dryRun: false,
+    object: null,
+    oldObject: null,
+    ...over,
+  };
 }
