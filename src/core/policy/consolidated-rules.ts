@@ -12,6 +12,7 @@
  */
 import type { DestinationRule, Labels, Subset } from '../model/model.js';
 import { byCreation, selectorMatches } from '../mesh/mesh-index.js';
+import { compareSpecificity, hostMatches } from '../mesh/hosts.js';
 
 /** The exportTo set Istio files a rule under: empty when the rule names none. */
 export type ExportSet = ReadonlySet<string>;
@@ -29,8 +30,23 @@ export interface ConsolidatedRule {
   readonly subsets: Subset[];
 }
 
-/** Consolidated rules by resolved host, in the order Istio files them. */
-export type RulePool = ReadonlyMap<string, readonly ConsolidatedRule[]>;
+/** One pool of filed rules. */
+export interface RulePool {
+  /** Consolidated rules by resolved host, in the order Istio files them. */
+  readonly byHost: ReadonlyMap<string, readonly ConsolidatedRule[]>;
+  /**
+   * The hosts, most specific first (`compareSpecificity`): the first that matches a service is
+   * the one Istio's `MostSpecificHostMatch` picks, found without comparing the others.
+   */
+  readonly hosts: readonly string[];
+}
+
+/** The most specific host of a pool that matches `fqdn`, if any (Istio's `MostSpecificHostMatch`). */
+export function mostSpecificHost(pool: RulePool, fqdn: string): string | undefined {
+  const hosts = pool.hosts;
+  for (let i = 0; i < hosts.length; i++) if (hostMatches(hosts[i]!, fqdn)) return hosts[i];
+  return undefined;
+}
 
 /** What filing needs to know of a rule beyond the rule itself. */
 export interface Filed {
@@ -107,7 +123,7 @@ export function fileRules(rules: readonly Filed[], keepExportsApart: boolean): R
     }
     if (apart) list.push(own);
   }
-  return pool;
+  return { byHost: pool, hosts: [...pool.keys()].sort(compareSpecificity) };
 }
 
 /**

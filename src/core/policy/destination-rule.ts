@@ -7,6 +7,7 @@ import {
   exportedTo,
   fileRules,
   filingOrder,
+  mostSpecificHost,
   ruleForClient,
   type ConsolidatedRule,
   type Filed,
@@ -92,13 +93,6 @@ function findNamedExports(idx: MeshIndex): ReadonlySet<string> {
   return s;
 }
 
-/** The most specific host of a pool that matches `fqdn`, if any (Istio's `MostSpecificHostMatch`). */
-function mostSpecific(pool: RulePool, fqdn: string): string | undefined {
-  let best: string | undefined;
-  for (const h of pool.keys()) if (hostMatches(h, fqdn) && (best === undefined || compareSpecificity(h, best) < 0)) best = h;
-  return best;
-}
-
 /** A namespace's rules as Istio files them (`setDestinationRules`), built once per set of rules. */
 interface Pools {
   /** What the namespace's own clients search first: rules exported to `*`, `.` or the namespace itself. */
@@ -153,10 +147,9 @@ function ownPool(idx: MeshIndex, ns: string): RulePool {
 /** Step 1: the client's own namespace. Returns undefined when no host matches (lookup continues). */
 function fromClientNamespace(idx: MeshIndex, client: DrClient, fqdn: string): ConsolidatedRule | null | undefined {
   const pool = ownPool(idx, client.namespace);
-  if (pool.size === 0) return undefined;
-  const host = mostSpecific(pool, fqdn);
+  const host = mostSpecificHost(pool, fqdn);
   // A namespace whose rules for the host select none of this client's labels still wins the lookup, with no rule.
-  return host === undefined ? undefined : consolidatedForClient(pool.get(host)!, client.namespace, client.labels);
+  return host === undefined ? undefined : consolidatedForClient(pool.byHost.get(host)!, client.namespace, client.labels);
 }
 
 /** True when a namespace's clients see every rule of their own namespace in step 1 (no exportTo keeps one away). */
@@ -170,16 +163,15 @@ export function seesAllOwnRules(idx: MeshIndex, ns: string): boolean {
  */
 export function ownNamespaceDecides(idx: MeshIndex, ns: string, fqdn: string): boolean {
   if (idx.features.drGlobalLookup) return false;
-  return mostSpecific(ownPool(idx, ns), fqdn) !== undefined;
+  return mostSpecificHost(ownPool(idx, ns), fqdn) !== undefined;
 }
 
 /** Steps 2 and 3: the exported rules of another namespace; the most specific host first, exportTo checked after. */
 function fromExported(idx: MeshIndex, ns: string, client: DrClient, fqdn: string): ConsolidatedRule | null | undefined {
   const pool = poolsOf(idx, ns).exported;
-  if (pool.size === 0) return undefined;
-  const host = mostSpecific(pool, fqdn);
+  const host = mostSpecificHost(pool, fqdn);
   if (host === undefined) return undefined;
-  const visible = pool.get(host)!.filter((c) => exportedTo(c, client.namespace));
+  const visible = pool.byHost.get(host)!.filter((c) => exportedTo(c, client.namespace));
   return visible.length ? consolidatedForClient(visible, client.namespace, client.labels) : undefined;
 }
 
@@ -203,10 +195,9 @@ export function rootForAll(idx: MeshIndex, fqdn: string): DestinationRule | null
 
 function forAllIn(idx: MeshIndex, ns: string, fqdn: string): DestinationRule | null | undefined {
   const pool = poolsOf(idx, ns).exported;
-  if (pool.size === 0) return null;
-  const host = mostSpecific(pool, fqdn);
+  const host = mostSpecificHost(pool, fqdn);
   if (host === undefined) return null;
-  const rules = pool.get(host)!;
+  const rules = pool.byHost.get(host)!;
   // Exported rules carry no selector, so only their exportTo can tell clients apart.
   if (!rules.every((c) => c.exportTo.size === 0 || c.exportTo.has('*'))) return undefined;
   return ruleForClient(rules, '', {});

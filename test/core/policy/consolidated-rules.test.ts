@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import type { DestinationRule, Labels } from '../../../src/core/model/model.js';
-import { type Filed, fileRules, filingOrder, ruleForClient } from '../../../src/core/policy/consolidated-rules.js';
+import { type Filed, fileRules, filingOrder, mostSpecificHost, ruleForClient } from '../../../src/core/policy/consolidated-rules.js';
 
 interface RuleRow {
   name: string;
@@ -49,7 +49,7 @@ for (const row of rows) {
   t.test(row.name, async (t) => {
     const rules = row.rules.map(filed).sort(filingOrder);
     const pool = fileRules(rules, row.keepApart ?? true);
-    const list = pool.get(HOST) ?? [];
+    const list = pool.byHost.get(HOST) ?? [];
     t.same(
       list.map((c) => (c.policyFrom ? `${c.first.name}<-${c.policyFrom.name}` : c.first.name)),
       row.filed,
@@ -60,5 +60,20 @@ for (const row of rows) {
     for (const c of row.clients) {
       t.equal(ruleForClient(list, c.ns, c.labels ?? {})?.name ?? null, c.takes, `a client in ${c.ns} ${JSON.stringify(c.labels ?? {})}`);
     }
+  });
+}
+
+interface HostRow {
+  name: string;
+  hosts: string[];
+  asks: Record<string, string | null>;
+}
+const hostRows = parse(readFileSync('test/fixtures/core/units/most-specific-host.yaml', 'utf8')) as HostRow[];
+
+for (const row of hostRows) {
+  t.test(`most specific host: ${row.name}`, async (t) => {
+    const rules = row.hosts.map((host, i) => ({ ...filed({ name: `r${i}` }, i), host }));
+    const pool = fileRules(rules, true);
+    for (const [fqdn, host] of Object.entries(row.asks)) t.equal(mostSpecificHost(pool, fqdn) ?? null, host, fqdn);
   });
 }
