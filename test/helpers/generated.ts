@@ -13,6 +13,8 @@ export interface GeneratedChange {
   selector?: Record<string, string>;
   host?: string;
   tls?: string;
+  /** A portLevelSettings entry's TLS mode by port number. */
+  portTls?: Record<string, string>;
   exportTo?: string[];
   workloadSelector?: Record<string, string>;
 }
@@ -45,6 +47,9 @@ export function generatedObject(c: GeneratedChange, created: string): IstioObjec
     host: c.host!,
     exportTo: c.exportTo ?? null,
     workloadSelector: c.workloadSelector ?? null,
-    trafficPolicy: { tls: { mode: c.tls as 'ISTIO_MUTUAL' }, portLevel: [] },
+    trafficPolicy: {
+      tls: { mode: c.tls as 'ISTIO_MUTUAL' },
+      portLevel: Object.entries(c.portTls ?? {}).map(([port, mode]) => ({ port: Number(port), tls: { mode: mode as 'ISTIO_MUTUAL' } })),
+    },
   };
 }

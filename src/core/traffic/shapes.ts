@@ -13,6 +13,7 @@ const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');
 const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr:groups');
 const T_SHARED_RULE = memoTable<Service, DestinationRule | null | typeof VARIES>('dr:sharedRule');
+const T_SHARED_SIGS = memoTable<DestinationRule, Map<number, ClientSig>>('static:sharedSignatures');
 /** A memoised `undefined`. */
 const VARIES = 0;
 
@@ -300,9 +301,19 @@ export function sharedRuleAfter(
   return was !== null && was.namespace === svc.namespace ? was : rootForAll(after, fqdn);
 }
 
-/** The signature of a sidecar class towards a port through its shared rule. */
+/**
+ * The signature of a sidecar class towards a port through its shared rule. Kept per rule and port
+ * number: a rule that reaches every service gives the same few, and rules do not change once parsed.
+ */
 export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, port: ServicePort): ClientSig {
-  return rule ? sidecarSignature(idx, rule, portPolicy(rule.trafficPolicy, port.port)) : 'auto';
+  if (!rule) return 'auto';
+  // Weak: each request's rule is an object of its own, and the table lives as long as the snapshot.
+  const memo = idx.weakMemo(T_SHARED_SIGS);
+  let byPort = memo.get(rule);
+  if (!byPort) memo.set(rule, (byPort = new Map()));
+  let sig = byPort.get(port.port);
+  if (sig === undefined) byPort.set(port.port, (sig = sidecarSignature(idx, rule, portPolicy(rule.trafficPolicy, port.port))));
+  return sig;
 }
 
 /** The verdict for a signature towards a shape if some port has already computed it. */
