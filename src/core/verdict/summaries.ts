@@ -488,7 +488,8 @@ function summarise(before: MeshIndex, after: MeshIndex, change: Change, group: P
     undefined,
     level,
     certain,
-    classes.flatMap((c) => c.members),
+    // Listed only if a fix is tried: a mesh-wide summary stands for thousands of workloads.
+    () => classes.flatMap((c) => c.members),
     names(members, count),
   );
   return [
@@ -547,6 +548,9 @@ const MAX_NAMES = 50;
 /** Breaks kept per group: enough for every detailed finding and for a summary's targets. */
 const KEPT = Math.max(SUMMARY_LIMIT + 1, MAX_NAMES);
 
+/** The workloads a finding stands for, or how to list them when a fix needs them. */
+type Members = readonly Workload[] | (() => readonly Workload[]);
+
 /**
  * What a rule's fix reads about one break. A class, not an object literal with a getter: with the
  * literal, every young-generation collection in the engine benchmark promoted about 3 MB (the
@@ -561,9 +565,16 @@ class FindingContext implements BreakContext {
     readonly client: string,
     readonly clientNamespace: string,
     readonly clientWorkload: string | undefined,
-    readonly members: readonly Workload[],
+    private readonly listed: Members,
     private readonly b: Break,
   ) {}
+
+  private listedOnce: readonly Workload[] | undefined;
+
+  get members(): readonly Workload[] {
+    const l = this.listed;
+    return typeof l === 'function' ? (this.listedOnce ??= l()) : l;
+  }
 
   get service(): Service {
     return this.b.service;
@@ -610,7 +621,7 @@ function finding(
   workload: string | undefined,
   evidence: Evidence,
   detail: string | undefined,
-  members: readonly Workload[],
+  members: Members,
   clients?: string[],
   options?: (ctx: BreakContext) => RemedyOptions,
 ): RawFinding {
