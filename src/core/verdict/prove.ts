@@ -52,6 +52,7 @@ export function findingKey(f: Pick<RawFinding, 'code' | 'client' | 'service' | '
 
 /** Marks where a deferred fix goes in a finding's text (a private-use character, never in the words). */
 const PLACEHOLDER = /\uE000fix(\d+)\uE000/g;
+const LONE_PLACEHOLDER = /^\uE000fix(\d+)\uE000$/;
 
 /**
  * Tries remedies against the mesh after one change, each remedy once. Proofs are deferred: a
@@ -85,7 +86,7 @@ export class Prover {
       if (!f.fix.includes('\uE000')) return f;
       const remedies: Remedy[] = [];
       const proposed: Remedy[] = [];
-      const fix = f.fix.replace(PLACEHOLDER, (text: string, n: string): string => {
+      const proven = (text: string, n: string): string => {
         const prove = this.#pending[Number(n)];
         // Words from a snapshot can hold anything: a mark that no proof made is left as it is.
         if (!prove) return text;
@@ -94,7 +95,10 @@ export class Prover {
         remedies.push(...p.held);
         proposed.push(...p.proposed);
         return p.text;
-      });
+      };
+      // Most fixes are one placeholder and no other words.
+      const lone = LONE_PLACEHOLDER.exec(f.fix);
+      const fix = lone ? proven(f.fix, lone[1]!) : f.fix.replace(PLACEHOLDER, proven);
       if (proposed.length) held.set(findingKey(f), { held: remedies, proposed });
       return { ...f, fix };
     });
