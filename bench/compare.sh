@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds a git ref into a worktree outside the repository and runs bench/engine/compare.ts
-# against it: `npm run bench:compare -- 424ce53`.
+# Builds a git ref into a worktree outside the repository and runs a side-by-side benchmark
+# against it: `npm run bench:compare -- 424ce53` (the engine, bench/engine/compare.ts) or
+# `npm run bench:compare-snapshot -- 424ce53` (the live snapshot, bench/snapshot/compare.ts).
 set -euo pipefail
 ref=${1:?usage: npm run bench:compare -- <git ref>}
+bench=${BENCH_COMPARE:-engine}
 root=$(git rev-parse --show-toplevel)
 dir=${TMPDIR:-/tmp}/mtls-guard-bench-$(git rev-parse --short "$ref")
 if [ ! -d "$dir/dist/src/core" ]; then
@@ -12,4 +14,8 @@ if [ ! -d "$dir/dist/src/core" ]; then
   (cd "$dir" && node_modules/.bin/tsc -p tsconfig.json)
 fi
 cd "$root"
-exec node dist/bench/engine/compare.js "$dir/dist"
+case $bench in
+  engine) exec node dist/bench/engine/compare.js "$dir/dist" ;;
+  snapshot) exec node dist/bench/snapshot/compare.js "$dir/dist" ;;
+  *) echo "unknown benchmark: $bench (engine or snapshot)" >&2; exit 2 ;;
+esac

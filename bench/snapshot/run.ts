@@ -18,21 +18,15 @@ import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model/model.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
 import { webhookFixBudget } from '../engine/fix-budget.js';
+import { NAMESPACES, benchNamespaces, benchWorkloads, pool } from './objects.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const SERVICES = Math.round(PODS / 5);
-const NAMESPACES = 100;
 const REQUESTS = 200;
+// Judged as the webhook judges: fixes proven within the request's fix budget; `none` judges
+// without trying them, as builds did before fixes were proven (`npm run bench:compare-snapshot`).
+const FIXES = process.env['BENCH_FIXES'] === 'none' ? () => () => true : webhookFixBudget;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-
-async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
-}
 
 /** Child mode: sync a snapshot from the given kubeconfig and print its numbers as JSON. */
 async function child(kubeconfig: string): Promise<void> {
@@ -63,10 +57,8 @@ async function child(kubeconfig: string): Promise<void> {
     mode: 'STRICT',
     portLevel: {},
   });
-  // Judged as the webhook judges them: fixes proven within the request's fix budget.
-  for (let n = 0; n < NAMESPACES; n++)
-    evaluateChange(idx, { operation: 'CREATE', object: pa(`ns-${n}`, 'bench') }, undefined, webhookFixBudget());
-  evaluateChange(idx, { operation: 'CREATE', object: pa(idx.root, 'default') }, undefined, webhookFixBudget());
+  for (let n = 0; n < NAMESPACES; n++) evaluateChange(idx, { operation: 'CREATE', object: pa(`ns-${n}`, 'bench') }, undefined, FIXES());
+  evaluateChange(idx, { operation: 'CREATE', object: pa(idx.root, 'default') }, undefined, FIXES());
   gc();
   gc();
   const servedPerPod = (process.memoryUsage().heapUsed - heap0) / PODS;
@@ -102,73 +94,8 @@ try {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const objects: k8s.KubernetesObject[] = [];
-  for (let n = 0; n < NAMESPACES; n++)
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: `ns-${n}`, labels: n % 10 ? { 'istio-injection': 'enabled' } : {} },
-    });
-  await pool(objects.splice(0), 16, (o) => api.create(o));
-  const services: k8s.KubernetesObject[] = [];
-  const pods: k8s.KubernetesObject[] = [];
-  for (let s = 0; s < SERVICES; s++) {
-    services.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}` },
-      spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-    } as k8s.KubernetesObject);
-  }
-  for (let p = 0; p < PODS; p++) {
-    const s = p % SERVICES;
-    const sidecar = s % 10 >= 3;
-    pods.push({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        // Owned by a Deployment's ReplicaSet, as real Pods are: five Pods per workload.
-        name: `svc-${s}-7d4b9c8f5-${p}`,
-        namespace: `ns-${s % NAMESPACES}`,
-        labels: { app: `svc-${s}`, 'pod-template-hash': '7d4b9c8f5', ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: `svc-${s}-7d4b9c8f5`,
-            uid: `00000000-0000-0000-0000-${String(s).padStart(12, '0')}`,
-            controller: true,
-          },
-        ],
-        annotations: sidecar
-          ? {
-              'sidecar.istio.io/status': '{"containers":["istio-proxy"]}',
-              'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(600),
-            }
-          : {},
-      },
-      spec: {
-        containers: [
-          {
-            name: 'app',
-            image: 'example/app:1',
-            ports: [{ name: 'http', containerPort: 8080 }],
-            env: [{ name: 'UPSTREAM', value: `http://svc-${(s + 1) % SERVICES}.ns-${(s + 1) % NAMESPACES}:80` }],
-            readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
-          },
-          ...(sidecar
-            ? [
-                {
-                  name: 'istio-proxy',
-                  image: 'docker.io/istio/proxyv2:1.28.1',
-                  args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'],
-                },
-              ]
-            : []),
-        ],
-      },
-    } as k8s.KubernetesObject);
-  }
+  await pool(benchNamespaces(), 16, (o) => api.create(o));
+  const { services, pods } = benchWorkloads(PODS);
   // Heap is measured in a fresh process that holds nothing but the snapshot, so that what this
   // process allocated for loading cannot blur the difference. It is measured twice, with half and
   // with all of the Pods (the second half owned by other Services, as the first), so that the

@@ -1,0 +1,90 @@
+// The cluster every snapshot benchmark loads: 100 namespaces (one in ten without injection),
+// one Service per five Pods, Pods owned through ReplicaSets as a controller would make them, 30 %
+// without a sidecar. `npm run bench:snapshot` and `npm run bench:compare-snapshot` load the same.
+import type * as k8s from '@kubernetes/client-node';
+
+/** Namespaces of the cluster. */
+export const NAMESPACES = 100;
+
+/** Runs `fn` over `items`, at most `width` at a time. */
+export async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
+}
+
+/** The namespaces, `ns-0` to `ns-99`; those whose number ends in 0 are not labelled for injection. */
+export function benchNamespaces(): k8s.KubernetesObject[] {
+  return Array.from({ length: NAMESPACES }, (_, n): k8s.KubernetesObject => {
+    const labels: Record<string, string> = n % 10 ? { 'istio-injection': 'enabled' } : {};
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}`, labels } };
+  });
+}
+
+/** `PODS / 5` Services and `PODS` Pods; Service `s` owns Pods `s`, `s + SERVICES`, and so on. */
+export function benchWorkloads(PODS: number): { services: k8s.KubernetesObject[]; pods: k8s.KubernetesObject[] } {
+  const SERVICES = Math.round(PODS / 5);
+  const services: k8s.KubernetesObject[] = [];
+  const pods: k8s.KubernetesObject[] = [];
+  for (let s = 0; s < SERVICES; s++) {
+    services.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}` },
+      spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    } as k8s.KubernetesObject);
+  }
+  for (let p = 0; p < PODS; p++) {
+    const s = p % SERVICES;
+    const sidecar = s % 10 >= 3;
+    pods.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        // Owned by a Deployment's ReplicaSet, as real Pods are: five Pods per workload.
+        name: `svc-${s}-7d4b9c8f5-${p}`,
+        namespace: `ns-${s % NAMESPACES}`,
+        labels: { app: `svc-${s}`, 'pod-template-hash': '7d4b9c8f5', ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}) },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `svc-${s}-7d4b9c8f5`,
+            uid: `00000000-0000-0000-0000-${String(s).padStart(12, '0')}`,
+            controller: true,
+          },
+        ],
+        annotations: sidecar
+          ? {
+              'sidecar.istio.io/status': '{"containers":["istio-proxy"]}',
+              'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(600),
+            }
+          : {},
+      },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'example/app:1',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            env: [{ name: 'UPSTREAM', value: `http://svc-${(s + 1) % SERVICES}.ns-${(s + 1) % NAMESPACES}:80` }],
+            readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+          },
+          ...(sidecar
+            ? [
+                {
+                  name: 'istio-proxy',
+                  image: 'docker.io/istio/proxyv2:1.28.1',
+                  args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'],
+                },
+              ]
+            : []),
+        ],
+      },
+    } as k8s.KubernetesObject);
+  }
+  return { services, pods };
+}
