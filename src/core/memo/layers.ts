@@ -58,7 +58,6 @@ export const MEMO_TABLES = [
   'static:portModes',
   'static:workloadPolicies',
   'static:drResolutions',
-  'static:sharedSignatures',
   'static:sidecarLists',
   'static:listCallers',
   'own:growable',

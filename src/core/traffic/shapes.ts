@@ -1,4 +1,4 @@
-import type { DestinationRule, OutcomeCode, Service, ServicePort } from '../model/model.js';
+import type { ClientTls, DestinationRule, OutcomeCode, Service, ServicePort } from '../model/model.js';
 import { memoTable, type MeshIndex } from '../mesh/mesh-index.js';
 import type { Code } from '../model/codes.js';
 import { classesAt, type ClientClass } from './classes.js';
@@ -13,7 +13,6 @@ const T_SHAPE = memoTable<ServicePort, ServerShape | null>('auth:shape');
 const T_VERDICTS = memoTable<ServerShape, Map<ClientSig, Verdict>>('static:verdicts');
 const T_GROUPS = memoTable<ServicePort, readonly SignatureGroup[]>('dr:groups');
 const T_SHARED_RULE = memoTable<Service, DestinationRule | null | typeof VARIES>('dr:sharedRule');
-const T_SHARED_SIGS = memoTable<DestinationRule, Map<number, ClientSig>>('static:sharedSignatures');
 /** A memoised `undefined`. */
 const VARIES = 0;
 
@@ -71,6 +70,11 @@ function sidecarSignature(idx: MeshIndex, rule: DestinationRule | null, p: PortP
     const labels = p.endpointMode === 'ISTIO_MUTUAL';
     return p.inferPassthrough ? (labels ? 'auto-infer-labels' : 'auto-infer') : labels ? 'auto-labels' : 'auto';
   }
+  return tlsSignature(idx, rule, tls);
+}
+
+/** The signature of a sidecar that originates the TLS a rule sets for the port. */
+function tlsSignature(idx: MeshIndex, rule: DestinationRule | null, tls: ClientTls): ClientSig {
   switch (tls.mode) {
     case 'DISABLE':
       return 'disable';
@@ -301,19 +305,13 @@ export function sharedRuleAfter(
   return was !== null && was.namespace === svc.namespace ? was : rootForAll(after, fqdn);
 }
 
-/**
- * The signature of a sidecar class towards a port through its shared rule. Kept per rule and port
- * number: a rule that reaches every service gives the same few, and rules do not change once parsed.
- */
+/** The signature of a sidecar class towards a port through its shared rule. */
 export function sharedSignature(idx: MeshIndex, rule: DestinationRule | null, port: ServicePort): ClientSig {
   if (!rule) return 'auto';
-  // Weak: each request's rule is an object of its own, and the table lives as long as the snapshot.
-  const memo = idx.weakMemo(T_SHARED_SIGS);
-  let byPort = memo.get(rule);
-  if (!byPort) memo.set(rule, (byPort = new Map()));
-  let sig = byPort.get(port.port);
-  if (sig === undefined) byPort.set(port.port, (sig = sidecarSignature(idx, rule, portPolicy(rule.trafficPolicy, port.port))));
-  return sig;
+  const tp = rule.trafficPolicy;
+  // Most rules set TLS at their top level alone, which then holds for every port as it is.
+  if (tp?.tls && tp.portLevel.length === 0) return tlsSignature(idx, rule, tp.tls);
+  return sidecarSignature(idx, rule, portPolicy(tp, port.port));
 }
 
 /** The verdict for a signature towards a shape if some port has already computed it. */
