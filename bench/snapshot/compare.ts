@@ -5,12 +5,8 @@
 // the order alternated round by round. Changes are judged without proving fixes, as builds from
 // before fixes were proven did. Prints the median of each measure for both and the ratio now / before.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { installCrds, startCluster } from '../../tools/cluster/controlplane.js';
-import { benchNamespaces, benchWorkloads, pool } from './objects.js';
+import { pool, startBenchCluster } from './cluster.js';
 
 const OLD = resolve(process.argv[2] ?? '');
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
@@ -43,14 +39,8 @@ function measure(dist: string, kubeconfig: string): Measured {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const cluster = await startCluster(mkdtempSync(join(tmpdir(), 'mtls-guard-bench-')));
+const { cluster, api, services, pods } = await startBenchCluster(PODS);
 try {
-  await installCrds(cluster);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await pool(benchNamespaces(), 16, (o) => api.create(o));
-  const { services, pods } = benchWorkloads(PODS);
   await pool([...services, ...pods], 32, (o) => api.create(o));
   const builds = [OLD, resolve('dist')];
   const runs: Measured[][] = [[], []];

@@ -1,14 +1,11 @@
 // `npm run bench:snapshot`: 10k Pods (and their Services) in a real kube-apiserver; the live
 // snapshot's initial sync time, retained heap per Pod, and admission latency on that snapshot.
 // Run with --expose-gc (the npm script does) so that heap numbers are after a full collection.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import * as k8s from '@kubernetes/client-node';
-import { installCrds, startCluster } from '../../tools/cluster/controlplane.js';
 import { ClusterSnapshot } from '../../src/snapshot/cluster.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
@@ -18,7 +15,7 @@ import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model/model.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
 import { webhookFixBudget } from '../engine/fix-budget.js';
-import { NAMESPACES, benchNamespaces, benchWorkloads, pool } from './objects.js';
+import { NAMESPACES, pool, startBenchCluster } from './cluster.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
 const SERVICES = Math.round(PODS / 5);
@@ -87,15 +84,8 @@ async function child(kubeconfig: string): Promise<void> {
 const childKubeconfig = process.env['BENCH_SNAPSHOT_CHILD'];
 if (childKubeconfig) await child(childKubeconfig);
 
-const dir = mkdtempSync(join(tmpdir(), 'mtls-guard-bench-'));
-const cluster = await startCluster(dir);
+const { cluster, kc, api, services, pods } = await startBenchCluster(PODS);
 try {
-  await installCrds(cluster);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await pool(benchNamespaces(), 16, (o) => api.create(o));
-  const { services, pods } = benchWorkloads(PODS);
   // Heap is measured in a fresh process that holds nothing but the snapshot, so that what this
   // process allocated for loading cannot blur the difference. It is measured twice, with half and
   // with all of the Pods (the second half owned by other Services, as the first), so that the

@@ -1,7 +1,11 @@
 // The cluster every snapshot benchmark loads: 100 namespaces (one in ten without injection),
 // one Service per five Pods, Pods owned through ReplicaSets as a controller would make them, 30 %
 // without a sidecar. `npm run bench:snapshot` and `npm run bench:compare-snapshot` load the same.
-import type * as k8s from '@kubernetes/client-node';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { type Cluster, installCrds, startCluster } from '../../tools/cluster/controlplane.js';
 
 /** Namespaces of the cluster. */
 export const NAMESPACES = 100;
@@ -87,4 +91,25 @@ export function benchWorkloads(PODS: number): { services: k8s.KubernetesObject[]
     } as k8s.KubernetesObject);
   }
   return { services, pods };
+}
+
+/** A bench cluster: a control plane with Istio's CRDs and the namespaces, and what is left to load. */
+export interface BenchCluster {
+  readonly cluster: Cluster;
+  readonly kc: k8s.KubeConfig;
+  readonly api: k8s.KubernetesObjectApi;
+  /** The Services and Pods of `benchWorkloads`, not created yet: callers load them, at once or in parts. */
+  readonly services: k8s.KubernetesObject[];
+  readonly pods: k8s.KubernetesObject[];
+}
+
+/** Starts a control plane on loopback (stop it with `cluster.stop()`) and creates the namespaces. */
+export async function startBenchCluster(pods: number): Promise<BenchCluster> {
+  const cluster = await startCluster(mkdtempSync(join(tmpdir(), 'mtls-guard-bench-')));
+  await installCrds(cluster);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  await pool(benchNamespaces(), 16, (o) => api.create(o));
+  return { cluster, kc, api, ...benchWorkloads(pods) };
 }
