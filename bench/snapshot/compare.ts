@@ -1,5 +1,5 @@
 // `npm run bench:compare-snapshot -- <git ref>`: the live snapshot benchmark with two builds
-// against one cluster. The cluster of `npm run bench:snapshot` (bench/snapshot/objects.ts) is loaded
+// against one cluster. The cluster of `npm run bench:snapshot` (bench/snapshot/cluster.ts) is loaded
 // once; then each build's measuring process (its own bench/snapshot/run.js in child mode: sync,
 // heap, a change judged in every namespace and one mesh-wide, background rebuilds) runs in turn,
 // the order alternated round by round. Changes are judged without proving fixes, as builds from
