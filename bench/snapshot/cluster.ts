@@ -106,10 +106,16 @@ export interface BenchCluster {
 /** Starts a control plane on loopback (stop it with `cluster.stop()`) and creates the namespaces. */
 export async function startBenchCluster(pods: number): Promise<BenchCluster> {
   const cluster = await startCluster(mkdtempSync(join(tmpdir(), 'mtls-guard-bench-')));
-  await installCrds(cluster);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await pool(benchNamespaces(), 16, (o) => api.create(o));
-  return { cluster, kc, api, ...benchWorkloads(pods) };
+  try {
+    await installCrds(cluster);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    await pool(benchNamespaces(), 16, (o) => api.create(o));
+    return { cluster, kc, api, ...benchWorkloads(pods) };
+  } catch (e) {
+    // No etcd or API server is left running on the machine when the setup fails.
+    await cluster.stop();
+    throw e;
+  }
 }
