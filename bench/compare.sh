@@ -3,7 +3,7 @@
 # against it: `npm run bench:compare -- 424ce53` (the engine, bench/engine/compare.ts) or
 # `npm run bench:compare-snapshot -- 424ce53` (the live snapshot, bench/snapshot/compare.ts).
 set -euo pipefail
-ref=${1:?usage: npm run bench:compare -- <git ref>}
+ref=${1:?usage: npm run bench:compare -- <git ref>, or npm run bench:compare-snapshot -- <git ref>}
 bench=${BENCH_COMPARE:-engine}
 root=$(git rev-parse --show-toplevel)
 dir=${TMPDIR:-/tmp}/mtls-guard-bench-$(git rev-parse --short "$ref")

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Change, IstioObject } from '../../src/core/model/model.js';
-import { webhookFixBudget } from './fix-budget.js';
+import { spentFixBudget, webhookFixBudget } from './fix-budget.js';
 
-const FIXES = process.env['BENCH_FIXES'] === 'webhook' ? webhookFixBudget : () => () => true;
+const FIXES = process.env['BENCH_FIXES'] === 'webhook' ? webhookFixBudget : spentFixBudget;
 import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from './changes.js';
 
 const OLD = resolve(process.argv[2] ?? '');

@@ -7,3 +7,11 @@ export function webhookFixBudget(): () => boolean {
   const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
   return requestBudget(clock, Number.POSITIVE_INFINITY).fixes!;
 }
+
+/**
+ * A fix budget already spent: the change is judged and no fix is tried, as builds did before fixes
+ * were proven.
+ */
+export function spentFixBudget(): () => boolean {
+  return () => true;
+}

@@ -6,7 +6,7 @@ import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { decide } from '../../src/core/verdict/decision.js';
 import { DEFAULT_SIZE, generateMesh, rng } from './generate.js';
-import { webhookFixBudget } from './fix-budget.js';
+import { spentFixBudget, webhookFixBudget } from './fix-budget.js';
 import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from './changes.js';
 
 const SEED = 20261122;
@@ -55,9 +55,6 @@ const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 300);
     for (const s of scenarios) evaluateChange(warm, { operation: 'CREATE', object: s.make(-i) }, undefined, webhookFixBudget());
 }
 
-/** A fix budget already spent: the change is judged and no fix is tried. */
-const NO_FIXES = (): boolean => true;
-
 /** p50 and p99 of one scenario, each round judged with a fresh fix budget, and the findings per round. */
 function time(s: Scenario, from: number, fixBudget: () => () => boolean): { p50: number; p99: number; findings: number } {
   const times: number[] = [];
@@ -78,7 +75,7 @@ function time(s: Scenario, from: number, fixBudget: () => () => boolean): { p50:
 // Judged alone (the engine's own cost), then as the webhook answers: with each finding's fixes
 // proven within the request's fix budget (src/admission/budget.ts).
 const results = scenarios.map((s) => {
-  const judged = time(s, 0, () => NO_FIXES);
+  const judged = time(s, 0, spentFixBudget);
   const withFixes = time(s, 1_000_000, webhookFixBudget);
   return {
     scenario: s.name,

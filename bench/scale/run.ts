@@ -12,7 +12,7 @@ import { MeshIndex } from '../../src/core/mesh/mesh-index.js';
 import { evaluateChange, prepare } from '../../src/core/evaluate.js';
 import { generateMesh, rng, type MeshSize } from '../engine/generate.js';
 import { writePlot } from './plot.js';
-import { webhookFixBudget } from '../engine/fix-budget.js';
+import { spentFixBudget, webhookFixBudget } from '../engine/fix-budget.js';
 import { meshIstioMutual, meshStrict, namespaceStrict, workloadStrict } from '../engine/changes.js';
 
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '1000,10000,100000').split(',').map(Number);
@@ -28,9 +28,6 @@ interface Timing {
   readonly p99_ms: number;
   readonly rounds: number;
 }
-
-/** A fix budget already spent: the change is judged and no fix is tried. */
-const NO_FIXES = (): boolean => true;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -86,7 +83,7 @@ function measure(pods: number): Record<string, unknown> {
   const results: Record<string, Timing> = {};
   const requests: Record<string, Timing> = {};
   for (const s of scenarios) {
-    results[s.name] = time(s, 0, () => NO_FIXES);
+    results[s.name] = time(s, 0, spentFixBudget);
     requests[s.name] = time(s, 100_000, webhookFixBudget);
   }
   return {

@@ -28,9 +28,9 @@ export function benchNamespaces(): k8s.KubernetesObject[] {
   });
 }
 
-/** `PODS / 5` Services and `PODS` Pods; Service `s` owns Pods `s`, `s + SERVICES`, and so on. */
-export function benchWorkloads(PODS: number): { services: k8s.KubernetesObject[]; pods: k8s.KubernetesObject[] } {
-  const SERVICES = Math.round(PODS / 5);
+/** `podCount / 5` Services and `podCount` Pods; Service `s` owns Pods `s`, `s + SERVICES`, and so on. */
+export function benchWorkloads(podCount: number): { services: k8s.KubernetesObject[]; pods: k8s.KubernetesObject[] } {
+  const SERVICES = Math.round(podCount / 5);
   const services: k8s.KubernetesObject[] = [];
   const pods: k8s.KubernetesObject[] = [];
   for (let s = 0; s < SERVICES; s++) {
@@ -41,7 +41,7 @@ export function benchWorkloads(PODS: number): { services: k8s.KubernetesObject[]
       spec: { selector: { app: `svc-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
     } as k8s.KubernetesObject);
   }
-  for (let p = 0; p < PODS; p++) {
+  for (let p = 0; p < podCount; p++) {
     const s = p % SERVICES;
     const sidecar = s % 10 >= 3;
     pods.push({

@@ -14,7 +14,7 @@ import { NO_EVENTS } from '../../src/admission/events.js';
 import { evaluateChange } from '../../src/core/evaluate.js';
 import type { IstioObject } from '../../src/core/model/model.js';
 import { loadKubeConfig } from '../../src/snapshot/kubeconfig.js';
-import { webhookFixBudget } from '../engine/fix-budget.js';
+import { spentFixBudget, webhookFixBudget } from '../engine/fix-budget.js';
 import { NAMESPACES, pool, startBenchCluster } from './cluster.js';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 10_000);
@@ -22,7 +22,7 @@ const SERVICES = Math.round(PODS / 5);
 const REQUESTS = 200;
 // Judged as the webhook judges: fixes proven within the request's fix budget; `none` judges
 // without trying them, as builds did before fixes were proven (`npm run bench:compare-snapshot`).
-const FIXES = process.env['BENCH_FIXES'] === 'none' ? () => () => true : webhookFixBudget;
+const FIXES = process.env['BENCH_FIXES'] === 'none' ? spentFixBudget : webhookFixBudget;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 /** Child mode: sync a snapshot from the given kubeconfig and print its numbers as JSON. */
